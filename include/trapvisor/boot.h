@@ -1,0 +1,66 @@
+/*
+ * The boot protocol and virtual platform contract, shared by the monitor and
+ * the guest kernel (freestanding: only <stdint.h>).  See docs/ARCHITECTURE.md.
+ *
+ * Entry state, set up by the monitor's loader:
+ *   64-bit mode, CPL 0, CR0.PG|PE|WP, CR4.PAE, EFER.LME|LMA|NXE|SCE, IF=0,
+ *   CS = BOOT_CS, SS = DS = ES = BOOT_DS, RIP = e_entry, RDI = GPA of boot_info,
+ *   RSP = top of a boot stack (identity-mapped, BOOT_STACK_SIZE bytes).
+ *   Boot page tables map all RAM identically (VA = GPA, except page 0) and
+ *   every PT_LOAD segment at its p_vaddr.  boot_info, the boot stack and the
+ *   boot page tables lie in [boot_info->boot_data_gpa, boot_info->free_gpa);
+ *   everything from free_gpa up to ram_size is free for the guest.
+ */
+#ifndef TRAPVISOR_BOOT_H
+#define TRAPVISOR_BOOT_H
+
+#include <stdint.h>
+
+#define BOOT_INFO_MAGIC   0x544f4f4256505254ULL   /* "TRPVBOOT" little-endian */
+#define BOOT_INFO_VERSION 1
+#define BOOT_CMDLINE_MAX  1024
+#define BOOT_STACK_SIZE   (16 * 1024)
+
+/* boot_info.features */
+#define BOOT_FEATURE_HYPERCALL (1u << 0) /* vmcall hypercalls are served */
+
+struct boot_info {
+	uint64_t magic;           /* BOOT_INFO_MAGIC */
+	uint32_t version;         /* BOOT_INFO_VERSION */
+	uint32_t size;            /* sizeof(struct boot_info) */
+	uint64_t ram_size;        /* bytes of RAM at GPA [0, ram_size) */
+	uint64_t kernel_start;    /* lowest GPA of the kernel image */
+	uint64_t kernel_end;      /* end GPA of the kernel image (exclusive) */
+	uint64_t initrd_gpa;      /* page-aligned GPA of the initrd, 0 if none */
+	uint64_t initrd_size;     /* bytes, 0 if none */
+	uint64_t boot_data_gpa;   /* start of boot_info + stack + boot page tables */
+	uint64_t free_gpa;        /* first free page-aligned GPA above everything */
+	uint64_t features;        /* BOOT_FEATURE_* */
+	uint64_t tsc_khz;         /* guest TSC frequency, 0 if unknown */
+	char cmdline[BOOT_CMDLINE_MAX]; /* NUL-terminated kernel command line */
+};
+
+/*
+ * Selectors the vCPU starts with.  The guest's own selectors must not be
+ * valid ring-3 selectors of the host (0x23, 0x2b, 0x33 and the TLS entries
+ * 0x63-0x7b): an IRETQ or segment load naming one of those would run
+ * natively in the host instead of trapping.  Index >= 16 is beyond the
+ * host's GDT limit and always traps, so user selectors live there.
+ */
+#define BOOT_CS 0x08
+#define BOOT_DS 0x10
+
+/* Ports (PC-compatible). */
+#define PORT_PIC_MASTER   0x20
+#define PORT_PIC_SLAVE    0xa0
+#define PORT_PIT          0x40   /* 0x40-0x43 */
+#define PORT_RTC          0x70   /* 0x70-0x71 */
+#define PORT_ATA_PRIMARY  0x1f0  /* 0x1f0-0x1f7, 0x3f6 */
+#define PORT_COM1         0x3f8  /* 0x3f8-0x3ff, IRQ 4 */
+#define PORT_DEBUG_EXIT   0x501  /* byte written = monitor exit status */
+#define PORT_QEMU_EXIT    0xf4   /* QEMU isa-debug-exit: status (v << 1) | 1 */
+
+/* Hypercalls: vmcall, RAX = number, RDI, RSI, RDX, R10, R8 = args. */
+#define HC_VERSION        0      /* returns the hypercall ABI version */
+
+#endif

@@ -1,0 +1,674 @@
+/*
+ * The VM: guest RAM, devices, the shadow contexts and the vCPU run loop.
+ *
+ * vm_run() is the whole life of the guest, read top to bottom (kvmtool's
+ * kvm_cpu__start, UML's userspace()): pick the context for the vCPU's CR3
+ * and privilege level, flush pending mapping changes, load the registers,
+ * resume, wait, save the registers, classify the stop and handle it with
+ * one call per case.  Every stop is counted by reason with its handling
+ * time (--stats).
+ *
+ * Host faults mean different things to the guest:
+ *   SIGSEGV, SI_KERNEL   #GP in ring 3: a privileged instruction to emulate,
+ *                        or a real #GP to reflect
+ *   SIGSEGV, MAPERR/ACCERR  a page fault: hidden (the shadow lacks a page the
+ *                        guest maps) or the guest's own #PF
+ *   SIGILL               #UD;  SIGFPE #DE;  SIGTRAP #BP (INT3) or #DB
+ *   syscall stop         the guest's SYSCALL (or INT 0x80)
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "vm.h"
+#include "stub.h"
+#include "trapvisor/boot.h"
+
+/* The same fault at the same place this many times in a row means the
+ * monitor is not making progress: stop rather than spin. */
+#define VM_MAX_REPEAT_FAULTS 16
+
+static const char *const exc_names[32] = {
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09",
+	"#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM",
+	"#VE", "#CP",
+};
+
+static const char *exc_name(unsigned v)
+{
+	return v < 32 && exc_names[v] ? exc_names[v] : "INT";
+}
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+void vm_kill(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vm->stop)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(vm->kill_reason, sizeof(vm->kill_reason), fmt, ap);
+	va_end(ap);
+	vm->stop = true;
+	vm->crashed = true;
+	vm->exit_status = EXIT_GUEST_CRASH;
+}
+
+/* A host failure: the monitor itself cannot go on. */
+static void vm_host_error(struct vm *vm, const char *what, int err)
+{
+	if (vm->stop)
+		return;
+	snprintf(vm->kill_reason, sizeof(vm->kill_reason), "%s: %s", what, strerror(-err));
+	vm->stop = true;
+	vm->crashed = true;
+	vm->exit_status = EXIT_HOST_ERROR;
+}
+
+/* ---- Guest memory through the guest's page tables (the emulator's view) ---- */
+
+static bool gva_usable(u64 la)
+{
+	return la >= GUEST_VA_MIN && la < GUEST_VA_END;
+}
+
+static int vm_set_pf(struct emu_ctxt *c, u64 la, u32 errcode)
+{
+	c->exc = (struct emu_exception){ .vector = X86_EXC_PF, .has_errcode = true,
+					 .errcode = errcode, .cr2 = la };
+	return -1;
+}
+
+static int vm_set_gp(struct emu_ctxt *c)
+{
+	c->exc = (struct emu_exception){ .vector = X86_EXC_GP, .has_errcode = true };
+	return -1;
+}
+
+/* Translate 'la' for 'acc' at the vCPU's CPL, setting A/D bits; returns the
+ * monitor's pointer to it, or NULL with c->exc filled. */
+static u8 *vm_translate(struct emu_ctxt *c, u64 la, enum emu_access acc)
+{
+	struct vm *vm = c->opaque;
+	struct vcpu *v = c->vcpu;
+	struct gwalk w;
+
+	if (!gva_usable(la)) {
+		vm_set_gp(c);
+		return NULL;
+	}
+	int r = shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3, v->efer, la, acc,
+			    v->cpl, true, &w);
+	if (r == SHADOW_WALK_BAD_GPA) {
+		vm_kill(vm, "guest page tables point outside RAM: %#llx -> GPA %#llx (RAM is %llu MiB)",
+			(unsigned long long)la, (unsigned long long)w.gpa,
+			(unsigned long long)(vm->ram_size >> 20));
+		vm_set_gp(c);
+		return NULL;
+	}
+	if (r < 0) {
+		vm_set_pf(c, la, w.errcode);
+		return NULL;
+	}
+	return vm->ram + w.gpa;
+}
+
+/* Copy between guest linear memory and buf, one page piece at a time. */
+static int vm_copy(struct emu_ctxt *c, u64 la, void *buf, unsigned len,
+		   enum emu_access acc, bool to_guest)
+{
+	u8 *b = buf;
+
+	while (len) {
+		unsigned n = 4096 - (la & 4095);
+		if (n > len)
+			n = len;
+		u8 *p = vm_translate(c, la, acc);
+		if (!p)
+			return -1;
+		if (to_guest)
+			memcpy(p, b, n);
+		else
+			memcpy(b, p, n);
+		la += n;
+		b += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int op_read(struct emu_ctxt *c, u64 la, void *buf, unsigned len, enum emu_access acc)
+{
+	return vm_copy(c, la, buf, len, acc, false);
+}
+
+static int op_write(struct emu_ctxt *c, u64 la, const void *buf, unsigned len,
+		    enum emu_access acc)
+{
+	return vm_copy(c, la, (void *)buf, len, acc, true);
+}
+
+/* ---- Ports ---- */
+
+static void vm_port_stat(struct vm *vm, u16 port, const char *dev, u64 t0)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "%#06x %s", port, dev ? dev : "(none)");
+	stats_add(&vm->stats, STAT_PORT, name, now_ns() - t0);
+}
+
+static void vm_pio(struct vm *vm, u16 port, unsigned size, bool is_write, u32 *val)
+{
+	u64 t0 = now_ns();
+	const struct pio_range *r = bus_io(&vm->bus, port, size, is_write, val);
+
+	vm_port_stat(vm, port, r ? r->name : NULL, t0);
+	if (vm->dbgexit.fired || vm->qemu_exit.fired) {
+		vm->stop = true;
+		vm->exit_status = vm->dbgexit.fired ? vm->dbgexit.status : vm->qemu_exit.status;
+	}
+}
+
+static int op_pio_in(struct emu_ctxt *c, u16 port, unsigned size, u32 *val)
+{
+	vm_pio(c->opaque, port, size, false, val);
+	return 0;
+}
+
+static int op_pio_out(struct emu_ctxt *c, u16 port, unsigned size, u32 val)
+{
+	vm_pio(c->opaque, port, size, true, &val);
+	return 0;
+}
+
+/* ---- Control registers, TLB, time, CPUID ---- */
+
+static void op_invlpg(struct emu_ctxt *c, u64 la)
+{
+	struct vm *vm = c->opaque;
+	int r = shadow_invlpg(&vm->shadow, c->vcpu->cr3, la);
+	if (r < 0)
+		vm_host_error(vm, "invlpg", r);
+}
+
+static void op_cr_written(struct emu_ctxt *c, int n, u64 old)
+{
+	struct vm *vm = c->opaque;
+	u64 now = n == 0 ? c->vcpu->cr0 : n == 4 ? c->vcpu->cr4 : c->vcpu->cr3;
+	int r = 0;
+
+	/* A CR3 load flushes that address space; WP, PG and PGE changes
+	 * change what the cached mappings allow, so they flush it too. */
+	if (n == 3 || (n == 0 && ((old ^ now) & (X86_CR0_WP | X86_CR0_PG))) ||
+	    (n == 4 && ((old ^ now) & X86_CR4_PGE)))
+		r = shadow_flush_cr3(&vm->shadow, c->vcpu->cr3);
+	if (r < 0)
+		vm_host_error(vm, "flush", r);
+}
+
+static u64 op_host_tsc(struct emu_ctxt *c)
+{
+	return __rdtsc();
+}
+
+static void op_cpuid(struct emu_ctxt *c, u32 leaf, u32 subleaf, u32 out[4])
+{
+	vcpu_cpuid(leaf, subleaf, out);
+}
+
+static const struct emu_ops vm_emu_ops = {
+	.read = op_read,
+	.write = op_write,
+	.pio_in = op_pio_in,
+	.pio_out = op_pio_out,
+	.invlpg = op_invlpg,
+	.cr_written = op_cr_written,
+	.host_tsc = op_host_tsc,
+	.cpuid = op_cpuid,
+};
+
+static void vm_emu_ctxt(struct vm *vm, struct emu_ctxt *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->vcpu = &vm->vcpu;
+	c->ops = &vm_emu_ops;
+	c->opaque = vm;
+}
+
+/* ---- Events into the guest ---- */
+
+/* Deliver exception 'e' through the guest IDT (a triple fault stops the VM). */
+static void vm_deliver(struct vm *vm, const struct emu_exception *e)
+{
+	struct emu_ctxt c;
+	char name[32];
+	u64 t0 = now_ns();
+
+	vm_emu_ctxt(vm, &c);
+	c.exc = *e;
+	vm->vcpu.halted = false;
+	int r = emu_inject(&c, e->vector, e->has_errcode, e->errcode, e->soft);
+	if (r == EMU_TRIPLE_FAULT)
+		vm_kill(vm, "triple fault: %s could not be delivered (IDT base %#llx limit %#x)",
+			exc_name(e->vector), (unsigned long long)vm->vcpu.idtr.base,
+			vm->vcpu.idtr.limit);
+	if (e->vector < 32)
+		snprintf(name, sizeof(name), "exception %s", exc_name(e->vector));
+	else
+		snprintf(name, sizeof(name), "int 0x%02x", e->vector);
+	stats_add(&vm->stats, STAT_EXIT, name, now_ns() - t0);
+}
+
+static void vm_raise(struct vm *vm, u8 vector, u32 errcode, u64 cr2)
+{
+	struct emu_exception e = { .vector = vector, .has_errcode = x86_has_errcode(vector),
+				   .errcode = errcode, .cr2 = cr2 };
+	vm_deliver(vm, &e);
+}
+
+/* ---- Stop handlers ---- */
+
+/* SYSEMU stop: the guest's SYSCALL, or INT 0x80 (a host syscall gate in a
+ * 64-bit process, told apart by its bytes). */
+static void vm_syscall(struct vm *vm)
+{
+	struct emu_ctxt c;
+	u8 b[2] = { 0, 0 };
+	u64 t0 = now_ns();
+
+	vm_emu_ctxt(vm, &c);
+	if (op_read(&c, vm->vcpu.rip - 2, b, 2, EMU_FETCH) == 0 && b[0] == 0xcd && b[1] == 0x80) {
+		struct emu_exception e = { .vector = 0x80, .soft = true };
+		vm_deliver(vm, &e);
+		return;
+	}
+	if (emu_syscall(&c) == EMU_EXCEPTION)
+		vm_deliver(vm, &c.exc);
+	stats_add(&vm->stats, STAT_EXIT, "syscall", now_ns() - t0);
+}
+
+/* An instruction trapped with #GP (or #UD): emulate it, or reflect 'vector'
+ * when it is not one the monitor emulates. */
+static void vm_emulate(struct vm *vm, u8 vector)
+{
+	struct emu_ctxt c;
+	u64 t0 = now_ns();
+
+	vm_emu_ctxt(vm, &c);
+	switch (emu_step(&c)) {
+	case EMU_OK:
+		stats_add(&vm->stats, STAT_INSN, emu_mnemonic_name(c.mnemonic), now_ns() - t0);
+		break;
+	case EMU_HALT:
+		stats_add(&vm->stats, STAT_INSN, "hlt", now_ns() - t0);
+		break;
+	case EMU_EXCEPTION:
+		vm_deliver(vm, &c.exc);
+		break;
+	case EMU_UNHANDLEABLE:
+		/* Not an instruction the monitor emulates: the fault is the
+		 * guest's own (a non-canonical access, a user-mode privileged
+		 * instruction).  In kernel mode an unknown privileged
+		 * instruction is more likely, so stop and show it. */
+		if (vm->vcpu.cpl == 3 || vector != X86_EXC_GP)
+			vm_raise(vm, vector, 0, 0);
+		else
+			vm_kill(vm, "#GP in guest kernel mode on an instruction the monitor does not emulate");
+		break;
+	}
+}
+
+/* A host page fault at 'la'.  'present': the context had the page mapped,
+ * with too little access (a write to a read-only page, or a fetch from a
+ * non-executable one). */
+static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool present)
+{
+	struct vcpu *v = &vm->vcpu;
+	struct emu_ctxt c;
+	struct gwalk w;
+	bool writes = false;
+	u64 t0 = now_ns();
+
+	if (!gva_usable(la)) {
+		vm_raise(vm, X86_EXC_GP, 0, 0);
+		return;
+	}
+	/* What kind of access?  A fault inside the instruction's own bytes is
+	 * a fetch; otherwise the decoder tells whether it writes memory (the
+	 * host does not pass the error code to a tracer). */
+	vm_emu_ctxt(vm, &c);
+	bool fetch = la >= v->rip && la - v->rip < 15;
+	if (!fetch && emu_decode_access(&c, &writes) < 0)
+		fetch = true;                   /* RIP itself is not readable */
+	enum emu_access acc = fetch ? EMU_FETCH : (writes || present) ? EMU_WRITE : EMU_READ;
+
+	int r = shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3, v->efer, la, acc,
+			    v->cpl, true, &w);
+	if (r < 0 && acc == EMU_WRITE && !present && (w.errcode & PFEC_P)) {
+		/* The decoder's "writes memory" may be about another operand
+		 * (MOVS, PUSH m): map for reading; a real write faults again. */
+		r = shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3, v->efer, la, EMU_READ,
+				v->cpl, true, &w);
+	}
+	if (r == SHADOW_WALK_BAD_GPA) {
+		vm_kill(vm, "guest page tables point outside RAM: %#llx -> GPA %#llx (RAM is %llu MiB)",
+			(unsigned long long)la, (unsigned long long)w.gpa,
+			(unsigned long long)(vm->ram_size >> 20));
+		return;
+	}
+	if (r < 0) {
+		vm->shadow.st.guest_faults++;
+		vm_raise(vm, X86_EXC_PF, w.errcode, la);
+		stats_add(&vm->stats, STAT_EXIT, "guest page fault", now_ns() - t0);
+		return;
+	}
+	r = shadow_map(&vm->shadow, ctx, la, &w, v->cr0);
+	if (r < 0)
+		vm_host_error(vm, "shadow map", r);
+	stats_add(&vm->stats, STAT_EXIT, "hidden page fault", now_ns() - t0);
+}
+
+static void vm_signal(struct vm *vm, struct context *ctx, const struct trap_event *ev)
+{
+	struct vcpu *v = &vm->vcpu;
+
+	switch (ev->signo) {
+	case SIGSEGV:
+		if (ev->code == SI_KERNEL)
+			vm_emulate(vm, X86_EXC_GP);
+		else
+			vm_page_fault(vm, ctx, ev->addr, ev->code == SEGV_ACCERR);
+		break;
+	case SIGILL:
+		vm_emulate(vm, X86_EXC_UD);
+		break;
+	case SIGFPE:
+		/* Integer divide errors are #DE; SSE and x87 errors #XM. */
+		vm_raise(vm, ev->code == FPE_INTDIV || ev->code == FPE_INTOVF ?
+			 X86_EXC_DE : X86_EXC_XM, 0, 0);
+		break;
+	case SIGTRAP:
+		if (ev->code == SI_KERNEL) {         /* INT3: RIP is past it */
+			struct emu_exception e = { .vector = X86_EXC_BP, .soft = true };
+			vm_deliver(vm, &e);
+		} else {
+			vm_raise(vm, X86_EXC_DB, 0, 0);
+		}
+		break;
+	default:
+		vm_kill(vm, "unexpected host signal %d (%s), code %d, address %#llx at rip %#llx",
+			ev->signo, strsignal(ev->signo), ev->code,
+			(unsigned long long)ev->addr, (unsigned long long)v->rip);
+		break;
+	}
+}
+
+/* The vCPU halted.  Nothing in this platform raises interrupts yet, so a
+ * halted guest can never wake: stop and say so. */
+static void vm_halted(struct vm *vm)
+{
+	vm_kill(vm, "guest halted with %s and no interrupt source that could wake it",
+		vm->vcpu.rflags & X86_RFLAGS_IF ? "interrupts enabled" : "interrupts disabled");
+}
+
+/* The context the vCPU must run in now, with the vCPU's FPU state in it. */
+static struct context *vm_context(struct vm *vm)
+{
+	struct shadow *sh = &vm->shadow;
+	int err = 0;
+	struct context *c = shadow_context(sh, vm->vcpu.cr3, vm->vcpu.cpl == 3, &err);
+
+	if (!c) {
+		vm_host_error(vm, "cannot create a guest context process", err);
+		return NULL;
+	}
+	if (c != sh->cur) {
+		sh->st.ctx_switches++;
+		sh->cur = c;
+	}
+	if (sh->fpu && sh->fpu != c) {
+		err = host_move_fpu(sh->fpu->pid, c->pid);
+		if (err < 0) {
+			vm_host_error(vm, "moving FPU state between contexts", err);
+			return NULL;
+		}
+	}
+	sh->fpu = c;
+	return c;
+}
+
+int vm_run(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpu;
+	struct trap_event ev;
+	u64 last_rip = 0, last_addr = 0;
+	int repeats = 0, r;
+
+	while (!vm->stop) {
+		if (v->halted) {
+			vm_halted(vm);
+			break;
+		}
+		struct context *ctx = vm_context(vm);
+		if (!ctx)
+			break;
+		r = ctx_flush(&vm->stub);
+		if (r < 0) {
+			vm_host_error(vm, "updating guest mappings", r);
+			break;
+		}
+		r = host_load_vcpu(ctx->pid, v);
+		if (r == 0)
+			r = host_run(ctx->pid, &ev);
+		if (r < 0) {
+			vm_host_error(vm, "running the guest", r);
+			break;
+		}
+		vm->stops++;
+		if (ev.kind == TRAP_EXIT) {
+			vm_kill(vm, "guest context process %d ended (%s %d)", ctx->pid,
+				ev.status < 0 ? "signal" : "status", ev.status < 0 ? -ev.status : ev.status);
+			ctx->used = false;
+			break;
+		}
+		r = host_save_vcpu(ctx->pid, v, ev.kind == TRAP_SYSCALL);
+		if (r < 0) {
+			vm_host_error(vm, "reading guest registers", r);
+			break;
+		}
+		if (ev.kind == TRAP_SYSCALL) {
+			vm_syscall(vm);
+			repeats = 0;
+			continue;
+		}
+		/* Guard against a fault the monitor keeps "fixing" in vain. */
+		if (v->rip == last_rip && ev.addr == last_addr) {
+			if (++repeats > VM_MAX_REPEAT_FAULTS) {
+				vm_kill(vm, "no progress: the same fault (signal %d, code %d, address %#llx) repeated %d times",
+					ev.signo, ev.code, (unsigned long long)ev.addr, repeats);
+				break;
+			}
+		} else {
+			repeats = 0;
+		}
+		last_rip = v->rip;
+		last_addr = ev.addr;
+		vm_signal(vm, ctx, &ev);
+	}
+	return vm->exit_status;
+}
+
+/* ---- Diagnostic ---- */
+
+/* Print the vCPU, the code at RIP and a frame-pointer backtrace. */
+static void vm_dump(struct vm *vm, FILE *f)
+{
+	static const char *const names[16] = {
+		"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+		"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
+	static const int order[16] = { 0, 3, 1, 2, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15 };
+	struct vcpu *v = &vm->vcpu;
+	struct emu_ctxt c;
+	u8 code[16];
+	char text[96];
+
+	fprintf(f, "  rip %016llx  rflags %016llx  cpl %u  cs %04x ss %04x\n",
+		(unsigned long long)v->rip, (unsigned long long)v->rflags, v->cpl,
+		v->seg[SEG_CS], v->seg[SEG_SS]);
+	for (int i = 0; i < 16; i++)
+		fprintf(f, "%s%-3s %016llx%s", i % 4 ? "  " : "  ", names[order[i]],
+			(unsigned long long)v->gpr[order[i]], i % 4 == 3 ? "\n" : "");
+	fprintf(f, "  cr0 %llx  cr2 %llx  cr3 %llx  cr4 %llx  efer %llx\n",
+		(unsigned long long)v->cr0, (unsigned long long)v->cr2,
+		(unsigned long long)v->cr3, (unsigned long long)v->cr4,
+		(unsigned long long)v->efer);
+	fprintf(f, "  gdt %llx/%x  idt %llx/%x  tr %04x  fs.base %llx  gs.base %llx\n",
+		(unsigned long long)v->gdtr.base, v->gdtr.limit,
+		(unsigned long long)v->idtr.base, v->idtr.limit, v->tr,
+		(unsigned long long)v->fs_base, (unsigned long long)v->gs_base);
+	if (v->last_vector >= 0)
+		fprintf(f, "  last exception: %s (vector %d, error code %#llx) at rip %#llx\n",
+			exc_name(v->last_vector), v->last_vector,
+			(unsigned long long)v->last_errcode, (unsigned long long)v->last_rip);
+
+	vm_emu_ctxt(vm, &c);
+	unsigned n = 0;
+	while (n < sizeof(code) && op_read(&c, v->rip + n, code + n, 1, EMU_READ_SYS) == 0)
+		n++;
+	if (n) {
+		unsigned len = emu_disasm(code, n, v->rip, text, sizeof(text));
+		fprintf(f, "  code at rip:");
+		for (unsigned i = 0; i < (len ? len : n); i++)
+			fprintf(f, " %02x", code[i]);
+		fprintf(f, "   %s\n", len ? text : "(undecodable)");
+	} else {
+		fprintf(f, "  code at rip: not mapped in the guest page tables\n");
+	}
+
+	/* Guest backtrace by the frame-pointer chain (the guest kernel keeps
+	 * frame pointers); it stops at the first unreadable frame. */
+	u64 fp = v->gpr[R_RBP];
+	fprintf(f, "  backtrace: %#llx", (unsigned long long)v->rip);
+	for (int depth = 0; depth < 16 && fp; depth++) {
+		u64 frame[2];
+		if (op_read(&c, fp, frame, sizeof(frame), EMU_READ_SYS) < 0 || frame[0] <= fp)
+			break;
+		fprintf(f, " <- %#llx", (unsigned long long)frame[1]);
+		fp = frame[0];
+	}
+	fprintf(f, "\n");
+}
+
+/* ---- Lifecycle ---- */
+
+int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t errlen)
+{
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->opt = *opt;
+	vm->ram_fd = -1;
+	vm->ram_size = opt->mem_size;
+	vm->vcpu.last_vector = -1;
+
+	/* 1. Guest RAM: one memfd, mapped once here (HVA = ram + GPA). */
+	vm->ram_fd = memfd_create("trapvisor-ram", MFD_CLOEXEC);
+	if (vm->ram_fd < 0 || ftruncate(vm->ram_fd, vm->ram_size) < 0) {
+		snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
+			 (unsigned long long)(vm->ram_size >> 20), strerror(errno));
+		goto err_host;
+	}
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->ram_fd, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		snprintf(err, errlen, "cannot map %llu MiB of guest RAM: %s",
+			 (unsigned long long)(vm->ram_size >> 20), strerror(errno));
+		goto err_host;
+	}
+	/* 2. Devices on the port bus. */
+	bus_init(&vm->bus);
+	uart_init(&vm->com1, STDOUT_FILENO);
+	debug_exit_init(&vm->dbgexit, false);
+	debug_exit_init(&vm->qemu_exit, true);
+	if (bus_register(&vm->bus, PORT_COM1, 8, "com1", uart_io, &vm->com1) < 0 ||
+	    bus_register(&vm->bus, PORT_DEBUG_EXIT, 1, "debug-exit", debug_exit_io, &vm->dbgexit) < 0 ||
+	    bus_register(&vm->bus, PORT_QEMU_EXIT, 1, "qemu-exit", debug_exit_io, &vm->qemu_exit) < 0) {
+		snprintf(err, errlen, "device ports overlap");
+		goto err_host;
+	}
+	/* 3. The kernel, initrd, boot_info and boot page tables; vCPU entry state. */
+	if (loader_boot(vm, err, errlen) < 0) {
+		vm_destroy(vm);
+		return EXIT_USAGE;
+	}
+	/* 4. Pin to one CPU: tracer and contexts then hand over without an
+	 * inter-processor wake-up (about 3x faster, DESIGN.md section 4). */
+	if (opt->pin) {
+		r = host_pin_to_current_cpu();
+		if (r < 0) {
+			snprintf(err, errlen, "cannot pin to a CPU: %s", strerror(-r));
+			goto err_host;
+		}
+	}
+	/* 5. The stub and the shadow context pool. */
+	if (stub_init(&vm->stub, vm->ram_fd, err, errlen) < 0)
+		goto err_host;
+	shadow_init(&vm->shadow, &vm->stub, vm->ram, vm->ram_size,
+		    opt->contexts ? opt->contexts : SHADOW_DEFAULT_CONTEXTS);
+	return 0;
+err_host:
+	vm_destroy(vm);
+	return EXIT_HOST_ERROR;
+}
+
+void vm_report(struct vm *vm, FILE *f)
+{
+	if (vm->crashed && vm->kill_reason[0]) {
+		fprintf(f, "trapvisor: VM stopped: %s\n", vm->kill_reason);
+		if (vm->exit_status == EXIT_GUEST_CRASH)
+			vm_dump(vm, f);
+	}
+	if (vm->opt.stats) {
+		fprintf(f, "\n");
+		stats_print(&vm->stats, f);
+		struct shadow_stats *s = &vm->shadow.st;
+		fprintf(f, "\nshadow paging: %llu hidden faults, %llu guest page faults, "
+			"%llu contexts built, %llu recycled, %llu context switches, "
+			"%llu CR3 flushes, %llu invlpg\n",
+			(unsigned long long)s->hidden_faults, (unsigned long long)s->guest_faults,
+			(unsigned long long)s->ctx_built, (unsigned long long)s->ctx_reused,
+			(unsigned long long)s->ctx_switches, (unsigned long long)s->flushes,
+			(unsigned long long)s->invlpgs);
+		fprintf(f, "stub: %llu batches, %llu operations; %llu stops in all; "
+			"CPUID faulting %s\n",
+			(unsigned long long)vm->stub.batches, (unsigned long long)vm->stub.ops,
+			(unsigned long long)vm->stops,
+			vm->stub.cpuid_faulting ? "on" : "unavailable on this host (CPUID runs natively)");
+	}
+}
+
+void vm_destroy(struct vm *vm)
+{
+	shadow_destroy(&vm->shadow);
+	if (vm->stub.data)
+		stub_destroy(&vm->stub);
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	if (vm->ram_fd >= 0)
+		close(vm->ram_fd);
+	vm->ram = NULL;
+	vm->ram_fd = -1;
+}

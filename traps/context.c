@@ -1,0 +1,321 @@
+/*
+ * Context processes and the stub.  A context is a host process that holds
+ * one shadow address space of the guest: nothing but the stub (two pages at
+ * STUB_BASE), the guest RAM memfd (fd 3) and the shadow mappings the monitor
+ * asks for.  It is made by fork + fexecve of the stub ELF embedded in the
+ * monitor, so none of the monitor's memory is inside.
+ *
+ * Mapping changes are queued as system calls in the shared stub data page
+ * and run in one batch (stub.S) just before the context resumes guest code:
+ * one ptrace round trip for many mmap/munmap calls.
+ *
+ * Two walls keep a context from reaching the host if the monitor dies:
+ * PTRACE_O_EXITKILL, and a seccomp filter that allows only mmap, munmap and
+ * mprotect, and only from the stub's own syscall instruction.  Guest
+ * SYSCALLs never reach it: under PTRACE_SYSEMU the kernel stops the tracee
+ * and skips the call before seccomp runs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <asm/prctl.h>
+
+#include "traps.h"
+#include "stub.h"
+
+extern const u8 stub_elf_start[], stub_elf_end[];
+
+#define HOST_TASK_SIZE_MAX 0x7ffffffff000ull
+
+static u64 *stub_word(struct stub *s, unsigned off)
+{
+	return (u64 *)(s->data + off);
+}
+
+/* The bytes of the embedded stub at virtual address 'va' (its text segment
+ * starts at file offset 0x1000, see stub.ld). */
+static const u8 *stub_text(u64 va)
+{
+	size_t off = 0x1000 + (va - STUB_BASE);
+	return off + 2 <= (size_t)(stub_elf_end - stub_elf_start) ? stub_elf_start + off : NULL;
+}
+
+int stub_init(struct stub *s, int ram_fd, char *err, size_t errlen)
+{
+	size_t len = stub_elf_end - stub_elf_start;
+	const u8 *sc = stub_text(STUB_SYSCALL);
+
+	memset(s, 0, sizeof(*s));
+	s->exec_fd = s->data_fd = -1;
+	s->ram_fd = ram_fd;
+	if (!sc || sc[0] != 0x0f || sc[1] != 0x05) {
+		snprintf(err, errlen, "stub: no syscall instruction at STUB_SYSCALL (stub.S and stub.h disagree)");
+		return -EINVAL;
+	}
+	s->exec_fd = memfd_create("trapvisor-stub", MFD_CLOEXEC);
+	s->data_fd = memfd_create("trapvisor-stub-data", MFD_CLOEXEC);
+	if (s->exec_fd < 0 || s->data_fd < 0)
+		goto err_errno;
+	if (write(s->exec_fd, stub_elf_start, len) != (ssize_t)len)
+		goto err_errno;
+	if (ftruncate(s->data_fd, 4096) < 0)
+		goto err_errno;
+	s->data = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, s->data_fd, 0);
+	if (s->data == MAP_FAILED) {
+		s->data = NULL;
+		goto err_errno;
+	}
+	return 0;
+err_errno:
+	snprintf(err, errlen, "stub: cannot set up the context stub: %s", strerror(errno));
+	int r = -errno;
+	stub_destroy(s);
+	return r;
+}
+
+void stub_destroy(struct stub *s)
+{
+	if (s->data)
+		munmap(s->data, 4096);
+	if (s->exec_fd >= 0)
+		close(s->exec_fd);
+	if (s->data_fd >= 0)
+		close(s->data_fd);
+	s->data = NULL;
+	s->exec_fd = s->data_fd = -1;
+}
+
+/* Wait until 'pid' stops or dies; returns the wait status or -errno. */
+static int ctx_wait(pid_t pid)
+{
+	int status;
+
+	for (;;) {
+		if (waitpid(pid, &status, __WALL) == pid)
+			return status;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Resume 'pid' at 'rip' with PTRACE_CONT (its system calls really run) and
+ * wait for the int3 the stub ends with.  Returns 0 or -errno. */
+static int ctx_run_stub(pid_t pid, u64 rip)
+{
+	struct user_regs_struct r;
+
+	if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
+		return -errno;
+	r.rip = rip;
+	if (ptrace(PTRACE_SETREGS, pid, 0, &r) < 0 ||
+	    ptrace(PTRACE_CONT, pid, 0, 0) < 0)
+		return -errno;
+	for (;;) {
+		int status = ctx_wait(pid);
+		if (status < 0)
+			return status;
+		if (!WIFSTOPPED(status))
+			return -ECHILD;         /* the context died */
+		if (WSTOPSIG(status) == SIGTRAP && !(status >> 16))
+			return 0;
+		/* Any other stop (a kick signal, a group-stop) is not the
+		 * stub's business: keep it running. */
+		if (ptrace(PTRACE_CONT, pid, 0, 0) < 0)
+			return -errno;
+	}
+}
+
+/* Append one system call to the batch for 'pid'. */
+static int ctx_queue(struct stub *s, pid_t pid, u64 nr, u64 a0, u64 a1, u64 a2,
+		     u64 a3, u64 a4, u64 a5)
+{
+	int r;
+
+	if ((s->nops && s->batch_pid != pid) || s->nops == STUB_MAX_OPS) {
+		r = ctx_flush(s);
+		if (r < 0)
+			return r;
+	}
+	s->batch_pid = pid;
+	u64 *op = stub_word(s, STUB_OFF_OPS + s->nops * STUB_OP_SIZE);
+	op[0] = nr; op[1] = a0; op[2] = a1; op[3] = a2;
+	op[4] = a3; op[5] = a4; op[6] = a5;
+	s->nops++;
+	return 0;
+}
+
+int ctx_flush(struct stub *s)
+{
+	int n = s->nops, r;
+
+	if (!n)
+		return 0;
+	*stub_word(s, STUB_OFF_NOPS) = n;
+	s->nops = 0;
+	r = ctx_run_stub(s->batch_pid, STUB_BATCH);
+	if (r < 0)
+		return r;
+	s->batches++;
+	s->ops += *stub_word(s, STUB_OFF_DONE);
+	if (*stub_word(s, STUB_OFF_DONE) != (u64)n)
+		return (int)*stub_word(s, STUB_OFF_RESULT);
+	return 0;
+}
+
+int ctx_map(struct stub *s, pid_t pid, u64 gva, u64 gpa, int prot)
+{
+	return ctx_queue(s, pid, SYS_mmap, gva, 4096, prot, MAP_SHARED | MAP_FIXED,
+			 STUB_RAM_FD, gpa);
+}
+
+int ctx_unmap(struct stub *s, pid_t pid, u64 gva, u64 len)
+{
+	return ctx_queue(s, pid, SYS_munmap, gva, len, 0, 0, 0, 0);
+}
+
+/* Write the seccomp program into the stub's scratch area: allow mmap,
+ * munmap and mprotect from the stub's syscall instruction, kill anything
+ * else.  seccomp reports the address after the instruction. */
+static u64 ctx_write_filter(struct stub *s)
+{
+	const u64 ip = STUB_SYSCALL + 2;
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 8),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (u32)ip, 0, 6),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (u32)(ip >> 32), 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog *prog = (void *)(s->data + STUB_OFF_SCRATCH);
+	struct sock_filter *code = (void *)(s->data + STUB_OFF_SCRATCH + 16);
+
+	_Static_assert(sizeof(f) + 16 <= STUB_SCRATCH_SIZE, "filter too large");
+	memcpy(code, f, sizeof(f));
+	prog->len = sizeof(f) / sizeof(f[0]);
+	prog->filter = (struct sock_filter *)(STUB_DATA + STUB_OFF_SCRATCH + 16);
+	return STUB_DATA + STUB_OFF_SCRATCH;
+}
+
+/* In the child: give the stub its two descriptors as fd 3 and 4 and exec
+ * it.  Only async-signal-safe calls here. */
+static void ctx_child(struct stub *s, int go_fd)
+{
+	char c;
+	char *argv[] = { "trapvisor-context", NULL }, *envp[] = { NULL };
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Wait until the monitor has seized us. */
+	if (read(go_fd, &c, 1) != 1)
+		_exit(127);
+	int exe = fcntl(s->exec_fd, F_DUPFD_CLOEXEC, 10);
+	int ram = fcntl(s->ram_fd, F_DUPFD_CLOEXEC, 10);
+	int dat = fcntl(s->data_fd, F_DUPFD_CLOEXEC, 10);
+	if (exe < 0 || ram < 0 || dat < 0 ||
+	    dup2(ram, STUB_RAM_FD) < 0 || dup2(dat, STUB_DATA_FD) < 0)
+		_exit(127);
+	syscall(SYS_close_range, STUB_DATA_FD + 1, ~0u, CLOSE_RANGE_CLOEXEC);
+	fexecve(exe, argv, envp);
+	_exit(127);
+}
+
+int ctx_spawn(struct stub *s, pid_t *pidp)
+{
+	int go[2], status, r;
+	pid_t pid;
+	struct user_regs_struct regs;
+
+	r = ctx_flush(s);
+	if (r < 0)
+		return r;
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(go[0]);
+		close(go[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(go[1]);
+		ctx_child(s, go[0]);
+	}
+	close(go[0]);
+	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD |
+		   PTRACE_O_TRACEEXEC) < 0) {
+		r = -errno;
+		close(go[1]);
+		goto err_kill;
+	}
+	r = write(go[1], "g", 1) == 1 ? 0 : -EIO;
+	close(go[1]);
+	if (r < 0)
+		goto err_kill;
+
+	/* First stop: the exec event; then the stub's first int3. */
+	status = ctx_wait(pid);
+	if (status < 0 || !WIFSTOPPED(status) || (status >> 8) != (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+		r = -ENOEXEC;
+		goto err_kill;
+	}
+	if (ptrace(PTRACE_CONT, pid, 0, 0) < 0) {
+		r = -errno;
+		goto err_kill;
+	}
+	status = ctx_wait(pid);
+	if (status < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
+		r = -ENOEXEC;
+		goto err_kill;
+	}
+	if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0) {
+		r = -errno;
+		goto err_kill;
+	}
+	if (regs.rax != STUB_DATA) {
+		r = (s64)regs.rax < 0 ? (int)regs.rax : -EFAULT;
+		goto err_kill;
+	}
+
+	/* CPUID faulting is optional: some hosts (this AMD one) lack it. */
+	ctx_queue(s, pid, SYS_arch_prctl, ARCH_SET_CPUID, 0, 0, 0, 0, 0);
+	s->cpuid_faulting = ctx_flush(s) == 0;
+
+	/* Leave only the stub: unmap the exec stack, vDSO and vvar. */
+	ctx_queue(s, pid, SYS_munmap, 0x1000, STUB_BASE - 0x1000, 0, 0, 0, 0);
+	ctx_queue(s, pid, SYS_munmap, STUB_END, HOST_TASK_SIZE_MAX - STUB_END, 0, 0, 0, 0);
+	ctx_queue(s, pid, SYS_prctl, PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0, 0);
+	ctx_queue(s, pid, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+	ctx_queue(s, pid, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx_write_filter(s), 0, 0, 0);
+	r = ctx_flush(s);
+	if (r < 0)
+		goto err_kill;
+	s->spawned++;
+	*pidp = pid;
+	return 0;
+err_kill:
+	s->nops = 0;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+		;
+	return r;
+}

@@ -1,0 +1,183 @@
+/*
+ * The host layer: every ptrace and waitpid call of the monitor lives here
+ * (and fork/exec in context.c).  UML's os-Linux/skas/process.c is the model:
+ * resume a context under PTRACE_SYSEMU, wait for it to stop, and turn the
+ * stop into a struct trap_event.  Calls retry EINTR and return -errno.
+ *
+ * The registers of a context process are the vCPU's general registers, RIP,
+ * RSP and the FS/GS bases.  Everything privileged (CPL, IF, IOPL, selectors,
+ * control registers) lives only in struct vcpu: the host process always runs
+ * with the host's ring-3 CS/SS and IF=1.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <elf.h>
+
+#include "traps.h"
+#include "shadow.h"
+
+#define HOST_USER_CS 0x33
+#define HOST_USER_DS 0x2b
+/* Highest FS/GS base the host accepts (TASK_SIZE_MAX). */
+#define HOST_TASK_SIZE_MAX 0x7ffffffff000ull
+/* A guest base the host cannot hold is replaced by this unmapped address in
+ * the monitor's window, so FS:/GS: accesses through it fault there. */
+#define HOST_BAD_BASE 0x7fff80000000ull
+
+/* RFLAGS bits the guest owns in the host process; IF, IOPL and the rest
+ * stay virtual. */
+#define HOST_USER_FLAGS (X86_RFLAGS_CF | X86_RFLAGS_PF | X86_RFLAGS_AF | \
+	X86_RFLAGS_ZF | X86_RFLAGS_SF | X86_RFLAGS_TF | X86_RFLAGS_DF | \
+	X86_RFLAGS_OF | X86_RFLAGS_NT | X86_RFLAGS_RF | X86_RFLAGS_AC | X86_RFLAGS_ID)
+
+static u64 host_base(u64 base)
+{
+	return base < GUEST_VA_END ? base : HOST_BAD_BASE;
+}
+
+int host_load_vcpu(pid_t pid, const struct vcpu *v)
+{
+	struct user_regs_struct r = {
+		.r15 = v->gpr[R_R15], .r14 = v->gpr[R_R14], .r13 = v->gpr[R_R13],
+		.r12 = v->gpr[R_R12], .rbp = v->gpr[R_RBP], .rbx = v->gpr[R_RBX],
+		.r11 = v->gpr[R_R11], .r10 = v->gpr[R_R10], .r9 = v->gpr[R_R9],
+		.r8 = v->gpr[R_R8], .rax = v->gpr[R_RAX], .rcx = v->gpr[R_RCX],
+		.rdx = v->gpr[R_RDX], .rsi = v->gpr[R_RSI], .rdi = v->gpr[R_RDI],
+		.orig_rax = (unsigned long)-1, .rip = v->rip,
+		.cs = HOST_USER_CS, .ss = HOST_USER_DS,
+		.eflags = (v->rflags & HOST_USER_FLAGS) | X86_RFLAGS_IF | X86_RFLAGS_FIXED,
+		.rsp = v->gpr[R_RSP],
+		.fs_base = host_base(v->fs_base), .gs_base = host_base(v->gs_base),
+	};
+	if (ptrace(PTRACE_SETREGS, pid, 0, &r) < 0)
+		return -errno;
+	return 0;
+}
+
+int host_save_vcpu(pid_t pid, struct vcpu *v, bool syscall_stop)
+{
+	struct user_regs_struct r;
+
+	if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
+		return -errno;
+	v->gpr[R_R15] = r.r15; v->gpr[R_R14] = r.r14; v->gpr[R_R13] = r.r13;
+	v->gpr[R_R12] = r.r12; v->gpr[R_RBP] = r.rbp; v->gpr[R_RBX] = r.rbx;
+	v->gpr[R_R11] = r.r11; v->gpr[R_R10] = r.r10; v->gpr[R_R9] = r.r9;
+	v->gpr[R_R8] = r.r8; v->gpr[R_RCX] = r.rcx; v->gpr[R_RDX] = r.rdx;
+	v->gpr[R_RSI] = r.rsi; v->gpr[R_RDI] = r.rdi; v->gpr[R_RSP] = r.rsp;
+	/* At a SYSEMU stop the kernel has already put -ENOSYS in RAX. */
+	v->gpr[R_RAX] = syscall_stop ? r.orig_rax : r.rax;
+	v->rip = r.rip;
+	v->rflags = (r.eflags & HOST_USER_FLAGS) | X86_RFLAGS_FIXED |
+		    (v->rflags & ~HOST_USER_FLAGS & ~X86_RFLAGS_FIXED);
+	/* The guest may change its bases natively (WRFSBASE); a base the host
+	 * could not hold stays as the guest set it. */
+	if (r.fs_base != host_base(v->fs_base))
+		v->fs_base = r.fs_base;
+	if (r.gs_base != host_base(v->gs_base))
+		v->gs_base = r.gs_base;
+	return 0;
+}
+
+/* Wait for 'pid' to stop; EINTR is retried. */
+static int host_wait(pid_t pid, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, status, __WALL);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+int host_run(pid_t pid, struct trap_event *ev)
+{
+	int status, sig;
+
+	memset(ev, 0, sizeof(*ev));
+	for (;;) {
+		if (ptrace(PTRACE_SYSEMU, pid, 0, 0) < 0)
+			return -errno;
+		int r = host_wait(pid, &status);
+		if (r < 0)
+			return r;
+		if (WIFEXITED(status)) {
+			ev->kind = TRAP_EXIT;
+			ev->status = WEXITSTATUS(status);
+			return 0;
+		}
+		if (WIFSIGNALED(status)) {
+			ev->kind = TRAP_EXIT;
+			ev->status = -WTERMSIG(status);
+			return 0;
+		}
+		sig = WSTOPSIG(status);
+		if (sig == (SIGTRAP | 0x80)) {
+			ev->kind = TRAP_SYSCALL;
+			return 0;
+		}
+		/* A ptrace event (group-stop under SEIZE) is not the guest's:
+		 * resume it. */
+		if (status >> 16)
+			continue;
+		siginfo_t si;
+		if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si) < 0)
+			return -errno;
+		ev->kind = TRAP_SIGNAL;
+		ev->signo = sig;
+		ev->code = si.si_code;
+		ev->addr = (u64)(uintptr_t)si.si_addr;
+		return 0;
+	}
+}
+
+/* The host's XSAVE area size, learnt from the kernel (DESIGN.md pitfalls:
+ * SETREGSET accepts only the full size). */
+int host_move_fpu(pid_t from, pid_t to)
+{
+	static const size_t max = 64 * 1024;
+	void *buf = malloc(max);
+	struct iovec iov = { .iov_base = buf, .iov_len = max };
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	if (ptrace(PTRACE_GETREGSET, from, NT_X86_XSTATE, &iov) < 0 ||
+	    ptrace(PTRACE_SETREGSET, to, NT_X86_XSTATE, &iov) < 0)
+		r = -errno;
+	free(buf);
+	return r;
+}
+
+void host_kill(pid_t pid)
+{
+	int status;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+int host_pin_to_current_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return -errno;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		return -errno;
+	return cpu;
+}

@@ -1,0 +1,338 @@
+/*
+ * traps/: the virtual CPU, the instruction emulator, event injection and the
+ * thin host layer (ptrace, waitpid, the stub).  This header is the whole
+ * public interface of the directory; everything else in traps/ is static.
+ *
+ * Nothing above the host layer (host.c, context.c) knows about ptrace: the
+ * emulator and the injector work on a struct vcpu and a table of callbacks,
+ * so unit tests run them on a fake memory image with no traced process.
+ */
+#ifndef TRAPS_H
+#define TRAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+
+/* ---- Architectural constants (Intel SDM names) ---- */
+#define X86_EXC_DE  0
+#define X86_EXC_DB  1
+#define X86_EXC_NMI 2
+#define X86_EXC_BP  3
+#define X86_EXC_OF  4
+#define X86_EXC_BR  5
+#define X86_EXC_UD  6
+#define X86_EXC_NM  7
+#define X86_EXC_DF  8
+#define X86_EXC_TS  10
+#define X86_EXC_NP  11
+#define X86_EXC_SS  12
+#define X86_EXC_GP  13
+#define X86_EXC_PF  14
+#define X86_EXC_MF  16
+#define X86_EXC_AC  17
+#define X86_EXC_MC  18
+#define X86_EXC_XM  19
+
+#define X86_RFLAGS_CF   (1ull << 0)
+#define X86_RFLAGS_FIXED (1ull << 1)   /* always 1 */
+#define X86_RFLAGS_PF   (1ull << 2)
+#define X86_RFLAGS_AF   (1ull << 4)
+#define X86_RFLAGS_ZF   (1ull << 6)
+#define X86_RFLAGS_SF   (1ull << 7)
+#define X86_RFLAGS_TF   (1ull << 8)
+#define X86_RFLAGS_IF   (1ull << 9)
+#define X86_RFLAGS_DF   (1ull << 10)
+#define X86_RFLAGS_OF   (1ull << 11)
+#define X86_RFLAGS_IOPL (3ull << 12)
+#define X86_RFLAGS_NT   (1ull << 14)
+#define X86_RFLAGS_RF   (1ull << 16)
+#define X86_RFLAGS_VM   (1ull << 17)
+#define X86_RFLAGS_AC   (1ull << 18)
+#define X86_RFLAGS_VIF  (1ull << 19)
+#define X86_RFLAGS_VIP  (1ull << 20)
+#define X86_RFLAGS_ID   (1ull << 21)
+
+#define X86_CR0_PE (1ull << 0)
+#define X86_CR0_MP (1ull << 1)
+#define X86_CR0_EM (1ull << 2)
+#define X86_CR0_TS (1ull << 3)
+#define X86_CR0_ET (1ull << 4)
+#define X86_CR0_NE (1ull << 5)
+#define X86_CR0_WP (1ull << 16)
+#define X86_CR0_AM (1ull << 18)
+#define X86_CR0_NW (1ull << 29)
+#define X86_CR0_CD (1ull << 30)
+#define X86_CR0_PG (1ull << 31)
+
+#define X86_CR4_PSE        (1ull << 4)
+#define X86_CR4_PAE        (1ull << 5)
+#define X86_CR4_PGE        (1ull << 7)
+#define X86_CR4_OSFXSR     (1ull << 9)
+#define X86_CR4_OSXMMEXCPT (1ull << 10)
+#define X86_CR4_FSGSBASE   (1ull << 16)
+#define X86_CR4_OSXSAVE    (1ull << 18)
+
+#define X86_EFER_SCE (1ull << 0)
+#define X86_EFER_LME (1ull << 8)
+#define X86_EFER_LMA (1ull << 10)
+#define X86_EFER_NXE (1ull << 11)
+
+#define MSR_EFER           0xc0000080
+#define MSR_STAR           0xc0000081
+#define MSR_LSTAR          0xc0000082
+#define MSR_CSTAR          0xc0000083
+#define MSR_SFMASK         0xc0000084
+#define MSR_FS_BASE        0xc0000100
+#define MSR_GS_BASE        0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_TSC            0x00000010
+
+/* Page-fault error code bits (PFEC: <elf.h> owns PF_W). */
+#define PFEC_P    (1u << 0)
+#define PFEC_W    (1u << 1)
+#define PFEC_U    (1u << 2)
+#define PFEC_RSVD (1u << 3)
+#define PFEC_I    (1u << 4)
+
+/* Register numbers in encoding order (ModRM/REX numbering). */
+enum { R_RAX, R_RCX, R_RDX, R_RBX, R_RSP, R_RBP, R_RSI, R_RDI,
+       R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15 };
+
+/* Segment register numbers (the Sreg encoding of MOV Sreg). */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
+
+/* True for the vectors whose delivery pushes an error code. */
+bool x86_has_errcode(unsigned vector);
+
+/* ---- The virtual CPU ---- */
+
+struct dtr {
+	u64 base;                /* linear base address */
+	u16 limit;               /* limit in bytes - 1 */
+};
+
+struct vcpu {
+	u64 gpr[16];             /* general registers, R_RAX .. R_R15 */
+	u64 rip;                 /* instruction pointer */
+	u64 rflags;              /* virtual RFLAGS, including IF and IOPL */
+	u8 cpl;                  /* virtual current privilege level: 0 or 3 */
+	u16 seg[6];              /* virtual selectors, SEG_ES .. SEG_GS */
+	u64 cr0, cr2, cr3, cr4;  /* control registers */
+	u8 tpr;                  /* CR8 (task priority, bits 3:0): stored and read back only */
+	u64 efer;                /* IA32_EFER */
+	struct dtr gdtr, idtr;   /* descriptor-table registers */
+	u16 tr;                  /* task register selector */
+	u64 tr_base;             /* TSS base, loaded from the GDT by LTR */
+	u32 tr_limit;            /* TSS limit, loaded by LTR */
+	u16 ldtr;                /* LDT selector (only 0 is supported) */
+	u64 fs_base, gs_base;    /* live segment bases */
+	u64 kernel_gs_base;      /* IA32_KERNEL_GS_BASE, swapped by SWAPGS */
+	u64 star, lstar, cstar, sfmask; /* SYSCALL MSRs */
+	s64 tsc_offset;          /* guest TSC = host TSC + tsc_offset */
+	bool halted;             /* executed HLT, waiting for an interrupt */
+	bool sti_shadow;         /* one-instruction interrupt shadow after STI */
+	int last_vector;         /* last exception delivered, -1 if none */
+	u64 last_errcode;        /* its error code */
+	u64 last_rip;            /* RIP at which it was raised */
+};
+
+/* ---- The emulator (emulate.c, inject.c) ---- */
+
+enum emu_result {
+	EMU_OK,            /* emulated; vcpu updated, RIP advanced */
+	EMU_UNHANDLEABLE,  /* not an instruction we emulate; no state changed */
+	EMU_EXCEPTION,     /* raise ctxt->exc (vcpu unchanged except CR2 for #PF) */
+	EMU_HALT,          /* HLT emulated: RIP advanced, vcpu->halted set */
+};
+
+/* How memory is touched.  The _SYS forms are the CPU's implicit supervisor
+ * accesses (descriptor tables, the TSS, the new stack during delivery): they
+ * are checked as CPL 0 whatever the current CPL. */
+enum emu_access { EMU_READ, EMU_WRITE, EMU_FETCH, EMU_READ_SYS, EMU_WRITE_SYS };
+
+struct emu_exception {
+	u8 vector;               /* X86_EXC_* */
+	bool has_errcode;        /* x86_has_errcode(vector) */
+	u32 errcode;             /* error code pushed, if any */
+	u64 cr2;                 /* faulting linear address for #PF */
+	bool soft;               /* INT n / INT3 / INTO: RIP already advanced */
+};
+
+struct emu_ctxt;
+
+/*
+ * Callbacks from the emulator into the VM.  Each returns 0 on success or
+ * -1 after filling ctxt->exc (for memory: a #PF with CR2 and error code).
+ */
+struct emu_ops {
+	/* [IN] la, len, acc [OUT] buf: read len bytes of guest linear memory,
+	 * as the vCPU at its current CPL would (acc = EMU_FETCH for code). */
+	int (*read)(struct emu_ctxt *c, u64 la, void *buf, unsigned len,
+		    enum emu_access acc);
+	/* [IN] la, buf, len, acc (EMU_WRITE or EMU_WRITE_SYS): write guest
+	 * linear memory. */
+	int (*write)(struct emu_ctxt *c, u64 la, const void *buf, unsigned len,
+		     enum emu_access acc);
+	/* [IN] port, size (1, 2, 4) [OUT] *val: port input. */
+	int (*pio_in)(struct emu_ctxt *c, u16 port, unsigned size, u32 *val);
+	/* [IN] port, size, val: port output. */
+	int (*pio_out)(struct emu_ctxt *c, u16 port, unsigned size, u32 val);
+	/* [IN] la: INVLPG la was executed (after the privilege check). */
+	void (*invlpg)(struct emu_ctxt *c, u64 la);
+	/* [IN] n, old: CRn was written (vcpu->crN already holds the new value);
+	 * the VM flushes or switches shadow contexts as needed. */
+	void (*cr_written)(struct emu_ctxt *c, int n, u64 old);
+	/* [OUT] the host TSC now (for RDTSC, RDMSR TSC, WRMSR TSC). */
+	u64 (*host_tsc)(struct emu_ctxt *c);
+	/* [IN] leaf, subleaf [OUT] out[4] = EAX, EBX, ECX, EDX of the virtual CPUID. */
+	void (*cpuid)(struct emu_ctxt *c, u32 leaf, u32 subleaf, u32 out[4]);
+};
+
+struct emu_ctxt {
+	struct vcpu *vcpu;       /* [IN/OUT] the CPU state */
+	const struct emu_ops *ops; /* [IN] callbacks */
+	void *opaque;            /* [IN] for the callbacks (the struct vm) */
+	struct emu_exception exc;/* [OUT] with EMU_EXCEPTION */
+	u8 insn[15];             /* [OUT] bytes of the last decoded instruction */
+	u8 insn_len;             /* [OUT] its length, 0 if none was decoded */
+	int mnemonic;            /* [OUT] ZydisMnemonic of it, 0 if none */
+};
+
+/* Fetch, decode and emulate the instruction at vcpu->rip. */
+enum emu_result emu_step(struct emu_ctxt *c);
+
+/* Fields of the low 8 bytes of a segment or system descriptor (SDM Vol. 3
+ * 3.4.5); 64-bit system descriptors hold base 63:32 in the next 8 bytes. */
+#define X86_DESC_TYPE(d)   ((unsigned)((d) >> 40) & 0xf)
+#define X86_DESC_S(d)      ((unsigned)((d) >> 44) & 1)   /* 1: code/data */
+#define X86_DESC_DPL(d)    ((unsigned)((d) >> 45) & 3)
+#define X86_DESC_P(d)      ((unsigned)((d) >> 47) & 1)
+#define X86_DESC_L(d)      ((unsigned)((d) >> 53) & 1)   /* 64-bit code */
+#define X86_DESC_DB(d)     ((unsigned)((d) >> 54) & 1)
+#define X86_DESC_G(d)      ((unsigned)((d) >> 55) & 1)
+#define X86_DESC_BASE32(d) ((((d) >> 16) & 0xffffffull) | (((d) >> 56) << 24))
+#define X86_DESC_CODE      0x8   /* type bits for S=1 descriptors */
+#define X86_DESC_CONFORMING 0x4  /* code: conforming */
+#define X86_DESC_WRITABLE  0x2   /* data: writable (code: readable) */
+#define X86_DESC_ACCESSED  0x1
+/* True if 'la' is canonical for 48-bit linear addresses (no LA57). */
+#define X86_CANONICAL(la)  ((u64)((int64_t)((u64)(la) << 16) >> 16) == (u64)(la))
+
+/*
+ * Read the 8-byte GDT descriptor named by selector 'sel' (EMU_READ_SYS).
+ * Returns 0, -1 after a memory fault (ctxt->exc filled), or 1 when the
+ * selector names the LDT (TI=1, none is supported) or lies beyond the GDT
+ * limit: the caller then raises #GP(selector) with its own EXT bit.
+ */
+int emu_read_desc(struct emu_ctxt *c, u16 sel, u64 *desc);
+
+/*
+ * The guest executed SYSCALL (seen by the host layer as a SYSEMU stop, with
+ * RIP already past the instruction): RCX = RIP, R11 = RFLAGS, CS/SS from
+ * STAR[47:32], RIP = LSTAR, RFLAGS &= ~SFMASK, CPL 0.  Returns EMU_OK, or
+ * EMU_EXCEPTION (#UD when EFER.SCE is clear).
+ */
+enum emu_result emu_syscall(struct emu_ctxt *c);
+
+/* cpuid.c: the virtual CPUID (host CPUID with VMX/SVM, SMEP, SMAP, PCID,
+ * LA57, UMIP hidden, the hypervisor bit set, and leaf 0x40000000 returning
+ * the signature "TrapVisorTVM" in EBX, ECX, EDX). */
+void vcpu_cpuid(u32 leaf, u32 subleaf, u32 out[4]);
+#define TRAPVISOR_CPUID_SIGNATURE "TrapVisorTVM"
+
+/* Name of the last decoded mnemonic, for statistics ("cli", "out", ...). */
+const char *emu_mnemonic_name(int mnemonic);
+
+/*
+ * Decode the instruction at vcpu->rip without executing it and tell how it
+ * touches memory: *writes is set if any memory operand is written.  Used to
+ * build the W bit of a #PF error code.  Returns 0, or -1 if undecodable.
+ */
+int emu_decode_access(struct emu_ctxt *c, bool *writes);
+
+/*
+ * Format the instruction at 'rip' from 'bytes' (up to 'len') as Intel syntax
+ * into buf ("mov cr3, rax").  Returns its length, or 0 if undecodable.
+ */
+unsigned emu_disasm(const u8 *bytes, unsigned len, u64 rip, char *buf, size_t size);
+
+/*
+ * Deliver exception/interrupt 'vector' to the guest as the CPU would in long
+ * mode (inject.c): read the IDT gate, switch to the TSS RSP0 stack on a
+ * privilege change, align RSP to 16, push SS, RSP, RFLAGS, CS, RIP and the
+ * error code if has_errcode, clear IF for interrupt gates, load CS:RIP.
+ * A fault during delivery escalates to #DF; a fault delivering #DF returns
+ * EMU_TRIPLE_FAULT.  'soft' marks INT n (gate DPL is checked against CPL).
+ */
+#define EMU_TRIPLE_FAULT (-2)
+int emu_inject(struct emu_ctxt *c, u8 vector, bool has_errcode, u32 errcode, bool soft);
+
+/* ---- The host layer (host.c, context.c): every ptrace, waitpid, fork ----
+ * A stop of a context process becomes plain data (struct trap_event); the
+ * rest of the monitor never sees ptrace.  Functions return 0 or -errno. */
+
+enum trap_kind {
+	TRAP_SYSCALL,            /* the guest executed SYSCALL (or INT 0x80) */
+	TRAP_SIGNAL,             /* a fault: signo, code, addr */
+	TRAP_EXIT,               /* the context process is gone */
+};
+
+struct trap_event {
+	enum trap_kind kind;     /* what stopped the context */
+	int signo;               /* TRAP_SIGNAL: SIGSEGV, SIGILL, SIGFPE, ... */
+	int code;                /* TRAP_SIGNAL: si_code (SI_KERNEL, SEGV_MAPERR, ...) */
+	u64 addr;                /* TRAP_SIGNAL: si_addr, the faulting address if any */
+	int status;              /* TRAP_EXIT: exit code, or -signal if killed */
+};
+
+/* host.c */
+/* Copy the vCPU's registers into context process 'pid' (host CS/SS, IF=1). */
+int host_load_vcpu(pid_t pid, const struct vcpu *v);
+/* Copy the registers of stopped 'pid' into the vCPU, keeping the virtual
+ * IF and IOPL; at a syscall stop RAX is the guest's (orig_rax). */
+int host_save_vcpu(pid_t pid, struct vcpu *v, bool syscall_stop);
+/* Resume 'pid' under PTRACE_SYSEMU and wait for its next stop. */
+int host_run(pid_t pid, struct trap_event *ev);
+/* Move the FPU/XSAVE state from one context process to another. */
+int host_move_fpu(pid_t from, pid_t to);
+/* Kill and reap a context process. */
+void host_kill(pid_t pid);
+/* Pin the calling thread (and future children) to the CPU it runs on.
+ * Returns the CPU number or -errno. */
+int host_pin_to_current_cpu(void);
+
+/* context.c: context processes running the stub, and mapping batches. */
+struct stub {
+	int exec_fd;             /* memfd holding the stub ELF, for fexecve */
+	int data_fd;             /* memfd of the shared stub data page */
+	u8 *data;                /* the monitor's mapping of that page */
+	int ram_fd;              /* guest RAM memfd handed to every context */
+	pid_t batch_pid;         /* context the pending operations are for */
+	int nops;                /* pending operations in the data page */
+	bool cpuid_faulting;     /* the host made CPUID trap in contexts */
+	u64 batches;             /* batches run */
+	u64 ops;                 /* operations run */
+	u64 spawned;             /* context processes created */
+};
+
+int stub_init(struct stub *s, int ram_fd, char *err, size_t errlen);
+void stub_destroy(struct stub *s);
+/* Create a context process: exec the stub, unmap everything else, make
+ * RDTSC (and CPUID where the host can) trap, install the seccomp filter. */
+int ctx_spawn(struct stub *s, pid_t *pid);
+/* Queue mmap of guest RAM at 'gva' (one page, GPA 'gpa', PROT_* 'prot'),
+ * or munmap of [gva, gva+len), for context 'pid'. */
+int ctx_map(struct stub *s, pid_t pid, u64 gva, u64 gpa, int prot);
+int ctx_unmap(struct stub *s, pid_t pid, u64 gva, u64 len);
+/* Run the queued operations now (before 'pid' resumes guest code). */
+int ctx_flush(struct stub *s);
+
+#endif
