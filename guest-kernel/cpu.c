@@ -1,0 +1,89 @@
+/*
+ * cpu.c: the CPU's tables and the SYSCALL setup.
+ *   GDT  0x00 null, 0x08 kernel code, 0x10 kernel data, 0x18 TSS (16 bytes),
+ *        0x80 32-bit user code (placeholder), 0x88 user data, 0x90 64-bit
+ *        user code.  The user segments sit at index 16 and up because the
+ *        host's own ring-3 selectors (0x23, 0x2b, 0x33) must never appear in
+ *        the guest: an IRETQ naming one would run natively (boot.h).
+ *   TSS  only RSP0: the trap stack, which a trap from user mode switches
+ *        to; syscall_entry switches to it too (cpu.kernel_rsp).  It is
+ *        separate from the boot stack kmain() runs on, so a trap never
+ *        overwrites the frames that proc_run() will return to.
+ *   IDT  256 interrupt gates (IF cleared on entry) to the stubs of trapasm.S.
+ *   MSRs STAR, LSTAR, SFMASK and EFER.SCE for SYSCALL/SYSRET, and
+ *        KERNEL_GS_BASE = &cpu for syscall_entry's SWAPGS.
+ * Every instruction used (LGDT, MOV to DS/ES/SS, LTR, LIDT, WRMSR, RDMSR)
+ * traps in host ring 3 and is emulated against the virtual CPU.
+ */
+#include "defs.h"
+
+static u64 gdt[GDT_ENTRIES] = {
+	[KERNEL_CS >> 3] = SEG_DESC(SEG_P | SEG_S | SEG_CODE, SEG_G | SEG_L),
+	[KERNEL_DS >> 3] = SEG_DESC(SEG_P | SEG_S | SEG_DATA, SEG_G | SEG_DB),
+	/* [TSS_SEL >> 3] and the next slot: filled in by cpu_init() */
+	[USER_BASE_SEL >> 3] = SEG_DESC(SEG_P | SEG_DPL3 | SEG_S | SEG_CODE, SEG_G | SEG_DB),
+	[USER_DS >> 3] = SEG_DESC(SEG_P | SEG_DPL3 | SEG_S | SEG_DATA, SEG_G | SEG_DB),
+	[USER_CS >> 3] = SEG_DESC(SEG_P | SEG_DPL3 | SEG_S | SEG_CODE, SEG_G | SEG_L),
+};
+
+#define TRAP_STACK_SIZE (16 * 1024)
+
+struct cpu cpu;
+static u8 trap_stack[TRAP_STACK_SIZE] __attribute__((aligned(16)));
+static struct tss tss;
+static struct gate idt[256];
+
+_Static_assert(sizeof(struct tss) == 104, "the 64-bit TSS is 104 bytes");
+_Static_assert(sizeof(struct gate) == 16, "a 64-bit IDT gate is 16 bytes");
+_Static_assert(offsetof(struct cpu, user_rsp) == CPU_USER_RSP, "trapasm.S uses CPU_USER_RSP");
+_Static_assert(offsetof(struct cpu, kernel_rsp) == CPU_KERNEL_RSP, "trapasm.S uses CPU_KERNEL_RSP");
+
+/* SFMASK: the RFLAGS bits SYSCALL clears, as Linux does: TF, IF, DF, IOPL,
+ * NT and AC.  So the kernel starts every syscall with interrupts off. */
+#define SYSCALL_RFLAGS_MASK 0x47700
+
+/* The 16-byte TSS descriptor: a system segment (S=0), byte granular. */
+static void set_tss_desc(u64 *d, u64 base, u32 limit)
+{
+	d[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+	       ((u64)(SEG_P | SEG_TSS64) << 40) | ((u64)((limit >> 16) & 0xf) << 48) |
+	       (((base >> 24) & 0xff) << 56);
+	d[1] = base >> 32;        /* bits 127:96 are reserved, zero */
+}
+
+static void set_gate(struct gate *g, u64 handler)
+{
+	g->offset_lo = handler & 0xffff;
+	g->selector = KERNEL_CS;
+	g->ist = 0;
+	g->type_attr = GATE_INTR;  /* DPL 0: INT n from user mode gets #GP */
+	g->offset_mid = (handler >> 16) & 0xffff;
+	g->offset_hi = handler >> 32;
+	g->reserved = 0;
+}
+
+/* Load GDT, segments, TSS and IDT, and set up the SYSCALL MSRs. */
+void cpu_init(void)
+{
+	struct dtr gdtr = { sizeof(gdt) - 1, (u64)gdt };
+	struct dtr idtr = { sizeof(idt) - 1, (u64)idt };
+
+	cpu.kernel_rsp = (u64)trap_stack + sizeof(trap_stack);
+	tss.rsp[0] = cpu.kernel_rsp;
+	tss.iomap_base = sizeof(tss);   /* no I/O bitmap: every port access from user mode faults */
+	set_tss_desc(&gdt[TSS_SEL >> 3], (u64)&tss, sizeof(tss) - 1);
+
+	lgdt(&gdtr);
+	load_data_segments(KERNEL_DS);
+	ltr(TSS_SEL);
+
+	for (int i = 0; i < 256; i++)
+		set_gate(&idt[i], vectors[i]);
+	lidt(&idtr);
+
+	wrmsr(MSR_STAR, ((u64)USER_BASE_SEL << 48) | ((u64)KERNEL_CS << 32));
+	wrmsr(MSR_LSTAR, (u64)syscall_entry);
+	wrmsr(MSR_SFMASK, SYSCALL_RFLAGS_MASK);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);   /* set at boot already; make sure */
+	wrmsr(MSR_KERNEL_GS_BASE, (u64)&cpu);
+}

@@ -1,0 +1,166 @@
+/*
+ * main.c: kmain(), the start-up order, the command line and shutdown.
+ *
+ * Command line (boot_info.cmdline, space-separated key=value words):
+ *   run=a,b,c   the embedded programs to run, in order (default: run=hello)
+ *   crash=ud2   execute UD2 before anything else, while the IDT limit is
+ *               still 0: delivery escalates to a triple fault, and the
+ *               monitor must stop the VM with its diagnostic
+ *   exit=N      the shutdown status, whatever happened (default: 0, or 1
+ *               if a program in run= could not be started)
+ */
+#include <trapvisor/boot.h>
+
+#include "defs.h"
+
+#define MAX_RUN 32
+
+static struct boot_info boot;  /* our copy of the monitor's boot_info */
+
+static struct {
+	char buf[BOOT_CMDLINE_MAX];     /* the command line, cut into words */
+	const char *run[MAX_RUN];       /* run=: program names, in buf */
+	int nrun;
+	int exit_status;                /* exit=N, or -1 if not given */
+} opts;
+
+/* Copy boot_info from GPA gpa, which the boot page tables map at VA = GPA.
+ * Returns false if its magic or version is not ours. */
+static bool boot_info_copy(u64 gpa)
+{
+	const struct boot_info *bi = (const void *)gpa;
+
+	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION)
+		return false;
+	memcpy(&boot, bi, sizeof(boot));
+	boot.cmdline[BOOT_CMDLINE_MAX - 1] = 0;
+	return true;
+}
+
+/* True if the command line s holds the word w (space-separated). */
+static bool has_word(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		if (strncmp(s, w, n) == 0 && (s[n] == ' ' || s[n] == 0))
+			return true;
+		while (*s && *s != ' ')
+			s++;
+	}
+	return false;
+}
+
+/* run=a,b,c: cut the list in place into opts.run[]. */
+static void option_run(char *list)
+{
+	opts.nrun = 0;
+	while (*list) {
+		char *name = list;
+		while (*list && *list != ',')
+			list++;
+		if (*list)
+			*list++ = 0;
+		if (*name == 0)
+			continue;
+		if (opts.nrun == MAX_RUN) {
+			kprintf("run: more than %d programs, \"%s\" and the rest ignored\n", MAX_RUN, name);
+			return;
+		}
+		opts.run[opts.nrun++] = name;
+	}
+}
+
+/* exit=N: N from 0 to 255. */
+static void option_exit(const char *v)
+{
+	int n = 0;
+	const char *c;
+
+	for (c = v; *c >= '0' && *c <= '9' && n <= 255; c++)
+		n = n * 10 + (*c - '0');
+	if (c == v || *c != 0 || n > 255) {
+		kprintf("exit: \"%s\" is not a status from 0 to 255, ignored\n", v);
+		return;
+	}
+	opts.exit_status = n;
+}
+
+static void parse_cmdline(void)
+{
+	char *s = opts.buf;
+
+	strlcpy(opts.buf, boot.cmdline, sizeof(opts.buf));
+	opts.run[0] = "hello";
+	opts.nrun = 1;
+	opts.exit_status = -1;
+	while (*s) {
+		char *word;
+		while (*s == ' ')
+			s++;
+		if (*s == 0)
+			break;
+		word = s;
+		while (*s && *s != ' ')
+			s++;
+		if (*s)
+			*s++ = 0;
+		if (strncmp(word, "run=", 4) == 0)
+			option_run(word + 4);
+		else if (strncmp(word, "exit=", 5) == 0)
+			option_exit(word + 5);
+		else if (strcmp(word, "crash=ud2") == 0)
+			;                       /* handled first thing in kmain() */
+		else
+			kprintf("cmdline: unknown option \"%s\", ignored\n", word);
+	}
+}
+
+/* Stop the VM: the byte written to the debug-exit port becomes the
+ * monitor's exit status. */
+void poweroff(int status)
+{
+	outb(PORT_DEBUG_EXIT, status);
+	/* Only on a machine without that port do we get here. */
+	for (;;) {
+		cli();
+		hlt();
+	}
+}
+
+/* Called by _start on the kernel stack, IF=0, boot page tables loaded. */
+void kmain(u64 boot_info_gpa)
+{
+	bool boot_ok = boot_info_copy(boot_info_gpa);
+	int status = 0;
+
+	/* Before anything else, while IDTR.limit is still 0 (see the top). */
+	if (boot_ok && has_word(boot.cmdline, "crash=ud2"))
+		asm volatile("ud2");
+
+	uart_init();
+	if (!boot_ok)
+		panic("boot_info at 0x%lx: magic 0x%lx version %u, expected 0x%lx version %u",
+		      boot_info_gpa, ((const struct boot_info *)boot_info_gpa)->magic,
+		      ((const struct boot_info *)boot_info_gpa)->version,
+		      (u64)BOOT_INFO_MAGIC, BOOT_INFO_VERSION);
+	kprintf("trapvisor guest kernel 0.1: %lu MiB RAM, command line \"%s\"\n",
+		boot.ram_size >> 20, boot.cmdline);
+	parse_cmdline();
+
+	cpu_init();                       /* GDT, TSS, IDT, SYSCALL: traps are reported from here */
+	pic_init();                       /* all IRQs masked */
+	kinit(boot.free_gpa, boot.ram_size);   /* page allocator */
+	vm_init(boot.ram_size);           /* own page tables: direct map + kernel image */
+
+	for (int i = 0; i < opts.nrun; i++)
+		if (proc_run(opts.run[i]) < 0)
+			status = 1;
+
+	if (opts.exit_status >= 0)
+		status = opts.exit_status;
+	kprintf("trapvisor guest kernel: shutting down (status %d)\n", status);
+	poweroff(status);
+}

@@ -1,0 +1,90 @@
+/*
+ * trap.c: what happens after a vector stub.  An exception in user mode
+ * (CPL 3 in the saved CS) kills only that process, with one line naming the
+ * exception; the kernel then goes on with the next program.  An exception
+ * in the kernel is a kernel bug: it prints the registers and stops the VM
+ * with status 3.  Interrupts are all masked (pic.c); one that arrives anyway
+ * is acknowledged and ignored.
+ */
+#include "defs.h"
+
+_Static_assert(sizeof(struct trapframe) == 22 * 8, "trapasm.S pushes 22 quadwords");
+
+static const char *const exc_names[32] = {
+	[0] = "#DE (divide error)",
+	[1] = "#DB (debug)",
+	[2] = "NMI (non-maskable interrupt)",
+	[3] = "#BP (breakpoint)",
+	[4] = "#OF (overflow)",
+	[5] = "#BR (bound range exceeded)",
+	[6] = "#UD (invalid opcode)",
+	[7] = "#NM (device not available)",
+	[8] = "#DF (double fault)",
+	[9] = "coprocessor segment overrun",
+	[10] = "#TS (invalid TSS)",
+	[11] = "#NP (segment not present)",
+	[12] = "#SS (stack fault)",
+	[13] = "#GP (general protection)",
+	[14] = "#PF (page fault)",
+	[16] = "#MF (x87 floating-point error)",
+	[17] = "#AC (alignment check)",
+	[18] = "#MC (machine check)",
+	[19] = "#XM (SIMD floating-point exception)",
+	[20] = "#VE (virtualization exception)",
+	[21] = "#CP (control protection)",
+	[28] = "#HV (hypervisor injection)",
+	[29] = "#VC (VMM communication)",
+	[30] = "#SX (security exception)",
+};
+
+/* Print " at rip ..., error ..., cr2 ..." for an exception frame: the error
+ * code only for vectors that push one, CR2 only for #PF. */
+static void print_where(const struct trapframe *tf)
+{
+	kprintf(" at rip 0x%lx", tf->rip);
+	if (x86_has_errcode(tf->vector))
+		kprintf(", error 0x%lx", tf->errcode);
+	if (tf->vector == X86_EXC_PF)
+		kprintf(", cr2 0x%lx", rcr2());
+	kprintf("\n");
+}
+
+static void print_name(unsigned vector)
+{
+	if (exc_names[vector])
+		kprintf("%s", exc_names[vector]);
+	else
+		kprintf("vector %u (reserved)", vector);
+}
+
+static void dump_regs(const struct trapframe *tf)
+{
+	kprintf("  rax 0x%lx rbx 0x%lx rcx 0x%lx rdx 0x%lx\n", tf->rax, tf->rbx, tf->rcx, tf->rdx);
+	kprintf("  rsi 0x%lx rdi 0x%lx rbp 0x%lx rsp 0x%lx\n", tf->rsi, tf->rdi, tf->rbp, tf->rsp);
+	kprintf("  r8 0x%lx r9 0x%lx r10 0x%lx r11 0x%lx\n", tf->r8, tf->r9, tf->r10, tf->r11);
+	kprintf("  r12 0x%lx r13 0x%lx r14 0x%lx r15 0x%lx\n", tf->r12, tf->r13, tf->r14, tf->r15);
+	kprintf("  cs 0x%lx ss 0x%lx rflags 0x%lx\n", tf->cs, tf->ss, tf->rflags);
+}
+
+/* Called by alltraps with the frame it built; returning resumes it. */
+void trap(struct trapframe *tf)
+{
+	unsigned vector = tf->vector;
+
+	if (vector >= 32) {
+		kprintf("trap: unexpected interrupt, vector %u, ignored\n", vector);
+		pic_eoi(vector);
+		return;
+	}
+	if ((tf->cs & 3) == 3) {
+		kprintf("%s: killed by ", cpu.proc ? cpu.proc->name : "?");
+		print_name(vector);
+		print_where(tf);
+		proc_kill();
+	}
+	kprintf("panic: ");
+	print_name(vector);
+	print_where(tf);
+	dump_regs(tf);
+	poweroff(3);
+}

@@ -1,0 +1,248 @@
+/*
+ * The command line: `trapvisor [options] [KERNEL]` becomes a struct
+ * vm_options.  Parsing is pure (no file is opened here: the loader checks the
+ * kernel and initrd and names them when they are wrong), writes only to the
+ * FILE streams it is given, and can run any number of times in one process,
+ * so the tests drive it directly.  Every refusal is exactly one line on
+ * 'err' naming the option and the value that was wrong.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "vm.h"
+#include "trapvisor/boot.h"
+
+#define PAGE_SIZE 4096ull
+#define SEE_HELP "(see trapvisor --help)"
+
+enum {
+	OPT_APPEND = 256,
+	OPT_INITRD,
+	OPT_STATS,
+	OPT_NO_PIN,
+};
+
+static const struct option long_options[] = {
+	{ "memory",  required_argument, NULL, 'm' },
+	{ "append",  required_argument, NULL, OPT_APPEND },
+	{ "initrd",  required_argument, NULL, OPT_INITRD },
+	{ "stats",   no_argument,       NULL, OPT_STATS },
+	{ "no-pin",  no_argument,       NULL, OPT_NO_PIN },
+	{ "help",    no_argument,       NULL, 'h' },
+	{ "version", no_argument,       NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *out, const char *default_kernel)
+{
+	char def[32];
+
+	fprintf(out,
+		"usage: trapvisor [options] [KERNEL]\n"
+		"Run the ELF64 x86-64 kernel KERNEL (default: %s) in a\n"
+		"trap-and-emulate virtual machine, without hardware virtualization.\n"
+		"\n"
+		"  -m, --memory SIZE   guest RAM: bytes, or a number with K, M, G or T\n"
+		"                      (powers of 1024); default %s, rounded up to 4 KiB\n"
+		"      --append LINE   kernel command line (at most %d bytes)\n"
+		"      --initrd FILE   load FILE (a cpio \"newc\" archive) as the initrd\n"
+		"      --stats         print the table of traps and port I/O at exit\n"
+		"      --no-pin        do not pin the monitor and guest to one CPU\n"
+		"  -h, --help          show this help and exit\n"
+		"  -V, --version       show the version and exit\n"
+		"\n"
+		"Exit status: the guest's debug-exit status; %d on a host failure,\n"
+		"%d on a bad command line or input file, %d if the guest crashed.\n",
+		default_kernel ? default_kernel : "none",
+		cli_format_size(VM_DEFAULT_MEM, def, sizeof(def)),
+		BOOT_CMDLINE_MAX - 1, EXIT_HOST_ERROR, EXIT_USAGE, EXIT_GUEST_CRASH);
+}
+
+const char *cli_format_size(u64 bytes, char *buf, size_t len)
+{
+	static const char *const unit[] = { "TiB", "GiB", "MiB", "KiB" };
+
+	for (int i = 0; i < 4; i++) {
+		unsigned shift = 40 - 10 * i;
+
+		if (bytes && (bytes & ((1ull << shift) - 1)) == 0) {
+			snprintf(buf, len, "%" PRIu64 " %s", bytes >> shift, unit[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%" PRIu64 " bytes", bytes);
+	return buf;
+}
+
+/* Digits, then at most one unit letter; nothing else (no sign, no spaces). */
+int cli_parse_size(const char *s, u64 *bytes)
+{
+	u64 v = 0;
+	unsigned shift = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9') {
+		errno = EINVAL;
+		return -1;
+	}
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10) {
+			errno = ERANGE;
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	switch (*p) {
+	case '\0':            break;
+	case 'K': case 'k':   shift = 10; p++; break;
+	case 'M': case 'm':   shift = 20; p++; break;
+	case 'G': case 'g':   shift = 30; p++; break;
+	case 'T': case 't':   shift = 40; p++; break;
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+	if (*p != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (shift && v > (UINT64_MAX >> shift)) {
+		errno = ERANGE;
+		return -1;
+	}
+	*bytes = v << shift;
+	return 0;
+}
+
+/* -m SIZE: parsed, rounded up to a page, and inside [VM_MIN_MEM, VM_MAX_MEM].
+ * Returns 0, or -1 after the one-line error. */
+static int parse_memory(const char *arg, u64 *mem, FILE *err)
+{
+	char lo[32], hi[32];
+	u64 v;
+
+	if (cli_parse_size(arg, &v) < 0) {
+		if (errno == ERANGE)
+			fprintf(err, "trapvisor: -m %s: size does not fit in 64 bits " SEE_HELP "\n",
+				arg);
+		else
+			fprintf(err, "trapvisor: -m %s: not a size (bytes, or a number with K, M, G or T) "
+				SEE_HELP "\n", arg);
+		return -1;
+	}
+	/* Round up to a page; a value this close to 2^64 is refused below anyway. */
+	if (v <= UINT64_MAX - (PAGE_SIZE - 1))
+		v = (v + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	if (v < VM_MIN_MEM || v > VM_MAX_MEM) {
+		fprintf(err, "trapvisor: -m %s: memory size must be between %s and %s " SEE_HELP "\n",
+			arg, cli_format_size(VM_MIN_MEM, lo, sizeof(lo)),
+			cli_format_size(VM_MAX_MEM, hi, sizeof(hi)));
+		return -1;
+	}
+	*mem = v;
+	return 0;
+}
+
+/*
+ * getopt_long with opterr = 0 and a leading ':' in the short options, so
+ * that every complaint is ours and one line.  optind = 0 makes glibc
+ * reinitialise its scanner: cli_parse can then be called again (tests).
+ */
+int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default_kernel,
+	      FILE *out, FILE *err)
+{
+	int c;
+
+	*opt = (struct vm_options){
+		.kernel = default_kernel,
+		.initrd = NULL,
+		.append = "",
+		.mem_size = VM_DEFAULT_MEM,
+		.stats = false,
+		.pin = true,
+	};
+
+	optind = 0;
+	opterr = 0;
+	for (;;) {
+		int before = optind;
+		const char *word;
+		bool is_long;
+
+		c = getopt_long(argc, argv, ":m:hV", long_options, NULL);
+		if (c == -1)
+			break;
+		/* The word getopt just finished, for messages about it.  Inside a
+		 * cluster of short options ("-hx") optind does not move, and the
+		 * option is short: its letter is in optopt. */
+		word = argv[optind - 1];
+		is_long = optind > before && strncmp(word, "--", 2) == 0;
+
+		switch (c) {
+		case 'm':
+			if (parse_memory(optarg, &opt->mem_size, err) < 0)
+				return -1;
+			break;
+		case OPT_APPEND:
+			if (strlen(optarg) > BOOT_CMDLINE_MAX - 1) {
+				fprintf(err, "trapvisor: --append: the command line is %zu bytes, "
+					"at most %d fit " SEE_HELP "\n",
+					strlen(optarg), BOOT_CMDLINE_MAX - 1);
+				return -1;
+			}
+			opt->append = optarg;
+			break;
+		case OPT_INITRD:
+			opt->initrd = optarg;
+			break;
+		case OPT_STATS:
+			opt->stats = true;
+			break;
+		case OPT_NO_PIN:
+			opt->pin = false;
+			break;
+		case 'h':
+			usage(out, default_kernel);
+			return 1;
+		case 'V':
+			fprintf(out, "trapvisor " TRAPVISOR_VERSION "\n");
+			return 1;
+		case ':':
+			if (is_long)
+				fprintf(err, "trapvisor: option '%s' needs an argument " SEE_HELP "\n",
+					word);
+			else
+				fprintf(err, "trapvisor: option '-%c' needs an argument " SEE_HELP "\n",
+					optopt);
+			return -1;
+		default:
+			/* '?': an unknown option, an ambiguous abbreviation, or an
+			 * argument given to a long option that takes none. */
+			if (is_long && optopt)
+				fprintf(err, "trapvisor: option '%s' takes no argument " SEE_HELP "\n",
+					word);
+			else if (is_long)
+				fprintf(err, "trapvisor: unknown option '%s' " SEE_HELP "\n", word);
+			else
+				fprintf(err, "trapvisor: unknown option '-%c' " SEE_HELP "\n", optopt);
+			return -1;
+		}
+	}
+
+	if (optind < argc)
+		opt->kernel = argv[optind++];
+	if (optind < argc) {
+		fprintf(err, "trapvisor: unexpected argument '%s': only one KERNEL " SEE_HELP "\n",
+			argv[optind]);
+		return -1;
+	}
+	if (!opt->kernel || !*opt->kernel) {
+		fprintf(err, "trapvisor: no KERNEL given " SEE_HELP "\n");
+		return -1;
+	}
+	return 0;
+}
