@@ -7,6 +7,7 @@
 #   V=1 shows commands; WERROR=0 drops -Werror.
 
 V ?= 0
+.DEFAULT_GOAL := all
 WERROR ?= 1
 SAN ?= 0
 Q := $(if $(filter 1,$(V)),,@)
@@ -98,7 +99,7 @@ $(B)/traps/stub_blob.o: $(STUB_ELF)
 	$(Q)$(CC) -c -o $@ $(B)/traps/stub_blob.S
 
 # ---- The guest kernel: freestanding, -fpie, linked high (guest-kernel/kernel.ld) ----
-GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fpie \
+GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fpie -fno-omit-frame-pointer \
 	-mno-red-zone -mgeneral-regs-only -mno-sse -mno-mmx -fno-builtin \
 	-fno-asynchronous-unwind-tables $(WARNINGS) -Iinclude -Iguest-kernel -MD -MP
 GUEST_SRCS := $(sort $(wildcard guest-kernel/*.c guest-kernel/*.S))

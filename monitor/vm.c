@@ -359,9 +359,14 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 			    v->cpl, true, &w);
 	if (r < 0 && acc == EMU_WRITE && !present && (w.errcode & PFEC_P)) {
 		/* The decoder's "writes memory" may be about another operand
-		 * (MOVS, PUSH m): map for reading; a real write faults again. */
-		r = shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3, v->efer, la, EMU_READ,
-				v->cpl, true, &w);
+		 * (MOVS, PUSH m): if the page may be read, map it for reading;
+		 * a real write then faults again, on a present page. */
+		struct gwalk rd;
+		if (shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3, v->efer, la, EMU_READ,
+				v->cpl, true, &rd) == 0) {
+			w = rd;
+			r = 0;
+		}
 	}
 	if (r == SHADOW_WALK_BAD_GPA) {
 		vm_kill(vm, "guest page tables point outside RAM: %#llx -> GPA %#llx (RAM is %llu MiB)",

@@ -1,0 +1,63 @@
+# Boot the guest kernel and check what it prints and how it ends.
+. "$(dirname "$0")/lib.sh"
+
+boot
+expect_status 0
+expect_out 'trapvisor guest kernel 0.1: 256 MiB RAM'
+expect_out 'hello from user space'
+expect_out 'hello exited with status 0'
+expect_out 'shutting down (status 0)'
+report "default boot runs the user program and exits 0"
+
+boot -m 64M --append "run=hello extra=word"
+expect_status 0
+expect_out '64 MiB RAM, command line "run=hello extra=word"'
+report "-m and --append reach the guest"
+
+boot --append "run=divzero,hello"
+expect_status 0
+expect_out 'divzero: dividing by zero'
+expect_out 'divzero: killed by #DE'
+expect_out 'hello from user space'
+report "a user divide by zero kills only that program"
+
+boot --append "run=ring"
+expect_status 0
+expect_out 'ring: killed by #GP'
+report "CLI in guest user mode is a #GP for the guest kernel"
+
+boot --append "run=badptr"
+expect_status 0
+expect_out 'badptr: write returned -14'
+expect_out 'badptr: killed by #PF (page fault) at rip'
+expect_out 'error 0x7, cr2 0x600000000000'
+report "bad user pointers: -EFAULT from write, #PF on a kernel address"
+
+boot --append "exit=7"
+expect_status 7
+report "the guest's debug-exit status is the monitor's exit status"
+
+boot --append "crash=ud2"
+expect_status 3
+expect_err 'triple fault'
+expect_err 'code at rip: 0f 0b'
+expect_err 'ud2'
+expect_err 'rip '
+expect_err 'cr3 '
+report "a bad kernel instruction before the IDT stops the VM with a diagnostic"
+
+boot --stats
+expect_status 0
+expect_err 'emulated instructions'
+expect_err 'out'
+expect_err 'iretq'
+expect_err 'syscall'
+expect_err 'hidden page fault'
+expect_err '0x03f8 com1'
+report "--stats counts stops by reason"
+
+boot --append "run=syscalls,hello"
+expect_status 0
+expect_out 'syscalls: ok'
+expect_out 'hello exited with status 0'
+report "SYSCALL/SYSRET keep every register but RAX, RCX and R11"

@@ -1,0 +1,51 @@
+# Bad command lines and bad input files: one clear line, exit status 2.
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp" "$OUT" "$ERR"' EXIT
+
+for m in 0 1T abc 12Q; do
+	boot -m "$m"
+	expect_status 2
+	expect_err_lines 1
+	expect_err "$m"
+	report "-m $m is refused with one line"
+done
+
+boot "$tmp/no-such-kernel.elf"
+expect_status 2
+expect_err_lines 1
+expect_err 'no-such-kernel.elf'
+expect_err 'No such file'
+report "a missing kernel file is named"
+
+echo "not a kernel" >"$tmp/text.elf"
+boot "$tmp/text.elf"
+expect_status 2
+expect_err_lines 1
+expect_err 'not an ELF'
+report "a corrupt kernel image is refused"
+
+head -c 100 "$KERNEL" >"$tmp/trunc.elf"
+boot "$tmp/trunc.elf"
+expect_status 2
+expect_err_lines 1
+report "a truncated kernel image is refused"
+
+boot --initrd "$tmp/missing.cpio"
+expect_status 2
+expect_err 'missing.cpio'
+report "a missing initrd is named"
+
+boot --help
+expect_status 0
+expect_out 'usage:'
+expect_out '--memory'
+report "--help prints usage and exits 0"
+
+boot --version
+expect_status 0
+expect_out 'trapvisor'
+report "--version"
+
+boot --bogus-option
+expect_status 2
+report "an unknown option exits 2"

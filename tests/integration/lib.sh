@@ -1,0 +1,36 @@
+# Helpers for integration tests: boot a guest, then assert on what it did.
+# Each case prints "ok NAME" or "FAIL NAME: why" (tests/run.sh counts them).
+TRAPVISOR=${TRAPVISOR:-build/trapvisor}
+KERNEL=${KERNEL:-build/guest-kernel.elf}
+OUT=$(mktemp) ERR=$(mktemp)
+trap 'rm -f "$OUT" "$ERR"' EXIT
+STATUS=0
+
+# boot ARGS... : run trapvisor (60 s at most) with stdin closed; sets STATUS,
+# $OUT (guest console) and $ERR (monitor messages).
+boot() {
+	timeout 60 "$TRAPVISOR" "$@" </dev/null >"$OUT" 2>"$ERR"
+	STATUS=$?
+}
+
+# check NAME CONDITION-DESCRIPTION: report a case from the checks run since
+# the last report (expect_* append to $why).
+why=""
+expect_status() { [ "$STATUS" = "$1" ] || why+="exit status $STATUS, wanted $1; "; }
+expect_out()    { grep -qF -- "$1" "$OUT" || why+="console lacks '$1'; "; }
+expect_no_out() { ! grep -qF -- "$1" "$OUT" || why+="console has '$1'; "; }
+expect_err()    { grep -qF -- "$1" "$ERR" || why+="stderr lacks '$1'; "; }
+expect_err_lines() {
+	local n; n=$(wc -l <"$ERR")
+	[ "$n" = "$1" ] || why+="stderr has $n lines, wanted $1; "
+}
+report() {
+	if [ -z "$why" ]; then
+		echo "ok $1"
+	else
+		echo "FAIL $1: $why"
+		sed 's/^/    console: /' "$OUT" | tail -15
+		sed 's/^/    stderr:  /' "$ERR" | tail -25
+	fi
+	why=""
+}

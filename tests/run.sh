@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test and ends with one line "N passed, N failed".
+#  - unit tests: each build/tests/test_* cmocka binary; its cases are counted.
+#  - integration tests: tests/integration/*.sh boot real guests; each case
+#    prints "ok NAME" or "FAIL NAME: why".
+# Environment: B = build directory of the monitor (build or build-san).
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+export TRAPVISOR=${TRAPVISOR:-$B/trapvisor}
+export KERNEL=${KERNEL:-build/guest-kernel.elf}
+passed=0 failed=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+for t in "$B"/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	timeout 120 "$t" >"$log/$name" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name" | tail -1)
+	p=${p:-0} f=${f:-0}
+	if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi   # crashed or timed out
+	passed=$((passed + p)) failed=$((failed + f))
+	if [ "$f" != 0 ]; then
+		echo "FAIL unit $name (exit $rc):"; sed 's/^/    /' "$log/$name" | grep -v '^    \[       OK \]' | tail -40
+	else
+		echo "ok   unit $name ($p cases)"
+	fi
+done
+
+for s in tests/integration/*.sh; do
+	[ -f "$s" ] || continue
+	bash "$s" >"$log/int" 2>&1
+	cat "$log/int"
+	passed=$((passed + $(grep -c '^ok ' "$log/int")))
+	failed=$((failed + $(grep -c '^FAIL ' "$log/int")))
+	if ! grep -q '^ok \|^FAIL ' "$log/int"; then
+		echo "FAIL $s ran no case"; failed=$((failed + 1))
+	fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
