@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# make bench: the cost of a guest system call under trapvisor, pinned to one
+# CPU and not, beside the same loop run natively, measured side by side in
+# one run (interleaved rounds; medians), written to build/bench/syscall.csv.
+set -eu
+cd "$(dirname "$0")/.."
+B=${B:-build}
+ROUNDS=${ROUNDS:-7}
+CALLS=20000
+out=build/bench
+mkdir -p "$out"
+gcc -O2 -o "$out/native_syscall" bench/native_syscall.c
+csv=$out/syscall.csv
+echo "config,round,wall_us,stops,us_per_guest_syscall" >"$csv"
+
+run_guest() { # config flags...
+	local cfg=$1; shift
+	local t0 t1 stops
+	t0=$(date +%s%N)
+	"$B/trapvisor" --stats "$@" --append run=sysbench </dev/null >"$out/console.txt" 2>"$out/stats.txt"
+	t1=$(date +%s%N)
+	grep -q 'sysbench: 20000 syscalls done' "$out/console.txt" || { echo "sysbench failed ($cfg)"; cat "$out/console.txt" "$out/stats.txt"; exit 1; }
+	stops=$(sed -n 's/.* \([0-9]*\) stops in all.*/\1/p' "$out/stats.txt")
+	local us=$(( (t1 - t0) / 1000 ))
+	echo "$cfg,$round,$us,$stops,$(awk -v u="$us" -v n=$CALLS 'BEGIN{printf "%.2f", u/n}')" >>"$csv"
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+	run_guest pinned
+	run_guest unpinned --no-pin
+	us=$("$out/native_syscall")
+	echo "native,$round,$us,0,$(awk -v u="$us" -v n=$CALLS 'BEGIN{printf "%.3f", u/n}')" >>"$csv"
+done
+cp "$out/stats.txt" "$out/stats-last-unpinned.txt"
+
+median() { # config -> median us per syscall
+	grep "^$1," "$csv" | cut -d, -f5 | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
+}
+p=$(median pinned) u=$(median unpinned) n=$(median native)
+{
+	echo "guest system call cost, median of $ROUNDS rounds ($CALLS calls each, whole boot included)"
+	echo "  trapvisor pinned     $p us"
+	echo "  trapvisor --no-pin   $u us"
+	echo "  native host syscall  $n us"
+	awk -v p="$p" -v u="$u" -v n="$n" 'BEGIN{printf "  unpinned/pinned %.2fx, pinned/native %.0fx\n", u/p, p/n}'
+} | tee "$out/summary.txt"
+echo "raw numbers: $csv"
