@@ -461,6 +461,7 @@ int vm_run(struct vm *vm)
 	struct trap_event ev;
 	u64 last_rip = 0, last_addr = 0;
 	int repeats = 0, r;
+	u64 t_start = now_ns();
 
 	while (!vm->stop) {
 		if (v->halted) {
@@ -513,6 +514,7 @@ int vm_run(struct vm *vm)
 		last_addr = ev.addr;
 		vm_signal(vm, ctx, &ev);
 	}
+	vm->run_ns = now_ns() - t_start;
 	return vm->exit_status;
 }
 
@@ -662,6 +664,8 @@ void vm_report(struct vm *vm, FILE *f)
 			(unsigned long long)vm->stub.batches, (unsigned long long)vm->stub.ops,
 			(unsigned long long)vm->stops,
 			vm->stub.cpuid_faulting ? "on" : "unavailable on this host (CPUID runs natively)");
+		fprintf(f, "wall time %.3f ms: %.2f us per stop, host round trip and guest run time included\n",
+			vm->run_ns / 1e6, vm->stops ? vm->run_ns / 1e3 / vm->stops : 0.0);
 	}
 }
 

@@ -113,6 +113,7 @@ struct vm {
 	bool stop;               /* the run loop must end */
 	bool crashed;            /* stopped by vm_kill or a host error */
 	u64 stops;               /* context stops handled */
+	u64 run_ns;              /* wall time spent in vm_run() */
 	int exit_status;         /* EXIT_* or the guest's status */
 	char kill_reason[256];   /* first reason the VM was killed */
 };

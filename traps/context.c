@@ -224,6 +224,8 @@ static void ctx_child(struct stub *s, int go_fd)
 	char *argv[] = { "trapvisor-context", NULL }, *envp[] = { NULL };
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Out of the terminal's process group: ^C is the monitor's business. */
+	setpgid(0, 0);
 	/* Wait until the monitor has seized us. */
 	if (read(go_fd, &c, 1) != 1)
 		_exit(127);

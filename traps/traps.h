@@ -138,7 +138,7 @@ struct vcpu {
 	u64 star, lstar, cstar, sfmask; /* SYSCALL MSRs */
 	s64 tsc_offset;          /* guest TSC = host TSC + tsc_offset */
 	bool halted;             /* executed HLT, waiting for an interrupt */
-	bool sti_shadow;         /* one-instruction interrupt shadow after STI */
+	bool sti_shadow;         /* one-instruction interrupt shadow after STI or MOV SS */
 	int last_vector;         /* last exception delivered, -1 if none */
 	u64 last_errcode;        /* its error code */
 	u64 last_rip;            /* RIP at which it was raised */
@@ -149,7 +149,7 @@ struct vcpu {
 enum emu_result {
 	EMU_OK,            /* emulated; vcpu updated, RIP advanced */
 	EMU_UNHANDLEABLE,  /* not an instruction we emulate; no state changed */
-	EMU_EXCEPTION,     /* raise ctxt->exc (vcpu unchanged except CR2 for #PF) */
+	EMU_EXCEPTION,     /* raise ctxt->exc (vcpu unchanged; INT n/INT3: RIP past it) */
 	EMU_HALT,          /* HLT emulated: RIP advanced, vcpu->halted set */
 };
 
