@@ -54,6 +54,7 @@ LIB_OBJS += monitor/vm.o
 LIB_OBJS += monitor/cli.o
 LIB_OBJS += monitor/loader.o
 LIB_OBJS += monitor/stats.o
+LIB_OBJS += monitor/symbols.o
 LIB_OBJS += traps/emulate.o
 LIB_OBJS += traps/inject.o
 LIB_OBJS += traps/cpuid.o

@@ -18,6 +18,7 @@
 	.text
 /* int kctx_save(struct kcontext *c): save, return 0. */
 	.globl kctx_save
+	.type kctx_save, @function
 kctx_save:
 	movq %rbx, KC_RBX(%rdi)
 	movq %rbp, KC_RBP(%rdi)
@@ -34,6 +35,7 @@ kctx_save:
 
 /* void kctx_restore(struct kcontext *c, int v): make kctx_save(c) return v. */
 	.globl kctx_restore
+	.type kctx_restore, @function
 kctx_restore:
 	movq KC_RBX(%rdi), %rbx
 	movq KC_RBP(%rdi), %rbp

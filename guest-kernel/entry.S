@@ -9,6 +9,7 @@
 
 	.section .text.entry, "ax"
 	.globl _start
+	.type _start, @function
 _start:
 	movq %rdi, %r12                 /* boot_info GPA: rep stosb needs %rdi */
 	leaq kstack_top(%rip), %rsp     /* nothing is on it yet, so clearing it is fine */

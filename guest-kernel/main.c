@@ -6,6 +6,10 @@
  *   crash=ud2   execute UD2 before anything else, while the IDT limit is
  *               still 0: delivery escalates to a triple fault, and the
  *               monitor must stop the VM with its diagnostic
+ *   crash=gp    once the kernel is up, load from a non-canonical address:
+ *               the kernel's own #GP handler panics (status 3)
+ *   crash=dr7   once the kernel is up, write DR7: a privileged instruction
+ *               the monitor does not emulate, so it stops with a diagnostic
  *   exit=N      the shutdown status, whatever happened (default: 0, or 1
  *               if a program in run= could not be started)
  */
@@ -113,6 +117,8 @@ static void parse_cmdline(void)
 			option_exit(word + 5);
 		else if (strcmp(word, "crash=ud2") == 0)
 			;                       /* handled first thing in kmain() */
+		else if (strcmp(word, "crash=gp") == 0 || strcmp(word, "crash=dr7") == 0)
+			;                       /* handled once the kernel is up */
 		else
 			kprintf("cmdline: unknown option \"%s\", ignored\n", word);
 	}
@@ -154,6 +160,12 @@ void kmain(u64 boot_info_gpa)
 	pic_init();                       /* all IRQs masked */
 	kinit(boot.free_gpa, boot.ram_size);   /* page allocator */
 	vm_init(boot.ram_size);           /* own page tables: direct map + kernel image */
+
+	/* Deliberate kernel-mode faults, with the IDT in place. */
+	if (has_word(boot.cmdline, "crash=gp"))
+		(void)*(volatile u64 *)0x8000000000000000ull;
+	if (has_word(boot.cmdline, "crash=dr7"))
+		asm volatile("mov %0, %%dr7" : : "r"(0ull));
 
 	for (int i = 0; i < opts.nrun; i++)
 		if (proc_run(opts.run[i]) < 0)

@@ -79,6 +79,7 @@ alltraps:
 
 /* void trap_return(struct trapframe *tf): load tf and IRETQ to it. */
 	.globl trap_return
+	.type trap_return, @function
 trap_return:
 	movq %rdi, %rsp
 	POP_REGS
@@ -91,6 +92,7 @@ trap_return:
  * and R11 reaches user mode again unchanged.
  */
 	.globl syscall_entry
+	.type syscall_entry, @function
 syscall_entry:
 	swapgs                          /* GS base = &cpu; the user's is in KERNEL_GS_BASE */
 	movq %rsp, %gs:CPU_USER_RSP

@@ -54,13 +54,9 @@
 #define X86_EXC_MC  18
 #define X86_EXC_XM  19
 
-/*
- * Bit v set = delivering vector v pushes an error code: 8 (#DF), 10-14
- * (#TS #NP #SS #GP #PF), 17 (#AC), 21 (#CP), 29 (#VC), 30 (#SX).  The same
- * set as the monitor's x86_has_errcode(); vectors >= 32 never have one.
- * trapasm.S builds its stubs from this mask, trap.c prints from it.
- */
-#define X86_ERRCODE_VECTORS 0x60227d00
+/* X86_ERRCODE_VECTORS: the vectors that push an error code, shared with
+ * the monitor's injector.  trapasm.S builds its stubs from it. */
+#include <trapvisor/x86-arch.h>
 
 #define T_SYSCALL   256         /* not a vector: marks a frame from syscall_entry */
 

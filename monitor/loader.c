@@ -502,6 +502,7 @@ int loader_boot(struct vm *vm, char *err, size_t errlen)
 		memcpy(vm->ram + s->paddr, img + s->offset, s->filesz);
 		memset(vm->ram + s->paddr + s->filesz, 0, s->memsz - s->filesz);
 	}
+	ksyms_load(&vm->ksyms, img, size);
 	free(img);
 	boot_data = ki.end;
 

@@ -310,23 +310,23 @@ static void vm_emulate(struct vm *vm, u8 vector)
 	vm_emu_ctxt(vm, &c);
 	switch (emu_step(&c)) {
 	case EMU_OK:
-		stats_add(&vm->stats, STAT_INSN, emu_mnemonic_name(c.mnemonic), now_ns() - t0);
-		break;
 	case EMU_HALT:
-		stats_add(&vm->stats, STAT_INSN, "hlt", now_ns() - t0);
+		stats_add(&vm->stats, STAT_INSN, c.name, now_ns() - t0);
 		break;
 	case EMU_EXCEPTION:
 		vm_deliver(vm, &c.exc);
 		break;
 	case EMU_UNHANDLEABLE:
-		/* Not an instruction the monitor emulates: the fault is the
-		 * guest's own (a non-canonical access, a user-mode privileged
-		 * instruction).  In kernel mode an unknown privileged
-		 * instruction is more likely, so stop and show it. */
-		if (vm->vcpu.cpl == 3 || vector != X86_EXC_GP)
-			vm_raise(vm, vector, 0, 0);
+		/* Not an instruction the monitor emulates.  A privileged one in
+		 * guest kernel mode would not fault on real hardware, so
+		 * reflecting the host's #GP would lie to the guest: stop and
+		 * show it.  Otherwise the fault is the guest's own (a
+		 * non-canonical access, a user-mode privileged instruction). */
+		if (vm->vcpu.cpl == 0 && c.privileged)
+			vm_kill(vm, "the guest kernel executed %s, a privileged instruction the monitor does not emulate",
+				c.name);
 		else
-			vm_kill(vm, "#GP in guest kernel mode on an instruction the monitor does not emulate");
+			vm_raise(vm, vector, 0, 0);
 		break;
 	}
 }
@@ -520,6 +520,17 @@ int vm_run(struct vm *vm)
 
 /* ---- Diagnostic ---- */
 
+/* An address as "0x7f0000100739 kmain+0x39" when the kernel has symbols. */
+static void vm_print_addr(struct vm *vm, FILE *f, u64 addr)
+{
+	u64 off;
+	const char *name = ksyms_lookup(&vm->ksyms, addr, &off);
+
+	fprintf(f, "%#llx", (unsigned long long)addr);
+	if (name)
+		fprintf(f, " %s+%#llx", name, (unsigned long long)off);
+}
+
 /* Print the vCPU, the code at RIP and a frame-pointer backtrace. */
 static void vm_dump(struct vm *vm, FILE *f)
 {
@@ -568,12 +579,16 @@ static void vm_dump(struct vm *vm, FILE *f)
 	/* Guest backtrace by the frame-pointer chain (the guest kernel keeps
 	 * frame pointers); it stops at the first unreadable frame. */
 	u64 fp = v->gpr[R_RBP];
-	fprintf(f, "  backtrace: %#llx", (unsigned long long)v->rip);
+	fprintf(f, "  backtrace: ");
+	vm_print_addr(vm, f, v->rip);
 	for (int depth = 0; depth < 16 && fp; depth++) {
-		u64 frame[2];
-		if (op_read(&c, fp, frame, sizeof(frame), EMU_READ_SYS) < 0 || frame[0] <= fp)
+		u64 frame[2];                   /* saved RBP, return address */
+		if (op_read(&c, fp, frame, sizeof(frame), EMU_READ_SYS) < 0 || !frame[1])
 			break;
-		fprintf(f, " <- %#llx", (unsigned long long)frame[1]);
+		fprintf(f, " <- ");
+		vm_print_addr(vm, f, frame[1]);
+		if (frame[0] <= fp)             /* the chain must go up the stack */
+			break;
 		fp = frame[0];
 	}
 	fprintf(f, "\n");
@@ -672,6 +687,7 @@ void vm_report(struct vm *vm, FILE *f)
 void vm_destroy(struct vm *vm)
 {
 	shadow_destroy(&vm->shadow);
+	ksyms_free(&vm->ksyms);
 	if (vm->stub.data)
 		stub_destroy(&vm->stub);
 	if (vm->ram)

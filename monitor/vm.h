@@ -74,6 +74,23 @@ struct vm;
  * one-line reason (naming the file) in err. */
 int loader_boot(struct vm *vm, char *err, size_t errlen);
 
+/* symbols.c: the guest kernel's function symbols, for diagnostics. */
+struct ksym {
+	u64 addr;                /* start address (guest virtual) */
+	u64 size;                /* bytes, 0 if unknown */
+	const char *name;        /* in ksyms.strtab */
+};
+struct ksyms {
+	struct ksym *sym;        /* sorted by address */
+	int n;                   /* entries in sym[] */
+	char *strtab;            /* a copy of the ELF string table */
+};
+/* Read the STT_FUNC symbols of an ELF image (none if it has no .symtab). */
+void ksyms_load(struct ksyms *ks, const void *img, size_t size);
+/* The function containing 'addr' and the offset into it, or NULL. */
+const char *ksyms_lookup(const struct ksyms *ks, u64 addr, u64 *off);
+void ksyms_free(struct ksyms *ks);
+
 /* stats.c */
 enum stat_kind {
 	STAT_INSN,               /* an emulated instruction, by mnemonic */
@@ -110,6 +127,7 @@ struct vm {
 	struct stub stub;        /* context processes and mapping batches */
 	struct shadow shadow;    /* shadow page tables and guest contexts */
 	struct stats stats;      /* stops by reason */
+	struct ksyms ksyms;      /* guest kernel symbols, for diagnostics */
 	bool stop;               /* the run loop must end */
 	bool crashed;            /* stopped by vm_kill or a host error */
 	u64 stops;               /* context stops handled */

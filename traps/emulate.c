@@ -17,6 +17,7 @@
  * places where the vCPU deliberately differs from a real CPU are marked
  * "vCPU:" below.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <Zydis/Zydis.h>
@@ -972,6 +973,34 @@ static const em_fn em_table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
 };
 
 /*
+ * The name an instruction is counted under: its mnemonic, and for MOV the
+ * control or segment register it moves to or from ("mov to cr3"), since a
+ * plain "mov" would lump together what costs and means very different things.
+ */
+static void insn_name(const struct insn *in, char *buf, size_t size)
+{
+	const char *m = ZydisMnemonicGetString(in->zi.mnemonic);
+
+	snprintf(buf, size, "%s", m ? m : "invalid");
+	if (in->zi.mnemonic != ZYDIS_MNEMONIC_MOV)
+		return;
+	for (unsigned i = 0; i < in->zi.operand_count_visible; i++) {
+		ZydisRegister r = in->op[i].reg.value;
+		ZydisRegisterClass cls;
+
+		if (in->op[i].type != ZYDIS_OPERAND_TYPE_REGISTER)
+			continue;
+		cls = ZydisRegisterGetClass(r);
+		if (cls == ZYDIS_REGCLASS_CONTROL || cls == ZYDIS_REGCLASS_SEGMENT ||
+		    cls == ZYDIS_REGCLASS_DEBUG) {
+			snprintf(buf, size, "mov %s %s", i == 0 ? "to" : "from",
+				 ZydisRegisterGetString(r));
+			return;
+		}
+	}
+}
+
+/*
  * Emulate one instruction.  The interrupt shadow of a previous STI or MOV
  * SS ends with this instruction, unless it faults (then it never ran).
  * EMU_EXCEPTION for INT n / INT3 (c->exc.soft) has advanced RIP: the
@@ -990,10 +1019,14 @@ enum emu_result emu_step(struct emu_ctxt *c)
 	memset(c->insn, 0, sizeof(c->insn));
 	c->insn_len = 0;
 	c->mnemonic = ZYDIS_MNEMONIC_INVALID;
+	c->privileged = false;
+	c->name[0] = '\0';
 	decoder_init(&dec);
 	rc = fetch_decode(c, &dec, &in);
 	if (rc != EMU_OK)
 		return rc;
+	c->privileged = in.zi.attributes & ZYDIS_ATTRIB_IS_PRIVILEGED;
+	insn_name(&in, c->name, sizeof(c->name));
 	fn = em_table[in.zi.mnemonic];
 	if (!fn)
 		return EMU_UNHANDLEABLE;

@@ -16,24 +16,12 @@
 #include <string.h>
 
 #include "traps.h"
+#include "trapvisor/x86-arch.h"
 
+/* The set is shared, bit for bit, with the guest kernel's vector stubs. */
 bool x86_has_errcode(unsigned vector)
 {
-	switch (vector) {
-	case X86_EXC_DF:
-	case X86_EXC_TS:
-	case X86_EXC_NP:
-	case X86_EXC_SS:
-	case X86_EXC_GP:
-	case X86_EXC_PF:
-	case X86_EXC_AC:
-	case 21:        /* #CP, control protection */
-	case 29:        /* #VC, VMM communication */
-	case 30:        /* #SX, security exception */
-		return true;
-	default:
-		return false;
-	}
+	return vector < 32 && ((X86_ERRCODE_VECTORS >> vector) & 1);
 }
 
 #define X86_GATE_INTR64 0xe

@@ -204,6 +204,8 @@ struct emu_ctxt {
 	u8 insn[15];             /* [OUT] bytes of the last decoded instruction */
 	u8 insn_len;             /* [OUT] its length, 0 if none was decoded */
 	int mnemonic;            /* [OUT] ZydisMnemonic of it, 0 if none */
+	bool privileged;         /* [OUT] it is a privileged (CPL 0 only) instruction */
+	char name[24];           /* [OUT] its name for statistics: "out", "mov to cr3" */
 };
 
 /* Fetch, decode and emulate the instruction at vcpu->rip. */

@@ -61,3 +61,17 @@ expect_status 0
 expect_out 'syscalls: ok'
 expect_out 'hello exited with status 0'
 report "SYSCALL/SYSRET keep every register but RAX, RCX and R11"
+
+boot --append "crash=gp"
+expect_status 3
+expect_out 'panic: #GP (general protection)'
+report "a kernel-mode #GP is reflected to the guest kernel's own handler"
+
+boot --append "crash=dr7"
+expect_status 3
+expect_err 'the guest kernel executed mov to dr7, a privileged instruction the monitor does not emulate'
+expect_err 'code at rip: 0f 23 f8   mov dr7, rax'
+expect_err 'backtrace: 0x'
+expect_err 'kmain+0x'
+expect_err ' <- 0x'
+report "an unemulated privileged kernel instruction stops the VM with a diagnostic"
