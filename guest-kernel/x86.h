@@ -34,25 +34,7 @@
 #define USER_CS     (0x90 | 3)  /* GDT[18]: 64-bit user code, DPL 3 -> 0x93 */
 #define GDT_ENTRIES 19
 
-/* ---- Exceptions ---- */
-#define X86_EXC_DE  0
-#define X86_EXC_DB  1
-#define X86_EXC_NMI 2
-#define X86_EXC_BP  3
-#define X86_EXC_OF  4
-#define X86_EXC_BR  5
-#define X86_EXC_UD  6
-#define X86_EXC_NM  7
-#define X86_EXC_DF  8
-#define X86_EXC_TS  10
-#define X86_EXC_NP  11
-#define X86_EXC_SS  12
-#define X86_EXC_GP  13
-#define X86_EXC_PF  14
-#define X86_EXC_MF  16
-#define X86_EXC_AC  17
-#define X86_EXC_MC  18
-#define X86_EXC_XM  19
+/* ---- Exceptions: X86_EXC_* come from <trapvisor/x86-arch.h> ---- */
 
 /* X86_ERRCODE_VECTORS: the vectors that push an error code, shared with
  * the monitor's injector.  trapasm.S builds its stubs from it. */

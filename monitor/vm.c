@@ -227,6 +227,10 @@ static u64 op_host_tsc(struct emu_ctxt *c)
 static void op_cpuid(struct emu_ctxt *c, u32 leaf, u32 subleaf, u32 out[4])
 {
 	vcpu_cpuid(leaf, subleaf, out);
+	/* CPUID.1:ECX.OSXSAVE mirrors the guest's CR4, not the host's. */
+	if (leaf == 1)
+		out[2] = (out[2] & ~(1u << 27)) |
+			 (c->vcpu->cr4 & X86_CR4_OSXSAVE ? 1u << 27 : 0);
 }
 
 static const struct emu_ops vm_emu_ops = {

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "traps.h"
-#include "trapvisor/x86-arch.h"
 
 /* The set is shared, bit for bit, with the guest kernel's vector stubs. */
 bool x86_has_errcode(unsigned vector)

@@ -22,24 +22,7 @@ typedef uint64_t u64;
 typedef int64_t s64;
 
 /* ---- Architectural constants (Intel SDM names) ---- */
-#define X86_EXC_DE  0
-#define X86_EXC_DB  1
-#define X86_EXC_NMI 2
-#define X86_EXC_BP  3
-#define X86_EXC_OF  4
-#define X86_EXC_BR  5
-#define X86_EXC_UD  6
-#define X86_EXC_NM  7
-#define X86_EXC_DF  8
-#define X86_EXC_TS  10
-#define X86_EXC_NP  11
-#define X86_EXC_SS  12
-#define X86_EXC_GP  13
-#define X86_EXC_PF  14
-#define X86_EXC_MF  16
-#define X86_EXC_AC  17
-#define X86_EXC_MC  18
-#define X86_EXC_XM  19
+#include "trapvisor/x86-arch.h"   /* X86_EXC_*, X86_ERRCODE_VECTORS */
 
 #define X86_RFLAGS_CF   (1ull << 0)
 #define X86_RFLAGS_FIXED (1ull << 1)   /* always 1 */
