@@ -33,6 +33,23 @@ struct pio_bus {
 	uint64_t unknown_writes; /* writes to unclaimed ports (ignored) */
 };
 
+/*
+ * An interrupt request line from a device to the interrupt controller.
+ * Devices only raise and lower lines; the PIC picks the vector and the
+ * vCPU loop delivers it (one place, just before resuming the guest).
+ */
+struct irq_line {
+	void (*set)(void *opaque, int irq, int level); /* NULL: not connected */
+	void *opaque;            /* the controller (struct pic) */
+	int irq;                 /* line number on it, 0-15 */
+};
+
+static inline void irq_line_set(const struct irq_line *l, int level)
+{
+	if (l->set)
+		l->set(l->opaque, l->irq, level);
+}
+
 /* bus.c */
 void bus_init(struct pio_bus *bus);
 /* Claim [base, base+len).  Returns 0, -EBUSY if it overlaps a claimed range
@@ -45,7 +62,7 @@ int bus_register(struct pio_bus *bus, uint16_t base, uint16_t len,
 const struct pio_range *bus_io(struct pio_bus *bus, uint16_t port, unsigned size,
 			       bool is_write, uint32_t *val);
 
-/* uart.c: 16550A, transmit side (receive comes with the interrupts work). */
+/* uart.c: 16550A, both directions, IRQ 4 gated by MCR.OUT2. */
 #define UART_RBR 0  /* receive buffer (read, DLAB=0) */
 #define UART_THR 0  /* transmit holding (write, DLAB=0) */
 #define UART_IER 1  /* interrupt enable (DLAB=0) */
@@ -56,16 +73,36 @@ const struct pio_range *bus_io(struct pio_bus *bus, uint16_t port, unsigned size
 #define UART_LSR 5  /* line status */
 #define UART_MSR 6  /* modem status */
 #define UART_SCR 7  /* scratch */
+#define UART_FIFO_LEN 16       /* receiver FIFO depth of the 16550A */
 #define UART_LCR_DLAB 0x80
-#define UART_LSR_DR   0x01
+#define UART_LSR_DR   0x01     /* data ready: the receiver holds a byte */
+#define UART_LSR_OE   0x02     /* overrun: a byte arrived with no room */
 #define UART_LSR_THRE 0x20
 #define UART_LSR_TEMT 0x40
 #define UART_IIR_NO_INT 0x01
+#define UART_IIR_MSI    0x00  /* modem status changed (lowest priority) */
 #define UART_IIR_THRI   0x02  /* THR empty is the pending interrupt */
+#define UART_IIR_RDI    0x04  /* received data reached the trigger level */
+#define UART_IIR_RLSI   0x06  /* receiver line status (highest priority) */
+#define UART_IIR_RX_TIMEOUT 0x0c /* bytes below the trigger level (FIFO mode) */
 #define UART_IIR_FIFO   0xc0  /* FIFOs enabled (FCR bit 0) */
+#define UART_IER_ERBFI  0x01  /* enable received-data interrupt */
 #define UART_IER_ETBEI  0x02  /* enable THR-empty interrupt */
+#define UART_IER_ELSI   0x04  /* enable receiver-line-status interrupt */
+#define UART_IER_EDSSI  0x08  /* enable modem-status interrupt */
 #define UART_FCR_ENABLE 0x01
-#define UART_MCR_LOOP   0x10  /* loopback: output stays internal */
+#define UART_FCR_CLEAR_RCVR 0x02 /* empty the receiver FIFO (self-clearing) */
+#define UART_FCR_CLEAR_XMIT 0x04 /* empty the transmitter FIFO (self-clearing) */
+#define UART_FCR_TRIGGER 0xc0 /* receiver trigger level: 1, 4, 8, 14 bytes */
+#define UART_MCR_DTR  0x01
+#define UART_MCR_RTS  0x02
+#define UART_MCR_OUT1 0x04
+#define UART_MCR_OUT2 0x08    /* on the PC: enables the IRQ line driver */
+#define UART_MCR_LOOP 0x10    /* loopback: output stays internal */
+#define UART_MSR_DCTS 0x01    /* delta bits: set on change, cleared by a read */
+#define UART_MSR_DDSR 0x02
+#define UART_MSR_TERI 0x04    /* RI went from on to off */
+#define UART_MSR_DDCD 0x08
 #define UART_MSR_CTS    0x10
 #define UART_MSR_DSR    0x20
 #define UART_MSR_RI     0x40
@@ -77,20 +114,190 @@ struct uart {
 	uint8_t fcr;             /* FIFO control (last written) */
 	uint8_t lcr;             /* line control register */
 	uint8_t mcr;             /* modem control register */
-	uint8_t lsr;             /* line status register */
-	uint8_t msr;             /* modem status register */
+	uint8_t lsr;             /* line status register (DR follows rx_count) */
+	uint8_t msr;             /* modem status register: inputs and deltas */
 	uint8_t scr;             /* scratch register */
 	uint8_t dll, dlm;        /* divisor latch, low and high */
+	uint8_t rbr;             /* receiver buffer: the byte read last */
+	uint8_t rx_fifo[UART_FIFO_LEN]; /* receiver FIFO (one byte deep while
+	                          * FCR.0 is clear: the 16450's holding register) */
+	uint8_t rx_head;         /* index of the oldest byte in rx_fifo */
+	uint8_t rx_count;        /* bytes waiting in rx_fifo */
 	int out_fd;              /* where transmitted bytes go (stdout) */
 	uint64_t tx_bytes;       /* bytes transmitted */
+	uint64_t rx_bytes;       /* bytes received (uart_rx and loopback) */
+	uint64_t overruns;       /* bytes lost to overrun (loopback only: uart_rx
+	                          * never takes more than uart_rx_space) */
 	bool thri_pending;       /* THR-empty interrupt pending (IIR 0x02): set
 	                          * when IER.ETBEI is enabled with THR empty or a
 	                          * byte leaves, cleared by an IIR read or a THR
 	                          * write (16550A datasheet, table 4) */
+	struct irq_line irq;     /* IRQ 4 on the PIC */
+	bool irq_level;          /* level last driven on irq */
 };
 
-void uart_init(struct uart *u, int out_fd);
+void uart_init(struct uart *u, int out_fd, struct irq_line irq);
 void uart_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *val);
+/* Room in the receiver for bytes from the host: 0 in loopback (the serial
+ * input is disconnected), else the free FIFO slots. */
+unsigned uart_rx_space(const struct uart *u);
+/* Hand received bytes to the UART: takes at most uart_rx_space() of buf
+ * (never an overrun), returns how many it took; the caller keeps the rest. */
+unsigned uart_rx(struct uart *u, const uint8_t *buf, unsigned n);
+/* Received bytes the guest has not read yet. */
+unsigned uart_rx_pending(const struct uart *u);
+
+/* pic.c: the PC/AT pair of 8259A interrupt controllers. */
+#define PIC_NR_IRQS     16
+#define PIC_CASCADE_IRQ 2     /* the master's input wired to the slave's INT */
+
+struct pic_chip {
+	uint8_t irr;             /* interrupt request register */
+	uint8_t isr;             /* in-service register */
+	uint8_t imr;             /* interrupt mask register (OCW1) */
+	uint8_t last_level;      /* input level seen last, per line (edge sense) */
+	uint8_t icw_step;        /* 0: operational; 2, 3, 4: the ICW expected next */
+	bool icw4_needed;        /* ICW1.IC4 */
+	bool single;             /* ICW1.SNGL: no cascade, no ICW3 */
+	bool ltim;               /* ICW1.LTIM: level-triggered inputs */
+	uint8_t icw3;            /* master: inputs with a slave; slave: its id */
+	uint8_t vector_base;     /* ICW2 & 0xf8: the vector of input 0 */
+	bool auto_eoi;           /* ICW4.AEOI: INTA does the EOI */
+	bool special_fully_nested; /* ICW4.SFNM (master): the slave in service
+	                          * may still pass its higher requests */
+	bool rotate_on_aeoi;     /* OCW2 "rotate in automatic EOI mode" */
+	bool read_isr;           /* OCW3 RR/RIS: base+0 reads ISR, else IRR */
+	bool poll;               /* OCW3.P: the next read is a poll */
+	bool special_mask;       /* OCW3 ESMM/SMM: special mask mode */
+	uint8_t lowest_priority; /* input with the lowest priority (7 at init);
+	                          * the next one round has the highest */
+};
+
+struct pic {
+	struct pic_chip chip[2]; /* [0] master at 0x20, [1] slave at 0xa0 */
+	uint64_t spurious;       /* INTA cycles that found no request (IRQ 7/15) */
+	uint64_t acked[PIC_NR_IRQS]; /* interrupts acknowledged, per IRQ */
+};
+
+void pic_init(struct pic *p);
+/* Port handlers, dev = struct pic: master 0x20-0x21, slave 0xa0-0xa1. */
+void pic_master_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *val);
+void pic_slave_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *val);
+/* An input changed (irq_line.set): irq 0-15, edge-triggered; IRQ 2 is the
+ * PC/AT's ISA IRQ 2, wired to IRQ 9. */
+void pic_set_irq(void *pic, int irq, int level);
+/* The INTR output: a request the CPU should take when IF allows. */
+bool pic_intr(const struct pic *p);
+/* The INTA cycle: the vector to deliver, with IRR/ISR updated; a request
+ * that vanished yields IRQ 7's (or IRQ 15's) vector and counts as spurious. */
+int pic_ack(struct pic *p);
+
+/* The line for IRQ irq, to give to a device's init. */
+static inline struct irq_line pic_irq_line(struct pic *p, int irq)
+{
+	return (struct irq_line){ .set = pic_set_irq, .opaque = p, .irq = irq };
+}
+
+/* pit.c: 8254 programmable interval timer, channel 0 drives IRQ 0. */
+#define PIT_HZ 1193182u       /* input clock of the PC's 8254, Hz */
+
+struct pit_channel {
+	uint8_t control;         /* last control word, bits 5-0 (RW, M, BCD) */
+	uint8_t mode;            /* 0-5 (6 and 7 are 2 and 3) */
+	uint8_t rw;              /* access: 1 LSB, 2 MSB, 3 LSB then MSB */
+	bool bcd;                /* counts in four BCD decades */
+	bool counting;           /* a count was loaded since the control word */
+	uint32_t reload;         /* the count in clocks: 1-65536 (1-10000 BCD) */
+	uint64_t load_ns;        /* when that count was loaded (CLOCK_MONOTONIC) */
+	uint64_t periods;        /* modes 2, 3: period ends accounted since load_ns */
+	uint64_t owed;           /* period ends of an earlier count not yet pulsed */
+	uint32_t next_reload;    /* modes 2, 3: count written while counting,
+	                          * loaded at the end of the period (0: none) */
+	uint64_t switch_ns;      /* when next_reload takes over */
+	uint64_t switch_period;  /* ... as a period end of the current count */
+	bool fired;              /* modes 0, 4: terminal count reached */
+	bool write_msb;          /* RW 3: the next count byte written is the MSB */
+	uint8_t write_lsb;       /* RW 3: the LSB written already */
+	bool read_msb;           /* RW 3: the next byte read is the MSB */
+	bool count_latched;      /* a latch command froze 'latch' */
+	uint16_t latch;          /* output latch, as read (BCD if bcd) */
+	bool status_latched;     /* read-back froze 'status' */
+	uint8_t status;          /* OUT, null count, control bits 5-0 */
+	bool null_count;         /* a count was written but not loaded yet */
+};
+
+struct pit {
+	struct pit_channel ch[3]; /* channel 0 = IRQ 0; 1 and 2 count, unwired */
+	struct irq_line irq0;    /* IRQ 0 on the PIC */
+	bool out0;               /* level last driven on irq0 */
+	uint64_t now_ns;         /* CLOCK_MONOTONIC time of the port access the
+	                          * caller is about to make: set it before bus_io */
+	uint64_t ticks;          /* IRQ 0 pulses delivered */
+	uint64_t missed;         /* period ends coalesced into a later pulse */
+};
+
+void pit_init(struct pit *p, struct irq_line irq0);
+/* Port handler, dev = struct pit, ports 0x40-0x43; uses p->now_ns. */
+void pit_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *val);
+/* Advance channel 0 to now_ns, pulsing IRQ 0 for the period ends passed
+ * (several coalesce into one); returns the CLOCK_MONOTONIC time of the next
+ * one, 0 if none is due.  Call it when that time comes and after every
+ * access to the PIT's ports. */
+uint64_t pit_update(struct pit *p, uint64_t now_ns);
+
+/* rtc.c: the MC146818 real-time clock and CMOS RAM at 0x70-0x71, IRQ 8. */
+#define RTC_SECONDS       0x00
+#define RTC_SECONDS_ALARM 0x01
+#define RTC_MINUTES       0x02
+#define RTC_MINUTES_ALARM 0x03
+#define RTC_HOURS         0x04
+#define RTC_HOURS_ALARM   0x05
+#define RTC_DAY_OF_WEEK   0x06  /* 1 = Sunday */
+#define RTC_DAY_OF_MONTH  0x07
+#define RTC_MONTH         0x08
+#define RTC_YEAR          0x09  /* two digits */
+#define RTC_REG_A         0x0a
+#define RTC_REG_B         0x0b
+#define RTC_REG_C         0x0c
+#define RTC_REG_D         0x0d
+#define RTC_CENTURY       0x32  /* the PC/AT's century byte */
+#define RTC_A_UIP   0x80        /* update in progress (244 us before a second) */
+#define RTC_B_SET   0x80        /* halt updates, registers may be set */
+#define RTC_B_PIE   0x40        /* periodic interrupt enable */
+#define RTC_B_AIE   0x20        /* alarm interrupt enable */
+#define RTC_B_UIE   0x10        /* update-ended interrupt enable */
+#define RTC_B_SQWE  0x08
+#define RTC_B_DM    0x04        /* data mode: 1 binary, 0 BCD */
+#define RTC_B_24H   0x02        /* 1: 24-hour; 0: 12-hour, PM in hours bit 7 */
+#define RTC_B_DSE   0x01
+#define RTC_C_IRQF  0x80        /* some flag below is set and enabled */
+#define RTC_C_PF    0x40        /* periodic */
+#define RTC_C_AF    0x20        /* alarm */
+#define RTC_C_UF    0x10        /* update ended */
+#define RTC_D_VRT   0x80        /* valid RAM and time: the battery is good */
+
+struct rtc {
+	uint8_t index;           /* register selected through port 0x70 */
+	bool nmi_disabled;       /* port 0x70 bit 7: NMI mask (kept, no effect) */
+	uint8_t cmos[128];       /* the RAM: time registers (meaningful while
+	                          * SET), alarms, A-D, plain storage */
+	int64_t offset_ns;       /* guest time minus host wall time */
+	int64_t last_sec;        /* guest second last checked for UF and AF */
+	int64_t last_period;     /* periodic-interrupt tick last checked for PF */
+	struct irq_line irq;     /* IRQ 8 on the PIC */
+	bool irq_level;          /* level last driven on irq */
+	int64_t (*wall_ns)(void *opaque); /* host time: ns since the epoch, UTC */
+	void *opaque;            /* wall_ns's argument */
+};
+
+void rtc_init(struct rtc *r, struct irq_line irq8, int64_t (*wall_ns)(void *opaque),
+	      void *opaque);
+/* Port handler, dev = struct rtc, ports 0x70-0x71. */
+void rtc_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *val);
+/* Set the flags that fell due and drive IRQ 8; returns the wall_ns() time
+ * of the next interrupt an enable bit asks for, 0 if none.  Call it then
+ * and after every access to the RTC's ports. */
+int64_t rtc_update(struct rtc *r);
 
 /* debugexit.c: a byte written stops the VM with that exit status. */
 struct debug_exit {
