@@ -11,7 +11,14 @@
  * traffic, memory writes, INVLPG and CR-write notifications.  Guest memory
  * is a flat fake (linear address = offset into a 64 KiB buffer) with an
  * optional absent range whose accesses raise #PF with the error code the
- * CPU would give.  Each row runs as its own cmocka test.
+ * CPU would give; the whole buffer is compared after each row, so a stray
+ * or partial write fails too.  Each row runs as its own cmocka test.
+ *
+ * The data instructions the shadow pager sends here (MOV, XCHG, CMPXCHG,
+ * OR/AND/XOR/ADD/SUB/INC/DEC, BT*, STOS/MOVS) have rows with exact values,
+ * and test_native_compare() also runs every form of them on the host CPU
+ * and through the emulator from the same random state, comparing registers,
+ * RFLAGS and memory: the evidence that the flags are right.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 
 #include "traps.h"
@@ -45,6 +53,7 @@ struct pio {
 struct fake {
 	u8 mem[MEM_SIZE];     /* guest memory, linear address = offset */
 	u64 absent_lo, absent_hi; /* [lo, hi) raises #PF (not present) */
+	u64 ro_lo, ro_hi;     /* [lo, hi) is present but read-only: writes raise #PF(P|W) */
 	const struct pio *script; /* expected traffic; IN values come from here */
 	struct pio pio[8];    /* recorded traffic */
 	unsigned npio;
@@ -53,6 +62,8 @@ struct fake {
 	int crw_n;            /* last cr_written() */
 	u64 crw_old, crw_new;
 	unsigned ncrw;
+	unsigned nwrite;      /* ops->write calls that succeeded */
+	unsigned ncross;      /* ... of which crossed a 4 KiB boundary */
 };
 
 static struct fake *fake_of(struct emu_ctxt *c)
@@ -61,7 +72,9 @@ static struct fake *fake_of(struct emu_ctxt *c)
 }
 
 /* #PF as the CPU reports it for an absent page: P=0, W for writes, U for
- * CPL-3 accesses that are not implicit supervisor ones, I for fetches. */
+ * CPL-3 accesses that are not implicit supervisor ones, I for fetches; and
+ * for a write (or a read with write intent, acc = EMU_WRITE) to a read-only
+ * page: P=1, W. */
 static int mem_check(struct emu_ctxt *c, u64 la, unsigned len, enum emu_access acc)
 {
 	struct fake *f = fake_of(c);
@@ -69,13 +82,17 @@ static int mem_check(struct emu_ctxt *c, u64 la, unsigned len, enum emu_access a
 
 	for (i = 0; i < len; i++) {
 		u64 a = la + i;
+		bool write = acc == EMU_WRITE || acc == EMU_WRITE_SYS;
+		bool ro = write && a >= f->ro_lo && a < f->ro_hi;
 
-		if (a >= MEM_SIZE || (a >= f->absent_lo && a < f->absent_hi)) {
+		if (a >= MEM_SIZE || (a >= f->absent_lo && a < f->absent_hi) || ro) {
 			memset(&c->exc, 0, sizeof(c->exc));
 			c->exc.vector = X86_EXC_PF;
 			c->exc.has_errcode = true;
 			c->exc.cr2 = a;
-			if (acc == EMU_WRITE || acc == EMU_WRITE_SYS)
+			if (ro)
+				c->exc.errcode |= PFEC_P;
+			if (write)
 				c->exc.errcode |= PFEC_W;
 			if (c->vcpu->cpl == 3 && acc != EMU_READ_SYS && acc != EMU_WRITE_SYS)
 				c->exc.errcode |= PFEC_U;
@@ -98,9 +115,14 @@ static int fake_read(struct emu_ctxt *c, u64 la, void *buf, unsigned len, enum e
 static int fake_write(struct emu_ctxt *c, u64 la, const void *buf, unsigned len,
 		      enum emu_access acc)
 {
+	struct fake *f = fake_of(c);
+
 	if (mem_check(c, la, len, acc))
 		return -1;
-	memcpy(fake_of(c)->mem + la, buf, len);
+	memcpy(f->mem + la, buf, len);
+	f->nwrite++;
+	if ((la & 0xfff) + len > 0x1000)
+		f->ncross++;
 	return 0;
 }
 
@@ -332,6 +354,7 @@ static void vcpu_default(struct vcpu *v)
 
 struct kv { enum field f; u64 val; };
 struct memv { u64 la; unsigned len; u64 val; };   /* little-endian, len <= 8 */
+struct memblk { u64 la; unsigned len; u8 val, step; };   /* bytes val, val+step, ... */
 
 struct emu_row {
 	const char *name;
@@ -339,10 +362,13 @@ struct emu_row {
 	unsigned len;
 	struct kv set[10];      /* state before, over vcpu_default() */
 	struct memv mem[6];     /* memory before */
+	struct memblk blk[2];   /* memory before, in blocks (under mem) */
 	u64 absent_lo, absent_hi;
+	u64 ro_lo, ro_hi;       /* read-only range */
 	enum emu_result result;
 	struct kv expect[12];   /* fields that change (RIP: see emu_row_run) */
-	struct memv mem_after[3];
+	struct memv mem_after[5];
+	struct memblk blk_after[2];
 	u8 vec;                 /* EMU_EXCEPTION: vector, error code, CR2 */
 	u32 err;
 	u64 cr2;
@@ -364,6 +390,12 @@ struct emu_row {
 #define LE2(x) (u8)(x), (u8)((x) >> 8)
 
 #define MB(x) (1ull << (x))
+#define PAT 0xaaaaaaaaaaaaaaaaull        /* memory the row does not expect to change */
+#define RDI_DATA { F_RDI, DATA }
+#define FL(x) { F_RFLAGS, (x) }
+#define ABSENT .absent_lo = 0x6000, .absent_hi = 0x7000
+#define RDONLY .ro_lo = 0x7000, .ro_hi = 0x8000
+#define PF_AT(e, a) EXC(X86_EXC_PF, e), .cr2 = (a)
 #define IRET_LOADABLE_CPL0 (X86_RFLAGS_CF | X86_RFLAGS_PF | X86_RFLAGS_AF | X86_RFLAGS_ZF | \
 	X86_RFLAGS_SF | X86_RFLAGS_TF | X86_RFLAGS_IF | X86_RFLAGS_DF | X86_RFLAGS_OF | \
 	X86_RFLAGS_IOPL | X86_RFLAGS_NT | X86_RFLAGS_RF | X86_RFLAGS_AC | X86_RFLAGS_ID)
@@ -875,12 +907,387 @@ static const struct emu_row emu_rows[] = {
 	{ .name = "int3 ends an interrupt shadow", B("\xcc"),
 	  .set = { { F_STI_SHADOW, 1 } }, .expect = { { F_STI_SHADOW, 0 } }, SOFT(X86_EXC_BP) },
 
+	/* ---- Data instructions (page-table writers): MOV ----
+	 * Memory operands are mostly [rdi] = DATA, pre-filled with PAT so that
+	 * a write of the wrong width shows. */
+	{ .name = "mov [rdi], ecx writes 4 bytes", B("\x89\x0f"),
+	  .set = { RDI_DATA, { F_RCX, 0x1122334455667788ull } }, .mem = { { DATA, 8, PAT } },
+	  .mem_after = { { DATA, 4, 0x55667788 } } },
+	{ .name = "mov [rdi], cl (88)", B("\x88\x0f"),
+	  .set = { RDI_DATA, { F_RCX, 0x1122334455667788ull } }, .mem = { { DATA, 8, PAT } },
+	  .mem_after = { { DATA, 1, 0x88 } } },
+	{ .name = "66 mov [rdi], cx", B("\x66\x89\x0f"),
+	  .set = { RDI_DATA, { F_RCX, 0x1122334455667788ull } }, .mem = { { DATA, 8, PAT } },
+	  .mem_after = { { DATA, 2, 0x7788 } } },
+	{ .name = "48 mov [rdi], rcx", B("\x48\x89\x0f"),
+	  .set = { RDI_DATA, { F_RCX, 0x1122334455667788ull } }, .mem = { { DATA, 8, PAT } },
+	  .mem_after = { { DATA, 8, 0x1122334455667788ull } } },
+	{ .name = "4d mov [r15], r8 (REX.WRB)", B("\x4d\x89\x07"),
+	  .set = { { F_R15, DATA }, { F_R8, 0x0123456789abcdefull } },
+	  .mem_after = { { DATA, 8, 0x0123456789abcdefull } } },
+	{ .name = "mov byte [rdi], 0x80 (c6)", B("\xc6\x07\x80"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, PAT } }, .mem_after = { { DATA, 1, 0x80 } } },
+	{ .name = "66 mov word [rdi], 0xbeef (c7)", B("\x66\xc7\x07\xef\xbe"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, PAT } }, .mem_after = { { DATA, 2, 0xbeef } } },
+	{ .name = "mov dword [rdi], imm32 (c7)", B("\xc7\x07\xef\xcd\xab\x89"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, PAT } }, .mem_after = { { DATA, 4, 0x89abcdef } } },
+	{ .name = "48 mov qword [rdi], imm32 is sign-extended", B("\x48\xc7\x07\x00\x00\x00\x80"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, PAT } },
+	  .mem_after = { { DATA, 8, 0xffffffff80000000ull } } },
+	{ .name = "mov [rip+disp32], eax is relative to the next instruction",
+	  B("\x89\x05\x1a\xf0\xff\xff"),   /* 0x4006 - 0xfe6 = 0x3020 */
+	  .mem_after = { { DATA + 0x20, 4, 0x01010101 } } },
+	{ .name = "64 mov fs:[rax], edx adds fs_base", B("\x64\x89\x10"),
+	  .set = { { F_FS_BASE, DATA }, { F_RAX, 0x40 } },
+	  .mem_after = { { DATA + 0x40, 4, 0x03030303 } } },
+	{ .name = "65 48 mov gs:[rax+rbx*8+0x10], rcx", B("\x65\x48\x89\x4c\xd8\x10"),
+	  .set = { { F_GS_BASE, DATA }, { F_RAX, 0x100 }, { F_RBX, 2 } },
+	  .mem_after = { { DATA + 0x120, 8, GPR(R_RCX) } } },
+	{ .name = "67 mov [edi], ecx: the address wraps at 4 GiB", B("\x67\x89\x0f"),
+	  .set = { { F_RDI, 0xffffffff00000000ull | DATA } },
+	  .mem_after = { { DATA, 4, 0x02020202 } } },
+	{ .name = "mov moffs64, eax (a3)", B("\xa3\x30\x30\x00\x00\x00\x00\x00\x00"),
+	  .mem_after = { { DATA + 0x30, 4, 0x01010101 } } },
+	{ .name = "48 mov moffs64, rax", B("\x48\xa3\x30\x30\x00\x00\x00\x00\x00\x00"),
+	  .set = { { F_RAX, 0x8877665544332211ull } },
+	  .mem_after = { { DATA + 0x30, 8, 0x8877665544332211ull } } },
+	{ .name = "mov moffs64, al (a2)", B("\xa2\x30\x30\x00\x00\x00\x00\x00\x00"),
+	  .mem = { { DATA + 0x30, 8, PAT } }, .mem_after = { { DATA + 0x30, 1, 0x01 } } },
+	{ .name = "mov eax, moffs64 zero-extends (a1)", B("\xa1\x30\x30\x00\x00\x00\x00\x00\x00"),
+	  .mem = { { DATA + 0x30, 8, 0x11111111deadbeefull } },
+	  .expect = { { F_RAX, 0xdeadbeef } } },
+	{ .name = "mov al, moffs64 merges (a0)", B("\xa0\x30\x30\x00\x00\x00\x00\x00\x00"),
+	  .mem = { { DATA + 0x30, 1, 0x5a } }, .expect = { { F_RAX, 0x010101010101015aull } } },
+	{ .name = "67 mov eax, moffs32", B("\x67\xa1\x30\x30\x00\x00"),
+	  .mem = { { DATA + 0x30, 4, 0xcafef00d } }, .expect = { { F_RAX, 0xcafef00d } } },
+	{ .name = "mov ecx, [rdi] zero-extends (8b)", B("\x8b\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0x8877665544332211ull } },
+	  .expect = { { F_RCX, 0x44332211 } } },
+	{ .name = "66 mov cx, [rdi] merges", B("\x66\x8b\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0x8877665544332211ull } },
+	  .expect = { { F_RCX, 0x0202020202022211ull } } },
+	{ .name = "48 mov rcx, [rdi]", B("\x48\x8b\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0x8877665544332211ull } },
+	  .expect = { { F_RCX, 0x8877665544332211ull } } },
+	{ .name = "mov ah, [rdi] (8a)", B("\x8a\x27"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 1, 0x11 } },
+	  .expect = { { F_RAX, 0x0101010101011101ull } } },
+	{ .name = "mov eax, imm32 zero-extends (b8)", B("\xb8\x78\x56\x34\x12"),
+	  .expect = { { F_RAX, 0x12345678 } } },
+	{ .name = "48 mov rax, imm64", B("\x48\xb8\x11\x22\x33\x44\x55\x66\x77\x88"),
+	  .expect = { { F_RAX, 0x8877665544332211ull } } },
+	{ .name = "mov [rdi], ecx at cpl3", B("\x89\x0f"),
+	  .set = { CPL3, RDI_DATA }, .mem_after = { { DATA, 4, 0x02020202 } } },
+	{ .name = "mov [rdi], ds stores the virtual selector (8c)", B("\x8c\x1f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, PAT } }, .mem_after = { { DATA, 2, 0x10 } } },
+	{ .name = "mov eax, ds zero-extends", B("\x8c\xd8"), .expect = { { F_RAX, 0x10 } } },
+	{ .name = "66 mov ax, ss merges", B("\x66\x8c\xd0"),
+	  .expect = { { F_RAX, 0x0101010101010010ull } } },
+	{ .name = "movnti [rdi], ecx", B("\x0f\xc3\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, PAT } }, .mem_after = { { DATA, 4, 0x02020202 } } },
+	{ .name = "mov [rdi], ecx on an absent page is #PF(W), nothing written", B("\x89\x0f"),
+	  .set = { { F_RDI, 0x6000 } }, ABSENT, PF_AT(PFEC_W, 0x6000) },
+	{ .name = "mov [rdi], ecx at cpl3 on an absent page is #PF(W|U)", B("\x89\x0f"),
+	  .set = { CPL3, { F_RDI, 0x6000 } }, ABSENT, PF_AT(PFEC_W | PFEC_U, 0x6000) },
+	{ .name = "48 mov [rdi] straddling into an absent page writes neither", B("\x48\x89\x0f"),
+	  .set = { { F_RDI, 0x5ffc } }, .mem = { { 0x5ff8, 8, PAT } }, ABSENT,
+	  PF_AT(PFEC_W, 0x6000) },
+	{ .name = "mov [non-canonical], ecx is #GP(0)", B("\x89\x0f"),
+	  .set = { { F_RDI, 0x0000800000000000ull } }, GP(0) },
+	{ .name = "48 mov [rdi] ending non-canonical is #GP(0)", B("\x48\x89\x0f"),
+	  .set = { { F_RDI, 0x00007ffffffffffcull } }, GP(0) },
+	{ .name = "mov [rbp+0] non-canonical is #SS(0)", B("\x89\x4d\x00"),
+	  .set = { { F_RBP, 0x0000800000000000ull } }, EXC(X86_EXC_SS, 0) },
+	{ .name = "lock mov [rdi], ecx is #UD", B("\xf0\x89\x0f"), .set = { RDI_DATA }, UD },
+
+	/* ---- XCHG ---- */
+	{ .name = "xchg [rdi], ecx", B("\x87\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaa12345678ull } },
+	  .expect = { { F_RCX, 0x12345678 } }, .mem_after = { { DATA, 4, 0x02020202 } } },
+	{ .name = "lock xchg [rdi], ecx", B("\xf0\x87\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaa12345678ull } },
+	  .expect = { { F_RCX, 0x12345678 } }, .mem_after = { { DATA, 4, 0x02020202 } } },
+	{ .name = "xchg [rdi], cl (86)", B("\x86\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaa12345678ull } },
+	  .expect = { { F_RCX, 0x0202020202020278ull } }, .mem_after = { { DATA, 1, 0x02 } } },
+	{ .name = "66 xchg [rdi], cx", B("\x66\x87\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaa12345678ull } },
+	  .expect = { { F_RCX, 0x0202020202025678ull } }, .mem_after = { { DATA, 2, 0x0202 } } },
+	{ .name = "48 xchg [rdi], rcx", B("\x48\x87\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaa12345678ull } },
+	  .expect = { { F_RCX, 0xaaaaaaaa12345678ull } }, .mem_after = { { DATA, 8, GPR(R_RCX) } } },
+	{ .name = "xchg edx, ecx zero-extends both", B("\x87\xca"),
+	  .expect = { { F_RCX, 0x03030303 }, { F_RDX, 0x02020202 } } },
+	{ .name = "xchg eax, eax (87 c0) zero-extends", B("\x87\xc0"),
+	  .expect = { { F_RAX, 0x01010101 } } },
+	{ .name = "49 xchg r8, rax (90+r)", B("\x49\x90"),
+	  .expect = { { F_RAX, GPR(R_R8) }, { F_R8, GPR(R_RAX) } } },
+	{ .name = "xchg [rdi], ecx on an absent page is #PF(W), ecx kept", B("\x87\x0f"),
+	  .set = { { F_RDI, 0x6000 } }, ABSENT, PF_AT(PFEC_W, 0x6000) },
+	{ .name = "lock xchg edx, ecx is #UD", B("\xf0\x87\xca"), UD },
+
+	/* ---- CMPXCHG, CMPXCHG8B, CMPXCHG16B ---- */
+	{ .name = "cmpxchg [rdi], ecx equal: store, ZF, rax kept", B("\x0f\xb1\x0f"),
+	  .set = { RDI_DATA, { F_RAX, 0xffffffff12345678ull } },
+	  .mem = { { DATA, 8, 0xaaaaaaaa12345678ull } },
+	  .expect = { FL(0x46) }, .mem_after = { { DATA, 4, 0x02020202 } } },
+	{ .name = "lock cmpxchg [rdi], ecx differs: eax loaded, flags of the CMP",
+	  B("\xf0\x0f\xb1\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaa12345678ull } },
+	  .expect = { { F_RAX, 0x12345678 }, FL(0x93) } },   /* CF AF SF */
+	{ .name = "cmpxchg [rdi], cl equal", B("\x0f\xb0\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaa12345601ull } },
+	  .expect = { FL(0x46) }, .mem_after = { { DATA, 1, 0x02 } } },
+	{ .name = "66 cmpxchg [rdi], cx differs: OF", B("\x66\x0f\xb1\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaa12348000ull } },
+	  .expect = { { F_RAX, 0x0101010101018000ull }, FL(0x883) } },   /* CF SF OF */
+	{ .name = "48 cmpxchg [rdi], rcx equal", B("\x48\x0f\xb1\x0f"),
+	  .set = { RDI_DATA, { F_RAX, 0x8877665544332211ull } },
+	  .mem = { { DATA, 8, 0x8877665544332211ull } },
+	  .expect = { FL(0x46) }, .mem_after = { { DATA, 8, GPR(R_RCX) } } },
+	{ .name = "cmpxchg edx, ecx differs: rdx untouched, eax loaded", B("\x0f\xb1\xca"),
+	  .expect = { { F_RAX, 0x03030303 }, FL(0x93) } },
+	{ .name = "cmpxchg edx, ecx equal: edx = ecx zero-extended, rax kept", B("\x0f\xb1\xca"),
+	  .set = { { F_RDX, 0xffffffff01010101ull } },
+	  .expect = { { F_RDX, 0x02020202 }, FL(0x46) } },
+	{ .name = "cmpxchg [rdi], ecx on an absent page is #PF(W)", B("\x0f\xb1\x0f"),
+	  .set = { { F_RDI, 0x6000 } }, ABSENT, PF_AT(PFEC_W, 0x6000) },
+	{ .name = "lock cmpxchg edx, ecx is #UD", B("\xf0\x0f\xb1\xca"), UD },
+	{ .name = "cmpxchg8b [rdi] equal: ecx:ebx stored, only ZF changes", B("\x0f\xc7\x0f"),
+	  .set = { RDI_DATA, FL(0x83) }, .mem = { { DATA, 8, 0x0303030301010101ull } },
+	  .expect = { FL(0xc3) }, .mem_after = { { DATA, 8, 0x0202020204040404ull } } },
+	{ .name = "lock cmpxchg8b [rdi+4] differs: edx:eax loaded, zero-extended",
+	  B("\xf0\x0f\xc7\x4f\x04"),
+	  .set = { RDI_DATA, FL(0x43) }, .mem = { { DATA + 4, 8, 0x1122334455667788ull } },
+	  .expect = { { F_RAX, 0x55667788 }, { F_RDX, 0x11223344 }, FL(0x03) } },
+	{ .name = "cmpxchg16b [rdi] equal: rcx:rbx stored", B("\x48\x0f\xc7\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, GPR(R_RAX) }, { DATA + 8, 8, GPR(R_RDX) } },
+	  .expect = { FL(0x42) },
+	  .mem_after = { { DATA, 8, GPR(R_RBX) }, { DATA + 8, 8, GPR(R_RCX) } } },
+	{ .name = "lock cmpxchg16b [rdi] differs: rdx:rax loaded", B("\xf0\x48\x0f\xc7\x0f"),
+	  .set = { RDI_DATA, FL(0x42) },
+	  .mem = { { DATA, 8, 0x1111111111111111ull }, { DATA + 8, 8, 0x2222222222222222ull } },
+	  .expect = { { F_RAX, 0x1111111111111111ull }, { F_RDX, 0x2222222222222222ull },
+		      FL(0x02) } },
+	{ .name = "cmpxchg16b misaligned is #GP(0) before any access", B("\x48\x0f\xc7\x0f"),
+	  .set = { { F_RDI, 0x6008 } }, ABSENT, GP(0) },
+	{ .name = "cmpxchg16b on an absent page is #PF(W)", B("\x48\x0f\xc7\x0f"),
+	  .set = { { F_RDI, 0x6010 } }, ABSENT, PF_AT(PFEC_W, 0x6010) },
+
+	/* ---- OR, AND, XOR, ADD, SUB, INC, DEC ---- */
+	{ .name = "or [rdi], ecx: SF, clears CF OF AF ZF", B("\x09\x0f"),
+	  .set = { RDI_DATA, FL(0x853) }, .mem = { { DATA, 8, 0xaaaaaaaa80000000ull } },
+	  .expect = { FL(0x82) }, .mem_after = { { DATA, 4, 0x82020202 } } },
+	{ .name = "lock or [rdi], ecx", B("\xf0\x09\x0f"),
+	  .set = { RDI_DATA, FL(0x853) }, .mem = { { DATA, 8, 0xaaaaaaaa80000000ull } },
+	  .expect = { FL(0x82) }, .mem_after = { { DATA, 4, 0x82020202 } } },
+	{ .name = "or byte [rdi], 1 (80 /1)", B("\x80\x0f\x01"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, PAT } },
+	  .expect = { FL(0x82) }, .mem_after = { { DATA, 1, 0xab } } },
+	{ .name = "lock 48 or qword [rdi], imm8 sign-extended (83 /1)", B("\xf0\x48\x83\x0f\x80"),
+	  .set = { RDI_DATA }, .expect = { FL(0x82) },
+	  .mem_after = { { DATA, 8, 0xffffffffffffff80ull } } },
+	{ .name = "or dword [rdi+4], imm32 (81 /1) sets NX in a PTE",
+	  B("\x81\x4f\x04\x00\x00\x00\x80"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0x0000000012345067ull } },
+	  .expect = { FL(0x86) }, .mem_after = { { DATA, 8, 0x8000000012345067ull } } },
+	{ .name = "and [rdi], ecx", B("\x21\x0f"),
+	  .set = { RDI_DATA, FL(0x3) }, .mem = { { DATA, 4, 0x0f0f0f0f } },
+	  .expect = { FL(0x2) }, .mem_after = { { DATA, 4, 0x02020202 } } },
+	{ .name = "lock 48 and qword [rdi], -2 clears bit 0 (83 /4)", B("\xf0\x48\x83\x27\xfe"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0x8000000000000001ull } },
+	  .expect = { FL(0x86) }, .mem_after = { { DATA, 8, 0x8000000000000000ull } } },
+	{ .name = "and byte [rdi], 0: ZF PF", B("\x80\x27\x00"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 1, 0xff } },
+	  .expect = { FL(0x46) }, .mem_after = { { DATA, 1, 0 } } },
+	{ .name = "xor [rdi], ecx to zero", B("\x31\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaa02020202ull } },
+	  .expect = { FL(0x46) }, .mem_after = { { DATA, 4, 0 } } },
+	{ .name = "66 lock xor [rdi], cx", B("\x66\xf0\x31\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, PAT } },
+	  .expect = { FL(0x82) }, .mem_after = { { DATA, 2, 0xa8a8 } } },
+	{ .name = "or ecx, [rdi] zero-extends (0b)", B("\x0b\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 4, 0x100 } },
+	  .expect = { { F_RCX, 0x02020302 }, FL(0x2) } },
+	{ .name = "or al, 0x80 (0c)", B("\x0c\x80"),
+	  .expect = { { F_RAX, 0x0101010101010181ull }, FL(0x86) } },
+	{ .name = "48 or rax, imm32 sign-extended (0d)", B("\x48\x0d\x00\x00\x00\x80"),
+	  .expect = { { F_RAX, 0xffffffff81010101ull }, FL(0x82) } },
+	{ .name = "66 and ax, 0xff00 (25)", B("\x66\x25\x00\xff"),
+	  .expect = { { F_RAX, 0x0101010101010100ull }, FL(0x6) } },
+	{ .name = "or ah, cl", B("\x08\xcc"),
+	  .expect = { { F_RAX, 0x0101010101010301ull }, FL(0x6) } },
+	{ .name = "xor edx, edx zero-extends", B("\x31\xd2"),
+	  .expect = { { F_RDX, 0 }, FL(0x46) } },
+	{ .name = "lock or edx, ecx is #UD", B("\xf0\x09\xca"), UD },
+	{ .name = "lock or [rdi], ecx on a read-only page is #PF(P|W)", B("\xf0\x09\x0f"),
+	  .set = { { F_RDI, 0x7000 } }, RDONLY, PF_AT(PFEC_P | PFEC_W, 0x7000) },
+	{ .name = "cmpxchg [rdi], ecx that fails still faults on a read-only page",
+	  B("\x0f\xb1\x0f"),
+	  .set = { { F_RDI, 0x7000 } }, .mem = { { 0x7000, 4, 0x12345678 } }, RDONLY,
+	  PF_AT(PFEC_P | PFEC_W, 0x7000) },
+	{ .name = "xchg [rdi], ecx on a read-only page at cpl3 is #PF(P|W|U)", B("\x87\x0f"),
+	  .set = { CPL3, { F_RDI, 0x7000 } }, RDONLY, PF_AT(PFEC_P | PFEC_W | PFEC_U, 0x7000) },
+	{ .name = "bt [rdi], ecx on a read-only page only reads", B("\x0f\xa3\x0f"),
+	  .set = { { F_RDI, 0x7000 }, { F_RCX, 0 } }, .mem = { { 0x7000, 4, 1 } }, RDONLY,
+	  .expect = { FL(0x3) } },
+	{ .name = "rep stosb into a read-only page: #PF(P|W), the bytes before stay",
+	  B("\xf3\xaa"),
+	  .set = { { F_RDI, 0x6ff0 }, { F_RCX, 0x20 } }, RDONLY,
+	  .expect = { { F_RDI, 0x7000 }, { F_RCX, 0x10 } },
+	  .blk_after = { { 0x6ff0, 0x10, 0x01, 0 } }, PF_AT(PFEC_P | PFEC_W, 0x7000) },
+	{ .name = "or [rdi], ecx on an absent page is #PF(W)", B("\x09\x0f"),
+	  .set = { { F_RDI, 0x6000 } }, ABSENT, PF_AT(PFEC_W, 0x6000) },
+	{ .name = "or [rdi], ecx at cpl3 on an absent page is #PF(W|U)", B("\x09\x0f"),
+	  .set = { CPL3, { F_RDI, 0x6000 } }, ABSENT, PF_AT(PFEC_W | PFEC_U, 0x6000) },
+	{ .name = "or ecx, [rdi] on an absent page is #PF (read)", B("\x0b\x0f"),
+	  .set = { { F_RDI, 0x6000 } }, ABSENT, PF_AT(0, 0x6000) },
+	{ .name = "add [rdi], ecx carries out: CF AF PF", B("\x01\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 4, 0xfefefefe } },
+	  .expect = { FL(0x17) }, .mem_after = { { DATA, 4, 0x01010100 } } },
+	{ .name = "lock 48 add qword [rdi], 1 overflows: OF SF AF PF", B("\xf0\x48\x83\x07\x01"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0x7fffffffffffffffull } },
+	  .expect = { FL(0x896) }, .mem_after = { { DATA, 8, 0x8000000000000000ull } } },
+	{ .name = "sub [rdi], ecx borrows: CF AF SF PF", B("\x29\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 4, 0x01010101 } },
+	  .expect = { FL(0x97) }, .mem_after = { { DATA, 4, 0xfefefeff } } },
+	{ .name = "sub al, 1 to zero (2c)", B("\x2c\x01"),
+	  .expect = { { F_RAX, 0x0101010101010100ull }, FL(0x46) } },
+	{ .name = "inc dword [rdi] overflows and keeps CF", B("\xff\x07"),
+	  .set = { RDI_DATA, FL(0x3) }, .mem = { { DATA, 4, 0x7fffffff } },
+	  .expect = { FL(0x897) }, .mem_after = { { DATA, 4, 0x80000000 } } },
+	{ .name = "lock dec byte [rdi] to zero", B("\xf0\xfe\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaaaaaaaa01ull } },
+	  .expect = { FL(0x46) }, .mem_after = { { DATA, 1, 0 } } },
+	{ .name = "inc ecx zero-extends", B("\xff\xc1"),
+	  .expect = { { F_RCX, 0x02020203 }, FL(0x6) } },
+
+	/* ---- BT, BTS, BTR, BTC ---- */
+	{ .name = "bt [rdi], ecx sets only CF", B("\x0f\xa3\x0f"),
+	  .set = { RDI_DATA, { F_RCX, 5 }, FL(0x8d6) }, .mem = { { DATA, 4, 0x20 } },
+	  .expect = { FL(0x8d7) } },
+	{ .name = "bts [rdi], ecx with an offset beyond the operand", B("\x0f\xab\x0f"),
+	  .set = { RDI_DATA, { F_RCX, 100 }, FL(0x3) },   /* dword DATA+12, bit 4 */
+	  .expect = { FL(0x2) }, .mem_after = { { DATA + 12, 4, 0x10 } } },
+	{ .name = "lock 48 bts [rdi], rcx with a negative offset", B("\xf0\x48\x0f\xab\x0f"),
+	  .set = { RDI_DATA, { F_RCX, (u64)-65 } },        /* qword DATA-16, bit 63 */
+	  .mem_after = { { DATA - 16, 8, 0x8000000000000000ull } } },
+	{ .name = "66 btr [rdi], cx: 16-bit signed offset, RCX above ignored", B("\x66\x0f\xb3\x0f"),
+	  .set = { RDI_DATA, { F_RCX, 0x123400000000fff0ull } },   /* word DATA-2, bit 0 */
+	  .mem = { { DATA - 2, 2, 0xffff } },
+	  .expect = { FL(0x3) }, .mem_after = { { DATA - 2, 2, 0xfffe } } },
+	{ .name = "btc [rdi], ecx: 32-bit offset, RCX above ignored", B("\x0f\xbb\x0f"),
+	  .set = { RDI_DATA, { F_RCX, 0xffffffff00000021ull } },   /* dword DATA+4, bit 1 */
+	  .mem = { { DATA + 4, 4, 0x2 } },
+	  .expect = { FL(0x3) }, .mem_after = { { DATA + 4, 4, 0 } } },
+	{ .name = "bts dword [rdi], 0x45: imm8 modulo 32", B("\x0f\xba\x2f\x45"),
+	  .set = { RDI_DATA }, .mem_after = { { DATA, 4, 0x20 } } },
+	{ .name = "lock 48 btr qword [rdi], 63", B("\xf0\x48\x0f\xba\x37\x3f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0x8000000000000001ull } },
+	  .expect = { FL(0x3) }, .mem_after = { { DATA, 8, 1 } } },
+	{ .name = "bts edx, ecx: register offset modulo 32, zero-extends", B("\x0f\xab\xca"),
+	  .set = { { F_RCX, 35 } }, .expect = { { F_RDX, 0x0303030b } } },
+	{ .name = "lock bt [rdi], ecx is #UD", B("\xf0\x0f\xa3\x0f"), UD },
+	{ .name = "bts [rdi], ecx: the word it names is absent: #PF(W) there", B("\x0f\xab\x0f"),
+	  .set = { { F_RDI, 0x5000 }, { F_RCX, 0x8000 } }, ABSENT, PF_AT(PFEC_W, 0x6000) },
+	{ .name = "bt [rdi], ecx: the word it names is absent: #PF (read)", B("\x0f\xa3\x0f"),
+	  .set = { { F_RDI, 0x5000 }, { F_RCX, 0x8000 } }, ABSENT, PF_AT(0, 0x6000) },
+
+	/* ---- STOS, MOVS ---- */
+	{ .name = "stosb", B("\xaa"),
+	  .set = { RDI_DATA }, .expect = { { F_RDI, DATA + 1 } },
+	  .mem_after = { { DATA, 1, 0x01 } } },
+	{ .name = "66 stosw", B("\x66\xab"),
+	  .set = { RDI_DATA }, .expect = { { F_RDI, DATA + 2 } },
+	  .mem_after = { { DATA, 2, 0x0101 } } },
+	{ .name = "stosd with DF: rdi goes down", B("\xab"),
+	  .set = { RDI_DATA, FL(0x402) }, .expect = { { F_RDI, DATA - 4 } },
+	  .mem_after = { { DATA, 4, 0x01010101 } } },
+	{ .name = "48 stosq", B("\x48\xab"),
+	  .set = { RDI_DATA }, .expect = { { F_RDI, DATA + 8 } },
+	  .mem_after = { { DATA, 8, GPR(R_RAX) } } },
+	{ .name = "rep stosq", B("\xf3\x48\xab"),
+	  .set = { RDI_DATA, { F_RCX, 4 }, { F_RAX, 0x8000000000000067ull } },
+	  .expect = { { F_RDI, DATA + 32 }, { F_RCX, 0 } },
+	  .mem_after = { { DATA, 8, 0x8000000000000067ull }, { DATA + 8, 8, 0x8000000000000067ull },
+			 { DATA + 16, 8, 0x8000000000000067ull },
+			 { DATA + 24, 8, 0x8000000000000067ull } } },
+	{ .name = "rep stosb with rcx = 0 does nothing", B("\xf3\xaa"),
+	  .set = { RDI_DATA, { F_RCX, 0 } } },
+	{ .name = "67 rep stosb uses ECX, EDI and zero-extends them", B("\x67\xf3\xaa"),
+	  .set = { { F_RDI, 0x1234567800000000ull | DATA }, { F_RCX, 0xffffffff00000003ull } },
+	  .expect = { { F_RDI, DATA + 3 }, { F_RCX, 0 } },
+	  .blk_after = { { DATA, 3, 0x01, 0 } } },
+	{ .name = "67 rep stosb with ECX = 0 leaves RCX and RDI whole", B("\x67\xf3\xaa"),
+	  .set = { { F_RDI, 0x1234567800000000ull | DATA }, { F_RCX, 0xffffffff00000000ull } } },
+	{ .name = "repne stosb acts as rep", B("\xf2\xaa"),
+	  .set = { RDI_DATA, { F_RCX, 2 } }, .expect = { { F_RDI, DATA + 2 }, { F_RCX, 0 } },
+	  .mem_after = { { DATA, 2, 0x0101 } } },
+	{ .name = "rep stosb of 4096 bytes into an absent page: the first page is committed",
+	  B("\xf3\xaa"),
+	  .set = { { F_RDI, 0x5800 }, { F_RCX, 0x1000 } }, ABSENT,
+	  .expect = { { F_RDI, 0x6000 }, { F_RCX, 0x800 } },
+	  .blk_after = { { 0x5800, 0x800, 0x01, 0 } }, PF_AT(PFEC_W, 0x6000) },
+	{ .name = "rep stosq with DF down into an absent page: #PF at the element", B("\xf3\x48\xab"),
+	  .set = { { F_RDI, 0x7010 }, { F_RCX, 8 }, FL(0x402) }, ABSENT,
+	  .expect = { { F_RDI, 0x6ff8 }, { F_RCX, 5 } },
+	  .blk_after = { { 0x7000, 0x18, 0x01, 0 } }, PF_AT(PFEC_W, 0x6ff8) },
+	{ .name = "rep stosb at cpl3, first byte absent: nothing changes", B("\xf3\xaa"),
+	  .set = { CPL3, { F_RDI, 0x6000 }, { F_RCX, 0x10 } }, ABSENT,
+	  PF_AT(PFEC_W | PFEC_U, 0x6000) },
+	{ .name = "stosb to a non-canonical rdi is #GP(0)", B("\xaa"),
+	  .set = { { F_RDI, 0x0000800000000000ull } }, GP(0) },
+	{ .name = "lock stosb is #UD", B("\xf0\xaa"), .set = { RDI_DATA }, UD },
+	{ .name = "movsb", B("\xa4"),
+	  .set = { { F_RSI, DATA }, { F_RDI, DATA + 0x20 } }, .mem = { { DATA, 1, 0x5a } },
+	  .expect = { { F_RSI, DATA + 1 }, { F_RDI, DATA + 0x21 } },
+	  .mem_after = { { DATA + 0x20, 1, 0x5a } } },
+	{ .name = "64 movsd from fs:[rsi]", B("\x64\xa5"),
+	  .set = { { F_FS_BASE, DATA }, { F_RSI, 0x10 }, { F_RDI, DATA + 0x20 } },
+	  .mem = { { DATA + 0x10, 4, 0xfeedface } },
+	  .expect = { { F_RSI, 0x14 }, { F_RDI, DATA + 0x24 } },
+	  .mem_after = { { DATA + 0x20, 4, 0xfeedface } } },
+	{ .name = "rep movsq with DF: both go down", B("\xf3\x48\xa5"),
+	  .set = { { F_RSI, DATA + 0x18 }, { F_RDI, DATA + 0x118 }, { F_RCX, 4 }, FL(0x402) },
+	  .mem = { { DATA, 8, 0x1111111111111111ull }, { DATA + 8, 8, 0x2222222222222222ull },
+		   { DATA + 16, 8, 0x3333333333333333ull }, { DATA + 24, 8, 0x4444444444444444ull } },
+	  .expect = { { F_RSI, DATA - 8 }, { F_RDI, DATA + 0xf8 }, { F_RCX, 0 } },
+	  .mem_after = { { DATA + 0x100, 8, 0x1111111111111111ull },
+			 { DATA + 0x108, 8, 0x2222222222222222ull },
+			 { DATA + 0x110, 8, 0x3333333333333333ull },
+			 { DATA + 0x118, 8, 0x4444444444444444ull } } },
+	{ .name = "rep movsb with rdi = rsi + 1 replicates a byte", B("\xf3\xa4"),
+	  .set = { { F_RSI, DATA }, { F_RDI, DATA + 1 }, { F_RCX, 8 } },
+	  .mem = { { DATA, 1, 0x77 } },
+	  .expect = { { F_RSI, DATA + 8 }, { F_RDI, DATA + 9 }, { F_RCX, 0 } },
+	  .blk_after = { { DATA, 9, 0x77, 0 } } },
+	{ .name = "rep movsb of 0x1800 bytes across pages", B("\xf3\xa4"),
+	  .set = { { F_RSI, 0x7400 }, { F_RDI, 0x5403 }, { F_RCX, 0x1800 } },
+	  .blk = { { 0x7400, 0x1800, 0x10, 3 } },
+	  .expect = { { F_RSI, 0x8c00 }, { F_RDI, 0x6c03 }, { F_RCX, 0 } },
+	  .blk_after = { { 0x5403, 0x1800, 0x10, 3 } } },
+	{ .name = "rep movsd: the source faults, done iterations stay", B("\xf3\xa5"),
+	  .set = { { F_RSI, 0x5ff8 }, { F_RDI, DATA }, { F_RCX, 4 } },
+	  .mem = { { 0x5ff8, 8, 0x1122334455667788ull } }, ABSENT,
+	  .expect = { { F_RSI, 0x6000 }, { F_RDI, DATA + 8 }, { F_RCX, 2 } },
+	  .mem_after = { { DATA, 8, 0x1122334455667788ull } }, PF_AT(0, 0x6000) },
+	{ .name = "67 movsb wraps esi, edi", B("\x67\xa4"),
+	  .set = { { F_RSI, 0xaaaaaaaa00000000ull | DATA },
+		   { F_RDI, 0xbbbbbbbb00000000ull | (DATA + 8) } },
+	  .mem = { { DATA, 1, 0x42 } },
+	  .expect = { { F_RSI, DATA + 1 }, { F_RDI, DATA + 9 } },
+	  .mem_after = { { DATA + 8, 1, 0x42 } } },
+	{ .name = "movsd xmm0, xmm1 (SSE) is not emulated", B("\xf2\x0f\x10\xc1"),
+	  .result = EMU_UNHANDLEABLE },
+
 	/* ---- Not emulated: no state changes ---- */
 	{ .name = "nop is not emulated", B("\x90"),
 	  .set = { { F_STI_SHADOW, 1 } }, .result = EMU_UNHANDLEABLE },
-	{ .name = "add [rax], eax is not emulated", B("\x01\x00"),
+	{ .name = "adc [rax], eax is not emulated", B("\x11\x00"),
 	  .set = { { F_RAX, DATA } }, .result = EMU_UNHANDLEABLE },
-	{ .name = "mov [rax], eax is not emulated", B("\x89\x00"),
+	{ .name = "xadd [rax], eax is not emulated", B("\x0f\xc1\x00"),
+	  .set = { { F_RAX, DATA } }, .result = EMU_UNHANDLEABLE },
+	{ .name = "push qword [rax] is not emulated", B("\xff\x30"),
 	  .set = { { F_RAX, DATA } }, .result = EMU_UNHANDLEABLE },
 	{ .name = "mov dr7, rax is not emulated", B("\x0f\x23\xf8"),
 	  .result = EMU_UNHANDLEABLE },
@@ -913,6 +1320,15 @@ static void put_le(u8 *mem, u64 la, unsigned len, u64 val)
 	assert_true(la + len <= MEM_SIZE);
 	for (i = 0; i < len; i++)
 		mem[la + i] = (u8)(val >> (8 * i));
+}
+
+static void put_blk(u8 *mem, const struct memblk *b)
+{
+	unsigned i;
+
+	assert_true(b->la + b->len <= MEM_SIZE);
+	for (i = 0; i < b->len; i++)
+		mem[b->la + i] = (u8)(b->val + i * b->step);
 }
 
 static void gdt_install(u8 *mem)
@@ -953,11 +1369,15 @@ static void emu_row_run(void **state)
 	for (i = 0; i < 10 && r->set[i].f != F_END; i++)
 		field_set(&v, r->set[i].f, r->set[i].val);
 	gdt_install(f->mem);
+	for (i = 0; i < 2 && r->blk[i].len; i++)
+		put_blk(f->mem, &r->blk[i]);
 	for (i = 0; i < 6 && r->mem[i].len; i++)
 		put_le(f->mem, r->mem[i].la, r->mem[i].len, r->mem[i].val);
 	memcpy(f->mem + v.rip, r->bytes, r->len);
 	f->absent_lo = r->absent_lo;
 	f->absent_hi = r->absent_hi;
+	f->ro_lo = r->ro_lo;
+	f->ro_hi = r->ro_hi;
 	f->script = r->pio;
 
 	/* The expected state: the state before with the row's changes. */
@@ -968,7 +1388,9 @@ static void emu_row_run(void **state)
 	if ((r->result == EMU_OK || r->result == EMU_HALT || r->soft) &&
 	    !kv_has(r->expect, 12, F_RIP))
 		want.rip = v.rip + r->len;
-	for (i = 0; i < 3 && r->mem_after[i].len; i++)
+	for (i = 0; i < 2 && r->blk_after[i].len; i++)
+		put_blk(want_mem, &r->blk_after[i]);
+	for (i = 0; i < 5 && r->mem_after[i].len; i++)
 		put_le(want_mem, r->mem_after[i].la, r->mem_after[i].len, r->mem_after[i].val);
 
 	memset(&c, 0, sizeof(c));
@@ -1119,6 +1541,18 @@ static void test_decode_access(void **state)
 	check_access("\xf0\x0f\xb1\x0e", 4, 0, true);    /* lock cmpxchg [rsi], ecx */
 	check_access("\x48\x8d\x04\x24", 4, 0, false);   /* lea: no access */
 	check_access("\xf3\x48\xab", 3, 0, true);        /* rep stosq */
+	check_access("\x89\x0f", 2, 0, true);            /* mov [rdi], ecx */
+	check_access("\xa3\x30\x30\0\0\0\0\0\0", 9, 0, true); /* mov moffs, eax */
+	check_access("\xa1\x30\x30\0\0\0\0\0\0", 9, 0, false);/* mov eax, moffs */
+	check_access("\x87\x0f", 2, 0, true);            /* xchg [rdi], ecx */
+	check_access("\x09\x0f", 2, 0, true);            /* or [rdi], ecx */
+	check_access("\x0b\x0f", 2, 0, false);           /* or ecx, [rdi] */
+	check_access("\xf0\x0f\xab\x0f", 4, 0, true);    /* lock bts [rdi], ecx */
+	check_access("\x0f\xa3\x0f", 3, 0, false);       /* bt [rdi], ecx */
+	check_access("\xf0\x48\x0f\xc7\x0f", 5, 0, true);/* lock cmpxchg16b [rdi] */
+	check_access("\x0f\xc7\x0f", 3, 0, true);        /* cmpxchg8b [rdi] */
+	check_access("\xf3\xa4", 2, 0, true);            /* rep movsb */
+	check_access("\xff\x07", 2, 0, true);            /* inc dword [rdi] */
 	check_access("", 0, -1, false);                  /* fetch faults */
 }
 
@@ -1182,6 +1616,45 @@ static void test_ltr_twice(void **state)
 	free(f);
 }
 
+/*
+ * A long REP goes to ops->write in chunks that never cross a 4 KiB page:
+ * 0x2000 bytes from 0x5801 are three writes, [0x5801, 0x6000), one page,
+ * [0x7000, 0x7801); MOVS chunks end at the pages of both sides.
+ */
+static void test_rep_chunks(void **state)
+{
+	struct emu_ctxt c;
+	struct vcpu v;
+	struct fake *f = ctxt_init(&c, &v, "\xf3\xaa\xf3\xa4", 4);
+	unsigned i;
+
+	v.gpr[R_RDI] = 0x5801;
+	v.gpr[R_RCX] = 0x2000;
+	v.gpr[R_RAX] = 0x5a;
+	assert_int_equal(emu_step(&c), EMU_OK);
+	assert_int_equal(f->nwrite, 3);
+	assert_int_equal(f->ncross, 0);
+	for (i = 0x5801; i < 0x7801; i++)
+		assert_int_equal(f->mem[i], 0x5a);
+	assert_int_equal(f->mem[0x5800], 0);
+	assert_int_equal(f->mem[0x7801], 0);
+	assert_int_equal(v.gpr[R_RDI], 0x7801);
+	assert_int_equal(v.gpr[R_RCX], 0);
+
+	/* rep movsb 0x1000 bytes from 0x5c00 to 0xa400: source pages split at
+	 * 0x6000, destination at 0xb000, so 3 chunks. */
+	f->nwrite = 0;
+	v.gpr[R_RSI] = 0x5c00;
+	v.gpr[R_RDI] = 0xa400;
+	v.gpr[R_RCX] = 0x1000;
+	assert_int_equal(emu_step(&c), EMU_OK);
+	assert_int_equal(f->nwrite, 3);
+	assert_int_equal(f->ncross, 0);
+	assert_memory_equal(f->mem + 0xa400, f->mem + 0x5c00, 0x1000);
+	assert_int_equal(v.rip, CODE + 4);
+	free(f);
+}
+
 /* The virtual CPUID hides what the vCPU cannot honour. */
 static void test_vcpu_cpuid(void **state)
 {
@@ -1214,6 +1687,444 @@ static void test_vcpu_cpuid(void **state)
 	assert_true(out[0] >= 7);
 }
 
+/* ---- The data instructions against the host CPU ----
+ *
+ * The best evidence that results and RFLAGS are right: run each data
+ * instruction natively on a host buffer (native_exec() below loads every
+ * register but RSP and RFLAGS, calls the bytes, saves them back) and
+ * through emu_step() on the fake, from the same random registers, flags
+ * and memory, and compare every register, the arithmetic flags and DF
+ * (less those the SDM leaves undefined for the instruction) and the memory
+ * window.  Memory operands are [rdi] (and [rsi] for MOVS): the pointer
+ * registers point at NDATA in the fake and at the same offset of a 3-page
+ * host buffer below 4 GiB (MAP_32BIT, so 67 forms address it too), and are
+ * translated back before comparing.
+ */
+struct nregs {
+	u64 gpr[16];          /* R_RAX .. R_R15; gpr[R_RSP] is not loaded */
+	u64 rflags;
+};
+
+/* Defined in the assembly below: run the code at 'code' (which ends with a
+ * RET) with the registers and flags of *r, and store them back. */
+void native_exec(struct nregs *r, const void *code);
+
+__asm__(
+	".pushsection .text\n"
+	".globl native_exec\n"
+	".type native_exec, @function\n"
+	"native_exec:\n"
+	"	push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
+	"	push %rdi\n"                 /* 24(%rsp) after the call: regs */
+	"	push %rsi\n"                 /* 16(%rsp): the code */
+	"	pushq 128(%rdi)\n popfq\n"
+	"	mov 0(%rdi), %rax\n mov 8(%rdi), %rcx\n mov 16(%rdi), %rdx\n"
+	"	mov 24(%rdi), %rbx\n mov 40(%rdi), %rbp\n mov 48(%rdi), %rsi\n"
+	"	mov 64(%rdi), %r8\n mov 72(%rdi), %r9\n mov 80(%rdi), %r10\n"
+	"	mov 88(%rdi), %r11\n mov 96(%rdi), %r12\n mov 104(%rdi), %r13\n"
+	"	mov 112(%rdi), %r14\n mov 120(%rdi), %r15\n mov 56(%rdi), %rdi\n"
+	"	call *(%rsp)\n"
+	"	pushfq\n"                    /* nothing before it touches flags */
+	"	push %rdi\n"
+	"	mov 24(%rsp), %rdi\n"
+	"	mov %rax, 0(%rdi)\n mov %rcx, 8(%rdi)\n mov %rdx, 16(%rdi)\n"
+	"	mov %rbx, 24(%rdi)\n mov %rbp, 40(%rdi)\n mov %rsi, 48(%rdi)\n"
+	"	mov %r8, 64(%rdi)\n mov %r9, 72(%rdi)\n mov %r10, 80(%rdi)\n"
+	"	mov %r11, 88(%rdi)\n mov %r12, 96(%rdi)\n mov %r13, 104(%rdi)\n"
+	"	mov %r14, 112(%rdi)\n mov %r15, 120(%rdi)\n"
+	"	pop %rax\n mov %rax, 56(%rdi)\n"
+	"	pop %rax\n mov %rax, 128(%rdi)\n"
+	"	cld\n"                       /* the ABI wants DF clear */
+	"	add $16, %rsp\n"
+	"	pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
+	"	ret\n"
+	".size native_exec, .-native_exec\n"
+	".popsection\n");
+
+#define NDATA   0xb000ull     /* the fake's side of the window [NDATA - 4 KiB, NDATA + 8 KiB) */
+#define NWIN    0x3000u
+#define NTRIALS 300
+
+#define FL_ARITH (X86_RFLAGS_CF | X86_RFLAGS_PF | X86_RFLAGS_AF | X86_RFLAGS_ZF | \
+		  X86_RFLAGS_SF | X86_RFLAGS_OF)
+#define UNDEF_LOGIC X86_RFLAGS_AF
+#define UNDEF_BT    (X86_RFLAGS_OF | X86_RFLAGS_SF | X86_RFLAGS_AF | X86_RFLAGS_PF)
+
+enum nkind {
+	NK_PLAIN,     /* random registers; RDI = NDATA + [0, 64) */
+	NK_BITOFF16,  /* RCX is a signed bit offset from [rdi], 16/32/64-bit */
+	NK_BITOFF32,
+	NK_BITOFF64,
+	NK_ALIGN16,   /* RDI 16-byte aligned (CMPXCHG16B) */
+	NK_STRING,    /* RDI, RSI within the window, RCX a small count */
+	NK_STRING32,  /* the same with random upper halves (67 forms) */
+};
+
+struct ncase {
+	char name[48];
+	u8 bytes[15];
+	unsigned len;
+	enum nkind kind;
+	u64 undef;            /* RFLAGS bits the SDM leaves undefined */
+};
+
+static u64 rnd(u64 *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dull;
+}
+
+/* An operand value: edges of every width, small numbers, or random. */
+static u64 rnd_val(u64 *s)
+{
+	static const u64 edge[] = {
+		0, 1, 2, 0xf, 0x10, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff,
+		0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull,
+		0x7fffffffffffffffull, 0x8000000000000000ull, ~0ull, ~0ull - 1,
+	};
+	u64 r = rnd(s);
+
+	switch (r & 3) {
+	case 0: return edge[(r >> 8) % (sizeof(edge) / sizeof(edge[0]))];
+	case 1: return (r >> 8) & 0x3ff;
+	case 2: return edge[(r >> 8) % (sizeof(edge) / sizeof(edge[0]))] ^ ((r >> 40) & 0xf);
+	default: return rnd(s);
+	}
+}
+
+/* A signed bit offset whose word lies within the window, in 'bits'-bit
+ * two's complement, with random bits above the operand size. */
+static u64 rnd_bitoff(u64 *s, unsigned bits)
+{
+	s64 off = (s64)(rnd(s) % 64001) - 32000;
+	u64 r = rnd(s);
+
+	if ((r & 7) == 0)
+		off = (s64)(r >> 8) % 130 - 65;   /* near the operand */
+	if (bits == 16)
+		return (r & ~0xffffull) | ((u64)off & 0xffff);
+	if (bits == 32)
+		return (r & ~0xffffffffull) | ((u64)off & 0xffffffff);
+	return (u64)off;
+}
+
+/* Add the ALU forms of one operation: 'base' is its 00-3F opcode (ADD 00,
+ * OR 08, AND 20, SUB 28, XOR 30), 'ext' its /digit in 80/81/83. */
+static unsigned alu_cases(struct ncase *nc, const char *m, u8 base, u8 ext, u64 undef)
+{
+	static const struct {
+		const char *fmt;
+		u8 pre[2], npre;
+		int opc;          /* 0-5: base + n; else the opcode itself */
+		int modrm;        /* -1: none; /digit forms: 'ext' is or-ed in */
+		bool digit;
+		u8 imm[4], nimm;
+	} f[] = {
+		{ "%s [rdi], cl", { 0 }, 0, 0, 0x0f, false, { 0 }, 0 },
+		{ "%s [rdi], ecx", { 0 }, 0, 1, 0x0f, false, { 0 }, 0 },
+		{ "66 %s [rdi], cx", { 0x66 }, 1, 1, 0x0f, false, { 0 }, 0 },
+		{ "48 %s [rdi], rcx", { 0x48 }, 1, 1, 0x0f, false, { 0 }, 0 },
+		{ "4c %s [rdi], r9", { 0x4c }, 1, 1, 0x0f, false, { 0 }, 0 },
+		{ "lock %s [rdi], ecx", { 0xf0 }, 1, 1, 0x0f, false, { 0 }, 0 },
+		{ "lock 48 %s [rdi], rdx", { 0xf0, 0x48 }, 2, 1, 0x17, false, { 0 }, 0 },
+		{ "%s cl, [rdi]", { 0 }, 0, 2, 0x0f, false, { 0 }, 0 },
+		{ "%s ecx, [rdi]", { 0 }, 0, 3, 0x0f, false, { 0 }, 0 },
+		{ "48 %s rcx, [rdi]", { 0x48 }, 1, 3, 0x0f, false, { 0 }, 0 },
+		{ "%s edx, ecx", { 0 }, 0, 1, 0xca, false, { 0 }, 0 },
+		{ "%s ah, cl", { 0 }, 0, 0, 0xcc, false, { 0 }, 0 },
+		{ "48 %s rdx, rcx", { 0x48 }, 1, 1, 0xca, false, { 0 }, 0 },
+		{ "%s al, 0x85", { 0 }, 0, 4, -1, false, { 0x85 }, 1 },
+		{ "%s eax, 0x80000001", { 0 }, 0, 5, -1, false, { 0x01, 0, 0, 0x80 }, 4 },
+		{ "48 %s rax, -0x7fff0100", { 0x48 }, 1, 5, -1, false, { 0x00, 0xff, 0x00, 0x80 }, 4 },
+		{ "66 %s ax, 0x8001", { 0x66 }, 1, 5, -1, false, { 0x01, 0x80 }, 2 },
+		{ "80 %s byte [rdi], 0x81", { 0 }, 0, 0x80, 0x07, true, { 0x81 }, 1 },
+		{ "lock 80 %s byte [rdi], 0x7f", { 0xf0 }, 1, 0x80, 0x07, true, { 0x7f }, 1 },
+		{ "83 %s dword [rdi], -0x80", { 0 }, 0, 0x83, 0x07, true, { 0x80 }, 1 },
+		{ "48 83 %s qword [rdi], 1", { 0x48 }, 1, 0x83, 0x07, true, { 0x01 }, 1 },
+		{ "66 83 %s word [rdi], -1", { 0x66 }, 1, 0x83, 0x07, true, { 0xff }, 1 },
+		{ "81 %s dword [rdi], 0x80000000", { 0 }, 0, 0x81, 0x07, true, { 0, 0, 0, 0x80 }, 4 },
+		{ "48 81 %s qword [rdi], 0x7ffffff0", { 0x48 }, 1, 0x81, 0x07, true,
+		  { 0xf0, 0xff, 0xff, 0x7f }, 4 },
+		{ "66 81 %s word [rdi], 0x7ff0", { 0x66 }, 1, 0x81, 0x07, true, { 0xf0, 0x7f }, 2 },
+		{ "81 %s edx, 0x12345678", { 0 }, 0, 0x81, 0xc2, true, { 0x78, 0x56, 0x34, 0x12 }, 4 },
+		{ "67 %s [edi], ecx", { 0x67 }, 1, 1, 0x0f, false, { 0 }, 0 },
+	};
+	unsigned i, n;
+	const char *at;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		struct ncase *k = &nc[i];
+
+		memset(k, 0, sizeof(*k));
+		at = strstr(f[i].fmt, "%s");
+		snprintf(k->name, sizeof(k->name), "%.*s%s%s", (int)(at - f[i].fmt), f[i].fmt,
+			 m, at + 2);
+		n = 0;
+		memcpy(k->bytes, f[i].pre, f[i].npre);
+		n += f[i].npre;
+		k->bytes[n++] = (u8)(f[i].opc <= 5 ? base + f[i].opc : f[i].opc);
+		if (f[i].modrm >= 0)
+			k->bytes[n++] = (u8)(f[i].modrm | (f[i].digit ? ext << 3 : 0));
+		memcpy(k->bytes + n, f[i].imm, f[i].nimm);
+		n += f[i].nimm;
+		k->len = n;
+		k->kind = NK_PLAIN;
+		k->undef = undef;
+	}
+	return i;
+}
+
+#define NC(nm, b, k, u) { .name = nm, .bytes = b, .len = sizeof(b) - 1, .kind = (k), .undef = (u) }
+
+static const struct ncase native_fixed[] = {
+	/* INC, DEC (CF kept) */
+	NC("inc byte [rdi]", "\xfe\x07", NK_PLAIN, 0),
+	NC("dec dword [rdi]", "\xff\x0f", NK_PLAIN, 0),
+	NC("66 inc word [rdi]", "\x66\xff\x07", NK_PLAIN, 0),
+	NC("lock 48 dec qword [rdi]", "\xf0\x48\xff\x0f", NK_PLAIN, 0),
+	NC("inc ecx", "\xff\xc1", NK_PLAIN, 0),
+	NC("dec ah", "\xfe\xcc", NK_PLAIN, 0),
+	/* BT family, register offsets into memory */
+	NC("bt [rdi], ecx", "\x0f\xa3\x0f", NK_BITOFF32, UNDEF_BT),
+	NC("66 bt [rdi], cx", "\x66\x0f\xa3\x0f", NK_BITOFF16, UNDEF_BT),
+	NC("48 bt [rdi], rcx", "\x48\x0f\xa3\x0f", NK_BITOFF64, UNDEF_BT),
+	NC("bts [rdi], ecx", "\x0f\xab\x0f", NK_BITOFF32, UNDEF_BT),
+	NC("lock 48 bts [rdi], rcx", "\xf0\x48\x0f\xab\x0f", NK_BITOFF64, UNDEF_BT),
+	NC("66 btr [rdi], cx", "\x66\x0f\xb3\x0f", NK_BITOFF16, UNDEF_BT),
+	NC("lock btr [rdi], ecx", "\xf0\x0f\xb3\x0f", NK_BITOFF32, UNDEF_BT),
+	NC("48 btr [rdi], rcx", "\x48\x0f\xb3\x0f", NK_BITOFF64, UNDEF_BT),
+	NC("btc [rdi], ecx", "\x0f\xbb\x0f", NK_BITOFF32, UNDEF_BT),
+	NC("lock 48 btc [rdi], rcx", "\xf0\x48\x0f\xbb\x0f", NK_BITOFF64, UNDEF_BT),
+	/* BT family, imm8 offsets (modulo the size) and register operands */
+	NC("bt dword [rdi], 0x45", "\x0f\xba\x27\x45", NK_PLAIN, UNDEF_BT),
+	NC("bts dword [rdi], 0x1f", "\x0f\xba\x2f\x1f", NK_PLAIN, UNDEF_BT),
+	NC("lock 48 bts qword [rdi], 0xff", "\xf0\x48\x0f\xba\x2f\xff", NK_PLAIN, UNDEF_BT),
+	NC("66 btr word [rdi], 0x85", "\x66\x0f\xba\x37\x85", NK_PLAIN, UNDEF_BT),
+	NC("lock btr dword [rdi], 3", "\xf0\x0f\xba\x37\x03", NK_PLAIN, UNDEF_BT),
+	NC("48 btc qword [rdi], 0x40", "\x48\x0f\xba\x3f\x40", NK_PLAIN, UNDEF_BT),
+	NC("bts edx, ecx", "\x0f\xab\xca", NK_PLAIN, UNDEF_BT),
+	NC("48 btr rdx, rcx", "\x48\x0f\xb3\xca", NK_PLAIN, UNDEF_BT),
+	NC("66 btc dx, cx", "\x66\x0f\xbb\xca", NK_PLAIN, UNDEF_BT),
+	NC("bt edx, ecx", "\x0f\xa3\xca", NK_PLAIN, UNDEF_BT),
+	NC("bts edx, 0x25", "\x0f\xba\xea\x25", NK_PLAIN, UNDEF_BT),
+	/* CMPXCHG */
+	NC("cmpxchg [rdi], cl", "\x0f\xb0\x0f", NK_PLAIN, 0),
+	NC("cmpxchg [rdi], ecx", "\x0f\xb1\x0f", NK_PLAIN, 0),
+	NC("66 cmpxchg [rdi], cx", "\x66\x0f\xb1\x0f", NK_PLAIN, 0),
+	NC("lock 48 cmpxchg [rdi], rcx", "\xf0\x48\x0f\xb1\x0f", NK_PLAIN, 0),
+	NC("lock cmpxchg [rdi], edx", "\xf0\x0f\xb1\x17", NK_PLAIN, 0),
+	NC("cmpxchg edx, ecx", "\x0f\xb1\xca", NK_PLAIN, 0),
+	NC("48 cmpxchg rdx, rcx", "\x48\x0f\xb1\xca", NK_PLAIN, 0),
+	NC("cmpxchg dl, ah", "\x0f\xb0\xe2", NK_PLAIN, 0),
+	NC("cmpxchg eax, ecx", "\x0f\xb1\xc8", NK_PLAIN, 0),
+	NC("cmpxchg8b [rdi]", "\x0f\xc7\x0f", NK_PLAIN, 0),
+	NC("lock cmpxchg8b [rdi]", "\xf0\x0f\xc7\x0f", NK_PLAIN, 0),
+	NC("cmpxchg16b [rdi]", "\x48\x0f\xc7\x0f", NK_ALIGN16, 0),
+	NC("lock cmpxchg16b [rdi]", "\xf0\x48\x0f\xc7\x0f", NK_ALIGN16, 0),
+	/* XCHG */
+	NC("xchg [rdi], cl", "\x86\x0f", NK_PLAIN, 0),
+	NC("xchg [rdi], ecx", "\x87\x0f", NK_PLAIN, 0),
+	NC("66 xchg [rdi], cx", "\x66\x87\x0f", NK_PLAIN, 0),
+	NC("lock 48 xchg [rdi], rcx", "\xf0\x48\x87\x0f", NK_PLAIN, 0),
+	NC("xchg edx, ecx", "\x87\xca", NK_PLAIN, 0),
+	NC("xchg eax, eax", "\x87\xc0", NK_PLAIN, 0),
+	NC("xchg ecx, eax (91)", "\x91", NK_PLAIN, 0),
+	NC("49 xchg r8, rax", "\x49\x90", NK_PLAIN, 0),
+	NC("xchg ah, cl", "\x86\xcc", NK_PLAIN, 0),
+	/* MOV */
+	NC("mov [rdi], cl", "\x88\x0f", NK_PLAIN, 0),
+	NC("mov [rdi], ecx", "\x89\x0f", NK_PLAIN, 0),
+	NC("66 mov [rdi], cx", "\x66\x89\x0f", NK_PLAIN, 0),
+	NC("48 mov [rdi], rcx", "\x48\x89\x0f", NK_PLAIN, 0),
+	NC("mov byte [rdi], 0x80", "\xc6\x07\x80", NK_PLAIN, 0),
+	NC("mov dword [rdi], 0x89abcdef", "\xc7\x07\xef\xcd\xab\x89", NK_PLAIN, 0),
+	NC("48 mov qword [rdi], -2", "\x48\xc7\x07\xfe\xff\xff\xff", NK_PLAIN, 0),
+	NC("66 mov word [rdi], 0xbeef", "\x66\xc7\x07\xef\xbe", NK_PLAIN, 0),
+	NC("mov [rdi+0x7f8], edx", "\x89\x97\xf8\x07\x00\x00", NK_PLAIN, 0),
+	NC("mov cl, [rdi]", "\x8a\x0f", NK_PLAIN, 0),
+	NC("mov ecx, [rdi]", "\x8b\x0f", NK_PLAIN, 0),
+	NC("66 mov cx, [rdi]", "\x66\x8b\x0f", NK_PLAIN, 0),
+	NC("48 mov rcx, [rdi]", "\x48\x8b\x0f", NK_PLAIN, 0),
+	NC("mov ah, [rdi]", "\x8a\x27", NK_PLAIN, 0),
+	NC("movnti [rdi], rdx", "\x48\x0f\xc3\x17", NK_PLAIN, 0),
+	/* STOS, MOVS */
+	NC("stosb", "\xaa", NK_STRING, 0),
+	NC("stosw", "\x66\xab", NK_STRING, 0),
+	NC("stosd", "\xab", NK_STRING, 0),
+	NC("stosq", "\x48\xab", NK_STRING, 0),
+	NC("rep stosb", "\xf3\xaa", NK_STRING, 0),
+	NC("rep stosw", "\xf3\x66\xab", NK_STRING, 0),
+	NC("rep stosd", "\xf3\xab", NK_STRING, 0),
+	NC("rep stosq", "\xf3\x48\xab", NK_STRING, 0),
+	NC("repne stosb (acts as rep)", "\xf2\xaa", NK_STRING, 0),
+	NC("67 rep stosb", "\x67\xf3\xaa", NK_STRING32, 0),
+	NC("67 stosd", "\x67\xab", NK_STRING32, 0),
+	NC("movsb", "\xa4", NK_STRING, 0),
+	NC("movsw", "\x66\xa5", NK_STRING, 0),
+	NC("movsd", "\xa5", NK_STRING, 0),
+	NC("movsq", "\x48\xa5", NK_STRING, 0),
+	NC("rep movsb", "\xf3\xa4", NK_STRING, 0),
+	NC("rep movsw", "\xf3\x66\xa5", NK_STRING, 0),
+	NC("rep movsd", "\xf3\xa5", NK_STRING, 0),
+	NC("rep movsq", "\xf3\x48\xa5", NK_STRING, 0),
+	NC("67 rep movsq", "\x67\xf3\x48\xa5", NK_STRING32, 0),
+	NC("67 movsb", "\x67\xa4", NK_STRING32, 0),
+};
+
+/* Random registers, flags and window for one trial of case 'k'. */
+static void native_inputs(const struct ncase *k, u64 *s, struct nregs *r, u8 *win)
+{
+	u64 hi, *mem = (u64 *)(win + 0x1000);
+	unsigned i;
+
+	for (i = 0; i < NWIN; i++)
+		win[i] = (u8)rnd(s);
+	for (i = 0; i < 16; i++)
+		r->gpr[i] = rnd_val(s);
+	r->gpr[R_RSP] = 0;
+	for (i = 0; i < 2; i++)
+		mem[i] = rnd_val(s);
+	r->rflags = rnd(s) & (FL_ARITH | X86_RFLAGS_DF);
+	/* Make the equal cases of CMPXCHG and the zero results common. */
+	switch (rnd(s) % 6) {
+	case 0: r->gpr[R_RAX] = mem[0]; break;
+	case 1: r->gpr[R_RAX] = mem[0]; r->gpr[R_RDX] = mem[1]; break;
+	case 2: r->gpr[R_RDX] = mem[0] >> 32; r->gpr[R_RAX] = mem[0]; break;
+	case 3: r->gpr[R_RDX] = r->gpr[R_RAX]; break;
+	case 4: r->gpr[R_RCX] = mem[0]; break;
+	default: break;
+	}
+	r->gpr[R_RDI] = NDATA + rnd(s) % 64;
+	switch (k->kind) {
+	case NK_BITOFF16: r->gpr[R_RCX] = rnd_bitoff(s, 16); break;
+	case NK_BITOFF32: r->gpr[R_RCX] = rnd_bitoff(s, 32); break;
+	case NK_BITOFF64: r->gpr[R_RCX] = rnd_bitoff(s, 64); break;
+	case NK_ALIGN16: r->gpr[R_RDI] = NDATA + (rnd(s) % 4) * 16; break;
+	case NK_STRING:
+	case NK_STRING32:
+		r->gpr[R_RDI] = NDATA - 1024 + rnd(s) % 2048;
+		r->gpr[R_RSI] = NDATA - 1024 + rnd(s) % 2048;
+		if (rnd(s) % 4 == 0)   /* overlapping copies, both ways */
+			r->gpr[R_RSI] = r->gpr[R_RDI] + rnd(s) % 33 - 16;
+		if (rnd(s) % 4 == 0) {   /* element-aligned */
+			r->gpr[R_RDI] &= ~7ull;
+			r->gpr[R_RSI] &= ~7ull;
+		}
+		r->gpr[R_RCX] = rnd(s) % 8 == 0 ? 0 : rnd(s) % 300;
+		if (k->kind == NK_STRING32) {
+			hi = rnd(s) << 32;
+			r->gpr[R_RDI] |= hi;
+			r->gpr[R_RSI] |= hi << 1;
+			r->gpr[R_RCX] |= hi << 2;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static bool is_ptr(const struct ncase *k, unsigned reg)
+{
+	return reg == R_RDI || (reg == R_RSI && (k->kind == NK_STRING || k->kind == NK_STRING32));
+}
+
+static void native_case(const struct ncase *k, u8 *code, u8 *hwin, u64 *seed)
+{
+	u8 *want = hwin + 0x1000;   /* host side of NDATA */
+	u64 mask = (FL_ARITH | X86_RFLAGS_DF) & ~k->undef;
+	struct nregs in, hw;
+	unsigned t, i;
+
+	assert_int_equal(mprotect(code, 4096, PROT_READ | PROT_WRITE), 0);
+	memcpy(code, k->bytes, k->len);
+	code[k->len] = 0xc3;   /* ret */
+	assert_int_equal(mprotect(code, 4096, PROT_READ | PROT_EXEC), 0);
+
+	for (t = 0; t < NTRIALS; t++) {
+		struct emu_ctxt c;
+		struct vcpu v;
+		struct fake *f = ctxt_init(&c, &v, (const char *)k->bytes, k->len);
+		enum emu_result rc;
+
+		native_inputs(k, seed, &in, f->mem + NDATA - 0x1000);
+		memcpy(hwin, f->mem + NDATA - 0x1000, NWIN);
+		hw = in;
+		for (i = 0; i < 16; i++)
+			if (is_ptr(k, i))
+				hw.gpr[i] = in.gpr[i] - NDATA + (u64)(uintptr_t)want;
+		hw.rflags = in.rflags | X86_RFLAGS_FIXED | X86_RFLAGS_IF;
+		native_exec(&hw, code);
+
+		for (i = 0; i < 16; i++)
+			if (i != R_RSP)
+				v.gpr[i] = in.gpr[i];
+		v.rflags = in.rflags | X86_RFLAGS_FIXED;
+		rc = emu_step(&c);
+		if (rc != EMU_OK)
+			fail_msg("%s, trial %u: result %d (exception %u)", k->name, t, rc, c.exc.vector);
+		assert_int_equal(v.rip, CODE + k->len);
+		for (i = 0; i < 16; i++) {
+			u64 h = hw.gpr[i];
+
+			if (i == R_RSP)
+				continue;
+			if (is_ptr(k, i))
+				h = h - (u64)(uintptr_t)want + NDATA;
+			if (v.gpr[i] != h)
+				fail_msg("%s, trial %u: %s = %#llx, the CPU gives %#llx "
+					 "(rax %#llx rcx %#llx rdx %#llx rflags %#llx)",
+					 k->name, t, field_name[F_RAX + i],
+					 (unsigned long long)v.gpr[i], (unsigned long long)h,
+					 (unsigned long long)in.gpr[R_RAX], (unsigned long long)in.gpr[R_RCX],
+					 (unsigned long long)in.gpr[R_RDX], (unsigned long long)in.rflags);
+		}
+		if ((v.rflags ^ hw.rflags) & mask)
+			fail_msg("%s, trial %u: rflags %#llx, the CPU gives %#llx (compared: %#llx; "
+				 "in: rax %#llx rcx %#llx rdx %#llx [rdi] %#llx rflags %#llx)",
+				 k->name, t, (unsigned long long)v.rflags, (unsigned long long)hw.rflags,
+				 (unsigned long long)mask, (unsigned long long)in.gpr[R_RAX],
+				 (unsigned long long)in.gpr[R_RCX], (unsigned long long)in.gpr[R_RDX],
+				 (unsigned long long)*(u64 *)(f->mem + in.gpr[R_RDI]),
+				 (unsigned long long)in.rflags);
+		for (i = 0; i < NWIN; i++)
+			if (f->mem[NDATA - 0x1000 + i] != hwin[i])
+				fail_msg("%s, trial %u: memory at NDATA%+d = %#x, the CPU gives %#x",
+					 k->name, t, (int)i - 0x1000, f->mem[NDATA - 0x1000 + i], hwin[i]);
+		free(f);
+	}
+}
+
+static void test_native_compare(void **state)
+{
+	static const struct { const char *m; u8 base, ext; u64 undef; } ops[] = {
+		{ "add", 0x00, 0, 0 }, { "or", 0x08, 1, UNDEF_LOGIC },
+		{ "and", 0x20, 4, UNDEF_LOGIC }, { "sub", 0x28, 5, 0 },
+		{ "xor", 0x30, 6, UNDEF_LOGIC },
+	};
+	struct ncase *nc = calloc(256, sizeof(*nc));
+	u8 *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	u8 *hwin = mmap(NULL, NWIN, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	u64 seed = 0x9e3779b97f4a7c15ull;
+	unsigned n = 0, i;
+
+	assert_non_null(nc);
+	assert_true(code != MAP_FAILED && hwin != MAP_FAILED);
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		n += alu_cases(nc + n, ops[i].m, ops[i].base, ops[i].ext, ops[i].undef);
+	for (i = 0; i < sizeof(native_fixed) / sizeof(native_fixed[0]); i++)
+		nc[n++] = native_fixed[i];
+	assert_true(n <= 256);
+	for (i = 0; i < n; i++)
+		native_case(&nc[i], code, hwin, &seed);
+	print_message("%u instruction forms x %u trials agree with the host CPU\n", n, NTRIALS);
+	munmap(code, 4096);
+	munmap(hwin, NWIN);
+	free(nc);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest other[] = {
@@ -1225,6 +2136,8 @@ int main(void)
 		cmocka_unit_test(test_sti_shadow_sequence),
 		cmocka_unit_test(test_ltr_twice),
 		cmocka_unit_test(test_vcpu_cpuid),
+		cmocka_unit_test(test_rep_chunks),
+		cmocka_unit_test(test_native_compare),
 	};
 	size_t n = sizeof(emu_rows) / sizeof(emu_rows[0]), i;
 	struct CMUnitTest *rows = calloc(n, sizeof(*rows));
