@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vm.h"
@@ -22,6 +24,9 @@ enum {
 	OPT_INITRD,
 	OPT_STATS,
 	OPT_NO_PIN,
+	OPT_SHADOW_CONTEXTS,
+	OPT_SHADOW_PREFETCH,
+	OPT_SHADOW_CHECK,
 };
 
 static const struct option long_options[] = {
@@ -30,6 +35,9 @@ static const struct option long_options[] = {
 	{ "initrd",  required_argument, NULL, OPT_INITRD },
 	{ "stats",   no_argument,       NULL, OPT_STATS },
 	{ "no-pin",  no_argument,       NULL, OPT_NO_PIN },
+	{ "shadow-contexts", required_argument, NULL, OPT_SHADOW_CONTEXTS },
+	{ "shadow-prefetch", required_argument, NULL, OPT_SHADOW_PREFETCH },
+	{ "shadow-check",    optional_argument, NULL, OPT_SHADOW_CHECK },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -50,6 +58,12 @@ static void usage(FILE *out, const char *default_kernel)
 		"      --initrd FILE   load FILE (a cpio \"newc\" archive) as the initrd\n"
 		"      --stats         print the table of traps and port I/O at exit\n"
 		"      --no-pin        do not pin the monitor and guest to one CPU\n"
+		"      --shadow-contexts N  guest address spaces kept as host processes\n"
+		"                      (2-%d, default %d; the least recently used is recycled)\n"
+		"      --shadow-prefetch N  on a hidden page fault also map up to N\n"
+		"                      accessed neighbours on each side (0-511, default %d)\n"
+		"      --shadow-check[=N]  every N stops (default 1) compare every shadow\n"
+		"                      mapping with the guest page tables; stop at a mismatch\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -57,7 +71,8 @@ static void usage(FILE *out, const char *default_kernel)
 		"%d on a bad command line or input file, %d if the guest crashed.\n",
 		default_kernel ? default_kernel : "none",
 		cli_format_size(VM_DEFAULT_MEM, def, sizeof(def)),
-		BOOT_CMDLINE_MAX - 1, EXIT_HOST_ERROR, EXIT_USAGE, EXIT_GUEST_CRASH);
+		BOOT_CMDLINE_MAX - 1, SHADOW_MAX_CONTEXTS, SHADOW_DEFAULT_CONTEXTS,
+		SHADOW_DEFAULT_PREFETCH, EXIT_HOST_ERROR, EXIT_USAGE, EXIT_GUEST_CRASH);
 }
 
 const char *cli_format_size(u64 bytes, char *buf, size_t len)
@@ -152,9 +167,26 @@ static int parse_memory(const char *arg, u64 *mem, FILE *err)
  * that every complaint is ours and one line.  optind = 0 makes glibc
  * reinitialise its scanner: cli_parse can then be called again (tests).
  */
+/* A whole number in [lo, hi] for option 'name', or one line to err. */
+static int parse_count(const char *name, const char *arg, u64 lo, u64 hi, u64 *n, FILE *err)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < lo || v > hi) {
+		fprintf(err, "trapvisor: %s %s: expected a whole number from %llu to %llu " SEE_HELP "\n",
+			name, arg, (unsigned long long)lo, (unsigned long long)hi);
+		return -1;
+	}
+	*n = v;
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default_kernel,
 	      FILE *out, FILE *err)
 {
+	u64 n;
 	int c;
 
 	*opt = (struct vm_options){
@@ -204,6 +236,22 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 			break;
 		case OPT_NO_PIN:
 			opt->pin = false;
+			break;
+		case OPT_SHADOW_CONTEXTS:
+			if (parse_count("--shadow-contexts", optarg, 2, SHADOW_MAX_CONTEXTS, &n, err) < 0)
+				return -1;
+			opt->contexts = (int)n;
+			break;
+		case OPT_SHADOW_PREFETCH:
+			if (parse_count("--shadow-prefetch", optarg, 0, 511, &n, err) < 0)
+				return -1;
+			opt->prefetch = (int)n;
+			break;
+		case OPT_SHADOW_CHECK:
+			n = 1;
+			if (optarg && parse_count("--shadow-check", optarg, 1, UINT32_MAX, &n, err) < 0)
+				return -1;
+			opt->shadow_check = n;
 			break;
 		case 'h':
 			usage(out, default_kernel);

@@ -1,53 +1,446 @@
 /*
- * Shadow address spaces.  Parts, in the order a student meets them:
- *  (i)   contexts: one host process per (guest CR3, kernel|user); a bounded
- *        pool, least-recently-used one recycled (its process is kept and
- *        emptied, which is much cheaper than a new one);
- *  (ii)  hidden faults: the vCPU loop walks the guest tables (walk.c) for a
- *        host fault and, when the guest allows the access, shadow_map()
- *        maps the page into the context: the guest never sees the fault;
- *  (iii) flushes: the shadow behaves like a TLB that is never wrong about
- *        pages it has not cached.  A CR3 load empties the contexts of that
- *        CR3 and INVLPG drops one page, so a guest that follows the
- *        architecture's TLB rules always sees its current tables.  Keeping
- *        contexts coherent across switches (write-protecting guest page
- *        tables) is the next step, see docs/ARCHITECTURE.md.
+ * Shadow address spaces, kept coherent by write-protecting guest page
+ * tables.  Parts, in the order a student meets them:
  *
- * Host protections: read always; write only when the guest allows it and
- * the leaf's Dirty bit is already set (so the first write faults and sets
- * D, as the hardware would); exec unless the guest has NX.
+ *  (i)   Contexts: one host process per (guest CR3, kernel|user), from a
+ *        bounded pool; the least recently used one is recycled (emptied and
+ *        re-tagged: much cheaper than a new process).
+ *  (ii)  The mirror and hidden faults: each context has a radix tree
+ *        ("spt", shaped like a page table) recording exactly what is mapped
+ *        in its host process: gva -> gpa, writable, executable.  A reverse
+ *        map (rmap) gives, for every guest physical page, the (context,
+ *        gva) pairs that map it.  shadow_fill() maps a page after the
+ *        walker allowed the access: read always; write only if the guest
+ *        allows it, the leaf is already Dirty, and the page is not a
+ *        tracked page table; exec unless NX.
+ *  (iii) Tracking: every guest page a fill walked through as a page table
+ *        is tracked.  Each tracked page keeps its *uses*: in context c it
+ *        is the level-L table for the VA region at 'base'.  All mappings of
+ *        a tracked page become read-only (through the rmap), so a guest
+ *        write to it faults; the monitor emulates the instruction, and
+ *        shadow_written() compares the page before and after: for every
+ *        changed 8-byte entry i and every use (c, L, base) it drops the VA
+ *        range that entry translates, [base + i*span(L), +span(L)), from
+ *        context c: one munmap, however large.  So the shadow is always
+ *        coherent with the guest tables, in every context, running or not;
+ *        CR3 loads and INVLPG need no flush.
+ *        A page the guest writes SHADOW_FLOOD_WRITES times with no walk
+ *        through it in between has most likely stopped being a page table
+ *        (freed and reused for data): it is untracked, which drops
+ *        everything derived through it, so correctness never depends on
+ *        the guess (KVM unshadows on write flooding the same way).
+ *  (iv)  Full flushes, for changes of CR0.WP/PG or CR4.PGE.
+ *  (v)   The checker (--shadow-check): every mapping of every context, in
+ *        the mirror and in the host process (/proc/PID/maps), against a
+ *        fresh walk.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "shadow.h"
 
-void shadow_init(struct shadow *sh, struct stub *stub, u8 *ram, u64 ram_size, int nctx)
+/* Bytes translated by one entry of a level-L table. */
+static u64 span(int level)
+{
+	return 1ull << (12 + 9 * (level - 1));
+}
+
+static u64 clip_lo(u64 x) { return x < GUEST_VA_MIN ? GUEST_VA_MIN : x; }
+static u64 clip_hi(u64 x) { return x > GUEST_VA_END ? GUEST_VA_END : x; }
+
+/* ---- (ii) the reverse map ---- */
+
+static int rmap_add(struct shadow *sh, u64 gpa, int ctx, u64 gva)
+{
+	struct rmap_head *h = &sh->rmap[gpa >> 12];
+
+	if (h->n == h->cap) {
+		u32 cap = h->cap ? h->cap * 2 : 2;
+		u64 *e = realloc(h->e, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		h->e = e;
+		h->cap = cap;
+	}
+	h->e[h->n++] = gva | ctx;
+	return 0;
+}
+
+static void rmap_del(struct shadow *sh, u64 gpa, int ctx, u64 gva)
+{
+	struct rmap_head *h = &sh->rmap[gpa >> 12];
+
+	for (u32 i = 0; i < h->n; i++)
+		if (h->e[i] == (gva | ctx)) {
+			h->e[i] = h->e[--h->n];
+			return;
+		}
+}
+
+/* ---- (ii) the mirror: a radix tree per context ---- */
+
+/* The level-1 slot for 'gva', allocating nodes if 'create'. */
+static u64 *spt_slot(struct context *c, u64 gva, bool create)
+{
+	struct spt_node **pn = &c->spt;
+
+	for (int level = 4; level >= 1; level--) {
+		if (!*pn) {
+			if (!create)
+				return NULL;
+			*pn = calloc(1, sizeof(struct spt_node));
+			if (!*pn)
+				return NULL;
+		}
+		u64 *e = &(*pn)->e[(gva >> (12 + 9 * (level - 1))) & 511];
+		if (level == 1)
+			return e;
+		pn = (struct spt_node **)e;
+	}
+	return NULL;
+}
+
+/* Clear the sptes of [lo, hi) under 'n' (a level-'level' node covering the
+ * VA region at 'base'); returns how many were present. */
+static u64 spt_clear(struct shadow *sh, struct context *c, struct spt_node *n, int level,
+		     u64 base, u64 lo, u64 hi)
+{
+	u64 cleared = 0, sz = span(level);
+
+	for (unsigned i = 0; i < 512; i++) {
+		u64 va = base + i * sz;
+		if (va + sz <= lo || va >= hi || !n->e[i])
+			continue;
+		if (level == 1) {
+			rmap_del(sh, n->e[i] & PTE_ADDR, c->idx, va);
+			n->e[i] = 0;
+			cleared++;
+			continue;
+		}
+		struct spt_node *child = (struct spt_node *)(uintptr_t)n->e[i];
+		cleared += spt_clear(sh, c, child, level - 1, va, lo, hi);
+		if (va >= lo && va + sz <= hi) {        /* wholly inside: free it */
+			free(child);
+			n->e[i] = 0;
+		}
+	}
+	return cleared;
+}
+
+/* Free a subtree (its sptes already cleared). */
+static void spt_free(struct spt_node *n, int level)
+{
+	if (!n)
+		return;
+	if (level > 1)
+		for (unsigned i = 0; i < 512; i++)
+			spt_free((struct spt_node *)(uintptr_t)n->e[i], level - 1);
+	free(n);
+}
+
+/* Drop [lo, hi) from context 'c': the mirror, the rmap and the host. */
+static int ctx_drop(struct shadow *sh, struct context *c, u64 lo, u64 hi)
+{
+	lo = clip_lo(lo);
+	hi = clip_hi(hi);
+	if (lo >= hi || !c->spt)
+		return 0;
+	u64 n = spt_clear(sh, c, c->spt, 4, 0, lo, hi);
+	if (lo == GUEST_VA_MIN && hi == GUEST_VA_END) {
+		spt_free(c->spt, 4);
+		c->spt = NULL;
+	}
+	if (!n)
+		return 0;
+	c->mapped -= n;
+	sh->st.sptes_dropped += n;
+	return ctx_unmap(sh->stub, c->pid, lo, hi - lo);
+}
+
+/* Call fn for every spte of 'c'. */
+static int spt_walk(struct spt_node *n, int level, u64 base,
+		    int (*fn)(void *arg, u64 gva, u64 spte), void *arg)
+{
+	for (unsigned i = 0; i < 512; i++) {
+		u64 va = base + i * span(level);
+		int r;
+		if (!n->e[i])
+			continue;
+		if (level == 1)
+			r = fn(arg, va, n->e[i]);
+		else
+			r = spt_walk((struct spt_node *)(uintptr_t)n->e[i], level - 1, va, fn, arg);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- (iii) tracking ---- */
+
+bool shadow_tracked(const struct shadow *sh, u64 gpa)
+{
+	return gpa < sh->ram_size && sh->tp[gpa >> 12];
+}
+
+/* Make every writable mapping of guest page 'pfn' read-only. */
+static int write_protect(struct shadow *sh, u64 pfn)
+{
+	struct rmap_head *h = &sh->rmap[pfn];
+
+	for (u32 i = 0; i < h->n; i++) {
+		struct context *c = &sh->ctx[h->e[i] & 0xfff];
+		u64 gva = h->e[i] & ~0xfffull;
+		u64 *slot = spt_slot(c, gva, false);
+		if (!slot || !(*slot & SPTE_W))
+			continue;
+		*slot &= ~SPTE_W;
+		sh->st.wprotects++;
+		int r = ctx_protect(sh->stub, c->pid, gva, 4096,
+				    PROT_READ | (*slot & SPTE_X ? PROT_EXEC : 0));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Record that page 'table' is the level-'level' table for the region at
+ * 'base' in context 'c', tracking the page if it was not. */
+static int track_use(struct shadow *sh, struct context *c, u64 table, int level, u64 base)
+{
+	u64 pfn = table >> 12;
+	struct tpage *tp = sh->tp[pfn];
+
+	if (!tp) {
+		if (sh->ntracked == sh->cap_tracked) {
+			u32 cap = sh->cap_tracked ? sh->cap_tracked * 2 : 64;
+			u32 *t = realloc(sh->tracked, cap * sizeof(*t));
+			if (!t)
+				return -ENOMEM;
+			sh->tracked = t;
+			sh->cap_tracked = cap;
+		}
+		tp = calloc(1, sizeof(*tp));
+		if (!tp)
+			return -ENOMEM;
+		tp->slot = sh->ntracked;
+		sh->tracked[sh->ntracked++] = pfn;
+		sh->tp[pfn] = tp;
+		sh->st.tracked_total++;
+		if (++sh->st.tracked_now > sh->st.tracked_max)
+			sh->st.tracked_max = sh->st.tracked_now;
+		int r = write_protect(sh, pfn);
+		if (r < 0)
+			return r;
+	}
+	tp->writes = 0;                         /* used as a table: not flooding */
+	for (u32 i = 0; i < tp->n; i++)
+		if (tp->use[i].ctx == c->idx && tp->use[i].level == level && tp->use[i].base == base)
+			return 0;
+	if (tp->n == tp->cap) {
+		u32 cap = tp->cap ? tp->cap * 2 : 4;
+		struct tuse *u = realloc(tp->use, cap * sizeof(*u));
+		if (!u)
+			return -ENOMEM;
+		tp->use = u;
+		tp->cap = cap;
+	}
+	tp->use[tp->n++] = (struct tuse){ .base = base, .ctx = c->idx, .level = level };
+	return 0;
+}
+
+int shadow_untrack(struct shadow *sh, u64 gpa)
+{
+	u64 pfn = gpa >> 12;
+	struct tpage *tp = gpa < sh->ram_size ? sh->tp[pfn] : NULL;
+	int r = 0;
+
+	if (!tp)
+		return 0;
+	/* Everything translated through this page goes. */
+	for (u32 i = 0; i < tp->n && !r; i++) {
+		struct tuse *u = &tp->use[i];
+		r = ctx_drop(sh, &sh->ctx[u->ctx], u->base, u->base + 512 * span(u->level));
+	}
+	sh->tracked[tp->slot] = sh->tracked[--sh->ntracked];
+	sh->tp[sh->tracked[tp->slot]]->slot = tp->slot;
+	sh->tp[pfn] = NULL;
+	sh->st.tracked_now--;
+	free(tp->use);
+	free(tp);
+	return r;
+}
+
+int shadow_written(struct shadow *sh, u64 gpa, const u8 *old, unsigned len)
+{
+	u64 pfn = gpa >> 12;
+	struct tpage *tp = sh->tp[pfn];
+	const u8 *now = sh->ram + gpa;
+	int r = 0;
+
+	if (!tp)
+		return 0;
+	sh->st.pt_writes++;
+	for (unsigned off = 0; off + 8 <= len; off += 8) {
+		if (!memcmp(old + off, now + off, 8))
+			continue;
+		unsigned idx = ((gpa + off) & 0xfff) / 8;
+		sh->st.pt_entries_changed++;
+		for (u32 i = 0; i < tp->n && !r; i++) {
+			struct tuse *u = &tp->use[i];
+			u64 lo = u->base + idx * span(u->level);
+			r = ctx_drop(sh, &sh->ctx[u->ctx], lo, lo + span(u->level));
+		}
+	}
+	if (!r && ++tp->writes >= SHADOW_FLOOD_WRITES) {
+		sh->st.untracked_flood++;
+		r = shadow_untrack(sh, gpa);
+	}
+	return r;
+}
+
+/* ---- (ii) filling ---- */
+
+/* Map 'gva' -> 'gpa' in 'c' with 'prot' (write stripped from tracked pages). */
+static int map_page(struct shadow *sh, struct context *c, u64 gva, u64 gpa, int prot)
+{
+	u64 *slot = spt_slot(c, gva, true);
+	int r;
+
+	if (!slot)
+		return -ENOMEM;
+	gva &= ~0xfffull;
+	gpa &= ~0xfffull;
+	if (shadow_tracked(sh, gpa))
+		prot &= ~PROT_WRITE;
+	if (*slot) {
+		rmap_del(sh, *slot & PTE_ADDR, c->idx, gva);
+		c->mapped--;
+	}
+	r = rmap_add(sh, gpa, c->idx, gva);
+	if (r < 0)
+		return r;
+	*slot = gpa | SPTE_VALID | (prot & PROT_WRITE ? SPTE_W : 0) | (prot & PROT_EXEC ? SPTE_X : 0);
+	c->mapped++;
+	return ctx_map(sh->stub, c->pid, gva, gpa, prot);
+}
+
+/* Host protections for a walk's result (see the top of the file). */
+static int walk_prot(const struct context *c, const struct gwalk *w, u64 cr0)
+{
+	bool may_write = w->writable || (!c->user && !(cr0 & X86_CR0_WP));
+	return PROT_READ | (may_write && w->dirty ? PROT_WRITE : 0) | (w->nx ? 0 : PROT_EXEC);
+}
+
+int shadow_fill(struct shadow *sh, struct context *c, u64 gva, const struct gwalk *w,
+		const struct vcpu *v)
+{
+	int r = 0;
+
+	/* The tables this walk went through, before the page itself (it may
+	 * be one of them). */
+	for (int level = 4; level >= w->level && !r; level--) {
+		u64 base = level == 4 ? 0 : gva & ~(512 * span(level) - 1);
+		r = track_use(sh, c, w->pte_gpa[level - 1] & PTE_ADDR, level, base);
+	}
+	if (!r)
+		r = map_page(sh, c, gva, w->gpa, walk_prot(c, w, v->cr0));
+	if (r < 0)
+		return r;
+	sh->st.hidden_faults++;
+
+	/* Prefetch: neighbours in the same last-level table that the guest
+	 * has already accessed (A=1), so mapping them early sets no A bit the
+	 * hardware would not have set. */
+	u64 page = gva & ~0xfffull;
+	for (int d = -sh->prefetch; d <= sh->prefetch; d++) {
+		u64 nva = page + (s64)d * 4096;
+		struct gwalk nw;
+		if (!d || (nva >> 21) != (page >> 21) || nva < GUEST_VA_MIN || nva >= GUEST_VA_END)
+			continue;
+		u64 *slot = spt_slot(c, nva, false);
+		if (slot && *slot)
+			continue;
+		if (shadow_walk(sh->ram, sh->ram_size, v->cr0, c->cr3, v->efer, nva, EMU_READ,
+				c->user ? 3 : 0, false, &nw) != 0)
+			continue;
+		if (!(sh->ram[nw.pte_gpa[nw.level - 1]] & PTE_A))
+			continue;
+		r = map_page(sh, c, nva, nw.gpa, walk_prot(c, &nw, v->cr0));
+		if (r < 0)
+			return r;
+		sh->st.prefetched++;
+	}
+	return 0;
+}
+
+/* ---- (i) contexts ---- */
+
+int shadow_init(struct shadow *sh, struct stub *stub, u8 *ram, u64 ram_size, int nctx,
+		int prefetch)
 {
 	memset(sh, 0, sizeof(*sh));
 	sh->stub = stub;
 	sh->ram = ram;
 	sh->ram_size = ram_size;
+	sh->npages = ram_size >> 12;
 	sh->nctx = nctx < 2 ? 2 : nctx > SHADOW_MAX_CONTEXTS ? SHADOW_MAX_CONTEXTS : nctx;
+	sh->prefetch = prefetch < 0 ? 0 : prefetch > 511 ? 511 : prefetch;
+	for (int i = 0; i < SHADOW_MAX_CONTEXTS; i++)
+		sh->ctx[i].idx = i;
+	/* Per-page arrays: untouched parts cost no memory (calloc -> mmap). */
+	sh->rmap = calloc(sh->npages, sizeof(*sh->rmap));
+	sh->tp = calloc(sh->npages, sizeof(*sh->tp));
+	return sh->rmap && sh->tp ? 0 : -ENOMEM;
 }
 
 void shadow_destroy(struct shadow *sh)
 {
-	for (int i = 0; i < sh->nctx; i++)
-		if (sh->ctx[i].used)
-			host_kill(sh->ctx[i].pid);
-	memset(sh->ctx, 0, sizeof(sh->ctx));
+	for (int i = 0; i < sh->nctx; i++) {
+		struct context *c = &sh->ctx[i];
+		if (!c->used)
+			continue;
+		ctx_forget(sh->stub, c->pid);
+		host_kill(c->pid);
+		if (c->spt)
+			spt_clear(sh, c, c->spt, 4, 0, 0, ~0ull);
+		spt_free(c->spt, 4);
+		c->spt = NULL;
+		c->used = false;
+	}
+	while (sh->ntracked) {
+		u64 pfn = sh->tracked[--sh->ntracked];
+		free(sh->tp[pfn]->use);
+		free(sh->tp[pfn]);
+		sh->tp[pfn] = NULL;
+	}
+	if (sh->rmap)
+		for (u64 i = 0; i < sh->npages; i++)
+			free(sh->rmap[i].e);
+	free(sh->rmap);
+	free(sh->tp);
+	free(sh->tracked);
+	sh->rmap = NULL;
+	sh->tp = NULL;
+	sh->tracked = NULL;
 	sh->cur = sh->fpu = NULL;
 }
 
-/* Empty a context: one munmap over the whole guest window. */
-static int ctx_empty(struct shadow *sh, struct context *c)
+/* Forget context 'c' in every tracked page's uses (it is being recycled). */
+static void forget_uses(struct shadow *sh, struct context *c)
 {
-	if (!c->mapped)
-		return 0;
-	c->mapped = 0;
-	return ctx_unmap(sh->stub, c->pid, GUEST_VA_MIN, GUEST_VA_END - GUEST_VA_MIN);
+	for (u32 t = 0; t < sh->ntracked; t++) {
+		struct tpage *tp = sh->tp[sh->tracked[t]];
+		for (u32 i = 0; i < tp->n;)
+			if (tp->use[i].ctx == c->idx)
+				tp->use[i] = tp->use[--tp->n];
+			else
+				i++;
+	}
 }
 
 struct context *shadow_context(struct shadow *sh, u64 cr3, bool user, int *err)
@@ -78,9 +471,10 @@ struct context *shadow_context(struct shadow *sh, u64 cr3, bool user, int *err)
 	} else {
 		/* Recycle the least recently used process. */
 		c = lru;
-		*err = ctx_empty(sh, c);
+		*err = ctx_drop(sh, c, GUEST_VA_MIN, GUEST_VA_END);
 		if (*err < 0)
 			return NULL;
+		forget_uses(sh, c);
 		sh->st.ctx_reused++;
 	}
 	c->cr3 = cr3;
@@ -90,44 +484,129 @@ found:
 	return c;
 }
 
-int shadow_flush_cr3(struct shadow *sh, u64 cr3)
+/* ---- (iv) full flushes ---- */
+
+int shadow_flush_all(struct shadow *sh)
 {
 	int r = 0;
 
-	cr3 &= PTE_ADDR;
-	sh->st.flushes++;
+	sh->st.full_flushes++;
 	for (int i = 0; i < sh->nctx && !r; i++)
-		if (sh->ctx[i].used && sh->ctx[i].cr3 == cr3)
-			r = ctx_empty(sh, &sh->ctx[i]);
+		if (sh->ctx[i].used) {
+			r = ctx_drop(sh, &sh->ctx[i], GUEST_VA_MIN, GUEST_VA_END);
+			forget_uses(sh, &sh->ctx[i]);
+		}
 	return r;
 }
 
-int shadow_invlpg(struct shadow *sh, u64 cr3, u64 gva)
-{
-	int r = 0;
+/* ---- (v) the checker ---- */
 
-	cr3 &= PTE_ADDR;
-	gva &= ~0xfffull;
-	sh->st.invlpgs++;
-	if (gva < GUEST_VA_MIN || gva >= GUEST_VA_END)
+struct check {
+	struct shadow *sh;
+	const struct vcpu *v;
+	struct context *c;
+	char *diff;
+	size_t len;
+};
+
+static const char *prot_str(u64 spte)
+{
+	static const char *const s[4] = { "r--", "rw-", "r-x", "rwx" };
+	return s[((spte & SPTE_W) ? 1 : 0) | ((spte & SPTE_X) ? 2 : 0)];
+}
+
+/* One mirror entry against a fresh walk of the guest tables. */
+static int check_spte(void *arg, u64 gva, u64 spte)
+{
+	struct check *k = arg;
+	struct context *c = k->c;
+	struct gwalk w;
+	const char *why = NULL;
+	char buf[160];
+
+	k->sh->st.checked++;
+	int r = shadow_walk(k->sh->ram, k->sh->ram_size, k->v->cr0, c->cr3, k->v->efer, gva,
+			    EMU_READ, c->user ? 3 : 0, false, &w);
+	if (r != 0) {
+		snprintf(buf, sizeof(buf), "the guest tables do not map it (#PF error %#x)", w.errcode);
+		why = buf;
+	} else if ((w.gpa & PTE_ADDR) != (spte & PTE_ADDR)) {
+		snprintf(buf, sizeof(buf), "the guest tables map it to GPA %#" PRIx64, (u64)(w.gpa & PTE_ADDR));
+		why = buf;
+	} else if ((spte & SPTE_W) && !(walk_prot(c, &w, k->v->cr0) & PROT_WRITE)) {
+		why = "the guest does not allow writing it (or it is not dirty)";
+	} else if ((spte & SPTE_W) && shadow_tracked(k->sh, spte & PTE_ADDR)) {
+		why = "it is a tracked page table, yet writable";
+	} else if ((spte & SPTE_X) && w.nx) {
+		why = "the guest forbids executing it (NX)";
+	}
+	if (!why)
 		return 0;
-	for (int i = 0; i < sh->nctx && !r; i++)
-		if (sh->ctx[i].used && sh->ctx[i].cr3 == cr3 && sh->ctx[i].mapped)
-			r = ctx_unmap(sh->stub, sh->ctx[i].pid, gva, 4096);
-	return r;
+	snprintf(k->diff, k->len, "context %d (cr3 %#" PRIx64 ", %s) maps gva %#" PRIx64
+		 " -> gpa %#" PRIx64 " %s, but %s", c->idx, c->cr3, c->user ? "user" : "kernel",
+		 gva, (u64)(spte & PTE_ADDR), prot_str(spte), why);
+	return -1;
 }
 
-int shadow_map(struct shadow *sh, struct context *ctx, u64 gva, const struct gwalk *w,
-	       u64 cr0)
+/* The host process's real mappings against the mirror. */
+static int check_host(struct check *k)
 {
-	bool may_write = w->writable || (!ctx->user && !(cr0 & X86_CR0_WP));
-	int prot = PROT_READ;
+	struct context *c = k->c;
+	char path[64], line[512];
+	u64 seen = 0;
 
-	if (may_write && w->dirty)
-		prot |= PROT_WRITE;
-	if (!w->nx)
-		prot |= PROT_EXEC;
-	ctx->mapped++;
-	sh->st.hidden_faults++;
-	return ctx_map(sh->stub, ctx->pid, gva & ~0xfffull, w->gpa & ~0xfffull, prot);
+	snprintf(path, sizeof(path), "/proc/%d/maps", c->pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;                       /* cannot look: not a mismatch */
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi, off;
+		char perm[8];
+		if (sscanf(line, "%llx-%llx %7s %llx", &lo, &hi, perm, &off) != 4 ||
+		    lo < GUEST_VA_MIN || lo >= GUEST_VA_END)
+			continue;
+		for (u64 va = lo; va < hi; va += 4096, off += 4096) {
+			u64 *slot = spt_slot(c, va, false);
+			u64 want = (off & PTE_ADDR) | SPTE_VALID | (perm[1] == 'w' ? SPTE_W : 0) |
+				   (perm[2] == 'x' ? SPTE_X : 0);
+			seen++;
+			if (!slot || *slot != want) {
+				snprintf(k->diff, k->len, "context %d (pid %d) has gva %#llx -> gpa %#llx %.3s "
+					 "in the host, but the mirror says %s", c->idx, c->pid,
+					 (unsigned long long)va, (unsigned long long)off, perm,
+					 slot && *slot ? prot_str(*slot) : "not mapped");
+				fclose(f);
+				return -1;
+			}
+		}
+	}
+	fclose(f);
+	if (seen != c->mapped) {
+		snprintf(k->diff, k->len, "context %d (pid %d) has %" PRIu64 " pages mapped in the host, "
+			 "the mirror %" PRIu64, c->idx, c->pid, seen, c->mapped);
+		return -1;
+	}
+	return 0;
+}
+
+int shadow_check(struct shadow *sh, const struct vcpu *v, char *diff, size_t len)
+{
+	struct check k = { .sh = sh, .v = v, .diff = diff, .len = len };
+	int r = ctx_flush(sh->stub);            /* the host must be up to date */
+
+	if (r < 0) {
+		snprintf(diff, len, "a mapping batch failed: %s", strerror(-r));
+		return -1;
+	}
+	sh->st.checks++;
+	for (int i = 0; i < sh->nctx; i++) {
+		k.c = &sh->ctx[i];
+		if (!k.c->used)
+			continue;
+		if (k.c->spt && spt_walk(k.c->spt, 4, 0, check_spte, &k))
+			return -1;
+		if (check_host(&k))
+			return -1;
+	}
+	return 0;
 }

@@ -53,53 +53,115 @@ int shadow_walk(u8 *ram, u64 ram_size, u64 cr0, u64 cr3, u64 efer,
 		u64 gva, enum emu_access acc, int cpl, bool set_ad, struct gwalk *w);
 /* Returns -1 (#PF, w->errcode) or SHADOW_WALK_BAD_GPA (w->gpa) on failure. */
 
-/* shadow.c: contexts and the shadow mappings. */
+/* shadow.c: contexts, the shadow mappings, page-table tracking, checker. */
 #define SHADOW_MAX_CONTEXTS 64
 #define SHADOW_DEFAULT_CONTEXTS 16
+#define SHADOW_DEFAULT_PREFETCH 0
+#define SHADOW_FLOOD_WRITES 8    /* writes with no walk before a page is untracked */
+
+/* A shadow entry (the radix mirror of what a context maps). */
+#define SPTE_VALID (1ull << 0)
+#define SPTE_W     (1ull << 1)
+#define SPTE_X     (1ull << 2)
+
+struct spt_node {
+	u64 e[512];              /* level 2-4: child pointers; level 1: sptes */
+};
 
 struct context {
 	bool used;               /* slot holds a live process */
+	int idx;                 /* index in the pool (rmap entries name it) */
 	u64 cr3;                 /* guest CR3 it shadows (PTE_ADDR bits) */
 	bool user;               /* user context (U=1 pages only) or kernel */
 	pid_t pid;               /* the host process */
 	u64 lru;                 /* last use, for eviction */
-	u64 mapped;              /* pages mapped since the last flush */
+	struct spt_node *spt;    /* level-4 node of the mirror, NULL if empty */
+	u64 mapped;              /* sptes present */
+};
+
+/* One use of a tracked page as a page table: in context 'ctx' it is the
+ * level-'level' table for the VA region starting at 'base'. */
+struct tuse {
+	u64 base;                /* VA the table's first entry translates */
+	u8 ctx;                  /* context index */
+	u8 level;                /* 4 = PML4 ... 1 = PT */
+};
+
+struct tpage {
+	u32 n, cap;              /* uses in use[] */
+	struct tuse *use;        /* where this page is a table */
+	u32 writes;              /* guest writes since the last walk through it */
+	u32 slot;                /* index in shadow.tracked[] */
+};
+
+struct rmap_head {
+	u32 n, cap;              /* entries in e[] */
+	u64 *e;                  /* gva | context index (gva is page-aligned) */
 };
 
 struct shadow_stats {
 	u64 hidden_faults;       /* faults fixed by mapping, unseen by the guest */
+	u64 prefetched;          /* neighbouring pages mapped ahead */
 	u64 guest_faults;        /* #PF reflected into the guest */
+	u64 tracked_now;         /* page-table pages tracked now */
+	u64 tracked_max;         /* the most tracked at once */
+	u64 tracked_total;       /* pages that ever started being tracked */
+	u64 pt_writes;           /* guest writes to tracked pages handled */
+	u64 pt_entries_changed;  /* 8-byte entries those writes changed */
+	u64 sptes_dropped;       /* shadow entries dropped for changed entries */
+	u64 wprotects;           /* writable mappings made read-only on tracking */
+	u64 untracked_flood;     /* untracked after SHADOW_FLOOD_WRITES writes */
+	u64 untracked_other;     /* untracked because a write could not be emulated */
 	u64 ctx_built;           /* context processes created */
 	u64 ctx_reused;          /* evicted processes given a new address space */
 	u64 ctx_switches;        /* runs in a different context than the last */
-	u64 flushes;             /* whole-context flushes (CR3 loads) */
-	u64 invlpgs;             /* single-page flushes */
+	u64 cr3_loads;           /* MOV to CR3 */
+	u64 invlpgs;             /* INVLPG */
+	u64 full_flushes;        /* everything dropped (CR0.WP/PG, CR4.PGE change) */
+	u64 checks;              /* --shadow-check passes */
+	u64 checked;             /* mappings compared by them */
 };
 
 struct shadow {
 	struct stub *stub;       /* context processes and mapping batches */
 	u8 *ram;                 /* guest RAM in the monitor (HVA = ram + GPA) */
 	u64 ram_size;            /* its size */
+	u64 npages;              /* ram_size / 4096 */
 	struct context ctx[SHADOW_MAX_CONTEXTS]; /* the context pool */
 	int nctx;                /* pool size (<= SHADOW_MAX_CONTEXTS) */
 	struct context *cur;     /* context the vCPU last ran in */
 	struct context *fpu;     /* context whose host FPU state is the vCPU's */
 	u64 clock;               /* LRU clock */
+	struct rmap_head *rmap;  /* per GPA page: where it is mapped */
+	struct tpage **tp;       /* per GPA page: table-page info if tracked */
+	u32 *tracked;            /* GPA page numbers of the tracked pages */
+	u32 ntracked, cap_tracked; /* entries in tracked[] */
+	int prefetch;            /* neighbours to map ahead on a hidden fault */
 	struct shadow_stats st;  /* counters for --stats */
 };
 
-void shadow_init(struct shadow *sh, struct stub *stub, u8 *ram, u64 ram_size, int nctx);
+int shadow_init(struct shadow *sh, struct stub *stub, u8 *ram, u64 ram_size, int nctx,
+		int prefetch);
 void shadow_destroy(struct shadow *sh);
-/* The context for (cr3, user), built or recycled (LRU) if needed; NULL with
- * -errno in *err on a host failure. */
+/* (i) The context for (cr3, user), built or recycled (LRU) if needed; NULL
+ * with -errno in *err on a host failure. */
 struct context *shadow_context(struct shadow *sh, u64 cr3, bool user, int *err);
-/* A CR3 load: drop every mapping of the contexts of 'cr3' (the guest may
- * have changed those tables while they were not loaded). */
-int shadow_flush_cr3(struct shadow *sh, u64 cr3);
-/* INVLPG: drop the page holding 'gva' from the contexts of 'cr3'. */
-int shadow_invlpg(struct shadow *sh, u64 cr3, u64 gva);
-/* Map the 4 KiB page holding 'gva' into 'ctx' as the walk 'w' allows. */
-int shadow_map(struct shadow *sh, struct context *ctx, u64 gva, const struct gwalk *w,
-	       u64 cr0);
+/* (ii) A hidden fault at 'gva' that the walk 'w' allows: track the tables
+ * the walk went through, map the page (and prefetch neighbours). */
+int shadow_fill(struct shadow *sh, struct context *ctx, u64 gva, const struct gwalk *w,
+		const struct vcpu *v);
+/* (iii) Is guest page 'gpa' a tracked page table? */
+bool shadow_tracked(const struct shadow *sh, u64 gpa);
+/* (iii) The monitor changed guest RAM [gpa, gpa+len) (8-byte aligned, one
+ * page) whose previous bytes are 'old': drop what changed entries covered. */
+int shadow_written(struct shadow *sh, u64 gpa, const u8 *old, unsigned len);
+/* (iii) Stop tracking page 'gpa': drop everything derived through it. */
+int shadow_untrack(struct shadow *sh, u64 gpa);
+/* (iv) Drop every mapping of every context (CR0.WP/PG, CR4.PGE changes). */
+int shadow_flush_all(struct shadow *sh);
+/* (v) Compare every mapping of every context, in the monitor's mirror and
+ * in the host process, with a fresh walk.  Returns 0, or -1 with the first
+ * mismatch described in 'diff'. */
+int shadow_check(struct shadow *sh, const struct vcpu *v, char *diff, size_t len);
 
 #endif

@@ -186,6 +186,17 @@ int ctx_unmap(struct stub *s, pid_t pid, u64 gva, u64 len)
 	return ctx_queue(s, pid, SYS_munmap, gva, len, 0, 0, 0, 0);
 }
 
+void ctx_forget(struct stub *s, pid_t pid)
+{
+	if (s->nops && s->batch_pid == pid)
+		s->nops = 0;
+}
+
+int ctx_protect(struct stub *s, pid_t pid, u64 gva, u64 len, int prot)
+{
+	return ctx_queue(s, pid, SYS_mprotect, gva, len, prot, 0, 0, 0);
+}
+
 /* Write the seccomp program into the stub's scratch area: allow mmap,
  * munmap and mprotect from the stub's syscall instruction, kill anything
  * else.  seccomp reports the address after the instruction. */
