@@ -55,6 +55,7 @@ LIB_OBJS += monitor/cli.o
 LIB_OBJS += monitor/loader.o
 LIB_OBJS += monitor/stats.o
 LIB_OBJS += monitor/symbols.o
+LIB_OBJS += monitor/io.o
 LIB_OBJS += traps/emulate.o
 LIB_OBJS += traps/inject.o
 LIB_OBJS += traps/cpuid.o
@@ -66,6 +67,9 @@ LIB_OBJS += shadow/shadow.o
 LIB_OBJS += devices/bus.o
 LIB_OBJS += devices/uart.o
 LIB_OBJS += devices/debugexit.o
+LIB_OBJS += devices/pic.o
+LIB_OBJS += devices/pit.o
+LIB_OBJS += devices/rtc.o
 
 LIB := $(B)/libtrapvisor.a
 MONITOR := $(B)/trapvisor
@@ -157,7 +161,12 @@ $(B)/tests/%: tests/unit/%.c $(LIB) $(DEPS_STAMP)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
-tests: $(UNIT_BINS)
+# A pseudo-terminal driver for the console tests.
+build/ptyrun: tests/ptyrun.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $< -lutil
+
+tests: $(UNIT_BINS) build/ptyrun
 
 test: all tests
 	$(Q)B=$(B) tests/run.sh

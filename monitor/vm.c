@@ -126,12 +126,36 @@ static u8 *vm_translate(struct emu_ctxt *c, u64 la, enum emu_access acc)
 	return vm->ram + w.gpa;
 }
 
-/* Copy between guest linear memory and buf, one page piece at a time. */
+/* Write guest RAM on the guest's behalf (n bytes within one page).  A
+ * tracked page table gets its old entries compared with the new ones, so
+ * the shadow mappings they covered are dropped (shadow.c part iii). */
+static void vm_write_ram(struct vm *vm, u64 gpa, const void *src, unsigned n)
+{
+	if (!shadow_tracked(&vm->shadow, gpa)) {
+		memcpy(vm->ram + gpa, src, n);
+		return;
+	}
+	u8 old[4096 + 16];
+	u64 lo = gpa & ~7ull, hi = (gpa + n + 7) & ~7ull;
+	memcpy(old, vm->ram + lo, hi - lo);
+	memcpy(vm->ram + gpa, src, n);
+	int r = shadow_written(&vm->shadow, lo, old, hi - lo);
+	if (r < 0)
+		vm_host_error(vm, "dropping shadow mappings", r);
+}
+
+/* Copy between guest linear memory and buf, one page piece at a time.  A
+ * write is all or nothing (the emulator's contract): every piece is
+ * translated before the first byte is written. */
 static int vm_copy(struct emu_ctxt *c, u64 la, void *buf, unsigned len,
 		   enum emu_access acc, bool to_guest)
 {
 	u8 *b = buf;
 
+	if (to_guest)
+		for (u64 p = la & ~0xfffull; p < la + len; p += 4096)
+			if (!vm_translate(c, p < la ? la : p, acc))
+				return -1;
 	while (len) {
 		unsigned n = 4096 - (la & 4095);
 		if (n > len)
@@ -140,7 +164,7 @@ static int vm_copy(struct emu_ctxt *c, u64 la, void *buf, unsigned len,
 		if (!p)
 			return -1;
 		if (to_guest)
-			memcpy(p, b, n);
+			vm_write_ram(c->opaque, p - ((struct vm *)c->opaque)->ram, b, n);
 		else
 			memcpy(b, p, n);
 		la += n;
@@ -170,12 +194,25 @@ static void vm_port_stat(struct vm *vm, u16 port, const char *dev, u64 t0)
 	stats_add(&vm->stats, STAT_PORT, name, now_ns() - t0);
 }
 
+static void vm_sync_pit(struct vm *vm);
+static void vm_feed_uart(struct vm *vm);
+
 static void vm_pio(struct vm *vm, u16 port, unsigned size, bool is_write, u32 *val)
 {
 	u64 t0 = now_ns();
+	vm->pit.now_ns = t0;                    /* the PIT computes counts from it */
 	const struct pio_range *r = bus_io(&vm->bus, port, size, is_write, val);
 
 	vm_port_stat(vm, port, r ? r->name : NULL, t0);
+	/* A device whose state the outside world depends on changed: a new
+	 * PIT period needs the host timer re-armed, a drained UART FIFO can
+	 * take more queued input. */
+	if (r && r->fn == pit_io && is_write)
+		vm_sync_pit(vm);
+	if (r && r->fn == uart_io && !is_write)
+		vm_feed_uart(vm);
+	if (r && r->fn == rtc_io)
+		rtc_update(&vm->rtc);
 	if (vm->dbgexit.fired || vm->qemu_exit.fired) {
 		vm->stop = true;
 		vm->exit_status = vm->dbgexit.fired ? vm->dbgexit.status : vm->qemu_exit.status;
@@ -196,12 +233,12 @@ static int op_pio_out(struct emu_ctxt *c, u16 port, unsigned size, u32 val)
 
 /* ---- Control registers, TLB, time, CPUID ---- */
 
+/* The shadow is kept coherent by tracking (shadow.c part iii): INVLPG and
+ * CR3 loads have nothing left to flush.  They are counted. */
 static void op_invlpg(struct emu_ctxt *c, u64 la)
 {
 	struct vm *vm = c->opaque;
-	int r = shadow_invlpg(&vm->shadow, c->vcpu->cr3, la);
-	if (r < 0)
-		vm_host_error(vm, "invlpg", r);
+	vm->shadow.st.invlpgs++;
 }
 
 static void op_cr_written(struct emu_ctxt *c, int n, u64 old)
@@ -210,11 +247,12 @@ static void op_cr_written(struct emu_ctxt *c, int n, u64 old)
 	u64 now = n == 0 ? c->vcpu->cr0 : n == 4 ? c->vcpu->cr4 : c->vcpu->cr3;
 	int r = 0;
 
-	/* A CR3 load flushes that address space; WP, PG and PGE changes
-	 * change what the cached mappings allow, so they flush it too. */
-	if (n == 3 || (n == 0 && ((old ^ now) & (X86_CR0_WP | X86_CR0_PG))) ||
+	if (n == 3)
+		vm->shadow.st.cr3_loads++;
+	/* WP, PG and PGE change what every cached mapping allows. */
+	if ((n == 0 && ((old ^ now) & (X86_CR0_WP | X86_CR0_PG))) ||
 	    (n == 4 && ((old ^ now) & X86_CR4_PGE)))
-		r = shadow_flush_cr3(&vm->shadow, c->vcpu->cr3);
+		r = shadow_flush_all(&vm->shadow);
 	if (r < 0)
 		vm_host_error(vm, "flush", r);
 }
@@ -335,6 +373,34 @@ static void vm_emulate(struct vm *vm, u8 vector)
 	}
 }
 
+/* The guest wrote a tracked page table (write-protected in every context).
+ * Emulate the instruction; one the emulator does not know makes the page
+ * untracked (dropping all it translated) and writable, then runs natively:
+ * slower, never wrong. */
+static void vm_pt_write(struct vm *vm, struct context *ctx, u64 la, const struct gwalk *w)
+{
+	struct emu_ctxt c;
+	int r;
+
+	vm_emu_ctxt(vm, &c);
+	switch (emu_step(&c)) {
+	case EMU_OK:
+	case EMU_HALT:
+		return;
+	case EMU_EXCEPTION:
+		vm_deliver(vm, &c.exc);
+		return;
+	case EMU_UNHANDLEABLE:
+		vm->shadow.st.untracked_other++;
+		r = shadow_untrack(&vm->shadow, w->gpa);
+		if (r == 0)
+			r = shadow_fill(&vm->shadow, ctx, la, w, &vm->vcpu);
+		if (r < 0)
+			vm_host_error(vm, "untracking a page table", r);
+		return;
+	}
+}
+
 /* A host page fault at 'la'.  'present': the context had the page mapped,
  * with too little access (a write to a read-only page, or a fetch from a
  * non-executable one). */
@@ -384,7 +450,14 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 		stats_add(&vm->stats, STAT_EXIT, "guest page fault", now_ns() - t0);
 		return;
 	}
-	r = shadow_map(&vm->shadow, ctx, la, &w, v->cr0);
+	/* A write to a page table the guest may write: emulate it, so the
+	 * shadow learns what changed (vm_write_ram). */
+	if (present && acc == EMU_WRITE && shadow_tracked(&vm->shadow, w.gpa)) {
+		vm_pt_write(vm, ctx, la, &w);
+		stats_add(&vm->stats, STAT_EXIT, "page-table write", now_ns() - t0);
+		return;
+	}
+	r = shadow_fill(&vm->shadow, ctx, la, &w, v);
 	if (r < 0)
 		vm_host_error(vm, "shadow map", r);
 	stats_add(&vm->stats, STAT_EXIT, "hidden page fault", now_ns() - t0);
@@ -425,12 +498,113 @@ static void vm_signal(struct vm *vm, struct context *ctx, const struct trap_even
 	}
 }
 
-/* The vCPU halted.  Nothing in this platform raises interrupts yet, so a
- * halted guest can never wake: stop and say so. */
-static void vm_halted(struct vm *vm)
+/* ---- Interrupts, time and the outside world ---- */
+
+/* The I/O thread asked to quit: Ctrl-A x (status 0, as QEMU), or a signal
+ * (128 + its number, as a shell reports it). */
+static void vm_quit(struct vm *vm, int how)
 {
-	vm_kill(vm, "guest halted with %s and no interrupt source that could wake it",
-		vm->vcpu.rflags & X86_RFLAGS_IF ? "interrupts enabled" : "interrupts disabled");
+	vm->stop = true;
+	if (how == IO_QUIT_USER) {
+		vm->exit_status = 0;
+		snprintf(vm->kill_reason, sizeof(vm->kill_reason), "quit (Ctrl-A x)");
+	} else {
+		vm->exit_status = 128 + how;
+		snprintf(vm->kill_reason, sizeof(vm->kill_reason), "stopped by %s", strsignal(how));
+	}
+	vm->quit_reported = true;
+}
+
+/* Move queued console input into the UART as far as its FIFO has room. */
+static void vm_feed_uart(struct vm *vm)
+{
+	u8 b[32];
+	unsigned room = uart_rx_space(&vm->com1);
+
+	while (room) {
+		size_t n = io_take_input(&vm->io, b, room < sizeof(b) ? room : sizeof(b));
+		if (!n)
+			break;
+		uart_rx(&vm->com1, b, n);
+		room -= n;
+	}
+}
+
+/* Bring the PIT up to now and arm the host timer for its next tick. */
+static void vm_sync_pit(struct vm *vm)
+{
+	io_arm_timer(&vm->io, pit_update(&vm->pit, now_ns()));
+}
+
+/* Everything the I/O thread noted since the last look. */
+static void vm_events(struct vm *vm)
+{
+	int quit;
+
+	vm->seen_events = atomic_load(&vm->io.events);
+	quit = atomic_load(&vm->io.quit);
+	if (quit) {
+		vm_quit(vm, quit);
+		return;
+	}
+	atomic_store(&vm->io.timer_fired, false);
+	vm_feed_uart(vm);
+	vm_sync_pit(vm);
+}
+
+/* Deliver the PIC's highest-priority request if the vCPU accepts it now:
+ * IF set and not in the one-instruction shadow after STI. */
+static void vm_interrupts(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpu;
+	struct emu_ctxt c;
+	char name[24];
+	u64 t0 = now_ns();
+
+	if (!pic_intr(&vm->pic) || !(v->rflags & X86_RFLAGS_IF) || v->sti_shadow)
+		return;
+	int vector = pic_ack(&vm->pic);
+	vm_emu_ctxt(vm, &c);
+	v->halted = false;
+	if (emu_inject(&c, vector, false, 0, false) == EMU_TRIPLE_FAULT)
+		vm_kill(vm, "triple fault: interrupt vector %#x could not be delivered", vector);
+	snprintf(name, sizeof(name), "interrupt 0x%02x", vector);
+	stats_add(&vm->stats, STAT_EXIT, name, now_ns() - t0);
+}
+
+/* The vCPU is halted: sleep until an event could wake it.  With IF clear,
+ * or with nothing that could ever raise an interrupt, it never wakes: stop
+ * and say so rather than hang. */
+static void vm_idle(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpu;
+	bool input_possible = !atomic_load(&vm->io.in_eof) || io_input_pending(&vm->io) ||
+			      uart_rx_pending(&vm->com1);
+
+	if (!(v->rflags & X86_RFLAGS_IF)) {
+		vm_kill(vm, "guest halted with interrupts disabled: nothing can wake it");
+		return;
+	}
+	if (!vm->io.armed_ns && !input_possible) {
+		vm_kill(vm, "guest halted with interrupts enabled, but no timer is running and "
+			"the console input has ended: nothing can wake it");
+		return;
+	}
+	u64 t0 = now_ns();
+	int r = io_sleep(&vm->io);
+	if (r < 0)
+		vm_host_error(vm, "waiting for an event", r);
+	vm->idle_ns += now_ns() - t0;
+}
+
+/* --shadow-check: the shadow must agree with the guest's tables. */
+static void vm_shadow_check(struct vm *vm)
+{
+	char diff[512];
+
+	if (shadow_check(&vm->shadow, &vm->vcpu, diff, sizeof(diff)) < 0)
+		vm_kill(vm, "shadow check failed after %llu stops: %s",
+			(unsigned long long)vm->stops, diff);
 }
 
 /* The context the vCPU must run in now, with the vCPU's FPU state in it. */
@@ -468,10 +642,18 @@ int vm_run(struct vm *vm)
 	u64 t_start = now_ns();
 
 	while (!vm->stop) {
-		if (v->halted) {
-			vm_halted(vm);
+		/* 1. What happened outside; 2. an interrupt if the vCPU takes it. */
+		if (atomic_load(&vm->io.events) != vm->seen_events)
+			vm_events(vm);
+		vm_interrupts(vm);
+		if (vm->stop)
 			break;
+		/* 3. A halted vCPU sleeps until the I/O thread wakes it. */
+		if (v->halted) {
+			vm_idle(vm);
+			continue;
 		}
+		/* 4. The context, its pending mappings, the registers. */
 		struct context *ctx = vm_context(vm);
 		if (!ctx)
 			break;
@@ -481,13 +663,30 @@ int vm_run(struct vm *vm)
 			break;
 		}
 		r = host_load_vcpu(ctx->pid, v);
-		if (r == 0)
-			r = host_run(ctx->pid, &ev);
+		if (r < 0) {
+			vm_host_error(vm, "loading guest registers", r);
+			break;
+		}
+		/* 5. Run.  After STI with an interrupt waiting, exactly one
+		 * instruction (the shadow), then the interrupt.  The I/O thread
+		 * kicks the pid published here; an event noted before it was
+		 * published is seen by the check that follows. */
+		bool step = v->sti_shadow && pic_intr(&vm->pic);
+		v->sti_shadow = false;
+		atomic_store(&vm->io.running, ctx->pid);
+		if (atomic_load(&vm->io.events) != vm->seen_events) {
+			atomic_store(&vm->io.running, 0);
+			continue;
+		}
+		r = host_run(ctx->pid, &ev, step);
+		atomic_store(&vm->io.running, 0);
 		if (r < 0) {
 			vm_host_error(vm, "running the guest", r);
 			break;
 		}
 		vm->stops++;
+		if (vm->opt.shadow_check && vm->stops % vm->opt.shadow_check == 0)
+			vm_shadow_check(vm);
 		if (ev.kind == TRAP_EXIT) {
 			vm_kill(vm, "guest context process %d ended (%s %d)", ctx->pid,
 				ev.status < 0 ? "signal" : "status", ev.status < 0 ? -ev.status : ev.status);
@@ -502,6 +701,12 @@ int vm_run(struct vm *vm)
 		if (ev.kind == TRAP_SYSCALL) {
 			vm_syscall(vm);
 			repeats = 0;
+			continue;
+		}
+		/* A kick from the I/O thread, or our own single step: not the
+		 * guest's business. */
+		if (ev.signo == SIGUSR1 || (step && ev.signo == SIGTRAP && ev.code == TRAP_TRACE)) {
+			stats_add(&vm->stats, STAT_EXIT, ev.signo == SIGUSR1 ? "kick" : "sti shadow step", 0);
 			continue;
 		}
 		/* Guard against a fault the monitor keeps "fixing" in vain. */
@@ -600,6 +805,39 @@ static void vm_dump(struct vm *vm, FILE *f)
 
 /* ---- Lifecycle ---- */
 
+static void vm_set_irq(void *opaque, int irq, int level)
+{
+	struct vm *vm = opaque;
+	pic_set_irq(&vm->pic, irq, level);
+}
+
+/* A device's interrupt line into the PIC. */
+static struct irq_line vm_irq_line(struct vm *vm, int irq)
+{
+	return (struct irq_line){ .set = vm_set_irq, .opaque = vm, .irq = irq };
+}
+
+/* The RTC's clock: the host's wall clock (the guest may offset it). */
+static int64_t vm_wall_ns(void *opaque)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The host TSC frequency in kHz, measured against CLOCK_MONOTONIC over
+ * 20 ms (AMD hosts do not report it in CPUID 0x15). */
+static u64 vm_tsc_khz(void)
+{
+	u64 t0 = now_ns(), c0 = __rdtsc(), t1, c1;
+	struct timespec d = { 0, 20 * 1000 * 1000 };
+
+	nanosleep(&d, NULL);
+	t1 = now_ns();
+	c1 = __rdtsc();
+	return t1 > t0 ? (c1 - c0) * 1000000ull / (t1 - t0) : 0;
+}
+
 int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t errlen)
 {
 	int r;
@@ -626,10 +864,17 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	}
 	/* 2. Devices on the port bus. */
 	bus_init(&vm->bus);
-	uart_init(&vm->com1, STDOUT_FILENO);
+	pic_init(&vm->pic);
+	uart_init(&vm->com1, STDOUT_FILENO, vm_irq_line(vm, 4));
+	pit_init(&vm->pit, vm_irq_line(vm, 0));
+	rtc_init(&vm->rtc, vm_irq_line(vm, 8), vm_wall_ns, vm);
 	debug_exit_init(&vm->dbgexit, false);
 	debug_exit_init(&vm->qemu_exit, true);
-	if (bus_register(&vm->bus, PORT_COM1, 8, "com1", uart_io, &vm->com1) < 0 ||
+	if (bus_register(&vm->bus, PORT_PIC_MASTER, 2, "pic", pic_master_io, &vm->pic) < 0 ||
+	    bus_register(&vm->bus, PORT_PIC_SLAVE, 2, "pic", pic_slave_io, &vm->pic) < 0 ||
+	    bus_register(&vm->bus, PORT_PIT, 4, "pit", pit_io, &vm->pit) < 0 ||
+	    bus_register(&vm->bus, PORT_RTC, 2, "rtc", rtc_io, &vm->rtc) < 0 ||
+	    bus_register(&vm->bus, PORT_COM1, 8, "com1", uart_io, &vm->com1) < 0 ||
 	    bus_register(&vm->bus, PORT_DEBUG_EXIT, 1, "debug-exit", debug_exit_io, &vm->dbgexit) < 0 ||
 	    bus_register(&vm->bus, PORT_QEMU_EXIT, 1, "qemu-exit", debug_exit_io, &vm->qemu_exit) < 0) {
 		snprintf(err, errlen, "device ports overlap");
@@ -652,16 +897,47 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	/* 5. The stub and the shadow context pool. */
 	if (stub_init(&vm->stub, vm->ram_fd, err, errlen) < 0)
 		goto err_host;
-	shadow_init(&vm->shadow, &vm->stub, vm->ram, vm->ram_size,
-		    opt->contexts ? opt->contexts : SHADOW_DEFAULT_CONTEXTS);
+	if (shadow_init(&vm->shadow, &vm->stub, vm->ram, vm->ram_size,
+			opt->contexts ? opt->contexts : SHADOW_DEFAULT_CONTEXTS, opt->prefetch) < 0) {
+		snprintf(err, errlen, "cannot allocate the shadow page bookkeeping");
+		goto err_host;
+	}
+	/* 6. Time: the guest's TSC runs at the host's rate; tell it how fast. */
+	vm->tsc_khz = vm_tsc_khz();
+	((struct boot_info *)(vm->ram + vm->vcpu.gpr[R_RDI]))->tsc_khz = vm->tsc_khz;
+	/* 7. The I/O thread: console input, the timer, signals. */
+	if (io_start(&vm->io, STDIN_FILENO, err, errlen) < 0)
+		goto err_host;
 	return 0;
 err_host:
 	vm_destroy(vm);
 	return EXIT_HOST_ERROR;
 }
 
+static void vm_shadow_report(const struct shadow_stats *s, FILE *f)
+{
+#define C(x) ((unsigned long long)(x))
+	fprintf(f, "\nshadow paging\n"
+		"  hidden faults %llu (prefetched pages %llu), guest page faults %llu\n"
+		"  page tables tracked %llu now, %llu at most, %llu ever; writes emulated %llu, "
+		"entries changed %llu, shadow entries dropped %llu\n"
+		"  made read-only on tracking %llu; untracked on write flooding %llu, "
+		"on unemulated writes %llu; full flushes %llu\n"
+		"  contexts built %llu, recycled %llu, switches %llu; CR3 loads %llu, invlpg %llu; "
+		"checks %llu (%llu mappings)\n",
+		C(s->hidden_faults), C(s->prefetched), C(s->guest_faults),
+		C(s->tracked_now), C(s->tracked_max), C(s->tracked_total), C(s->pt_writes),
+		C(s->pt_entries_changed), C(s->sptes_dropped),
+		C(s->wprotects), C(s->untracked_flood), C(s->untracked_other), C(s->full_flushes),
+		C(s->ctx_built), C(s->ctx_reused), C(s->ctx_switches), C(s->cr3_loads),
+		C(s->invlpgs), C(s->checks), C(s->checked));
+#undef C
+}
+
 void vm_report(struct vm *vm, FILE *f)
 {
+	if (vm->quit_reported)
+		fprintf(f, "\ntrapvisor: %s\n", vm->kill_reason);
 	if (vm->crashed && vm->kill_reason[0]) {
 		fprintf(f, "trapvisor: VM stopped: %s\n", vm->kill_reason);
 		if (vm->exit_status == EXIT_GUEST_CRASH)
@@ -670,14 +946,7 @@ void vm_report(struct vm *vm, FILE *f)
 	if (vm->opt.stats) {
 		fprintf(f, "\n");
 		stats_print(&vm->stats, f);
-		struct shadow_stats *s = &vm->shadow.st;
-		fprintf(f, "\nshadow paging: %llu hidden faults, %llu guest page faults, "
-			"%llu contexts built, %llu recycled, %llu context switches, "
-			"%llu CR3 flushes, %llu invlpg\n",
-			(unsigned long long)s->hidden_faults, (unsigned long long)s->guest_faults,
-			(unsigned long long)s->ctx_built, (unsigned long long)s->ctx_reused,
-			(unsigned long long)s->ctx_switches, (unsigned long long)s->flushes,
-			(unsigned long long)s->invlpgs);
+		vm_shadow_report(&vm->shadow.st, f);
 		fprintf(f, "stub: %llu batches, %llu operations; %llu stops in all; "
 			"CPUID faulting %s\n",
 			(unsigned long long)vm->stub.batches, (unsigned long long)vm->stub.ops,
@@ -690,6 +959,7 @@ void vm_report(struct vm *vm, FILE *f)
 
 void vm_destroy(struct vm *vm)
 {
+	io_stop(&vm->io);
 	shadow_destroy(&vm->shadow);
 	ksyms_free(&vm->ksyms);
 	if (vm->stub.data)

@@ -6,7 +6,9 @@
 #ifndef VM_H
 #define VM_H
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -32,6 +34,8 @@ struct vm_options {
 	bool stats;              /* print the trap table at exit */
 	bool pin;                /* pin monitor and contexts to one CPU */
 	int contexts;            /* shadow context pool size, 0 = default */
+	int prefetch;            /* --shadow-prefetch: neighbours mapped ahead */
+	u64 shadow_check;        /* --shadow-check=N: check every N stops, 0 = off */
 };
 
 /* cli.c */
@@ -91,6 +95,49 @@ void ksyms_load(struct ksyms *ks, const void *img, size_t size);
 const char *ksyms_lookup(const struct ksyms *ks, u64 addr, u64 *off);
 void ksyms_free(struct ksyms *ks);
 
+/* io.c: the I/O thread (stdin, the PIT's timer, signals) and the console. */
+#define IO_QUIT_USER (-1)        /* io.quit: Ctrl-A x; > 0: that signal */
+
+struct io {
+	pthread_t thread;        /* the I/O thread */
+	bool inited;             /* io_start() set this struct up */
+	bool started;            /* the thread runs */
+	int in_fd;               /* standard input, -1 if none */
+	bool tty;                /* in_fd is a terminal in raw mode */
+	bool escape;             /* a Ctrl-A was typed (I/O thread only) */
+	bool in_poll_unsupported;/* in_fd is a regular file: read as drained */
+	u8 last_in;              /* last input byte queued (for end of input) */
+	int epfd;                /* epoll over in_fd, timer_fd, stop_fd, sig_fd */
+	int timer_fd;            /* CLOCK_MONOTONIC timer for the next PIT tick */
+	int wake_fd;             /* eventfd: something happened (vCPU sleeps on it) */
+	int stop_fd;             /* eventfd: the I/O thread must end */
+	int sig_fd;              /* signalfd for SIGINT, SIGTERM, SIGHUP */
+	pthread_mutex_t lock;    /* guards in_buf, in_head, in_len */
+	u8 in_buf[4096];         /* input not yet taken by the UART */
+	size_t in_head, in_len;  /* ring buffer position and fill */
+	atomic_bool in_paused;   /* stdin unwatched while in_buf is full */
+	atomic_bool in_eof;      /* standard input has ended */
+	atomic_bool timer_fired; /* the PIT timer expired */
+	atomic_int quit;         /* IO_QUIT_USER or a signal number, 0 if none */
+	atomic_int running;      /* context process to kick, 0 if none */
+	atomic_ullong events;    /* incremented on every wake-up */
+	atomic_ullong kicks;     /* kick signals sent */
+	u64 armed_ns;            /* deadline the timer is armed for (vCPU thread) */
+};
+
+int io_start(struct io *io, int in_fd, char *err, size_t errlen);
+void io_stop(struct io *io);
+void io_restore_terminal(void);
+/* vCPU thread: take up to 'max' queued input bytes. */
+size_t io_take_input(struct io *io, u8 *buf, size_t max);
+bool io_input_pending(struct io *io);
+void io_slurp_file(struct io *io);
+/* vCPU thread: arm the timer for absolute CLOCK_MONOTONIC 'deadline_ns'
+ * (0 disarms). */
+void io_arm_timer(struct io *io, u64 deadline_ns);
+/* vCPU thread: sleep until the I/O thread wakes it. */
+int io_sleep(struct io *io);
+
 /* stats.c */
 enum stat_kind {
 	STAT_INSN,               /* an emulated instruction, by mnemonic */
@@ -121,9 +168,13 @@ struct vm {
 	u64 ram_size;            /* bytes of guest RAM */
 	struct vcpu vcpu;        /* the one virtual CPU */
 	struct pio_bus bus;      /* port-I/O devices */
-	struct uart com1;        /* the console */
+	struct pic pic;          /* 8259A pair: IRQ 0-15 -> vectors */
+	struct pit pit;          /* 8254 channel 0 on IRQ 0 */
+	struct rtc rtc;          /* CMOS real-time clock */
+	struct uart com1;        /* the console, IRQ 4 */
 	struct debug_exit dbgexit;     /* port 0x501 */
 	struct debug_exit qemu_exit;   /* port 0xf4 */
+	struct io io;            /* the I/O thread: console input, timer, signals */
 	struct stub stub;        /* context processes and mapping batches */
 	struct shadow shadow;    /* shadow page tables and guest contexts */
 	struct stats stats;      /* stops by reason */
@@ -132,6 +183,10 @@ struct vm {
 	bool crashed;            /* stopped by vm_kill or a host error */
 	u64 stops;               /* context stops handled */
 	u64 run_ns;              /* wall time spent in vm_run() */
+	u64 idle_ns;             /* of which asleep on a halted vCPU */
+	u64 seen_events;         /* io.events when last looked at */
+	u64 tsc_khz;             /* guest TSC frequency told in boot_info */
+	bool quit_reported;      /* stopped by Ctrl-A x or a signal */
 	int exit_status;         /* EXIT_* or the guest's status */
 	char kill_reason[256];   /* first reason the VM was killed */
 };

@@ -98,13 +98,13 @@ static int host_wait(pid_t pid, int *status)
 	}
 }
 
-int host_run(pid_t pid, struct trap_event *ev)
+int host_run(pid_t pid, struct trap_event *ev, bool step)
 {
 	int status, sig;
 
 	memset(ev, 0, sizeof(*ev));
 	for (;;) {
-		if (ptrace(PTRACE_SYSEMU, pid, 0, 0) < 0)
+		if (ptrace(step ? PTRACE_SYSEMU_SINGLESTEP : PTRACE_SYSEMU, pid, 0, 0) < 0)
 			return -errno;
 		int r = host_wait(pid, &status);
 		if (r < 0)

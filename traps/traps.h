@@ -132,7 +132,8 @@ struct vcpu {
 enum emu_result {
 	EMU_OK,            /* emulated; vcpu updated, RIP advanced */
 	EMU_UNHANDLEABLE,  /* not an instruction we emulate; no state changed */
-	EMU_EXCEPTION,     /* raise ctxt->exc (vcpu unchanged; INT n/INT3: RIP past it) */
+	EMU_EXCEPTION,     /* raise ctxt->exc (vcpu unchanged; INT n/INT3: RIP past it;
+			    * REP STOS/MOVS: the iterations done are committed) */
 	EMU_HALT,          /* HLT emulated: RIP advanced, vcpu->halted set */
 };
 
@@ -157,11 +158,15 @@ struct emu_ctxt;
  */
 struct emu_ops {
 	/* [IN] la, len, acc [OUT] buf: read len bytes of guest linear memory,
-	 * as the vCPU at its current CPL would (acc = EMU_FETCH for code). */
+	 * as the vCPU at its current CPL would (acc = EMU_FETCH for code).
+	 * acc = EMU_WRITE is the read half of a read-modify-write (OR [m],
+	 * XCHG, CMPXCHG, BTS...): check it as a write, as the CPU does, so a
+	 * fault has W=1 even on an absent page. */
 	int (*read)(struct emu_ctxt *c, u64 la, void *buf, unsigned len,
 		    enum emu_access acc);
 	/* [IN] la, buf, len, acc (EMU_WRITE or EMU_WRITE_SYS): write guest
-	 * linear memory. */
+	 * linear memory, all or nothing: a write that fails (even on the
+	 * second page it spans) must leave memory unchanged. */
 	int (*write)(struct emu_ctxt *c, u64 la, const void *buf, unsigned len,
 		     enum emu_access acc);
 	/* [IN] port, size (1, 2, 4) [OUT] *val: port input. */
@@ -191,7 +196,16 @@ struct emu_ctxt {
 	char name[24];           /* [OUT] its name for statistics: "out", "mov to cr3" */
 };
 
-/* Fetch, decode and emulate the instruction at vcpu->rip. */
+/*
+ * Fetch, decode and emulate the instruction at vcpu->rip: the privileged
+ * instructions that trap, and at any CPL the data instructions that write
+ * memory (MOV, MOVNTI, XCHG, CMPXCHG, CMPXCHG8B/16B, OR, AND, XOR, ADD, SUB,
+ * INC, DEC, BT, BTS, BTR, BTC, STOS, MOVS with REP), for writes to
+ * write-protected page tables.  Memory goes only through ops->read and
+ * ops->write.  A REP STOS/MOVS runs whole in one call; if it faults, the
+ * iterations done are committed (memory, RCX, RSI, RDI) and RIP stays at
+ * the instruction, as on the CPU.
+ */
 enum emu_result emu_step(struct emu_ctxt *c);
 
 /* Fields of the low 8 bytes of a segment or system descriptor (SDM Vol. 3
@@ -284,8 +298,9 @@ int host_load_vcpu(pid_t pid, const struct vcpu *v);
 /* Copy the registers of stopped 'pid' into the vCPU, keeping the virtual
  * IF and IOPL; at a syscall stop RAX is the guest's (orig_rax). */
 int host_save_vcpu(pid_t pid, struct vcpu *v, bool syscall_stop);
-/* Resume 'pid' under PTRACE_SYSEMU and wait for its next stop. */
-int host_run(pid_t pid, struct trap_event *ev);
+/* Resume 'pid' under PTRACE_SYSEMU and wait for its next stop; with 'step',
+ * for one instruction only (a SIGTRAP stop with code TRAP_TRACE after it). */
+int host_run(pid_t pid, struct trap_event *ev, bool step);
 /* Move the FPU/XSAVE state from one context process to another. */
 int host_move_fpu(pid_t from, pid_t to);
 /* Kill and reap a context process. */
@@ -317,6 +332,10 @@ int ctx_spawn(struct stub *s, pid_t *pid);
  * or munmap of [gva, gva+len), for context 'pid'. */
 int ctx_map(struct stub *s, pid_t pid, u64 gva, u64 gpa, int prot);
 int ctx_unmap(struct stub *s, pid_t pid, u64 gva, u64 len);
+/* Queue mprotect of [gva, gva+len) to PROT_* 'prot'. */
+int ctx_protect(struct stub *s, pid_t pid, u64 gva, u64 len, int prot);
+/* 'pid' is about to be killed: drop the operations queued for it. */
+void ctx_forget(struct stub *s, pid_t pid);
 /* Run the queued operations now (before 'pid' resumes guest code). */
 int ctx_flush(struct stub *s);
 

@@ -75,7 +75,7 @@ static struct trap_event run(struct fixture *f, const void *code, size_t len)
 	f->v.gpr[R_RSP] = DATA_GVA + 0x800;
 	f->v.gpr[R_RAX] = 1234;
 	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);
-	assert_int_equal(host_run(f->pid, &ev), 0);
+	assert_int_equal(host_run(f->pid, &ev, false), 0);
 	assert_int_equal(host_save_vcpu(f->pid, &f->v, ev.kind == TRAP_SYSCALL), 0);
 	return ev;
 }
@@ -199,6 +199,31 @@ static void test_context_is_filtered(void **state)
 	assert_int_equal(nnp, 1);
 }
 
+/* Single-stepping stops after one instruction with TRAP_TRACE: the vCPU
+ * loop uses it to honour the one-instruction STI interrupt shadow. */
+static void test_single_step(void **state)
+{
+	struct fixture *f = *state;
+	/* nop; nop; cli */
+	static const u8 code[] = { 0x90, 0x90, 0xfa };
+	struct trap_event ev;
+
+	memset(f->ram, 0xcc, 4096);
+	memcpy(f->ram, code, sizeof(code));
+	memset(&f->v, 0, sizeof(f->v));
+	f->v.rip = CODE_GVA;
+	f->v.rflags = X86_RFLAGS_FIXED;
+	f->v.gpr[R_RSP] = DATA_GVA + 0x800;
+	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);
+	assert_int_equal(host_run(f->pid, &ev, true), 0);
+	assert_int_equal(host_save_vcpu(f->pid, &f->v, false), 0);
+	assert_int_equal(ev.signo, SIGTRAP);
+	assert_int_equal(ev.code, TRAP_TRACE);
+	assert_int_equal(f->v.rip, CODE_GVA + 1);
+	/* And the trap flag does not leak into the guest's RFLAGS. */
+	assert_false(f->v.rflags & X86_RFLAGS_TF);
+}
+
 /* Batches really run in the context, and failures are reported. */
 static void test_batch_error_is_reported(void **state)
 {
@@ -219,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_memory_is_shared_with_monitor),
 		cmocka_unit_test(test_context_holds_only_the_stub),
 		cmocka_unit_test(test_context_is_filtered),
+		cmocka_unit_test(test_single_step),
 		cmocka_unit_test(test_batch_error_is_reported),
 	};
 	return cmocka_run_group_tests_name("host layer", tests, setup, teardown);
