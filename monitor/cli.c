@@ -27,6 +27,7 @@ enum {
 	OPT_SHADOW_CONTEXTS,
 	OPT_SHADOW_PREFETCH,
 	OPT_SHADOW_CHECK,
+	OPT_BENCH_LOG,
 };
 
 static const struct option long_options[] = {
@@ -38,6 +39,7 @@ static const struct option long_options[] = {
 	{ "shadow-contexts", required_argument, NULL, OPT_SHADOW_CONTEXTS },
 	{ "shadow-prefetch", required_argument, NULL, OPT_SHADOW_PREFETCH },
 	{ "shadow-check",    optional_argument, NULL, OPT_SHADOW_CHECK },
+	{ "bench-log",       required_argument, NULL, OPT_BENCH_LOG },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -64,6 +66,8 @@ static void usage(FILE *out, const char *default_kernel)
 		"                      accessed neighbours on each side (0-511, default %d)\n"
 		"      --shadow-check[=N]  every N stops (default 1) compare every shadow\n"
 		"                      mapping with the guest page tables; stop at a mismatch\n"
+		"      --bench-log FILE  write a CSV row (time, trap counters) for every\n"
+		"                      mark the guest writes to port 0x510\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -252,6 +256,9 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 			if (optarg && parse_count("--shadow-check", optarg, 1, UINT32_MAX, &n, err) < 0)
 				return -1;
 			opt->shadow_check = n;
+			break;
+		case OPT_BENCH_LOG:
+			opt->bench_log = optarg;
 			break;
 		case 'h':
 			usage(out, default_kernel);

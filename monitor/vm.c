@@ -803,6 +803,30 @@ static void vm_dump(struct vm *vm, FILE *f)
 	fprintf(f, "\n");
 }
 
+/* ---- The measurement port (PORT_BENCH_MARK) ---- */
+
+/* The guest marks the start or end of a phase with a 32-bit number: one CSV
+ * row with the time and the trap counters, so bench/ can take differences
+ * between marks (Firecracker's BootTimer, with counters). */
+static void vm_bench_mark(void *dev, u16 offset, unsigned size, bool is_write, u32 *val)
+{
+	struct vm *vm = dev;
+	const struct shadow_stats *s = &vm->shadow.st;
+
+	if (!is_write) {
+		*val = 0xffffffffu >> (32 - 8 * size);
+		return;
+	}
+	if (!vm->bench)
+		return;
+	fprintf(vm->bench, "%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n", *val,
+		(unsigned long long)now_ns(), (unsigned long long)vm->stops,
+		(unsigned long long)s->hidden_faults, (unsigned long long)s->guest_faults,
+		(unsigned long long)s->pt_writes, (unsigned long long)s->pt_entries_changed,
+		(unsigned long long)s->ctx_switches, (unsigned long long)s->ctx_built,
+		(unsigned long long)s->ctx_reused, (unsigned long long)s->cr3_loads);
+}
+
 /* ---- Lifecycle ---- */
 
 static void vm_set_irq(void *opaque, int irq, int level)
@@ -876,9 +900,20 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	    bus_register(&vm->bus, PORT_RTC, 2, "rtc", rtc_io, &vm->rtc) < 0 ||
 	    bus_register(&vm->bus, PORT_COM1, 8, "com1", uart_io, &vm->com1) < 0 ||
 	    bus_register(&vm->bus, PORT_DEBUG_EXIT, 1, "debug-exit", debug_exit_io, &vm->dbgexit) < 0 ||
-	    bus_register(&vm->bus, PORT_QEMU_EXIT, 1, "qemu-exit", debug_exit_io, &vm->qemu_exit) < 0) {
+	    bus_register(&vm->bus, PORT_QEMU_EXIT, 1, "qemu-exit", debug_exit_io, &vm->qemu_exit) < 0 ||
+	    bus_register(&vm->bus, PORT_BENCH_MARK, 4, "bench-mark", vm_bench_mark, vm) < 0) {
 		snprintf(err, errlen, "device ports overlap");
 		goto err_host;
+	}
+	if (opt->bench_log) {
+		vm->bench = fopen(opt->bench_log, "w");
+		if (!vm->bench) {
+			snprintf(err, errlen, "%s: %s", opt->bench_log, strerror(errno));
+			vm_destroy(vm);
+			return EXIT_USAGE;
+		}
+		fprintf(vm->bench, "mark,ns,stops,hidden_faults,guest_faults,pt_writes,"
+			"pt_entries_changed,ctx_switches,ctx_built,ctx_reused,cr3_loads\n");
 	}
 	/* 3. The kernel, initrd, boot_info and boot page tables; vCPU entry state. */
 	if (loader_boot(vm, err, errlen) < 0) {
@@ -952,14 +987,24 @@ void vm_report(struct vm *vm, FILE *f)
 			(unsigned long long)vm->stub.batches, (unsigned long long)vm->stub.ops,
 			(unsigned long long)vm->stops,
 			vm->stub.cpuid_faulting ? "on" : "unavailable on this host (CPUID runs natively)");
-		fprintf(f, "wall time %.3f ms: %.2f us per stop, host round trip and guest run time included\n",
-			vm->run_ns / 1e6, vm->stops ? vm->run_ns / 1e3 / vm->stops : 0.0);
+		fprintf(f, "wall time %.3f ms, of which %.3f ms asleep in HLT: %.2f us per stop, "
+			"host round trip and guest run time included\n",
+			vm->run_ns / 1e6, vm->idle_ns / 1e6,
+			vm->stops ? (vm->run_ns - vm->idle_ns) / 1e3 / vm->stops : 0.0);
+		fprintf(f, "time: PIT ticks %llu delivered, %llu missed (coalesced); "
+			"I/O thread kicks %llu; guest TSC %llu kHz\n",
+			(unsigned long long)vm->pit.ticks, (unsigned long long)vm->pit.missed,
+			(unsigned long long)atomic_load(&vm->io.kicks),
+			(unsigned long long)vm->tsc_khz);
 	}
 }
 
 void vm_destroy(struct vm *vm)
 {
 	io_stop(&vm->io);
+	if (vm->bench)
+		fclose(vm->bench);
+	vm->bench = NULL;
 	shadow_destroy(&vm->shadow);
 	ksyms_free(&vm->ksyms);
 	if (vm->stub.data)

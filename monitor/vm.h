@@ -36,6 +36,7 @@ struct vm_options {
 	int contexts;            /* shadow context pool size, 0 = default */
 	int prefetch;            /* --shadow-prefetch: neighbours mapped ahead */
 	u64 shadow_check;        /* --shadow-check=N: check every N stops, 0 = off */
+	const char *bench_log;   /* --bench-log FILE: CSV of the guest's marks */
 };
 
 /* cli.c */
@@ -187,6 +188,7 @@ struct vm {
 	u64 seen_events;         /* io.events when last looked at */
 	u64 tsc_khz;             /* guest TSC frequency told in boot_info */
 	bool quit_reported;      /* stopped by Ctrl-A x or a signal */
+	FILE *bench;             /* --bench-log file, NULL if none */
 	int exit_status;         /* EXIT_* or the guest's status */
 	char kill_reason[256];   /* first reason the VM was killed */
 };

@@ -59,6 +59,8 @@ struct boot_info {
 #define PORT_COM1         0x3f8  /* 0x3f8-0x3ff, IRQ 4 */
 #define PORT_DEBUG_EXIT   0x501  /* byte written = monitor exit status */
 #define PORT_QEMU_EXIT    0xf4   /* QEMU isa-debug-exit: status (v << 1) | 1 */
+#define PORT_BENCH_MARK   0x510  /* 32-bit write: the guest marks a phase; the
+                                  * monitor logs time and trap counters */
 
 /* Hypercalls: vmcall, RAX = number, RDI, RSI, RDX, R10, R8 = args. */
 #define HC_VERSION        0      /* returns the hypercall ABI version */

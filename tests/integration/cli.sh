@@ -49,3 +49,16 @@ report "--version"
 boot --bogus-option
 expect_status 2
 report "an unknown option exits 2"
+
+for bad in "--shadow-contexts 1" "--shadow-contexts 65" "--shadow-prefetch -1" "--shadow-prefetch x" "--shadow-check=0"; do
+	boot $bad
+	expect_status 2
+	expect_err_lines 1
+	expect_err "${bad%%[ =]*}"
+	report "$bad is refused with one line"
+done
+
+boot --bench-log "$tmp/no-such-dir/marks.csv"
+expect_status 2
+expect_err 'no-such-dir/marks.csv'
+report "an unwritable --bench-log file is named"

@@ -6,9 +6,17 @@ OUT=$(mktemp) ERR=$(mktemp)
 trap 'rm -f "$OUT" "$ERR"' EXIT
 STATUS=0
 
+# Every boot runs with the shadow checker on (every stop compares every
+# shadow mapping with the guest tables); timing tests use boot_unchecked.
+CHECK=${CHECK:---shadow-check}
+
 # boot ARGS... : run trapvisor (60 s at most) with stdin closed; sets STATUS,
 # $OUT (guest console) and $ERR (monitor messages).
 boot() {
+	timeout 60 "$TRAPVISOR" $CHECK "$@" </dev/null >"$OUT" 2>"$ERR"
+	STATUS=$?
+}
+boot_unchecked() {
 	timeout 60 "$TRAPVISOR" "$@" </dev/null >"$OUT" 2>"$ERR"
 	STATUS=$?
 }
