@@ -1,10 +1,11 @@
 /*
- * context.S: a setjmp/longjmp pair for the kernel.  proc_run() saves the
- * scheduler's context with kctx_save() before it enters user mode; when the
- * program exits or is killed, the kernel is deep in a syscall or trap
- * handler on the trap stack, and kctx_restore() jumps straight back,
- * abandoning that stack.  Only the callee-saved registers need saving: to
- * the C caller, kctx_save() is an ordinary call that returns twice.
+ * context.S: swtch(), the one place where the kernel changes stacks between
+ * the scheduler and a process (xv6's swtch).  A process that gives up the
+ * CPU (sched() in proc.c) is somewhere deep in a system call or trap
+ * handler on its own kernel stack; swtch() saves where, as a struct
+ * kcontext, and resumes the scheduler, which later swtch()es back.  Only the
+ * callee-saved registers need saving: to the C caller, swtch() is an
+ * ordinary call that returns once the other side switches back.
  */
 #define KC_RBX 0
 #define KC_RBP 8
@@ -16,10 +17,11 @@
 #define KC_RIP 56
 
 	.text
-/* int kctx_save(struct kcontext *c): save, return 0. */
-	.globl kctx_save
-	.type kctx_save, @function
-kctx_save:
+/* void swtch(struct kcontext *save, const struct kcontext *load):
+ * save the caller's context in *save and resume the one in *load. */
+	.globl swtch
+	.type swtch, @function
+swtch:
 	movq %rbx, KC_RBX(%rdi)
 	movq %rbp, KC_RBP(%rdi)
 	movq %r12, KC_R12(%rdi)
@@ -30,21 +32,14 @@ kctx_save:
 	movq %rax, KC_RSP(%rdi)
 	movq (%rsp), %rax               /* our return address */
 	movq %rax, KC_RIP(%rdi)
-	xorl %eax, %eax
-	ret
 
-/* void kctx_restore(struct kcontext *c, int v): make kctx_save(c) return v. */
-	.globl kctx_restore
-	.type kctx_restore, @function
-kctx_restore:
-	movq KC_RBX(%rdi), %rbx
-	movq KC_RBP(%rdi), %rbp
-	movq KC_R12(%rdi), %r12
-	movq KC_R13(%rdi), %r13
-	movq KC_R14(%rdi), %r14
-	movq KC_R15(%rdi), %r15
-	movq KC_RSP(%rdi), %rsp
-	movl %esi, %eax
-	jmpq *KC_RIP(%rdi)
+	movq KC_RBX(%rsi), %rbx
+	movq KC_RBP(%rsi), %rbp
+	movq KC_R12(%rsi), %r12
+	movq KC_R13(%rsi), %r13
+	movq KC_R14(%rsi), %r14
+	movq KC_R15(%rsi), %r15
+	movq KC_RSP(%rsi), %rsp
+	jmpq *KC_RIP(%rsi)
 
 	.section .note.GNU-stack, "", @progbits

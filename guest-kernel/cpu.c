@@ -5,13 +5,15 @@
  *        user code.  The user segments sit at index 16 and up because the
  *        host's own ring-3 selectors (0x23, 0x2b, 0x33) must never appear in
  *        the guest: an IRETQ naming one would run natively (boot.h).
- *   TSS  only RSP0: the trap stack, which a trap from user mode switches
- *        to; syscall_entry switches to it too (cpu.kernel_rsp).  It is
- *        separate from the boot stack kmain() runs on, so a trap never
- *        overwrites the frames that proc_run() will return to.
+ *   TSS  only RSP0: the running process's kernel stack, which a trap from
+ *        user mode switches to; syscall_entry switches to it too
+ *        (cpu.kernel_rsp).  The scheduler sets both for each process it
+ *        runs (cpu_set_kstack).  The scheduler itself and the idle loop run
+ *        on the boot stack kmain() runs on.
  *   IDT  256 interrupt gates (IF cleared on entry) to the stubs of trapasm.S.
- *   MSRs STAR, LSTAR, SFMASK and EFER.SCE for SYSCALL/SYSRET, and
- *        KERNEL_GS_BASE = &cpu for syscall_entry's SWAPGS.
+ *   MSRs STAR, LSTAR, SFMASK and EFER.SCE for SYSCALL/SYSRET, and the GS
+ *        bases as the kernel keeps them (trapasm.S): GS_BASE = &cpu,
+ *        KERNEL_GS_BASE = 0, the user's.
  * Every instruction used (LGDT, MOV to DS/ES/SS, LTR, LIDT, WRMSR, RDMSR)
  * traps in host ring 3 and is emulated against the virtual CPU.
  */
@@ -26,10 +28,7 @@ static u64 gdt[GDT_ENTRIES] = {
 	[USER_CS >> 3] = SEG_DESC(SEG_P | SEG_DPL3 | SEG_S | SEG_CODE, SEG_G | SEG_L),
 };
 
-#define TRAP_STACK_SIZE (16 * 1024)
-
 struct cpu cpu;
-static u8 trap_stack[TRAP_STACK_SIZE] __attribute__((aligned(16)));
 static struct tss tss;
 static struct gate idt[256];
 
@@ -68,8 +67,6 @@ void cpu_init(void)
 	struct dtr gdtr = { sizeof(gdt) - 1, (u64)gdt };
 	struct dtr idtr = { sizeof(idt) - 1, (u64)idt };
 
-	cpu.kernel_rsp = (u64)trap_stack + sizeof(trap_stack);
-	tss.rsp[0] = cpu.kernel_rsp;
 	tss.iomap_base = sizeof(tss);   /* no I/O bitmap: every port access from user mode faults */
 	set_tss_desc(&gdt[TSS_SEL >> 3], (u64)&tss, sizeof(tss) - 1);
 
@@ -85,5 +82,14 @@ void cpu_init(void)
 	wrmsr(MSR_LSTAR, (u64)syscall_entry);
 	wrmsr(MSR_SFMASK, SYSCALL_RFLAGS_MASK);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);   /* set at boot already; make sure */
-	wrmsr(MSR_KERNEL_GS_BASE, (u64)&cpu);
+	wrmsr(MSR_GS_BASE, (u64)&cpu);
+	wrmsr(MSR_KERNEL_GS_BASE, 0);
+}
+
+/* The kernel stack a trap or SYSCALL from user mode lands on: the top of
+ * the kernel stack of the process about to run. */
+void cpu_set_kstack(u64 top)
+{
+	tss.rsp[0] = top;
+	cpu.kernel_rsp = top;
 }

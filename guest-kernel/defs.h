@@ -35,9 +35,42 @@
 #define KERNEL_PBASE  0x100000ul          /* kernel.ld: where it is loaded (GPA) */
 
 /* Linux errno values (syscalls return -errno). */
+#define ENOENT  2
+#define ESRCH   3
+#define EINTR   4
+#define E2BIG   7
+#define ENOEXEC 8
 #define EBADF   9
+#define ECHILD  10
+#define EAGAIN  11
+#define ENOMEM  12
 #define EFAULT  14
+#define EINVAL  22
+#define ENAMETOOLONG 36
 #define ENOSYS  38
+
+/* Linux signal numbers: the ones the kernel sends. */
+#define SIGINT  2
+#define SIGILL  4
+#define SIGTRAP 5
+#define SIGBUS  7
+#define SIGFPE  8
+#define SIGKILL 9
+#define SIGSEGV 11
+#define NSIG    64
+
+/* Wait statuses, Linux encoding: exit code in bits 15:8, or the signal
+ * that killed the process in bits 6:0. */
+#define W_EXITCODE(code)  (((code) & 0xff) << 8)
+#define W_SIGNALED(sig)   ((sig) & 0x7f)
+#define W_IFEXITED(ws)    (((ws) & 0x7f) == 0)
+#define W_EXITSTATUS(ws)  (((ws) >> 8) & 0xff)
+#define W_TERMSIG(ws)     ((ws) & 0x7f)
+
+/* The PIC's IRQs arrive as vectors 32-47 (pic.c). */
+#define IRQ_VECTOR_BASE 32
+#define IRQ_TIMER       0      /* PIT channel 0 */
+#define IRQ_COM1        4
 
 /* kernel.ld: the bounds of the image's three segments (page-aligned), and
  * of .bss inside the last one (not page-aligned). */
@@ -61,33 +94,56 @@ struct kcontext {
 	u64 rip;
 };
 
-/* One user process; at most one exists at a time. */
+enum proc_state { UNUSED, EMBRYO, RUNNABLE, RUNNING, SLEEPING, ZOMBIE };
+
+/* One user process (proc.c, which also holds its kernel stack). */
 struct proc {
-	const char *name;         /* the user_programs[] name */
-	u64 pml4;                 /* GPA of its PML4 */
-	u64 entry;                /* ELF e_entry */
+	enum proc_state state;
+	int pid;
+	const char *name;         /* the user_programs[] name it runs */
+	u64 pml4;                 /* GPA of its PML4, 0 once it has exited */
+	struct proc *parent;      /* who wait4()s for it; 0: the kernel */
+	struct trapframe *tf;     /* its user registers, at the top of its kernel stack */
+	u64 kstack_top;           /* top of its kernel stack (TSS RSP0) */
+	struct kcontext context;  /* where swtch() resumes it in the kernel */
+	const void *chan;         /* SLEEPING: what it waits for (sleep()) */
+	int killed;               /* a signal that ends it on the way out of the kernel, or 0 */
+	bool intr;                /* ^C ends its console read (it ignores SIGINT) */
+	u64 sig_ignored;          /* bit n-1 set: signal n is ignored (rt_sigaction) */
+	int slice;                /* ticks left in its time slice */
+	int xstate;               /* ZOMBIE: its wait status */
 };
 
 /*
- * Per-CPU state.  KERNEL_GS_BASE points here, so after SWAPGS syscall_entry
- * finds it at %gs:0; the first two fields are at fixed offsets (x86.h).
+ * Per-CPU state.  In the kernel GS_BASE points here, in user mode
+ * KERNEL_GS_BASE (trapasm.S), so after its SWAPGS syscall_entry finds it
+ * at %gs:0; the first two fields are at fixed offsets (x86.h).
  */
 struct cpu {
 	u64 user_rsp;             /* CPU_USER_RSP: user RSP saved by syscall_entry */
-	u64 kernel_rsp;           /* CPU_KERNEL_RSP: top of the trap stack */
-	struct proc *proc;        /* the running process, or 0 */
-	struct kcontext sched;    /* where proc_exit() and proc_kill() return to */
+	u64 kernel_rsp;           /* CPU_KERNEL_RSP: top of the running process's kernel stack */
+	struct proc *proc;        /* the running process, or 0 (scheduler, idle) */
+	struct kcontext sched;    /* where sched() resumes the scheduler */
 };
 extern struct cpu cpu;
 
+/* console.c */
+bool console_has_room(void);
+void console_input(char c);
+s64 console_read(char *dst, u64 n);
+
 /* context.S */
-/* Save the callee-saved registers in c and return 0; a later
- * kctx_restore(c, v) returns here a second time with v (setjmp/longjmp). */
-int kctx_save(struct kcontext *c) __attribute__((returns_twice));
-void kctx_restore(struct kcontext *c, int v) __attribute__((noreturn));
+void swtch(struct kcontext *save, const struct kcontext *load);
 
 /* cpu.c */
 void cpu_init(void);
+void cpu_set_kstack(u64 top);
+
+/* exec.c */
+#define MAXARG 32                 /* execve: at most this many arguments */
+const struct user_program *find_program(const char *path);
+int exec_load(const struct user_program *prog, char *const argv[], int argc,
+	      u64 *pml4, u64 *entry, u64 *sp);
 
 /* kalloc.c */
 void kinit(u64 start, u64 end);
@@ -100,7 +156,8 @@ void poweroff(int status) __attribute__((noreturn));
 
 /* pic.c */
 void pic_init(void);
-void pic_eoi(unsigned vector);
+void pic_enable(void);
+bool pic_ack(unsigned irq);
 
 /* printf.c */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -108,8 +165,20 @@ void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
 
 /* proc.c */
 int proc_run(const char *name);
-void proc_exit(int status) __attribute__((noreturn));
-void proc_kill(void) __attribute__((noreturn));
+void proc_exit(int wstatus) __attribute__((noreturn));
+int proc_fork(void);
+int proc_exec(const char *path, char *const argv[], int argc);
+int proc_wait(int pid, int options, int *wstatus);
+int proc_kill(int pid, int sig);
+void proc_intr(const void *reading);
+bool proc_killed(void);
+void proc_tick(void);
+void sleep(const void *chan);
+void wakeup(const void *chan);
+void yield(void);
+
+/* rtc.c */
+u64 rtc_init(void);
 
 /* string.c */
 void *memset(void *dst, int c, size_t n);
@@ -123,6 +192,14 @@ void strlcpy(char *dst, const char *src, size_t size);
 /* syscall.c */
 void syscall_dispatch(struct trapframe *tf);
 
+/* timer.c */
+void timer_init(unsigned hz, u64 realtime_boot);
+bool timer_intr(void);
+unsigned timer_slice(void);
+u64 clock_monotonic(void);
+u64 clock_realtime(void);
+int timer_sleep(u64 ns, u64 *left);
+
 /* trap.c */
 void trap(struct trapframe *tf);
 
@@ -134,6 +211,9 @@ void trap_return(struct trapframe *tf) __attribute__((noreturn));
 /* uart.c */
 void uart_init(void);
 void uart_putc(char c);
+void uart_enable_rx(void);
+void uart_intr(void);
+void uart_unthrottle(void);
 
 /* vm.c */
 extern u64 phys_offset;
@@ -146,10 +226,12 @@ void vm_init(u64 ram_size);
 void vm_switch(u64 pml4);
 void vm_switch_kernel(void);
 u64 uvm_create(void);
+u64 uvm_copy(u64 pml4);
 void uvm_free(u64 pml4);
 int uvm_alloc(u64 pml4, u64 va, u64 len, u64 perm);
 int uvm_copyout(u64 pml4, u64 va, const void *src, u64 len);
 bool uvm_readable(u64 pml4, u64 va, u64 len);
+bool uvm_writable(u64 pml4, u64 va, u64 len);
 
 #pragma GCC visibility pop
 

@@ -2,7 +2,14 @@
  * main.c: kmain(), the start-up order, the command line and shutdown.
  *
  * Command line (boot_info.cmdline, space-separated key=value words):
- *   run=a,b,c   the embedded programs to run, in order (default: run=hello)
+ *   run=a,b,c   the embedded programs to run, one after another, each with
+ *               everything it starts (default: run=hello, unless init= is
+ *               given)
+ *   init=NAME   after the run= programs, run NAME (e.g. init=sh, the
+ *               interactive shell); when it and everything it started have
+ *               ended, the VM shuts down with its exit status (128 + the
+ *               signal if it was killed)
+ *   hz=N        timer ticks per second, 10 to 1000 (default 100)
  *   crash=ud2   execute UD2 before anything else, while the IDT limit is
  *               still 0: delivery escalates to a triple fault, and the
  *               monitor must stop the VM with its diagnostic
@@ -11,20 +18,26 @@
  *   crash=dr7   once the kernel is up, write DR7: a privileged instruction
  *               the monitor does not emulate, so it stops with a diagnostic
  *   exit=N      the shutdown status, whatever happened (default: 0, or 1
- *               if a program in run= could not be started)
+ *               if a program in run= or init= could not be started, or
+ *               init's status)
  */
 #include <trapvisor/boot.h>
 
 #include "defs.h"
 
 #define MAX_RUN 32
+#define HZ_DEFAULT 100
+#define HZ_MIN 10
+#define HZ_MAX 1000
 
 static struct boot_info boot;  /* our copy of the monitor's boot_info */
 
 static struct {
 	char buf[BOOT_CMDLINE_MAX];     /* the command line, cut into words */
 	const char *run[MAX_RUN];       /* run=: program names, in buf */
-	int nrun;
+	int nrun;                       /* -1: no run= given */
+	const char *init;               /* init=NAME, or 0 */
+	unsigned hz;                    /* hz=N */
 	int exit_status;                /* exit=N, or -1 if not given */
 } opts;
 
@@ -77,19 +90,41 @@ static void option_run(char *list)
 	}
 }
 
-/* exit=N: N from 0 to 255. */
-static void option_exit(const char *v)
+/* A decimal number from 0 to max in v, or -1. */
+static int parse_uint(const char *v, int max)
 {
 	int n = 0;
 	const char *c;
 
-	for (c = v; *c >= '0' && *c <= '9' && n <= 255; c++)
+	for (c = v; *c >= '0' && *c <= '9' && n <= max; c++)
 		n = n * 10 + (*c - '0');
-	if (c == v || *c != 0 || n > 255) {
+	if (c == v || *c != 0 || n > max)
+		return -1;
+	return n;
+}
+
+/* exit=N: N from 0 to 255. */
+static void option_exit(const char *v)
+{
+	int n = parse_uint(v, 255);
+
+	if (n < 0) {
 		kprintf("exit: \"%s\" is not a status from 0 to 255, ignored\n", v);
 		return;
 	}
 	opts.exit_status = n;
+}
+
+/* hz=N: N from HZ_MIN to HZ_MAX. */
+static void option_hz(const char *v)
+{
+	int n = parse_uint(v, HZ_MAX);
+
+	if (n < HZ_MIN) {
+		kprintf("hz: \"%s\" is not a rate from %d to %d Hz, ignored\n", v, HZ_MIN, HZ_MAX);
+		return;
+	}
+	opts.hz = n;
 }
 
 static void parse_cmdline(void)
@@ -97,8 +132,9 @@ static void parse_cmdline(void)
 	char *s = opts.buf;
 
 	strlcpy(opts.buf, boot.cmdline, sizeof(opts.buf));
-	opts.run[0] = "hello";
-	opts.nrun = 1;
+	opts.nrun = -1;
+	opts.init = 0;
+	opts.hz = HZ_DEFAULT;
 	opts.exit_status = -1;
 	while (*s) {
 		char *word;
@@ -115,12 +151,21 @@ static void parse_cmdline(void)
 			option_run(word + 4);
 		else if (strncmp(word, "exit=", 5) == 0)
 			option_exit(word + 5);
+		else if (strncmp(word, "init=", 5) == 0 && word[5])
+			opts.init = word + 5;
+		else if (strncmp(word, "hz=", 3) == 0)
+			option_hz(word + 3);
 		else if (strcmp(word, "crash=ud2") == 0)
 			;                       /* handled first thing in kmain() */
 		else if (strcmp(word, "crash=gp") == 0 || strcmp(word, "crash=dr7") == 0)
 			;                       /* handled once the kernel is up */
 		else
 			kprintf("cmdline: unknown option \"%s\", ignored\n", word);
+	}
+	if (opts.nrun < 0) {
+		opts.nrun = 0;
+		if (!opts.init)
+			opts.run[opts.nrun++] = "hello";
 	}
 }
 
@@ -141,6 +186,7 @@ void kmain(u64 boot_info_gpa)
 {
 	bool boot_ok = boot_info_copy(boot_info_gpa);
 	int status = 0;
+	u64 realtime_boot;
 
 	/* Before anything else, while IDTR.limit is still 0 (see the top). */
 	if (boot_ok && has_word(boot.cmdline, "crash=ud2"))
@@ -154,6 +200,7 @@ void kmain(u64 boot_info_gpa)
 		      (u64)BOOT_INFO_MAGIC, BOOT_INFO_VERSION);
 	kprintf("trapvisor guest kernel 0.1: %lu MiB RAM, command line \"%s\"\n",
 		boot.ram_size >> 20, boot.cmdline);
+	realtime_boot = rtc_init();       /* prints the "rtc:" line */
 	parse_cmdline();
 
 	cpu_init();                       /* GDT, TSS, IDT, SYSCALL: traps are reported from here */
@@ -167,9 +214,20 @@ void kmain(u64 boot_info_gpa)
 	if (has_word(boot.cmdline, "crash=dr7"))
 		asm volatile("mov %0, %%dr7" : : "r"(0ull));
 
+	timer_init(opts.hz, realtime_boot);    /* PIT channel 0: IRQ 0 */
+	uart_enable_rx();                 /* console input: IRQ 4 */
+	pic_enable();                     /* IRQs arrive from the first user mode or idle on */
+
 	for (int i = 0; i < opts.nrun; i++)
 		if (proc_run(opts.run[i]) < 0)
 			status = 1;
+	if (opts.init) {
+		int ws = proc_run(opts.init);
+		if (ws < 0)
+			status = 1;
+		else
+			status = W_IFEXITED(ws) ? W_EXITSTATUS(ws) : 128 + W_TERMSIG(ws);
+	}
 
 	if (opts.exit_status >= 0)
 		status = opts.exit_status;

@@ -1,164 +1,395 @@
 /*
- * proc.c: running the embedded user programs, one at a time.  proc_run()
- * builds an address space from the program's ELF image, saves the kernel's
- * context, and IRETQs to ring 3.  The kernel comes back through that saved
- * context when the program calls exit (proc_exit) or takes an exception
- * (proc_kill), wherever on the trap stack that happens; proc_run() then
- * loads the kernel's page tables and frees the process's pages.
+ * proc.c: processes and the scheduler, xv6 style for one CPU.
  *
- * A process's address space: its PT_LOAD segments at their p_vaddr (U=1,
- * W only if PF_W, NX unless PF_X, zero-filled from p_filesz to p_memsz) and
- * a 64 KiB stack ending at USER_STACK_TOP (U=1, W, NX).
+ * Each process has its own address space, kernel stack and saved kernel
+ * context.  The scheduler runs on the boot stack: it picks the next
+ * RUNNABLE process round robin, loads its page tables and kernel stack, and
+ * swtch()es to it; the process comes back to the scheduler through sched()
+ * when it sleeps, exits, or its 10 ms time slice ends at a timer tick in
+ * user mode (yield()).  When nothing is runnable the scheduler idles in
+ * "sti; hlt" until an interrupt wakes someone.
+ *
+ * Interrupts are off in the kernel (x86.h), except in the idle loop, so
+ * nothing here needs a lock: sleep() and wakeup() cannot race, and an
+ * interrupt handler only ever runs on top of user mode or the idle loop.
+ *
+ * The kernel itself is the parent of the programs it starts (proc_run()),
+ * and adopts the children of a process that exits, like init; it reaps
+ * them itself.  proc_run() returns when no process is left at all.
+ * Signals are only ever fatal: a signal that is not ignored marks the
+ * process killed, and it exits the next time it would return to user mode.
  */
 #include "defs.h"
-#include "elf.h"
+
+#define NPROC       16
+#define KSTACK_SIZE (8 * 1024)
 
 _Static_assert(offsetof(struct kcontext, rsp) == 48 && offsetof(struct kcontext, rip) == 56,
 	       "context.S uses these offsets");
+_Static_assert(sizeof(struct trapframe) % 16 == 0, "a kernel stack top keeps 16-byte alignment");
 
-static const struct user_program *find_program(const char *name)
+static struct proc procs[NPROC];
+static u8 kstacks[NPROC][KSTACK_SIZE] __attribute__((aligned(16)));
+static int next_pid = 1;
+static int rr_next;               /* where the round-robin search starts */
+static struct {
+	int pid;                      /* the program proc_run() started */
+	int wstatus;                  /* its wait status, once it has exited */
+} top;
+
+/* A free process slot with a pid, kernel stack and trap frame, or 0. */
+static struct proc *proc_alloc(void)
 {
-	for (const struct user_program *u = user_programs; u->name; u++)
-		if (strcmp(u->name, name) == 0)
-			return u;
-	return 0;
+	struct proc *p;
+	int i;
+
+	for (i = 0; i < NPROC && procs[i].state != UNUSED; i++)
+		;
+	if (i == NPROC)
+		return 0;
+	p = &procs[i];
+	memset(p, 0, sizeof(*p));
+	p->state = EMBRYO;
+	p->pid = next_pid++;
+	p->kstack_top = (u64)kstacks[i] + KSTACK_SIZE;
+	p->tf = (struct trapframe *)p->kstack_top - 1;
+	return p;
 }
 
-/* Map and fill one PT_LOAD segment (number i) of image [img, img + size).
- * Returns 0, or -1 after printing why. */
-static int load_segment(struct proc *p, const u8 *img, u64 size, const struct elf64_phdr *ph, int i)
+/* A new process's first instructions in the kernel: leave for user mode
+ * with the registers in its trap frame. */
+static void __attribute__((noreturn)) forkret(void)
 {
-	u64 perm = (ph->p_flags & PF_W ? PTE_W : 0) | (ph->p_flags & PF_X ? 0 : PTE_NX);
-
-	if (ph->p_filesz > ph->p_memsz || ph->p_offset > size || ph->p_filesz > size - ph->p_offset) {
-		kprintf("%s: segment %d: %lu file bytes at offset 0x%lx, beyond the %lu-byte file\n",
-			p->name, i, ph->p_filesz, ph->p_offset, size);
-		return -1;
-	}
-	if (ph->p_vaddr < USER_BASE || ph->p_vaddr > USER_TOP || ph->p_memsz > USER_TOP - ph->p_vaddr) {
-		kprintf("%s: segment %d at 0x%lx (%lu bytes) is outside user space [0x%lx, 0x%lx)\n",
-			p->name, i, ph->p_vaddr, ph->p_memsz, USER_BASE, USER_TOP);
-		return -1;
-	}
-	if (uvm_alloc(p->pml4, ph->p_vaddr, ph->p_memsz, perm) < 0 ||
-	    uvm_copyout(p->pml4, ph->p_vaddr, img + ph->p_offset, ph->p_filesz) < 0) {
-		kprintf("%s: out of memory loading segment %d\n", p->name, i);
-		return -1;
-	}
-	return 0;
+	if (proc_killed())            /* by a ^C before it ever ran */
+		proc_exit(W_SIGNALED(cpu.proc->killed));
+	trap_return(cpu.proc->tf);
 }
 
-/* Check the ELF64 ET_EXEC image [img, img + size) and load its PT_LOAD
- * segments into p's address space.  Returns 0, or -1 after printing why. */
-static int load_elf(struct proc *p, const u8 *img, u64 size)
+/* Make p run forkret() when first scheduled.  The context's RSP points at
+ * a dummy return address, as if forkret had been called. */
+static void proc_ready(struct proc *p)
 {
-	const struct elf64_ehdr *eh = (const void *)img;
-	const struct elf64_phdr *ph;
+	u64 *sp = (u64 *)p->tf - 1;
 
-	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELF_MAGIC, 4) != 0) {
-		kprintf("%s: not an ELF file\n", p->name);
-		return -1;
-	}
-	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
-	    eh->e_machine != EM_X86_64) {
-		kprintf("%s: not a little-endian ELF64 file for x86-64 (class %u, machine %u)\n",
-			p->name, eh->e_ident[EI_CLASS], eh->e_machine);
-		return -1;
-	}
-	if (eh->e_type != ET_EXEC) {
-		kprintf("%s: ELF type %u, only ET_EXEC (2) is supported\n", p->name, eh->e_type);
-		return -1;
-	}
-	if (eh->e_phentsize != sizeof(*ph) || eh->e_phoff > size ||
-	    eh->e_phnum > (size - eh->e_phoff) / sizeof(*ph)) {
-		kprintf("%s: %u program headers at offset 0x%lx do not fit in the %lu-byte file\n",
-			p->name, eh->e_phnum, eh->e_phoff, size);
-		return -1;
-	}
-	if (eh->e_entry < USER_BASE || eh->e_entry >= USER_TOP) {
-		kprintf("%s: entry point 0x%lx is outside user space\n", p->name, eh->e_entry);
-		return -1;
-	}
-
-	ph = (const void *)(img + eh->e_phoff);
-	for (int i = 0; i < eh->e_phnum; i++)
-		if (ph[i].p_type == PT_LOAD && load_segment(p, img, size, &ph[i], i) < 0)
-			return -1;
-	p->entry = eh->e_entry;
-	return 0;
+	*sp = 0;
+	p->context.rsp = (u64)sp;
+	p->context.rip = (u64)forkret;
+	p->state = RUNNABLE;
 }
 
-/* Enter ring 3 at entry with the stack at USER_STACK_TOP, IF=1, all other
- * registers 0: build the frame at the top of the trap stack (where the next
- * trap from user mode will start anyway) and IRETQ through it. */
-static void __attribute__((noreturn)) enter_user(u64 entry)
+/* Registers for a fresh start at entry with the stack at sp: all zero,
+ * IF=1 in user mode. */
+static void tf_start(struct trapframe *tf, u64 entry, u64 sp)
 {
-	struct trapframe *tf = (struct trapframe *)cpu.kernel_rsp - 1;
-
 	memset(tf, 0, sizeof(*tf));
 	tf->rip = entry;
 	tf->cs = USER_CS;
 	tf->rflags = FL_IF | FL_FIXED;
-	tf->rsp = USER_STACK_TOP;
+	tf->rsp = sp;
 	tf->ss = USER_DS;
-	trap_return(tf);
 }
 
-/* Run the embedded program name to its end.  Returns 0 when it ran (and
- * exited or was killed), -1 when it could not be started. */
+/* ---- Switching ---- */
+
+/* Give the CPU back to the scheduler; returns when this process is
+ * scheduled again.  The caller has set its state. */
+static void sched(void)
+{
+	swtch(&cpu.proc->context, &cpu.sched);
+}
+
+/* The running process's time slice is over: let the others run first. */
+void yield(void)
+{
+	cpu.proc->state = RUNNABLE;
+	sched();
+}
+
+/* Sleep until wakeup(chan).  The caller re-checks its condition: another
+ * process may have been woken by the same wakeup and got there first. */
+void sleep(const void *chan)
+{
+	cpu.proc->chan = chan;
+	cpu.proc->state = SLEEPING;
+	sched();
+	cpu.proc->chan = 0;
+}
+
+void wakeup(const void *chan)
+{
+	for (struct proc *p = procs; p < procs + NPROC; p++)
+		if (p->state == SLEEPING && p->chan == chan)
+			p->state = RUNNABLE;
+}
+
+/* A timer tick arrived while the running process was in user mode. */
+void proc_tick(void)
+{
+	if (--cpu.proc->slice <= 0)
+		yield();
+}
+
+/* Run p until it gives the CPU back. */
+static void run(struct proc *p)
+{
+	p->state = RUNNING;
+	p->slice = timer_slice();
+	cpu.proc = p;
+	cpu_set_kstack(p->kstack_top);
+	vm_switch(p->pml4);
+	swtch(&cpu.sched, &p->context);
+	cpu.proc = 0;
+	/* The kernel is the parent of p: reap it now that it is off its stack. */
+	if (p->state == ZOMBIE && !p->parent) {
+		if (p->pid == top.pid)
+			top.wstatus = p->xstate;
+		p->state = UNUSED;
+	}
+}
+
+/* The next RUNNABLE process after the last one picked, or 0. */
+static struct proc *pick(void)
+{
+	for (int n = 0; n < NPROC; n++) {
+		int i = (rr_next + n) % NPROC;
+		if (procs[i].state == RUNNABLE) {
+			rr_next = i + 1;
+			return &procs[i];
+		}
+	}
+	return 0;
+}
+
+static bool any_alive(void)
+{
+	for (struct proc *p = procs; p < procs + NPROC; p++)
+		if (p->state != UNUSED)
+			return true;
+	return false;
+}
+
+/*
+ * Run processes until none is left.  With nothing runnable, wait for an
+ * interrupt: on trapvisor HLT lets the monitor sleep until the next event,
+ * so an idle guest costs no host CPU.
+ */
+static void scheduler(void)
+{
+	for (;;) {
+		struct proc *p = pick();
+		if (p)
+			run(p);
+		else if (any_alive())
+			sti_hlt_cli();
+		else
+			return;
+	}
+}
+
+/*
+ * Start the embedded program name as a child of the kernel, and run it and
+ * everything it starts until no process is left.  Returns its wait status,
+ * or -1 when it could not be started.
+ */
 int proc_run(const char *name)
 {
 	const struct user_program *prog = find_program(name);
-	struct proc p;
+	char *argv[1] = { (char *)name };
+	struct proc *p;
+	u64 entry, sp;
+	int err;
 
 	if (!prog) {
 		kprintf("run: no program \"%s\"\n", name);
 		return -1;
 	}
-	p.name = prog->name;
-	p.pml4 = uvm_create();
-	if (!p.pml4) {
-		kprintf("%s: out of memory\n", p.name);
+	p = proc_alloc();
+	if (!p) {
+		kprintf("%s: no free process slot\n", name);
 		return -1;
 	}
-	if (load_elf(&p, prog->start, prog->end - prog->start) < 0) {
-		uvm_free(p.pml4);
+	err = exec_load(prog, argv, 1, &p->pml4, &entry, &sp);
+	if (err < 0) {
+		if (err == -ENOMEM)
+			kprintf("%s: out of memory\n", name);
+		p->state = UNUSED;
 		return -1;
 	}
-	if (uvm_alloc(p.pml4, USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, PTE_W | PTE_NX) < 0) {
-		kprintf("%s: out of memory for the stack\n", p.name);
-		uvm_free(p.pml4);
-		return -1;
-	}
+	p->name = prog->name;
+	tf_start(p->tf, entry, sp);
+	proc_ready(p);
+	top.pid = p->pid;
+	scheduler();
+	return top.wstatus;
+}
 
-	cpu.proc = &p;
-	vm_switch(p.pml4);
-	/*
-	 * A program that left by exit() left from inside syscall_entry, between
-	 * its two SWAPGS: put both GS bases back so that the next SYSCALL's
-	 * SWAPGS finds &cpu again.
-	 */
-	wrmsr(MSR_GS_BASE, 0);
-	wrmsr(MSR_KERNEL_GS_BASE, (u64)&cpu);
-	if (kctx_save(&cpu.sched) == 0)
-		enter_user(p.entry);
+/* ---- System calls ---- */
 
-	/* Back from proc_exit() or proc_kill(), on the kernel stack again. */
-	cpu.proc = 0;
-	vm_switch_kernel();
-	uvm_free(p.pml4);
+/* fork(): a copy of the running process.  Returns the child's pid to the
+ * parent; the child returns 0 from the same system call. */
+int proc_fork(void)
+{
+	struct proc *p = cpu.proc, *c = proc_alloc();
+
+	if (!c)
+		return -EAGAIN;
+	c->pml4 = uvm_copy(p->pml4);
+	if (!c->pml4) {
+		c->state = UNUSED;
+		return -ENOMEM;
+	}
+	*c->tf = *p->tf;
+	c->tf->rax = 0;
+	c->name = p->name;
+	c->parent = p;
+	c->sig_ignored = p->sig_ignored;
+	proc_ready(c);
+	return c->pid;
+}
+
+/*
+ * execve(): replace the running process's program.  Returns -errno and
+ * changes nothing if the new one cannot be loaded; on success, the system
+ * call returns to the new program's entry with the registers of a fresh
+ * start.  Ignored signals stay ignored, as in Linux.
+ */
+int proc_exec(const char *path, char *const argv[], int argc)
+{
+	const struct user_program *prog = find_program(path);
+	struct proc *p = cpu.proc;
+	u64 old = p->pml4, pml4, entry, sp;
+	int err;
+
+	if (!prog)
+		return -ENOENT;
+	err = exec_load(prog, argv, argc, &pml4, &entry, &sp);
+	if (err < 0)
+		return err;
+	p->pml4 = pml4;
+	vm_switch(pml4);
+	uvm_free(old);
+	p->name = prog->name;
+	tf_start(p->tf, entry, sp);
 	return 0;
 }
 
-/* The running process called exit(status): report it, return to proc_run(). */
-void proc_exit(int status)
+/*
+ * The running process ends with wait status wstatus: free its address
+ * space, give its children to the kernel, and leave a zombie for its
+ * parent's wait4().  The kernel reports on the programs it started itself
+ * (the line the tests look for).
+ */
+void proc_exit(int wstatus)
 {
-	kprintf("%s exited with status %d\n", cpu.proc->name, status);
-	kctx_restore(&cpu.sched, 1);
+	struct proc *p = cpu.proc;
+
+	vm_switch_kernel();
+	uvm_free(p->pml4);
+	p->pml4 = 0;
+	for (struct proc *c = procs; c < procs + NPROC; c++) {
+		if (c->parent != p || c->state == UNUSED)
+			continue;
+		c->parent = 0;
+		if (c->state == ZOMBIE)
+			c->state = UNUSED;    /* the kernel reaps it: nobody waits */
+	}
+	if (p->pid == top.pid && W_IFEXITED(wstatus))
+		kprintf("%s exited with status %d\n", p->name, W_EXITSTATUS(wstatus));
+	p->xstate = wstatus;
+	p->state = ZOMBIE;
+	if (p->parent)
+		wakeup(p->parent);
+	sched();
+	panic("zombie %d ran again", p->pid);
 }
 
-/* The running process was killed (trap.c printed why): return to proc_run(). */
-void proc_kill(void)
+/*
+ * wait4(): wait for a child to exit (any child if pid <= 0, there are no
+ * process groups).  Returns its pid and sets *wstatus; 0 with WNOHANG if no
+ * child has exited yet; -ECHILD if there is no such child; -EINTR if the
+ * caller was killed while waiting.
+ */
+int proc_wait(int pid, int options, int *wstatus)
 {
-	kctx_restore(&cpu.sched, 1);
+	struct proc *p = cpu.proc;
+
+	for (;;) {
+		bool have = false;
+		for (struct proc *c = procs; c < procs + NPROC; c++) {
+			if (c->parent != p || c->state == UNUSED || (pid > 0 && c->pid != pid))
+				continue;
+			have = true;
+			if (c->state == ZOMBIE) {
+				*wstatus = c->xstate;
+				c->state = UNUSED;
+				return c->pid;
+			}
+		}
+		if (!have)
+			return -ECHILD;
+		if (options & 1)        /* WNOHANG */
+			return 0;
+		if (proc_killed())
+			return -EINTR;
+		sleep(p);               /* proc_exit() wakes the parent */
+	}
+}
+
+/* Deliver sig to p: every signal this kernel delivers is fatal, unless p
+ * ignores it. */
+static void send_signal(struct proc *p, int sig)
+{
+	if (p->sig_ignored & (1ul << (sig - 1)))
+		return;
+	if (!p->killed)
+		p->killed = sig;
+	if (p->state == SLEEPING)
+		p->state = RUNNABLE;    /* its sleep loop sees p->killed */
+}
+
+/* kill(): send sig (1..64, or 0 to test) to process pid. */
+int proc_kill(int pid, int sig)
+{
+	if (sig < 0 || sig > NSIG)
+		return -EINVAL;
+	for (struct proc *p = procs; p < procs + NPROC; p++) {
+		if (p->pid != pid || p->state == UNUSED || p->state == ZOMBIE)
+			continue;
+		if (sig)
+			send_signal(p, sig);
+		return 0;
+	}
+	return -ESRCH;
+}
+
+/*
+ * ^C on the console: SIGINT to every live process (no job control: all are
+ * in the foreground).  A process that ignores SIGINT has its console read
+ * end with -EINTR instead: the read it is asleep in (on the channel
+ * reading), or, if it is running, its next one - a shell that has just
+ * printed its prompt may not be reading yet.  That is the stand-in for the
+ * SIGINT handler with which a real shell starts a fresh line.  A process
+ * asleep for another reason (a shell waiting for its command) is left
+ * alone.
+ */
+void proc_intr(const void *reading)
+{
+	for (struct proc *p = procs; p < procs + NPROC; p++) {
+		if (p->state == UNUSED || p->state == EMBRYO || p->state == ZOMBIE)
+			continue;
+		if (!(p->sig_ignored & (1ul << (SIGINT - 1)))) {
+			send_signal(p, SIGINT);
+		} else if (p->state != SLEEPING || p->chan == reading) {
+			p->intr = true;
+			if (p->state == SLEEPING)
+				p->state = RUNNABLE;
+		}
+	}
+}
+
+/* True if the running process has been killed: a blocking system call
+ * then stops waiting and returns -EINTR. */
+bool proc_killed(void)
+{
+	return cpu.proc->killed != 0;
 }

@@ -3,13 +3,105 @@
  * static binaries can run here later: RAX = number, arguments in RDI, RSI,
  * RDX, R10, R8, R9, result in RAX, -errno on failure.  syscall_entry
  * (trapasm.S) has saved the user registers in a trapframe; the result goes
- * back in tf->rax and every other register returns unchanged.
+ * back in tf->rax and every other register returns unchanged (except after
+ * execve, which starts the new program with fresh registers).
+ *
+ * This file checks and copies the arguments; the work is done by proc.c,
+ * console.c and timer.c.  User memory is reached directly: the process's
+ * page tables are loaded, and the guest has no SMAP.  Every pointer is
+ * checked against those tables first (uvm_readable/uvm_writable), because a
+ * fault in the kernel is a panic.
  */
 #include "defs.h"
 
-#define SYS_write      1
-#define SYS_exit       60
-#define SYS_exit_group 231
+#define SYS_read          0
+#define SYS_write         1
+#define SYS_rt_sigaction  13
+#define SYS_sched_yield   24
+#define SYS_nanosleep     35
+#define SYS_getpid        39
+#define SYS_fork          57
+#define SYS_execve        59
+#define SYS_exit          60
+#define SYS_wait4         61
+#define SYS_kill          62
+#define SYS_clock_gettime 228
+#define SYS_exit_group    231
+
+#define CLOCK_REALTIME          0
+#define CLOCK_MONOTONIC         1
+#define CLOCK_MONOTONIC_RAW     4
+#define CLOCK_REALTIME_COARSE   5
+#define CLOCK_MONOTONIC_COARSE  6
+#define CLOCK_BOOTTIME          7
+
+#define SIG_DFL 0
+#define SIG_IGN 1
+
+#define NS_PER_S 1000000000ul
+#define MAX_SLEEP_S (100ul * 365 * 86400)   /* longer sleeps are cut to a century */
+
+struct timespec {
+	s64 tv_sec;
+	s64 tv_nsec;
+};
+
+/* Linux's struct sigaction as the rt_sigaction system call sees it. */
+struct ksigaction {
+	u64 handler;              /* SIG_DFL, SIG_IGN or a function */
+	u64 flags;
+	u64 restorer;
+	u64 mask;
+};
+
+static u64 pml4(void)
+{
+	return cpu.proc->pml4;
+}
+
+/* Copy len bytes from user address va to dst; -EFAULT if not readable. */
+static int copyin(void *dst, u64 va, u64 len)
+{
+	if (!uvm_readable(pml4(), va, len))
+		return -EFAULT;
+	memcpy(dst, (const void *)va, len);
+	return 0;
+}
+
+/* Copy len bytes from src to user address va; -EFAULT if not writable. */
+static int copyout(u64 va, const void *src, u64 len)
+{
+	if (!uvm_writable(pml4(), va, len))
+		return -EFAULT;
+	memcpy((void *)va, src, len);
+	return 0;
+}
+
+/* Copy the NUL-terminated string at user address va into dst[size].
+ * Returns its length, -EFAULT, or -ENAMETOOLONG if it does not fit. */
+static int copyin_str(char *dst, u64 va, u64 size)
+{
+	for (u64 i = 0; i < size; i++) {
+		if ((i == 0 || ((va + i) & (PGSIZE - 1)) == 0) && !uvm_readable(pml4(), va + i, 1))
+			return -EFAULT;
+		dst[i] = ((const char *)va)[i];
+		if (dst[i] == 0)
+			return i;
+	}
+	return -ENAMETOOLONG;
+}
+
+/* read(fd, buf, n): fd 0 is the console, line by line (console.c). */
+static s64 sys_read(u64 fd, u64 buf, u64 n)
+{
+	if (fd != 0)
+		return -EBADF;
+	if (n == 0)
+		return 0;
+	if (!uvm_writable(pml4(), buf, n))
+		return -EFAULT;
+	return console_read((char *)buf, n);
+}
 
 /* write(fd, buf, n): fds 1 and 2 are the console.  The buffer must lie in
  * user space and be mapped user-readable, or nothing is written. */
@@ -19,26 +111,201 @@ static s64 sys_write(u64 fd, u64 buf, u64 n)
 		return -EBADF;
 	if (n == 0)
 		return 0;
-	if (!uvm_readable(cpu.proc->pml4, buf, n))
+	if (!uvm_readable(pml4(), buf, n))
 		return -EFAULT;
-	/* The process's tables are loaded, and its pages are readable by the
-	 * kernel too (the guest has no SMAP), so read through buf directly. */
 	for (u64 i = 0; i < n; i++)
 		uart_putc(((const char *)buf)[i]);
 	return n;
 }
 
+/*
+ * execve(path, argv, envp): path names an embedded program ("hello" or
+ * "/bin/hello").  The argument strings are gathered in one kernel page
+ * first: the old address space, where they live, is gone once the new one
+ * is in place.  The environment is not passed on.
+ */
+static s64 sys_execve(u64 path_va, u64 argv_va, u64 envp_va)
+{
+	char *argv[MAXARG];
+	int argc = 0, len;
+	s64 err;
+	u64 page = kalloc();
+	char *path, *buf, *end;
+
+	if (!page)
+		return -ENOMEM;
+	path = buf = phys_to_virt(page);
+	end = buf + PGSIZE;
+	len = copyin_str(buf, path_va, end - buf);
+	if (len < 0) {
+		err = len;
+		goto out;
+	}
+	buf += len + 1;
+	for (; argv_va; argc++) {
+		u64 arg;
+		if ((err = copyin(&arg, argv_va + argc * sizeof(u64), sizeof(arg))) < 0)
+			goto out;
+		if (!arg)
+			break;
+		if (argc == MAXARG) {
+			err = -E2BIG;
+			goto out;
+		}
+		len = copyin_str(buf, arg, end - buf);
+		if (len < 0) {
+			err = len == -ENAMETOOLONG ? -E2BIG : len;
+			goto out;
+		}
+		argv[argc] = buf;
+		buf += len + 1;
+	}
+	err = proc_exec(path, argv, argc);
+out:
+	kfree(page);
+	return err;
+}
+
+/* wait4(pid, wstatus, options, rusage): rusage, if asked for, is all zero
+ * (no accounting yet). */
+static s64 sys_wait4(s64 pid, u64 wstatus_va, u64 options, u64 rusage_va)
+{
+	static const u8 zero_rusage[144];
+	int wstatus, r;
+
+	if (wstatus_va && !uvm_writable(pml4(), wstatus_va, sizeof(int)))
+		return -EFAULT;
+	if (rusage_va && copyout(rusage_va, zero_rusage, sizeof(zero_rusage)) < 0)
+		return -EFAULT;
+	r = proc_wait(pid, options, &wstatus);
+	if (r > 0 && wstatus_va)
+		copyout(wstatus_va, &wstatus, sizeof(wstatus));
+	return r;
+}
+
+/* nanosleep(req, rem): rem gets the time left if a signal ends it early. */
+static s64 sys_nanosleep(u64 req_va, u64 rem_va)
+{
+	struct timespec ts;
+	u64 left, ns;
+	int r;
+
+	if (copyin(&ts, req_va, sizeof(ts)) < 0)
+		return -EFAULT;
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (s64)NS_PER_S)
+		return -EINVAL;
+	if ((u64)ts.tv_sec > MAX_SLEEP_S)
+		ts.tv_sec = MAX_SLEEP_S;
+	ns = ts.tv_sec * NS_PER_S + ts.tv_nsec;
+	r = timer_sleep(ns, &left);
+	if (r == -EINTR && rem_va) {
+		ts.tv_sec = left / NS_PER_S;
+		ts.tv_nsec = left % NS_PER_S;
+		copyout(rem_va, &ts, sizeof(ts));
+	}
+	return r;
+}
+
+/* clock_gettime(clock, tp): the resolution is one timer tick. */
+static s64 sys_clock_gettime(u64 clock, u64 tp_va)
+{
+	struct timespec ts;
+	u64 ns;
+
+	switch (clock) {
+	case CLOCK_REALTIME:
+	case CLOCK_REALTIME_COARSE:
+		ns = clock_realtime();
+		break;
+	case CLOCK_MONOTONIC:
+	case CLOCK_MONOTONIC_RAW:
+	case CLOCK_MONOTONIC_COARSE:
+	case CLOCK_BOOTTIME:
+		ns = clock_monotonic();
+		break;
+	default:
+		return -EINVAL;
+	}
+	ts.tv_sec = ns / NS_PER_S;
+	ts.tv_nsec = ns % NS_PER_S;
+	return copyout(tp_va, &ts, sizeof(ts));
+}
+
+/* rt_sigaction(sig, act, oldact, sigsetsize): only SIG_DFL and SIG_IGN, as
+ * there is no signal delivery to user handlers yet. */
+static s64 sys_rt_sigaction(u64 sig, u64 act_va, u64 oldact_va, u64 setsize)
+{
+	struct proc *p = cpu.proc;
+	struct ksigaction sa;
+	u64 bit;
+
+	if (sig < 1 || sig > NSIG || setsize != sizeof(sa.mask))
+		return -EINVAL;
+	bit = 1ul << (sig - 1);
+	if (act_va) {
+		if (copyin(&sa, act_va, sizeof(sa)) < 0)
+			return -EFAULT;
+		if (sa.handler > SIG_IGN || sig == SIGKILL)
+			return -EINVAL;
+	}
+	if (oldact_va) {
+		struct ksigaction old = { .handler = (p->sig_ignored & bit) ? SIG_IGN : SIG_DFL };
+		if (copyout(oldact_va, &old, sizeof(old)) < 0)
+			return -EFAULT;
+	}
+	if (act_va) {
+		if (sa.handler == SIG_IGN)
+			p->sig_ignored |= bit;
+		else
+			p->sig_ignored &= ~bit;
+	}
+	return 0;
+}
+
 void syscall_dispatch(struct trapframe *tf)
 {
 	switch (tf->rax) {
+	case SYS_read:
+		tf->rax = sys_read(tf->rdi, tf->rsi, tf->rdx);
+		break;
 	case SYS_write:
 		tf->rax = sys_write(tf->rdi, tf->rsi, tf->rdx);
 		break;
+	case SYS_rt_sigaction:
+		tf->rax = sys_rt_sigaction(tf->rdi, tf->rsi, tf->rdx, tf->r10);
+		break;
+	case SYS_sched_yield:
+		yield();
+		tf->rax = 0;
+		break;
+	case SYS_nanosleep:
+		tf->rax = sys_nanosleep(tf->rdi, tf->rsi);
+		break;
+	case SYS_getpid:
+		tf->rax = cpu.proc->pid;
+		break;
+	case SYS_fork:
+		tf->rax = proc_fork();
+		break;
+	case SYS_execve:
+		tf->rax = sys_execve(tf->rdi, tf->rsi, tf->rdx);
+		break;
 	case SYS_exit:
 	case SYS_exit_group:          /* one thread per process: the same */
-		proc_exit(tf->rdi & 0xff);   /* the low byte, as wait() reports it */
+		proc_exit(W_EXITCODE(tf->rdi));
+	case SYS_wait4:
+		tf->rax = sys_wait4(tf->rdi, tf->rsi, tf->rdx, tf->r10);
+		break;
+	case SYS_kill:
+		tf->rax = proc_kill(tf->rdi, tf->rsi);
+		break;
+	case SYS_clock_gettime:
+		tf->rax = sys_clock_gettime(tf->rdi, tf->rsi);
+		break;
 	default:
 		tf->rax = -ENOSYS;
 		break;
 	}
+	if (proc_killed())
+		proc_exit(W_SIGNALED(cpu.proc->killed));
 }

@@ -1,10 +1,15 @@
 /*
- * trap.c: what happens after a vector stub.  An exception in user mode
- * (CPL 3 in the saved CS) kills only that process, with one line naming the
- * exception; the kernel then goes on with the next program.  An exception
- * in the kernel is a kernel bug: it prints the registers and stops the VM
- * with status 3.  Interrupts are all masked (pic.c); one that arrives anyway
- * is acknowledged and ignored.
+ * trap.c: what happens after a vector stub.
+ *  - An exception in user mode (CPL 3 in the saved CS) kills only that
+ *    process, with one line naming the exception, and the signal Linux
+ *    would send for it as its wait status.
+ *  - An exception in the kernel is a kernel bug: it prints the registers
+ *    and stops the VM with status 3.
+ *  - IRQs from the PIC (vectors 32-47) are acknowledged first, then
+ *    handled: the timer tick (which may end the running process's time
+ *    slice) and console input.  They arrive only in user mode or in the
+ *    scheduler's idle loop (x86.h).  Anything else is reported and ignored.
+ * On the way back to user mode, a process that has been killed exits.
  */
 #include "defs.h"
 
@@ -66,25 +71,67 @@ static void dump_regs(const struct trapframe *tf)
 	kprintf("  cs 0x%lx ss 0x%lx rflags 0x%lx\n", tf->cs, tf->ss, tf->rflags);
 }
 
+/* The signal Linux sends for an exception in user mode. */
+static int exc_signal(unsigned vector)
+{
+	switch (vector) {
+	case X86_EXC_DE:
+	case X86_EXC_MF:
+	case X86_EXC_XM:
+		return SIGFPE;
+	case X86_EXC_UD:
+		return SIGILL;
+	case X86_EXC_DB:
+	case X86_EXC_BP:
+		return SIGTRAP;
+	case X86_EXC_AC:
+		return SIGBUS;
+	default:
+		return SIGSEGV;
+	}
+}
+
+/* An interrupt request from the PIC. */
+static void irq(unsigned n, bool from_user)
+{
+	if (!pic_ack(n))
+		return;                 /* spurious */
+	switch (n) {
+	case IRQ_TIMER:
+		if (timer_intr() && from_user)
+			proc_tick();    /* may yield() to another process */
+		break;
+	case IRQ_COM1:
+		uart_intr();
+		break;
+	default:
+		kprintf("trap: unexpected IRQ %u, ignored\n", n);
+		break;
+	}
+}
+
 /* Called by alltraps with the frame it built; returning resumes it. */
 void trap(struct trapframe *tf)
 {
 	unsigned vector = tf->vector;
+	bool from_user = (tf->cs & 3) == 3;
 
-	if (vector >= 32) {
+	if (vector >= IRQ_VECTOR_BASE && vector < IRQ_VECTOR_BASE + 16) {
+		irq(vector - IRQ_VECTOR_BASE, from_user);
+	} else if (vector >= 32) {
 		kprintf("trap: unexpected interrupt, vector %u, ignored\n", vector);
-		pic_eoi(vector);
-		return;
-	}
-	if ((tf->cs & 3) == 3) {
-		kprintf("%s: killed by ", cpu.proc ? cpu.proc->name : "?");
+	} else if (from_user) {
+		kprintf("%s: killed by ", cpu.proc->name);
 		print_name(vector);
 		print_where(tf);
-		proc_kill();
+		proc_exit(W_SIGNALED(exc_signal(vector)));
+	} else {
+		kprintf("panic: ");
+		print_name(vector);
+		print_where(tf);
+		dump_regs(tf);
+		poweroff(3);
 	}
-	kprintf("panic: ");
-	print_name(vector);
-	print_where(tf);
-	dump_regs(tf);
-	poweroff(3);
+	if (from_user && proc_killed())
+		proc_exit(W_SIGNALED(cpu.proc->killed));
 }

@@ -9,8 +9,18 @@
  *    and calls trap(tf); trap_return restores it and IRETQs.  On trapvisor
  *    IRETQ to a different privilege level traps and is emulated.
  *  - syscall_entry is the SYSCALL target (LSTAR).  SYSCALL changes no stack,
- *    so it switches to the trap stack itself (Linux style: SWAPGS gives it
- *    the per-CPU struct), builds the same trapframe and leaves by SYSRETQ.
+ *    so it switches to the running process's kernel stack itself (Linux
+ *    style: SWAPGS gives it the per-CPU struct), builds the same trapframe
+ *    and leaves by SYSRETQ.
+ *
+ * The GS bases follow one rule (Linux's): in the kernel GS_BASE = &cpu and
+ * KERNEL_GS_BASE holds the user's; in user mode the other way round.  So
+ * every way from user mode into the kernel executes one SWAPGS and every way
+ * back one more: alltraps and trap_return look at the saved CS to know
+ * whether they cross, syscall_entry always does.  A process may leave the
+ * kernel by a different way than it came in (a process preempted in user
+ * mode is resumed by trap_return after another slept in a system call),
+ * which is why the rule must hold at every switch.
  */
 #include "x86.h"
 
@@ -71,7 +81,10 @@ vector_stubs:
 	.endr
 
 alltraps:
-	PUSH_REGS
+	testb $3, 24(%rsp)              /* CS, above vector, error code and RIP */
+	jz 1f
+	swapgs                          /* from user mode: GS base = &cpu */
+1:	PUSH_REGS
 	cld                             /* the C ABI wants DF=0; user mode may have set it */
 	movq %rsp, %rdi
 	call trap
@@ -84,7 +97,10 @@ trap_return:
 	movq %rdi, %rsp
 	POP_REGS
 	addq $16, %rsp                  /* vector and error code */
-	iretq
+	testb $3, 8(%rsp)               /* CS, above RIP */
+	jz 1f
+	swapgs                          /* to user mode: the user's GS base */
+1:	iretq
 
 /*
  * SYSCALL: RCX = user RIP, R11 = user RFLAGS, RFLAGS &= ~SFMASK (so IF=0,

@@ -1,27 +1,40 @@
 /*
- * uart.c: the console, a 16550A UART at COM1 (port 0x3f8), polled.  Every
- * IN and OUT traps to the monitor, so a character costs two traps: one to
- * read the line status, one to write the byte.  No interrupts are used.
+ * uart.c: the console, a 16550A UART at COM1 (port 0x3f8).  Output is
+ * polled: every IN and OUT traps to the monitor, so a character costs two
+ * traps, one to read the line status, one to write the byte.  Input is
+ * interrupt driven: the "received data available" interrupt on IRQ 4
+ * hands each byte to the line discipline (console.c).  When that has no
+ * room, the bytes are left in the UART and its receive interrupt turned
+ * off, until a read() makes room: the sender then waits instead of the
+ * bytes being lost.
  */
 #include <trapvisor/boot.h>
 
 #include "defs.h"
 
 /* Register offsets from the base port (the 16550A datasheet's names). */
+#define UART_RBR 0   /* receive buffer (read, DLAB=0) */
 #define UART_THR 0   /* transmit holding register (write, DLAB=0) */
 #define UART_DLL 0   /* divisor latch low (DLAB=1) */
 #define UART_IER 1   /* interrupt enable (DLAB=0) */
 #define UART_DLM 1   /* divisor latch high (DLAB=1) */
+#define UART_IIR 2   /* interrupt identification (read) */
 #define UART_FCR 2   /* FIFO control (write) */
 #define UART_LCR 3   /* line control */
 #define UART_MCR 4   /* modem control */
 #define UART_LSR 5   /* line status */
+#define UART_MSR 6   /* modem status */
 
 #define UART_LCR_DLAB  0x80  /* divisor latch access */
 #define UART_LCR_8N1   0x03  /* 8 data bits, no parity, 1 stop bit */
 #define UART_FCR_INIT  0x07  /* enable the FIFOs and clear both */
+#define UART_IER_ERBFI 0x01  /* interrupt when received data is available */
 #define UART_MCR_DTR_RTS 0x03
+#define UART_MCR_OUT2  0x08  /* on a PC, gates the UART's interrupt to the PIC */
+#define UART_LSR_DR    0x01  /* data ready: RBR holds a byte */
 #define UART_LSR_THRE  0x20  /* transmit holding register empty */
+
+static bool rx_throttled;    /* receive interrupt off until console_read() makes room */
 
 /* 115200 baud: the 1.8432 MHz clock / 16 / 1.  Meaningless to an emulated
  * UART, but a real one needs some divisor before it sends anything. */
@@ -45,4 +58,48 @@ void uart_putc(char c)
 	while (!(inb(PORT_COM1 + UART_LSR) & UART_LSR_THRE))
 		;
 	outb(PORT_COM1 + UART_THR, c);
+}
+
+/* Turn on receive interrupts, once the PIC and console are ready.  Reading
+ * LSR, IIR and MSR clears the line errors, THR-empty and modem-status
+ * conditions left from before; a byte already received stays, and raises
+ * the interrupt as soon as it is enabled. */
+void uart_enable_rx(void)
+{
+	inb(PORT_COM1 + UART_LSR);
+	inb(PORT_COM1 + UART_IIR);
+	inb(PORT_COM1 + UART_MSR);
+	outb(PORT_COM1 + UART_MCR, UART_MCR_DTR_RTS | UART_MCR_OUT2);
+	outb(PORT_COM1 + UART_IER, UART_IER_ERBFI);
+}
+
+/*
+ * IRQ 4: hand every received byte to the console.  The UART holds its
+ * interrupt line up while data is ready, and the PIC is edge triggered: so
+ * drain it completely, or turn the interrupt off; otherwise no new edge
+ * would ever come.  A missing UART reads all-ones, "data ready" included:
+ * ignore it.
+ */
+void uart_intr(void)
+{
+	u8 lsr;
+
+	while ((lsr = inb(PORT_COM1 + UART_LSR)) != 0xff && (lsr & UART_LSR_DR)) {
+		if (!console_has_room()) {
+			rx_throttled = true;
+			outb(PORT_COM1 + UART_IER, 0);
+			return;
+		}
+		console_input(inb(PORT_COM1 + UART_RBR));
+	}
+}
+
+/* console_read() made room: take input again.  Re-enabling the interrupt
+ * with data waiting raises it at once (a new edge for the PIC). */
+void uart_unthrottle(void)
+{
+	if (!rx_throttled)
+		return;
+	rx_throttled = false;
+	outb(PORT_COM1 + UART_IER, UART_IER_ERBFI);
 }

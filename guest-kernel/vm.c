@@ -22,6 +22,7 @@
 u64 phys_offset;
 
 static u64 kernel_pml4;       /* GPA of the kernel's PML4 */
+static u64 loaded_pml4;       /* GPA of the PML4 in CR3 */
 
 /*
  * Return the entry for va in the table of the given level (1 = PT entry for
@@ -92,19 +93,30 @@ void vm_init(u64 ram_size)
 	kmap_image(kernel_pml4, __data_start, __data_end, PTE_P | PTE_W | PTE_NX);
 
 	lcr3(kernel_pml4);
+	loaded_pml4 = kernel_pml4;
 	phys_offset = DIRECT_MAP;   /* the identity map is gone */
 }
 
-/* Load a process's page tables (GPA of its PML4). */
+/*
+ * Load a process's page tables (GPA of its PML4), unless they are loaded
+ * already: the scheduler often resumes the process that just ran, and a
+ * CR3 load traps and, on trapvisor, empties that address space's shadow.
+ * Skipping it is safe because a loaded address space is never changed in
+ * place (exec builds a new one; only unloaded ones are built or freed).
+ */
 void vm_switch(u64 pml4)
 {
+	if (pml4 == loaded_pml4)
+		return;
 	lcr3(pml4);
+	loaded_pml4 = pml4;
 }
 
-/* Load the kernel's own page tables (between processes). */
+/* Load the kernel's own page tables: before freeing the address space
+ * that was loaded. */
 void vm_switch_kernel(void)
 {
-	lcr3(kernel_pml4);
+	vm_switch(kernel_pml4);
 }
 
 /* Return the GPA of a new PML4 sharing the kernel's mappings and with an
@@ -121,6 +133,62 @@ u64 uvm_create(void)
 	for (int i = USER_PML4_ENTRIES; i < 512; i++)
 		dst[i] = src[i];
 	return pml4;
+}
+
+/*
+ * Copy the table src of the given level (3 = PDPT ... 1 = PT) into the empty
+ * table dst: every page it maps gets a copy of its own, with the same
+ * flags.  Returns 0, or -1 when out of memory (what was copied stays in dst
+ * for uvm_free()).
+ */
+static int copy_table(u64 src, u64 dst, int level)
+{
+	const u64 *s = phys_to_virt(src);
+	u64 *d = phys_to_virt(dst);
+
+	for (int i = 0; i < 512; i++) {
+		if (!(s[i] & PTE_P))
+			continue;
+		u64 page = kalloc();
+		if (!page)
+			return -1;
+		d[i] = page | (s[i] & ~PTE_ADDR);
+		if (level > 1) {
+			if (copy_table(s[i] & PTE_ADDR, page, level - 1) < 0)
+				return -1;
+		} else {
+			memcpy(phys_to_virt(page), phys_to_virt(s[i] & PTE_ADDR), PGSIZE);
+		}
+	}
+	return 0;
+}
+
+/* fork: return the GPA of a new PML4 with a copy of pml4's whole user space
+ * (a full copy: no copy-on-write yet), or 0 when out of memory. */
+u64 uvm_copy(u64 pml4)
+{
+	u64 new = uvm_create();
+	const u64 *s = phys_to_virt(pml4);
+	u64 *d;
+
+	if (!new)
+		return 0;
+	d = phys_to_virt(new);
+	for (int i = 0; i < (int)USER_PML4_ENTRIES; i++) {
+		if (!(s[i] & PTE_P))
+			continue;
+		u64 t = kalloc();
+		if (!t)
+			goto fail;
+		d[i] = t | (s[i] & ~PTE_ADDR);
+		if (copy_table(s[i] & PTE_ADDR, t, 3) < 0)
+			goto fail;
+	}
+	return new;
+
+fail:
+	uvm_free(new);
+	return 0;
 }
 
 /* Free a table of the given level (3 = PDPT ... 1 = PT) and all it maps. */
@@ -205,15 +273,16 @@ int uvm_copyout(u64 pml4, u64 va, const void *src, u64 len)
 	return 0;
 }
 
-/* Return the leaf entry for va if user mode may read it (P and U at every
- * level, as the MMU checks), else 0. */
-static u64 user_pte(u64 pml4, u64 va)
+/* Return the leaf entry for va if user mode may access it with rights
+ * (P and U, and W if asked, at every level, as the MMU checks), else 0. */
+static u64 user_pte(u64 pml4, u64 va, u64 rights)
 {
 	u64 table = pml4;
 
+	rights |= PTE_P | PTE_U;
 	for (int l = 4; l >= 1; l--) {
 		u64 e = ((u64 *)phys_to_virt(table))[PT_INDEX(va, l)];
-		if ((e & (PTE_P | PTE_U)) != (PTE_P | PTE_U))
+		if ((e & rights) != rights)
 			return 0;
 		if (l == 1 || (e & PTE_PS))
 			return e;
@@ -222,14 +291,26 @@ static u64 user_pte(u64 pml4, u64 va)
 	return 0;
 }
 
-/* True if [va, va + len) lies in user space and user mode may read all of
- * it in address space pml4 (the check a syscall makes before reading). */
-bool uvm_readable(u64 pml4, u64 va, u64 len)
+static bool user_access(u64 pml4, u64 va, u64 len, u64 rights)
 {
 	if (!user_range(va, len))
 		return false;
 	for (u64 a = va & ~(PGSIZE - 1); a < va + len; a += PGSIZE)
-		if (!user_pte(pml4, a))
+		if (!user_pte(pml4, a, rights))
 			return false;
 	return true;
+}
+
+/* True if [va, va + len) lies in user space and user mode may read all of
+ * it in address space pml4 (the check a syscall makes before reading). */
+bool uvm_readable(u64 pml4, u64 va, u64 len)
+{
+	return user_access(pml4, va, len, 0);
+}
+
+/* The same for writing: the kernel writes through the user's mapping, and
+ * with CR0.WP a read-only page would fault in the kernel. */
+bool uvm_writable(u64 pml4, u64 va, u64 len)
+{
+	return user_access(pml4, va, len, PTE_W);
 }

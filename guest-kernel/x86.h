@@ -8,11 +8,14 @@
  * VERR/VERW) are deliberately absent: on trapvisor they would silently
  * show the host's state instead of the virtual CPU's.
  *
- * The kernel runs with IF=0 throughout: the boot protocol, the interrupt
- * gates and SFMASK all clear it, and only user mode runs with IF=1 (set in
- * the RFLAGS image IRETQ loads).  Code that ever enables interrupts in the
- * kernel must remember IF in a variable next to its CLI/STI: reading it back
- * with PUSHF would show the host's IF, always 1.
+ * The kernel runs with IF=0 everywhere but in its idle loop: the boot
+ * protocol, the interrupt gates and SFMASK all clear it, user mode runs
+ * with IF=1 (set in the RFLAGS image IRETQ or SYSRETQ loads), and only
+ * sti_hlt_cli() enables interrupts in the kernel, around one HLT.  So the
+ * kernel always knows IF without asking: reading it back with PUSHF would
+ * show the host's IF, always 1.  Code that ever enables interrupts
+ * elsewhere in the kernel must remember IF in a variable next to its
+ * CLI/STI for the same reason.
  *
  * The first part is shared with the assembly files (.S are preprocessed).
  */
@@ -166,6 +169,18 @@ static inline void cli(void)
 static inline void hlt(void)
 {
 	asm volatile("hlt" : : : "memory");
+}
+
+/*
+ * Wait for an interrupt with interrupts enabled, and return with them
+ * disabled again.  STI takes effect only after the next instruction, so no
+ * interrupt can slip in between STI and HLT and leave the CPU halted with
+ * its wake-up already handled.  The handler runs (and IRETQs back to IF=1)
+ * before the CLI.
+ */
+static inline void sti_hlt_cli(void)
+{
+	asm volatile("sti\n\thlt\n\tcli" : : : "memory");
 }
 
 static inline void lcr3(u64 pml4_gpa)

@@ -1,30 +1,64 @@
 /*
  * ulib.h: all the "C library" a user program gets: the entry point, system
  * call wrappers with the Linux x86-64 ABI (number in RAX, arguments in RDI,
- * RSI, RDX; the SYSCALL instruction clobbers RCX and R11), and a few string
- * helpers.  Each program is one .c file that includes this and defines
- * main(); it is linked static at 0x400000 with no other library.
+ * RSI, RDX, R10; the SYSCALL instruction clobbers RCX and R11), and a few
+ * string, number and time helpers.  Each program is one .c file that
+ * includes this and defines main(), as int main(void) or as
+ * int main(int argc, char **argv); it is linked static at 0x400000 with no
+ * other library.
  */
 #ifndef ULIB_H
 #define ULIB_H
 
-#define SYS_write 1
-#define SYS_exit  60
+#define SYS_read          0
+#define SYS_write         1
+#define SYS_rt_sigaction  13
+#define SYS_sched_yield   24
+#define SYS_nanosleep     35
+#define SYS_getpid        39
+#define SYS_fork          57
+#define SYS_execve        59
+#define SYS_exit          60
+#define SYS_wait4         61
+#define SYS_kill          62
+#define SYS_clock_gettime 228
 
-int main(void);
-void ulib_start(void) __attribute__((noreturn, used));
+#define CLOCK_REALTIME  0
+#define CLOCK_MONOTONIC 1
+#define SIGINT  2
+#define SIG_DFL 0
+#define SIG_IGN 1
+#define EINTR   4
+
+/* Wait statuses (Linux encoding). */
+#define WIFEXITED(s)   (((s) & 0x7f) == 0)
+#define WEXITSTATUS(s) (((s) >> 8) & 0xff)
+#define WTERMSIG(s)    ((s) & 0x7f)
+
+struct timespec {
+	long tv_sec;
+	long tv_nsec;
+};
+
+void ulib_exit(int status) __attribute__((noreturn, used));
 
 /*
- * _start: the kernel enters here with RSP at the top of the stack.  Clear
- * RBP (end of the frame chain), align RSP as a call expects, and run
- * main(); ulib_start() never returns.
+ * _start: the kernel enters here with RSP pointing at argc, argv[] above it
+ * (the Linux layout).  Clear RBP (end of the frame chain), pass argc and
+ * argv in RDI and RSI, align RSP as a call expects, and run main(), from
+ * assembly so that main() may be declared with or without its arguments;
+ * then exit with what it returns.
  */
 asm(".text\n"
     ".globl _start\n"
     "_start:\n"
     "\txorl %ebp, %ebp\n"
+    "\tmovq (%rsp), %rdi\n"
+    "\tleaq 8(%rsp), %rsi\n"
     "\tandq $-16, %rsp\n"
-    "\tcall ulib_start\n"
+    "\tcall main\n"
+    "\tmovl %eax, %edi\n"
+    "\tcall ulib_exit\n"
     "\tud2\n");
 
 static inline long syscall1(long n, long a)
@@ -44,6 +78,21 @@ static inline long syscall3(long n, long a, long b, long c)
 	return ret;
 }
 
+static inline long syscall4(long n, long a, long b, long c, long d)
+{
+	long ret;
+	register long r10 asm("r10") = d;
+
+	asm volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+
+static inline long read(int fd, void *buf, unsigned long n)
+{
+	return syscall3(SYS_read, fd, (long)buf, (long)n);
+}
+
 static inline long write(int fd, const void *buf, unsigned long n)
 {
 	return syscall3(SYS_write, fd, (long)buf, (long)n);
@@ -56,6 +105,59 @@ static inline __attribute__((noreturn)) void exit(int status)
 		;                     /* exit does not return */
 }
 
+void ulib_exit(int status)
+{
+	exit(status);
+}
+
+static inline long getpid(void)
+{
+	return syscall1(SYS_getpid, 0);
+}
+
+static inline long fork(void)
+{
+	return syscall1(SYS_fork, 0);
+}
+
+static inline long execve(const char *path, char *const argv[], char *const envp[])
+{
+	return syscall3(SYS_execve, (long)path, (long)argv, (long)envp);
+}
+
+static inline long wait4(long pid, int *status, int options, void *rusage)
+{
+	return syscall4(SYS_wait4, pid, (long)status, options, (long)rusage);
+}
+
+static inline long kill(long pid, int sig)
+{
+	return syscall3(SYS_kill, pid, sig, 0);
+}
+
+static inline long nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	return syscall3(SYS_nanosleep, (long)req, (long)rem, 0);
+}
+
+static inline long clock_gettime(int clock, struct timespec *tp)
+{
+	return syscall3(SYS_clock_gettime, clock, (long)tp, 0);
+}
+
+static inline long sched_yield(void)
+{
+	return syscall1(SYS_sched_yield, 0);
+}
+
+/* signal(sig, SIG_DFL or SIG_IGN), through rt_sigaction. */
+static inline long signal(int sig, long handler)
+{
+	long act[4] = { handler, 0, 0, 0 };   /* handler, flags, restorer, mask */
+
+	return syscall4(SYS_rt_sigaction, sig, (long)act, 0, 8);
+}
+
 static inline unsigned long strlen(const char *s)
 {
 	unsigned long n = 0;
@@ -65,14 +167,51 @@ static inline unsigned long strlen(const char *s)
 	return n;
 }
 
+static inline int strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+/* The decimal number s, or -1 if s is not one. */
+static inline long atol(const char *s)
+{
+	long n = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		n = n * 10 + (*s - '0');
+	}
+	return n;
+}
+
 /* Write a string to standard output. */
 static inline void print(const char *s)
 {
 	write(1, s, strlen(s));
 }
 
-/* Write a signed number in decimal to standard output. */
-static inline void print_long(long v)
+/*
+ * A message built piece by piece and written with one write(), so that
+ * another process's output cannot land in the middle of it (a process can
+ * be preempted between two writes).
+ */
+struct msg {
+	char buf[128];
+	unsigned n;
+};
+
+static inline void msg_str(struct msg *m, const char *s)
+{
+	while (*s && m->n < sizeof(m->buf))
+		m->buf[m->n++] = *s++;
+}
+
+static inline void msg_long(struct msg *m, long v)
 {
 	char buf[24];
 	int i = sizeof(buf);
@@ -84,12 +223,48 @@ static inline void print_long(long v)
 	} while (u != 0);
 	if (v < 0)
 		buf[--i] = '-';
-	write(1, buf + i, sizeof(buf) - i);
+	while (i < (int)sizeof(buf) && m->n < sizeof(m->buf))
+		m->buf[m->n++] = buf[i++];
 }
 
-void ulib_start(void)
+static inline void msg_send(struct msg *m)
 {
-	exit(main());
+	write(1, m->buf, m->n);
+	m->n = 0;
+}
+
+/* Write a signed number in decimal to standard output. */
+static inline void print_long(long v)
+{
+	struct msg m = { .n = 0 };
+
+	msg_long(&m, v);
+	msg_send(&m);
+}
+
+/* Write v as two decimal digits (for dates and times). */
+static inline void print2(long v)
+{
+	char buf[2] = { '0' + v / 10 % 10, '0' + v % 10 };
+
+	write(1, buf, 2);
+}
+
+/* Nanoseconds on the monotonic clock. */
+static inline long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* Sleep for s seconds; returns 0 or -errno. */
+static inline long sleep_s(long s)
+{
+	struct timespec ts = { s, 0 };
+
+	return nanosleep(&ts, 0);
 }
 
 #endif /* ULIB_H */

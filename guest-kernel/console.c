@@ -1,0 +1,141 @@
+/*
+ * console.c: the console's line discipline, a small version of Linux's
+ * canonical mode.  Bytes arrive from the UART's interrupt (uart.c) and are
+ * edited into a line, which read() gets only once it is complete:
+ *   printable   stored and echoed
+ *   DEL, ^H     erase the last character of the line, on screen "\b \b"
+ *   CR, LF      complete the line (stored as '\n', echoed as "\n")
+ *   ^D          at the start of a line: end of file, read() returns 0;
+ *               elsewhere: complete the line without a '\n' (and without
+ *               the ^D)
+ *   ^C          echo "^C\n", throw away all input not read yet, and send
+ *               SIGINT to every process (proc_intr())
+ * There is no job control: every process counts as being in the
+ * foreground, and a shell survives ^C by ignoring SIGINT, as real shells
+ * do.  Linux echoes "^C" without the newline and leaves that to the shell;
+ * here the kernel writes it, so that what follows starts on a fresh line
+ * whoever was killed.
+ *
+ * The buffer is a ring of bytes with three free-running indices:
+ * [r, w) is complete input read() may take, [w, e) the line being edited.
+ * A ^D is kept in the ring as the marker of where its line ends.  While
+ * the ring is full, further input (a ^C too) waits in the UART (uart.c).
+ */
+#include "defs.h"
+
+#define TTY_BUF 256
+#define CTRL(c) ((c) - '@')
+#define DEL     0x7f
+
+static struct {
+	char buf[TTY_BUF];
+	unsigned r;               /* next byte read() takes */
+	unsigned w;               /* end of the completed input */
+	unsigned e;               /* end of the line being edited */
+} tty;
+
+static void put(char c)
+{
+	tty.buf[tty.e++ % TTY_BUF] = c;
+}
+
+/* The line being edited is complete: hand it to read(). */
+static void commit(void)
+{
+	tty.w = tty.e;
+	wakeup(&tty);
+}
+
+static void echo(const char *s)
+{
+	while (*s)
+		uart_putc(*s++);
+}
+
+/*
+ * Can the console take another byte?  Not when the ring is full and a
+ * reader has completed input to take first (the UART then holds the rest).
+ * With no completed input, always: the line being edited must still be able
+ * to end, so console_input() keeps the last slot for its CR or ^D and drops
+ * other bytes of an overlong line, as Linux does.
+ */
+bool console_has_room(void)
+{
+	return tty.e - tty.r < TTY_BUF - 1 || tty.w == tty.r;
+}
+
+/* One byte from the keyboard (the UART's interrupt). */
+void console_input(char c)
+{
+	switch (c) {
+	case CTRL('C'):
+		tty.w = tty.e = tty.r;    /* as Linux flushes input on SIGINT */
+		echo("^C\n");
+		proc_intr(&tty);
+		break;
+	case CTRL('D'):
+		if (tty.e - tty.r < TTY_BUF) {
+			put(c);
+			commit();
+		}
+		break;
+	case DEL:
+	case CTRL('H'):
+		if (tty.e != tty.w) {
+			tty.e--;
+			echo("\b \b");
+		}
+		break;
+	case '\r':
+	case '\n':
+		if (tty.e - tty.r < TTY_BUF) {
+			put('\n');
+			echo("\n");
+			commit();
+		}
+		break;
+	default:
+		if (tty.e - tty.r < TTY_BUF - 1) {
+			put(c);
+			uart_putc(c);
+		}
+		break;
+	}
+}
+
+/*
+ * read() on the console: wait for a complete line, then copy at most n
+ * bytes of it to dst (a user address the caller checked), up to and
+ * including its '\n'.  Returns the count, 0 at end of file, or -EINTR if
+ * the process was killed or ^C interrupted it (proc_intr()).
+ */
+s64 console_read(char *dst, u64 n)
+{
+	struct proc *p = cpu.proc;
+	u64 got = 0;
+	char c = 0;
+
+	for (;;) {
+		if (proc_killed() || p->intr) {
+			p->intr = false;
+			return -EINTR;
+		}
+		if (tty.r != tty.w)
+			break;
+		sleep(&tty);
+	}
+	while (got < n && tty.r != tty.w) {
+		c = tty.buf[tty.r++ % TTY_BUF];
+		if (c == CTRL('D'))
+			break;            /* end of file, or the end of a ^D line: no data */
+		dst[got++] = c;
+		if (c == '\n')
+			break;
+	}
+	/* A line ended by ^D that exactly filled dst: the ^D is its end, not an
+	 * end of file for the next read(). */
+	if (got == n && c != '\n' && tty.r != tty.w && tty.buf[tty.r % TTY_BUF] == CTRL('D'))
+		tty.r++;
+	uart_unthrottle();
+	return got;
+}
