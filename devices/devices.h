@@ -128,6 +128,9 @@ struct uart {
 	uint64_t rx_bytes;       /* bytes received (uart_rx and loopback) */
 	uint64_t overruns;       /* bytes lost to overrun (loopback only: uart_rx
 	                          * never takes more than uart_rx_space) */
+	bool rx_open;            /* the guest set the receiver up (wrote FCR,
+	                          * enabled ERBFI, or read RBR): host input is
+	                          * offered only from then on */
 	bool thri_pending;       /* THR-empty interrupt pending (IIR 0x02): set
 	                          * when IER.ETBEI is enabled with THR empty or a
 	                          * byte leaves, cleared by an IIR read or a THR

@@ -145,8 +145,10 @@ static uint8_t uart_rx_pop(struct uart *u)
 
 unsigned uart_rx_space(const struct uart *u)
 {
-	/* Loopback disconnects the serial input from the receiver. */
-	if (u->mcr & UART_MCR_LOOP)
+	/* Loopback disconnects the serial input from the receiver; and host
+	 * input waits until the guest has set the receiver up, or the FIFO
+	 * clear of its set-up would throw the first bytes away. */
+	if ((u->mcr & UART_MCR_LOOP) || !u->rx_open)
 		return 0;
 	return uart_rx_cap(u) - u->rx_count;
 }
@@ -258,8 +260,12 @@ static void uart_write(struct uart *u, uint16_t offset, uint8_t v)
 		if ((v & UART_IER_ETBEI) && !(u->ier & UART_IER_ETBEI))
 			u->thri_pending = true;
 		u->ier = v & UART_IER_MASK;
+		if (v & UART_IER_ERBFI)
+			u->rx_open = true;
 		break;
 	case UART_FCR:
+		/* Set-up writes FCR (and clears the FIFOs): input may come now. */
+		u->rx_open = true;
 		/* Turning the FIFOs on or off empties them; the other bits are
 		 * only written together with FCR0 = 1 (datasheet, FCR). */
 		if ((v ^ u->fcr) & UART_FCR_ENABLE)
@@ -298,6 +304,8 @@ static uint8_t uart_read(struct uart *u, uint16_t offset)
 	switch (offset) {
 	case UART_RBR:
 		v = dlab ? u->dll : uart_rx_pop(u);
+		if (!dlab)
+			u->rx_open = true;      /* a polling driver reads RBR */
 		break;
 	case UART_IER:
 		v = dlab ? u->dlm : u->ier;

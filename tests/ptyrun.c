@@ -9,6 +9,9 @@
  *                send TEXT     type TEXT (\n, \r, \x03 style escapes)
  *                sleep MS      wait
  *                wait          wait for the command to exit
+ *                signal N      send signal N to the command
+ *                ttysane       after "wait": the terminal must be back in
+ *                              canonical mode with echo (restored)
  * Exit status: the command's exit status after "wait" (or 0 if the script
  * ended without one and all expectations were met), 124 on a timeout or a
  * failed expectation.  The whole transcript is copied to stdout, and the
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,6 +141,8 @@ int main(int argc, char **argv)
 			double until = now() + atoi(line + 6) / 1000.0;
 			while (now() < until)
 				pump(10);
+		} else if (!strncmp(line, "signal ", 7)) {
+			kill(child, atoi(line + 7));
 		} else if (!strcmp(line, "wait")) {
 			while (waitpid(child, &child_status, WNOHANG) == 0) {
 				if (now() > deadline)
@@ -145,9 +151,18 @@ int main(int argc, char **argv)
 			}
 			pump(0);
 			child = 0;
-			return WIFEXITED(child_status) ? WEXITSTATUS(child_status) : 128 + WTERMSIG(child_status);
+		} else if (!strcmp(line, "ttysane")) {
+			struct termios t;
+			if (tcgetattr(master, &t) < 0)
+				return fail("tcgetattr on the pty failed");
+			if ((t.c_lflag & (ICANON | ECHO)) != (ICANON | ECHO))
+				return fail("the terminal was left in raw mode");
+			printf("\nptyrun: terminal restored\n");
 		}
 	}
-	kill(child, SIGKILL);
-	return 0;
+	if (child > 0) {
+		kill(child, SIGKILL);
+		return 0;
+	}
+	return WIFEXITED(child_status) ? WEXITSTATUS(child_status) : 128 + WTERMSIG(child_status);
 }

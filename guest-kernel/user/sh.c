@@ -15,6 +15,7 @@
 #define ENOENT    2
 
 static char line[LINE_MAX];
+static int at_eof;      /* end of file came after a partial line */
 
 /* Read a line into line[], without its '\n'.  Returns its length, -1 at end
  * of file, or -EINTR if ^C interrupted it. */
@@ -22,6 +23,8 @@ static long read_line(void)
 {
 	long len = 0, n;
 
+	if (at_eof)
+		return -1;
 	for (;;) {
 		n = read(0, line + len, sizeof(line) - 1 - len);
 		if (n == -EINTR)
@@ -29,7 +32,11 @@ static long read_line(void)
 		if (n <= 0) {
 			if (len == 0)
 				return -1;
-			break;            /* end of file after a partial line: run it */
+			/* End of file after a partial line: run it, then end, as
+			 * other shells do (a tty's end of file is not sticky, so
+			 * this is the only time sh hears of it). */
+			at_eof = 1;
+			break;
 		}
 		len += n;
 		if (line[len - 1] == '\n') {
