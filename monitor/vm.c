@@ -271,6 +271,25 @@ static void op_cpuid(struct emu_ctxt *c, u32 leaf, u32 subleaf, u32 out[4])
 			 (c->vcpu->cr4 & X86_CR4_OSXSAVE ? 1u << 27 : 0);
 }
 
+/* VMCALL from the guest kernel: the paravirtual interface (boot.h). */
+static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
+{
+	struct vm *vm = c->opaque;
+	char name[24];
+
+	switch (nr) {
+	case HC_VERSION:
+		*ret = HC_ABI_VERSION;
+		break;
+	default:
+		*ret = (u64)-38;                /* -ENOSYS */
+		break;
+	}
+	snprintf(name, sizeof(name), "hypercall %llu", (unsigned long long)nr);
+	stats_add(&vm->stats, STAT_EXIT, name, 0);
+	return 0;
+}
+
 static const struct emu_ops vm_emu_ops = {
 	.read = op_read,
 	.write = op_write,
@@ -280,6 +299,7 @@ static const struct emu_ops vm_emu_ops = {
 	.cr_written = op_cr_written,
 	.host_tsc = op_host_tsc,
 	.cpuid = op_cpuid,
+	.hypercall = op_hypercall,
 };
 
 static void vm_emu_ctxt(struct vm *vm, struct emu_ctxt *c)
@@ -638,6 +658,7 @@ int vm_run(struct vm *vm)
 	struct vcpu *v = &vm->vcpu;
 	struct trap_event ev;
 	u64 last_rip = 0, last_addr = 0;
+	bool moved = true;
 	int repeats = 0, r;
 	u64 t_start = now_ns();
 
@@ -709,8 +730,11 @@ int vm_run(struct vm *vm)
 			stats_add(&vm->stats, STAT_EXIT, ev.signo == SIGUSR1 ? "kick" : "sti shadow step", 0);
 			continue;
 		}
-		/* Guard against a fault the monitor keeps "fixing" in vain. */
-		if (v->rip == last_rip && ev.addr == last_addr) {
+		/* Guard against a fault the monitor keeps "fixing" in vain: the
+		 * same fault at the same place, with RIP not moved by its
+		 * handling (an emulated instruction in a loop moves it). */
+		u64 rip = v->rip;
+		if (rip == last_rip && ev.addr == last_addr && !moved) {
 			if (++repeats > VM_MAX_REPEAT_FAULTS) {
 				vm_kill(vm, "no progress: the same fault (signal %d, code %d, address %#llx) repeated %d times",
 					ev.signo, ev.code, (unsigned long long)ev.addr, repeats);
@@ -719,9 +743,10 @@ int vm_run(struct vm *vm)
 		} else {
 			repeats = 0;
 		}
-		last_rip = v->rip;
+		last_rip = rip;
 		last_addr = ev.addr;
 		vm_signal(vm, ctx, &ev);
+		moved = v->rip != rip;
 	}
 	vm->run_ns = now_ns() - t_start;
 	return vm->exit_status;

@@ -13,13 +13,18 @@
  * go through the emu_ops callbacks, so the unit tests run this file on a
  * flat fake memory with no traced process.
  *
- * Two kinds of instruction come here.  Privileged ones (CLI, MOV CR3,
+ * Three kinds of instruction come here.  Privileged ones (CLI, MOV CR3,
  * IRETQ...) trap in host ring 3 on their own.  Ordinary data instructions
  * (MOV, XCHG, CMPXCHG, OR/AND/XOR, BTS/BTR, STOS/MOVS...) come here when they
  * write a guest page-table page, which the shadow pager keeps write-protected
  * (DESIGN.md section 3): those are emulated at any CPL with exact registers,
  * memory and RFLAGS, every byte going through ops->read/ops->write, so that
  * the VM sees each write and can drop the shadow mappings it invalidates.
+ * And the silent-fail instructions (PUSHF, POPF, SGDT, SMSW, LAR, MOV from
+ * Sreg...; DESIGN.md section 5), which do not trap in host ring 3 but give
+ * wrong answers there: the scanner (patch.c) finds them with emu_classify()
+ * and puts an INT3 over them in the code the guest kernel runs, and the
+ * INT3 brings them here, where they get ring-0 semantics.
  *
  * Semantics follow the Intel SDM Vol. 2 pseudocode for 64-bit mode; the
  * places where the vCPU deliberately differs from a real CPU are marked
@@ -1561,6 +1566,374 @@ static enum emu_result em_movsd(struct emu_ctxt *c, struct insn *in)
 	return string_op(c, in, true);
 }
 
+/* ---- The silent-fail instructions, and hypercalls ----
+ *
+ * In host ring 3 these run without trapping and give the host's answer:
+ * PUSHF pushes IF=1 and IOPL 0, POPF silently drops IF and IOPL, SGDT/SIDT/
+ * SLDT/STR/SMSW return the host kernel's UMIP dummies, LAR/LSL/VERR/VERW
+ * look at the host GDT, MOV from CS/SS and PUSH FS/GS show host selectors.
+ * A guest kernel reaches these handlers only through scan-and-patch
+ * (patch.c: an INT3 over the first byte, the original bytes still in guest
+ * RAM), and they give what a CPU at the vCPU's CPL would: the values held
+ * in struct vcpu.  (i) the stack helpers, (ii) PUSHF/POPF, (iii) PUSH/POP
+ * FS/GS, (iv) SGDT SIDT SLDT STR SMSW, (v) LAR LSL VERR VERW, (vi) VMCALL.
+ */
+
+/* (i) PUSH 'size' bytes (2 or 8) of val: the stack address size is always
+ * 64 bits in 64-bit mode (SDM Vol. 1 6.2.3), so the slot is RSP - size; a
+ * non-canonical slot is #SS(0).  RSP changes only once the write is done. */
+static enum emu_result push_val(struct emu_ctxt *c, u64 val, unsigned size)
+{
+	struct vcpu *v = c->vcpu;
+	u64 la = v->gpr[R_RSP] - size;
+
+	EMU_PROPAGATE(la_check(c, la, size, ZYDIS_REGISTER_SS));
+	try_cb(c->ops->write(c, la, &val, size, EMU_WRITE));   /* little-endian */
+	v->gpr[R_RSP] = la;
+	return EMU_OK;
+}
+
+/* Read the 'size'-byte value at the top of the stack (zero-extended); the
+ * caller pops it (RSP += size) once nothing else can fault. */
+static enum emu_result stack_top(struct emu_ctxt *c, unsigned size, u64 *val)
+{
+	u64 la = c->vcpu->gpr[R_RSP];
+
+	*val = 0;
+	EMU_PROPAGATE(la_check(c, la, size, ZYDIS_REGISTER_SS));
+	try_cb(c->ops->read(c, la, val, size, EMU_READ));
+	return EMU_OK;
+}
+
+/*
+ * (ii) PUSHF (66 9C) / PUSHFQ (9C), SDM PUSHF "64-bit mode": push RFLAGS
+ * AND 00FCFFFFH (VM and RF are cleared in the image), or its low 16 bits.
+ * The image holds the *virtual* IF and IOPL.  No privilege check: outside
+ * virtual-8086 mode PUSHF never faults on IOPL.
+ */
+static enum emu_result em_pushf(struct emu_ctxt *c, struct insn *in)
+{
+	u64 img = c->vcpu->rflags & 0x00fcffffull;
+	unsigned size = in->zi.operand_width / 8;
+
+	return push_val(c, size == 2 ? img & 0xffff : img, size);
+}
+
+/* The RFLAGS bits POPF may load at any CPL (SDM POPF, Table 4-16): the
+ * status flags, TF, DF, NT, AC, ID.  IOPL and IF depend on CPL (below); RF
+ * is cleared, VM, VIF, VIP and the reserved bits are never loaded. */
+#define POPF_FLAGS (X86_RFLAGS_CF | X86_RFLAGS_PF | X86_RFLAGS_AF | X86_RFLAGS_ZF | \
+		    X86_RFLAGS_SF | X86_RFLAGS_TF | X86_RFLAGS_DF | X86_RFLAGS_OF | \
+		    X86_RFLAGS_NT | X86_RFLAGS_AC | X86_RFLAGS_ID)
+
+/*
+ * POPF (66 9D) / POPFQ (9D), SDM POPF, protected/64-bit mode: at CPL 0 all
+ * of the above plus IOPL and IF; at CPL > 0 IOPL is kept and IF changes
+ * only if CPL <= IOPL, silently (no #GP outside virtual-8086 mode).  The
+ * 16-bit form loads bits 15:0 only, so AC and ID stay.  RF is 0 after it
+ * ("POPF, like all instructions, clears RF as it begins to execute").  No
+ * interrupt shadow when IF goes 0 -> 1 (only STI and MOV SS have one): the
+ * run loop delivers a pending interrupt before the next instruction.
+ */
+static enum emu_result em_popf(struct emu_ctxt *c, struct insn *in)
+{
+	struct vcpu *v = c->vcpu;
+	unsigned size = in->zi.operand_width / 8;
+	u64 val, mask = POPF_FLAGS;
+
+	EMU_PROPAGATE(stack_top(c, size, &val));
+	if (v->cpl == 0)
+		mask |= X86_RFLAGS_IOPL;
+	if (v->cpl <= iopl(v))
+		mask |= X86_RFLAGS_IF;
+	if (size == 2)
+		mask &= 0xffff;
+	v->rflags = (((v->rflags & ~mask) | (val & mask)) & ~X86_RFLAGS_RF) | X86_RFLAGS_FIXED;
+	v->gpr[R_RSP] += size;
+	return EMU_OK;
+}
+
+/* The segment register a PUSH/POP operand names (SEG_*), or -1. */
+static int sreg_of(const ZydisDecodedOperand *op)
+{
+	if (reg_class(op) != ZYDIS_REGCLASS_SEGMENT)
+		return -1;
+	return op->reg.value - ZYDIS_REGISTER_ES;   /* same order as SEG_* */
+}
+
+/*
+ * (iii) PUSH FS / PUSH GS (0F A0, 0F A8; the only segment pushes of 64-bit
+ * mode): push the virtual selector.  With a 64-bit operand size the SDM
+ * lets a CPU either zero-extend it or do a 16-bit move that leaves the
+ * upper bytes of the slot alone (recent Intel cores); vCPU: zero-extended,
+ * 8 bytes, as this host (AMD) does.  66 pushes 2 bytes.  Other PUSH forms
+ * are not emulated.
+ */
+static enum emu_result em_push(struct emu_ctxt *c, struct insn *in)
+{
+	int seg = sreg_of(&in->op[0]);
+
+	if (seg < 0)
+		return EMU_UNHANDLEABLE;
+	return push_val(c, c->vcpu->seg[seg], in->zi.operand_width / 8);
+}
+
+/*
+ * POP FS / POP GS (0F A1, 0F A9): load the selector from the stack as MOV
+ * Sreg does (load_sreg: same checks, same exceptions), then pop.  These
+ * trap in the host unless the selector is one the host GDT accepts.
+ */
+static enum emu_result em_pop(struct emu_ctxt *c, struct insn *in)
+{
+	unsigned size = in->zi.operand_width / 8;
+	int seg = sreg_of(&in->op[0]);
+	u64 val;
+
+	if (seg < 0)
+		return EMU_UNHANDLEABLE;
+	EMU_PROPAGATE(stack_top(c, size, &val));
+	EMU_PROPAGATE(load_sreg(c, seg, (u16)val));
+	c->vcpu->gpr[R_RSP] += size;
+	return EMU_OK;
+}
+
+/*
+ * (iv) SGDT/SIDT m (0F 01 /0, /1), SDM SGDT "64-bit mode": 2 bytes of
+ * limit, then 8 bytes of base, whatever the operand size.  Any CPL: the
+ * vCPU does not offer UMIP (CR4.UMIP is #GP to set).  A register operand
+ * is #UD (those encodings are other instructions, so Zydis never gives one).
+ */
+static enum emu_result store_dtr(struct emu_ctxt *c, struct insn *in, const struct dtr *dt)
+{
+	u8 buf[10];
+	u64 la;
+
+	if (in->op[0].type != ZYDIS_OPERAND_TYPE_MEMORY)
+		return raise_exc(c, X86_EXC_UD, 0);
+	EMU_PROPAGATE(mem_la(c, in, &in->op[0], &la));   /* Zydis: 80 bits */
+	memcpy(buf, &dt->limit, 2);
+	memcpy(buf + 2, &dt->base, 8);
+	try_cb(c->ops->write(c, la, buf, sizeof(buf), EMU_WRITE));
+	return EMU_OK;
+}
+
+static enum emu_result em_sgdt(struct emu_ctxt *c, struct insn *in)
+{
+	return store_dtr(c, in, &c->vcpu->gdtr);
+}
+
+static enum emu_result em_sidt(struct emu_ctxt *c, struct insn *in)
+{
+	return store_dtr(c, in, &c->vcpu->idtr);
+}
+
+/*
+ * SLDT, STR, SMSW r/m: a memory destination always gets 16 bits ("the
+ * operand size is fixed at 16 bits" for memory).  A register gets 'val' at
+ * its operand size: r16 merges, r32 zero-extends into r64, REX.W writes 64
+ * bits.  SLDT/STR: the 16-bit selector, zero-extended (SDM SLDT, STR).
+ * SMSW: CR0 itself, so r32 holds CR0[31:0] and r64 all of CR0 (SDM SMSW,
+ * "In 64-bit mode ... SMSW r32: zero-extend CR0[31:0]").
+ */
+static enum emu_result store_sys(struct emu_ctxt *c, struct insn *in, u64 val)
+{
+	const ZydisDecodedOperand *dst = &in->op[0];
+	u64 la;
+
+	if (dst->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		if (!is_gpr(dst))
+			return EMU_UNHANDLEABLE;
+		reg_write(c->vcpu, dst->reg.value, val & width_mask(dst->size));
+		return EMU_OK;
+	}
+	EMU_PROPAGATE(mem_la(c, in, dst, &la));
+	try_cb(c->ops->write(c, la, &val, 2, EMU_WRITE));
+	return EMU_OK;
+}
+
+static enum emu_result em_sldt(struct emu_ctxt *c, struct insn *in)
+{
+	return store_sys(c, in, c->vcpu->ldtr);
+}
+
+static enum emu_result em_str(struct emu_ctxt *c, struct insn *in)
+{
+	return store_sys(c, in, c->vcpu->tr);
+}
+
+static enum emu_result em_smsw(struct emu_ctxt *c, struct insn *in)
+{
+	return store_sys(c, in, c->vcpu->cr0);
+}
+
+/* (v) What LAR, LSL, VERR and VERW ask of a descriptor. */
+enum desc_query { Q_LAR, Q_LSL, Q_VERR, Q_VERW };
+
+#define X86_SYS_LDT        0x2
+#define X86_SYS_CALLGATE64 0xc
+
+/*
+ * The checks these four share (SDM LAR, LSL, VERR/VERW, "Operation" and
+ * the IA-32e column of their descriptor-type tables).  *ok is set when the
+ * selector is not null, lies within the GDT limit (vCPU: no LDT, so TI=1
+ * never does), names a descriptor of a type valid for the query, and,
+ * unless it is a conforming code segment, is visible: CPL <= DPL and RPL
+ * <= DPL.  Valid types: every code or data segment for LAR and LSL; VERR a
+ * readable one (data, or code with R); VERW writable data.  System types
+ * in IA-32e mode: LAR the 64-bit TSS (available, busy) and call gate, LSL
+ * the LDT and 64-bit TSS (Intel's LAR table lists the LDT as not valid in
+ * IA-32e mode; AMD's accepts it: we follow the SDM); VERR/VERW none.  The
+ * P bit is not checked (LAR returns it).  Only the low 8 bytes of a 16-byte
+ * system descriptor are read.  Returns EMU_OK (ZF = *ok), or EMU_EXCEPTION
+ * when reading the GDT itself faults.
+ */
+static enum emu_result desc_check(struct emu_ctxt *c, u16 sel, enum desc_query q,
+				  u64 *d, bool *ok)
+{
+	const struct vcpu *v = c->vcpu;
+	unsigned type, dpl;
+	bool conforming = false;
+	int r;
+
+	*ok = false;
+	*d = 0;
+	if ((sel & ~3u) == 0)
+		return EMU_OK;
+	r = emu_read_desc(c, sel, d);
+	if (r < 0)
+		return EMU_EXCEPTION;
+	if (r > 0)
+		return EMU_OK;
+	type = X86_DESC_TYPE(*d);
+	dpl = X86_DESC_DPL(*d);
+	if (X86_DESC_S(*d)) {
+		bool code = type & X86_DESC_CODE;
+
+		if (q == Q_VERR && code && !(type & X86_DESC_WRITABLE))   /* R bit */
+			return EMU_OK;
+		if (q == Q_VERW && (code || !(type & X86_DESC_WRITABLE)))
+			return EMU_OK;
+		conforming = code && (type & X86_DESC_CONFORMING);
+	} else if (q == Q_LAR) {
+		if (type != X86_SYS_TSS64_AVAIL && type != X86_SYS_TSS64_BUSY &&
+		    type != X86_SYS_CALLGATE64)
+			return EMU_OK;
+	} else if (q == Q_LSL) {
+		if (type != X86_SYS_LDT && type != X86_SYS_TSS64_AVAIL &&
+		    type != X86_SYS_TSS64_BUSY)
+			return EMU_OK;
+	} else {
+		return EMU_OK;
+	}
+	if (!conforming && (v->cpl > dpl || (sel & 3u) > dpl))
+		return EMU_OK;
+	*ok = true;
+	return EMU_OK;
+}
+
+/* The selector operand of LAR/LSL (op[1]) or VERR/VERW (op[0]): a register
+ * (its low 16 bits, whatever its size) or a 16-bit memory word. */
+static enum emu_result read_selector(struct emu_ctxt *c, struct insn *in,
+				     const ZydisDecodedOperand *op, u16 *sel)
+{
+	u64 val;
+
+	if (op->type == ZYDIS_OPERAND_TYPE_REGISTER && !is_gpr(op))
+		return EMU_UNHANDLEABLE;
+	EMU_PROPAGATE(operand_read(c, in, op, &val));
+	*sel = (u16)val;
+	return EMU_OK;
+}
+
+/*
+ * LAR r, r/m16 (0F 02) and LSL r, r/m16 (0F 03): on success ZF = 1 and the
+ * destination gets, at its operand size (r16 merges, r32 and r64
+ * zero-extend), LAR: bytes 4-7 of the descriptor AND 00FFFF00H (SDM: type,
+ * S, DPL, P, AVL, L, D/B, G; bits 19:16 are "undefined" and the vCPU gives
+ * the descriptor's own, limit 19:16, as this host does), and for r16 AND
+ * FF00H; LSL: the limit in bytes (G = 1: limit << 12 | FFFH), truncated to
+ * 16 bits for r16.  On failure ZF = 0 and the destination is not written at
+ * all (measured on this host: LSL eax keeps RAX[63:32]).  Only ZF changes.
+ */
+static enum emu_result lar_lsl(struct emu_ctxt *c, struct insn *in, enum desc_query q)
+{
+	const ZydisDecodedOperand *dst = &in->op[0];
+	u64 d, val;
+	bool ok;
+	u16 sel;
+
+	if (!is_gpr(dst))
+		return EMU_UNHANDLEABLE;
+	EMU_PROPAGATE(read_selector(c, in, &in->op[1], &sel));
+	EMU_PROPAGATE(desc_check(c, sel, q, &d, &ok));
+	if (ok) {
+		if (q == Q_LAR) {
+			val = (d >> 32) & (dst->size == 16 ? 0xff00 : 0x00ffff00);
+		} else {
+			val = (d & 0xffff) | (((d >> 48) & 0xf) << 16);
+			if (X86_DESC_G(d))
+				val = (val << 12) | 0xfff;
+		}
+		reg_write(c->vcpu, dst->reg.value, val & width_mask(dst->size));
+	}
+	flags_commit(c->vcpu, X86_RFLAGS_ZF, ok ? X86_RFLAGS_ZF : 0);
+	return EMU_OK;
+}
+
+static enum emu_result em_lar(struct emu_ctxt *c, struct insn *in)
+{
+	return lar_lsl(c, in, Q_LAR);
+}
+
+static enum emu_result em_lsl(struct emu_ctxt *c, struct insn *in)
+{
+	return lar_lsl(c, in, Q_LSL);
+}
+
+/* VERR/VERW r/m16 (0F 00 /4, /5): ZF = the segment is readable/writable
+ * from the CPL (desc_check); nothing else changes. */
+static enum emu_result verify(struct emu_ctxt *c, struct insn *in, enum desc_query q)
+{
+	u64 d;
+	bool ok;
+	u16 sel;
+
+	EMU_PROPAGATE(read_selector(c, in, &in->op[0], &sel));
+	EMU_PROPAGATE(desc_check(c, sel, q, &d, &ok));
+	flags_commit(c->vcpu, X86_RFLAGS_ZF, ok ? X86_RFLAGS_ZF : 0);
+	return EMU_OK;
+}
+
+static enum emu_result em_verr(struct emu_ctxt *c, struct insn *in)
+{
+	return verify(c, in, Q_VERR);
+}
+
+static enum emu_result em_verw(struct emu_ctxt *c, struct insn *in)
+{
+	return verify(c, in, Q_VERW);
+}
+
+/*
+ * (vi) VMCALL (0F 01 C1) and AMD's VMMCALL (0F 01 D9): a hypercall, RAX =
+ * number, RDI, RSI, RDX, R10, R8 = arguments, RAX = result.  Hypercalls
+ * are for the guest kernel: CPL > 0 is #UD, as is a VM that offers none
+ * (ops->hypercall NULL), which is what a CPU without VMX/SVM does.  In the
+ * host both trap (#UD, or #GP on this host), so no patching is needed.
+ */
+static enum emu_result em_vmcall(struct emu_ctxt *c, struct insn *in)
+{
+	struct vcpu *v = c->vcpu;
+	const u64 args[5] = { v->gpr[R_RDI], v->gpr[R_RSI], v->gpr[R_RDX],
+			      v->gpr[R_R10], v->gpr[R_R8] };
+	u64 ret = 0;
+
+	raise_if(v->cpl != 0 || !c->ops->hypercall, X86_EXC_UD, 0);
+	try_cb(c->ops->hypercall(c, v->gpr[R_RAX], args, &ret));
+	v->gpr[R_RAX] = ret;
+	return EMU_OK;
+}
+
 /* ---- Dispatch ---- */
 
 static const em_fn em_table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
@@ -1588,6 +1961,24 @@ static const em_fn em_table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
 	[ZYDIS_MNEMONIC_CPUID]  = em_cpuid,
 	[ZYDIS_MNEMONIC_INT]    = em_int,
 	[ZYDIS_MNEMONIC_INT3]   = em_int3,
+	[ZYDIS_MNEMONIC_VMCALL] = em_vmcall,
+	[ZYDIS_MNEMONIC_VMMCALL] = em_vmcall,
+	/* The silent-fail instructions, reached through patched INT3s. */
+	[ZYDIS_MNEMONIC_PUSHF]  = em_pushf,
+	[ZYDIS_MNEMONIC_PUSHFQ] = em_pushf,
+	[ZYDIS_MNEMONIC_POPF]   = em_popf,
+	[ZYDIS_MNEMONIC_POPFQ]  = em_popf,
+	[ZYDIS_MNEMONIC_PUSH]   = em_push,
+	[ZYDIS_MNEMONIC_POP]    = em_pop,
+	[ZYDIS_MNEMONIC_SGDT]   = em_sgdt,
+	[ZYDIS_MNEMONIC_SIDT]   = em_sidt,
+	[ZYDIS_MNEMONIC_SLDT]   = em_sldt,
+	[ZYDIS_MNEMONIC_STR]    = em_str,
+	[ZYDIS_MNEMONIC_SMSW]   = em_smsw,
+	[ZYDIS_MNEMONIC_LAR]    = em_lar,
+	[ZYDIS_MNEMONIC_LSL]    = em_lsl,
+	[ZYDIS_MNEMONIC_VERR]   = em_verr,
+	[ZYDIS_MNEMONIC_VERW]   = em_verw,
 	/* Data instructions, for writes to write-protected page tables. */
 	[ZYDIS_MNEMONIC_MOVNTI] = em_movnti,
 	[ZYDIS_MNEMONIC_OR]     = em_or,
@@ -1625,6 +2016,11 @@ static void insn_name(const struct insn *in, char *buf, size_t size)
 	const char *m = ZydisMnemonicGetString(in->zi.mnemonic);
 
 	snprintf(buf, size, "%s", m ? m : "invalid");
+	if ((in->zi.mnemonic == ZYDIS_MNEMONIC_PUSH || in->zi.mnemonic == ZYDIS_MNEMONIC_POP) &&
+	    reg_class(&in->op[0]) == ZYDIS_REGCLASS_SEGMENT) {
+		snprintf(buf, size, "%s %s", m, ZydisRegisterGetString(in->op[0].reg.value));
+		return;
+	}
 	if (in->zi.mnemonic != ZYDIS_MNEMONIC_MOV)
 		return;
 	for (unsigned i = 0; i < in->zi.operand_count_visible; i++) {
@@ -1685,7 +2081,109 @@ enum emu_result emu_step(struct emu_ctxt *c)
 	return rc;
 }
 
-/* ---- Decoding for others: access kind, disassembly, names ---- */
+/* ---- Decoding for others: classification, access kind, disassembly, names ---- */
+
+/* The silent-fail instructions (traps.h, emu_classify): those that read or
+ * write privileged state in host ring 3 without trapping.  MOV to Sreg and
+ * POP FS/GS are not among them: they trap for every selector but null. */
+static bool silent_fail(const struct insn *in)
+{
+	switch (in->zi.mnemonic) {
+	case ZYDIS_MNEMONIC_PUSHF:
+	case ZYDIS_MNEMONIC_PUSHFD:
+	case ZYDIS_MNEMONIC_PUSHFQ:
+	case ZYDIS_MNEMONIC_POPF:
+	case ZYDIS_MNEMONIC_POPFD:
+	case ZYDIS_MNEMONIC_POPFQ:
+	case ZYDIS_MNEMONIC_SGDT:
+	case ZYDIS_MNEMONIC_SIDT:
+	case ZYDIS_MNEMONIC_SLDT:
+	case ZYDIS_MNEMONIC_STR:
+	case ZYDIS_MNEMONIC_SMSW:
+	case ZYDIS_MNEMONIC_LAR:
+	case ZYDIS_MNEMONIC_LSL:
+	case ZYDIS_MNEMONIC_VERR:
+	case ZYDIS_MNEMONIC_VERW:
+	case ZYDIS_MNEMONIC_CPUID:   /* no CPUID faulting on this host */
+		return true;
+	case ZYDIS_MNEMONIC_MOV:     /* 8C: MOV r/m, Sreg */
+		return reg_class(&in->op[1]) == ZYDIS_REGCLASS_SEGMENT;
+	case ZYDIS_MNEMONIC_PUSH:    /* 0F A0, 0F A8: PUSH FS/GS */
+		return reg_class(&in->op[0]) == ZYDIS_REGCLASS_SEGMENT;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Where execution goes after 'in' (at 'rip'), from Zydis's category.  A
+ * direct target is the relative immediate resolved against the next RIP.
+ * A near branch with a 66 prefix is vendor-dependent in 64-bit mode (Intel
+ * ignores 66, AMD truncates RIP to 16 bits, and even the length differs for
+ * E8/E9): Zydis decodes it Intel's way, so the path ends there instead.
+ */
+static enum emu_flow insn_flow(const struct insn *in, u64 rip, bool *has_target, u64 *target)
+{
+	const ZydisDecodedOperand *op = &in->op[0];
+	bool direct = in->zi.operand_count_visible > 0 &&
+		      op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op->imm.is_relative;
+	ZyanU64 t;
+
+	*has_target = false;
+	*target = 0;
+	switch (in->zi.mnemonic) {
+	case ZYDIS_MNEMONIC_INT3:
+	case ZYDIS_MNEMONIC_UD0:
+	case ZYDIS_MNEMONIC_UD1:
+	case ZYDIS_MNEMONIC_UD2:
+	case ZYDIS_MNEMONIC_SYSENTER:
+	case ZYDIS_MNEMONIC_SYSEXIT:
+		return EMU_FLOW_END;
+	case ZYDIS_MNEMONIC_HLT:
+		return EMU_FLOW_HALT;
+	default:
+		break;
+	}
+	switch (in->zi.meta.category) {
+	case ZYDIS_CATEGORY_COND_BR:
+	case ZYDIS_CATEGORY_UNCOND_BR:
+	case ZYDIS_CATEGORY_CALL:
+		if (direct && (in->zi.attributes & ZYDIS_ATTRIB_HAS_OPERANDSIZE))
+			return EMU_FLOW_END;
+		if (direct && ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in->zi, op, rip, &t))) {
+			*has_target = true;
+			*target = t;
+		}
+		if (in->zi.meta.category == ZYDIS_CATEGORY_CALL)
+			return EMU_FLOW_CALL;
+		if (!*has_target)
+			return EMU_FLOW_END;   /* JMP r/m, far JMP */
+		return in->zi.meta.category == ZYDIS_CATEGORY_COND_BR ? EMU_FLOW_BRANCH
+								      : EMU_FLOW_JUMP;
+	case ZYDIS_CATEGORY_RET:      /* RET, RETF, IRET */
+	case ZYDIS_CATEGORY_SYSRET:
+		return EMU_FLOW_END;
+	default:
+		return EMU_FLOW_NEXT;
+	}
+}
+
+int emu_classify(const u8 *bytes, unsigned len, u64 rip, struct emu_insn_info *out)
+{
+	ZydisDecoder dec;
+	struct insn in;
+
+	memset(out, 0, sizeof(*out));
+	decoder_init(&dec);
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, len, &in.zi, in.op)))
+		return -1;
+	in.next_rip = rip + in.zi.length;
+	out->length = in.zi.length;
+	insn_name(&in, out->name, sizeof(out->name));
+	out->silent_fail = silent_fail(&in);
+	out->flow = insn_flow(&in, rip, &out->has_target, &out->target);
+	return 0;
+}
 
 int emu_decode_access(struct emu_ctxt *c, bool *writes)
 {

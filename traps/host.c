@@ -37,6 +37,14 @@
 	X86_RFLAGS_ZF | X86_RFLAGS_SF | X86_RFLAGS_TF | X86_RFLAGS_DF | \
 	X86_RFLAGS_OF | X86_RFLAGS_NT | X86_RFLAGS_RF | X86_RFLAGS_AC | X86_RFLAGS_ID)
 
+/* The flags the host process carries for the guest.  AC stays virtual in
+ * guest kernel mode: ring 0 never takes alignment checks, but the host
+ * enforces them in ring 3 when AC is set. */
+static u64 host_flags(const struct vcpu *v)
+{
+	return v->cpl == 0 ? HOST_USER_FLAGS & ~X86_RFLAGS_AC : HOST_USER_FLAGS;
+}
+
 static u64 host_base(u64 base)
 {
 	return base < GUEST_VA_END ? base : HOST_BAD_BASE;
@@ -52,7 +60,7 @@ int host_load_vcpu(pid_t pid, const struct vcpu *v)
 		.rdx = v->gpr[R_RDX], .rsi = v->gpr[R_RSI], .rdi = v->gpr[R_RDI],
 		.orig_rax = (unsigned long)-1, .rip = v->rip,
 		.cs = HOST_USER_CS, .ss = HOST_USER_DS,
-		.eflags = (v->rflags & HOST_USER_FLAGS) | X86_RFLAGS_IF | X86_RFLAGS_FIXED,
+		.eflags = (v->rflags & host_flags(v)) | X86_RFLAGS_IF | X86_RFLAGS_FIXED,
 		.rsp = v->gpr[R_RSP],
 		.fs_base = host_base(v->fs_base), .gs_base = host_base(v->gs_base),
 	};
@@ -75,8 +83,8 @@ int host_save_vcpu(pid_t pid, struct vcpu *v, bool syscall_stop)
 	/* At a SYSEMU stop the kernel has already put -ENOSYS in RAX. */
 	v->gpr[R_RAX] = syscall_stop ? r.orig_rax : r.rax;
 	v->rip = r.rip;
-	v->rflags = (r.eflags & HOST_USER_FLAGS) | X86_RFLAGS_FIXED |
-		    (v->rflags & ~HOST_USER_FLAGS & ~X86_RFLAGS_FIXED);
+	v->rflags = (r.eflags & host_flags(v)) | X86_RFLAGS_FIXED |
+		    (v->rflags & ~host_flags(v) & ~X86_RFLAGS_FIXED);
 	/* The guest may change its bases natively (WRFSBASE); a base the host
 	 * could not hold stays as the guest set it. */
 	if (r.fs_base != host_base(v->fs_base))

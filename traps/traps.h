@@ -182,6 +182,11 @@ struct emu_ops {
 	u64 (*host_tsc)(struct emu_ctxt *c);
 	/* [IN] leaf, subleaf [OUT] out[4] = EAX, EBX, ECX, EDX of the virtual CPUID. */
 	void (*cpuid)(struct emu_ctxt *c, u32 leaf, u32 subleaf, u32 out[4]);
+	/* [IN] nr (RAX), args[5] (RDI, RSI, RDX, R10, R8) [OUT] *ret: the guest
+	 * kernel executed VMCALL or VMMCALL, a hypercall (DESIGN.md section 1).
+	 * On 0 the emulator stores *ret in RAX and advances RIP; the callback
+	 * must change neither.  NULL: VMCALL is #UD, as on a CPU without VMX. */
+	int (*hypercall)(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret);
 };
 
 struct emu_ctxt {
@@ -204,7 +209,12 @@ struct emu_ctxt {
  * write-protected page tables.  Memory goes only through ops->read and
  * ops->write.  A REP STOS/MOVS runs whole in one call; if it faults, the
  * iterations done are committed (memory, RCX, RSI, RDI) and RIP stays at
- * the instruction, as on the CPU.
+ * the instruction, as on the CPU.  Also the silent-fail instructions (see
+ * emu_classify() below), which reach it through a patched INT3: the caller
+ * points RIP back at the site and emu_step() fetches the original bytes
+ * from guest memory; and VMCALL/VMMCALL, through ops->hypercall.  A POPF
+ * that sets IF opens no interrupt shadow: the run loop delivers a pending
+ * interrupt at its next turn, as after every stop.
  */
 enum emu_result emu_step(struct emu_ctxt *c);
 
@@ -247,6 +257,40 @@ enum emu_result emu_syscall(struct emu_ctxt *c);
 void vcpu_cpuid(u32 leaf, u32 subleaf, u32 out[4]);
 #define TRAPVISOR_CPUID_SIGNATURE "TrapVisorTVM"
 
+/*
+ * Classifying instructions without running them, for the scanner (patch.c).
+ * A "silent-fail" instruction is one that behaves differently in host ring 3
+ * than in the guest kernel's ring 0 *without trapping* (DESIGN.md section 5):
+ * PUSHF, POPF, SGDT, SIDT, SLDT, STR, SMSW, LAR, LSL, VERR, VERW, MOV r/m,
+ * Sreg, PUSH FS/GS and, on this host (no CPUID faulting), CPUID.  emu_step()
+ * emulates each of them with ring-0 semantics against the vCPU.
+ */
+enum emu_flow {
+	EMU_FLOW_NEXT,           /* goes on with the next instruction only */
+	EMU_FLOW_JUMP,           /* JMP rel: goes to 'target' only */
+	EMU_FLOW_BRANCH,         /* Jcc, LOOPcc, JrCXZ, XBEGIN rel: 'target' or the next */
+	EMU_FLOW_CALL,           /* CALL: to 'target' (if has_target), then the next */
+	EMU_FLOW_HALT,           /* HLT: waits for an interrupt, then the next */
+	EMU_FLOW_END,            /* the path ends here: RET, IRET, SYSRET, SYSENTER,
+				  * JMP r/m, far JMP, INT3, UD0/UD1/UD2 */
+};
+
+struct emu_insn_info {
+	u8 length;               /* its length in bytes, 1..15 */
+	char name[24];           /* as emu_ctxt.name: "popfq", "mov from cs" */
+	bool silent_fail;        /* misbehaves in host ring 3 without trapping */
+	enum emu_flow flow;      /* where execution goes after it */
+	bool has_target;         /* JUMP/BRANCH/CALL with a direct (relative) target */
+	u64 target;              /* that target */
+};
+
+/*
+ * Decode the instruction at 'rip' from 'bytes' (up to 'len') and describe
+ * it in *out.  Returns 0, or -1 if the bytes are not a valid 64-bit mode
+ * instruction (or it continues beyond 'len').
+ */
+int emu_classify(const u8 *bytes, unsigned len, u64 rip, struct emu_insn_info *out);
+
 /* Name of the last decoded mnemonic, for statistics ("cli", "out", ...). */
 const char *emu_mnemonic_name(int mnemonic);
 
@@ -273,6 +317,35 @@ unsigned emu_disasm(const u8 *bytes, unsigned len, u64 rip, char *buf, size_t si
  */
 #define EMU_TRIPLE_FAULT (-2)
 int emu_inject(struct emu_ctxt *c, u8 vector, bool has_errcode, u32 errcode, bool soft);
+
+/* patch.c: finding the silent-fail instructions of a guest code page before
+ * it first runs, so that a private copy with INT3 on them can run instead. */
+#define PATCH_PAGE_SIZE 4096
+
+struct patch_site {
+	u64 va;                  /* guest virtual address of its first byte */
+	u8 length;               /* instruction length in bytes */
+	char name[24];           /* what it is ("popfq", "mov from cs") */
+};
+
+/*
+ * Recursive-descent scan of 'code', the guest bytes of [base_va, base_va +
+ * len) (the page, up to a page before it and 15 bytes after), from each
+ * entry point inside that range: follow fall-throughs and direct jump, branch
+ * and call targets; end a path at RET, JMP (its target queued), indirect
+ * JMP, INT3, UD2, IRET, SYSRET or undecodable bytes (not at HLT: execution
+ * resumes after it), or where it leaves the range; decode no address twice.  Reports every silent-fail instruction whose first byte is
+ * in [page_va, page_va + PATCH_PAGE_SIZE), sorted by address, in out[].
+ * Returns how many, -1 if more than 'max' (out[] then holds 'max' of them),
+ * or -ENOMEM.
+ */
+int patch_scan(const u8 *code, size_t len, u64 base_va, const u64 *entries, int nentries,
+	       u64 page_va, struct patch_site *out, int max);
+/* Write INT3 (CC) over the first byte of each site in 'copy', a
+ * PATCH_PAGE_SIZE copy of the page at page_va; sites outside it are skipped. */
+void patch_apply(u8 *copy, u64 page_va, const struct patch_site *s, int n);
+/* The site starting at 'va' in sorted s[0..n), or NULL. */
+const struct patch_site *patch_lookup(const struct patch_site *s, int n, u64 va);
 
 /* ---- The host layer (host.c, context.c): every ptrace, waitpid, fork ----
  * A stop of a context process becomes plain data (struct trap_event); the

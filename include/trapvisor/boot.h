@@ -64,5 +64,6 @@ struct boot_info {
 
 /* Hypercalls: vmcall, RAX = number, RDI, RSI, RDX, R10, R8 = args. */
 #define HC_VERSION        0      /* returns the hypercall ABI version */
+#define HC_ABI_VERSION    1
 
 #endif

@@ -19,6 +19,12 @@
  * and test_native_compare() also runs every form of them on the host CPU
  * and through the emulator from the same random state, comparing registers,
  * RFLAGS and memory: the evidence that the flags are right.
+ *
+ * The silent-fail instructions (PUSHF, POPF, SGDT, SIDT, SLDT, STR, SMSW,
+ * LAR, LSL, VERR, VERW, MOV from Sreg, PUSH/POP FS/GS) and VMCALL have rows
+ * at CPL 0 and 3; LAR/LSL/VERR/VERW also run natively against the host's
+ * GDT in test_native_descriptors(), and test_classify() covers
+ * emu_classify(), the scanner's view of an instruction.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,6 +70,8 @@ struct fake {
 	unsigned ncrw;
 	unsigned nwrite;      /* ops->write calls that succeeded */
 	unsigned ncross;      /* ... of which crossed a 4 KiB boundary */
+	unsigned nhc;         /* hypercalls made */
+	u64 hc_nr, hc_args[5];/* the last one */
 };
 
 static struct fake *fake_of(struct emu_ctxt *c)
@@ -177,11 +185,34 @@ static void fake_cpuid(struct emu_ctxt *c, u32 leaf, u32 subleaf, u32 out[4])
 	out[3] = 0xfeedf00d;
 }
 
+/* A hypercall returns 0x1000 + its number; number HC_FAULT fails with a
+ * #PF at its first argument, as a hypercall given a bad pointer would. */
+#define HC_FAULT 0xfa17
+
+static int fake_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
+{
+	struct fake *f = fake_of(c);
+
+	f->nhc++;
+	f->hc_nr = nr;
+	memcpy(f->hc_args, args, sizeof(f->hc_args));
+	if (nr == HC_FAULT) {
+		memset(&c->exc, 0, sizeof(c->exc));
+		c->exc.vector = X86_EXC_PF;
+		c->exc.has_errcode = true;
+		c->exc.cr2 = args[0];
+		return -1;
+	}
+	*ret = 0x1000 + nr;
+	return 0;
+}
+
 static const struct emu_ops fake_ops = {
 	.read = fake_read, .write = fake_write,
 	.pio_in = fake_pio_in, .pio_out = fake_pio_out,
 	.invlpg = fake_invlpg, .cr_written = fake_cr_written,
 	.host_tsc = fake_host_tsc, .cpuid = fake_cpuid,
+	.hypercall = fake_hypercall,
 };
 
 /* ---- vCPU fields, by number, so that rows can name them ---- */
@@ -319,8 +350,22 @@ static const struct { u16 sel; u64 lo, hi; } gdt_image[] = {
 	{ 0x80, 0x00cffb000000ffffull, 0 },   /* user 32-bit code, DPL 3 */
 	{ 0x88, 0x00cff3000000ffffull, 0 },   /* user data, DPL 3 */
 	{ 0x90, 0x00affb000000ffffull, 0 },   /* user code, 64-bit, DPL 3 */
+	/* Beyond GDT_LIMIT, for LAR/LSL/VERR/VERW rows that raise the limit
+	 * (BIG_GDT): one descriptor of each kind those instructions tell apart. */
+	{ 0xa0, 0x00af9e000000ffffull, 0 },   /* conforming readable code, DPL 0 */
+	{ 0xa8, 0x0051930000002345ull, 0 },   /* data, byte-granular limit 0x12345, AVL, D/B */
+	{ 0xb0, 0x1234ec0000085678ull, 0 },   /* 64-bit call gate, DPL 3 (to 0x08:0x12345678) */
+	{ 0xc0, 0x0000ee0000080000ull, 0 },   /* 64-bit interrupt gate, DPL 3 */
+	{ 0xd0, 0x0000820000000fffull, 0 },   /* LDT, limit 0xfff, DPL 0 */
+	{ 0xe0, 0x0000810000000067ull, 0 },   /* system type 1: reserved in IA-32e mode */
+	{ 0xe8, 0x00cf73000000ffffull, 0 },   /* writable data, DPL 3, not present */
+	{ 0xf0, 0x00aff8000000ffffull, 0 },   /* execute-only code, DPL 3 */
+	{ 0xf8, 0x00cff1000000ffffull, 0 },   /* read-only data, DPL 3 */
+	{ 0x100, 0x00af9c000000ffffull, 0 },  /* conforming execute-only code, DPL 0 */
+	{ 0x108, 0x00cfd3000000ffffull, 0 },  /* writable data, DPL 2 */
 };
 #define GDT_LIMIT 0x9f
+#define BIG_GDT { F_GDTR_LIMIT, 0x10f }
 
 static void vcpu_default(struct vcpu *v)
 {
@@ -379,6 +424,8 @@ struct emu_row {
 	int crw;                /* 1: one cr_written(crw_n, crw_old) expected */
 	int crw_n;
 	u64 crw_old;
+	int hc;                 /* 1: one hypercall(hc_nr, hc_args) expected */
+	u64 hc_nr, hc_args[5];
 };
 
 #define B(s)  .bytes = (s), .len = sizeof(s) - 1
@@ -1280,6 +1327,294 @@ static const struct emu_row emu_rows[] = {
 	{ .name = "movsd xmm0, xmm1 (SSE) is not emulated", B("\xf2\x0f\x10\xc1"),
 	  .result = EMU_UNHANDLEABLE },
 
+	/* ---- The silent-fail instructions (reached through a patched INT3) ---- */
+
+	/* PUSHF: the virtual RFLAGS, VM and RF cleared in the image */
+	{ .name = "pushfq pushes the virtual flags; VM, RF cleared in the image", B("\x9c"),
+	  .set = { FL(0x277ed7) }, .mem = { { STK - 8, 8, PAT } },
+	  .expect = { { F_RSP, STK - 8 } }, .mem_after = { { STK - 8, 8, 0x247ed7 } } },
+	{ .name = "pushfq at cpl3 shows the virtual IF=0 and IOPL 0", B("\x9c"),
+	  .set = { CPL3, FL(0x46) }, .mem = { { STK - 8, 8, PAT } },
+	  .expect = { { F_RSP, STK - 8 } }, .mem_after = { { STK - 8, 8, 0x46 } } },
+	{ .name = "48 pushfq (REX.W)", B("\x48\x9c"),
+	  .set = { FL(0x3202) }, .mem = { { STK - 8, 8, PAT } },
+	  .expect = { { F_RSP, STK - 8 } }, .mem_after = { { STK - 8, 8, 0x3202 } } },
+	{ .name = "66 pushf pushes the low 16 bits", B("\x66\x9c"),
+	  .set = { FL(0x277ed7) }, .mem = { { STK - 8, 8, PAT } },
+	  .expect = { { F_RSP, STK - 2 } }, .mem_after = { { STK - 2, 2, 0x7ed7 } } },
+	{ .name = "pushfq onto an absent stack page is #PF(W), rsp kept", B("\x9c"),
+	  .set = { { F_RSP, 0x7000 } }, ABSENT, PF_AT(PFEC_W, 0x6ff8) },
+	{ .name = "pushfq at cpl3 onto an absent stack page is #PF(W|U)", B("\x9c"),
+	  .set = { CPL3, { F_RSP, 0x7000 } }, ABSENT, PF_AT(PFEC_W | PFEC_U, 0x6ff8) },
+	{ .name = "pushfq with a non-canonical slot is #SS(0)", B("\x9c"),
+	  .set = { { F_RSP, 0x0000800000000008ull } }, EXC(X86_EXC_SS, 0) },
+	{ .name = "lock pushfq is #UD", B("\xf0\x9c"), UD },
+
+	/* POPF: CPL 0 loads IF and IOPL; CPL > 0 keeps IOPL, IF only if CPL <= IOPL */
+	{ .name = "popfq at cpl0 loads IF and IOPL, clears RF, keeps VIF VIP", B("\x9d"),
+	  .set = { FL(0x190002) }, .mem = { { STK, 8, ~0ull } },
+	  .expect = { FL(0x3c7fd7), { F_RSP, STK + 8 } } },
+	{ .name = "popfq at cpl0 clears IF and IOPL", B("\x9d"),
+	  .set = { FL(0x3202) }, .mem = { { STK, 8, 0 } },
+	  .expect = { FL(0x2), { F_RSP, STK + 8 } } },
+	{ .name = "48 popfq at cpl0 (REX.W)", B("\x48\x9d"),
+	  .set = { FL(0x2) }, .mem = { { STK, 8, 0x1246 } },
+	  .expect = { FL(0x1246), { F_RSP, STK + 8 } } },
+	{ .name = "popfq at cpl3 with iopl0 leaves IF=1 alone (no #GP)", B("\x9d"),
+	  .set = { CPL3, FL(0x202) }, .mem = { { STK, 8, 0x8d5 } },
+	  .expect = { FL(0xad7), { F_RSP, STK + 8 } } },
+	{ .name = "popfq at cpl3 with iopl0 cannot set IF or IOPL", B("\x9d"),
+	  .set = { CPL3, FL(0x2) }, .mem = { { STK, 8, 0x3246 } },
+	  .expect = { FL(0x46), { F_RSP, STK + 8 } } },
+	{ .name = "popfq at cpl3 with iopl3 changes IF but not IOPL", B("\x9d"),
+	  .set = { CPL3, FL(0x3202) }, .mem = { { STK, 8, 0x0002 } },
+	  .expect = { FL(0x3002), { F_RSP, STK + 8 } } },
+	{ .name = "66 popf loads bits 15:0 only: AC, ID kept, RF cleared", B("\x66\x9d"),
+	  .set = { FL(0x250002) }, .mem = { { STK, 8, ~0ull } },
+	  .expect = { FL(0x247fd7), { F_RSP, STK + 2 } } },
+	{ .name = "66 popf at cpl3 with iopl0 keeps IF", B("\x66\x9d"),
+	  .set = { CPL3, FL(0x202) }, .mem = { { STK, 8, 0 } },
+	  .expect = { { F_RSP, STK + 2 } } },
+	{ .name = "popfq setting IF opens no shadow and ends an STI shadow", B("\x9d"),
+	  .set = { FL(0x2), { F_STI_SHADOW, 1 } }, .mem = { { STK, 8, 0x202 } },
+	  .expect = { FL(0x202), { F_RSP, STK + 8 }, { F_STI_SHADOW, 0 } } },
+	{ .name = "popfq from an absent stack page is #PF, nothing changes", B("\x9d"),
+	  .set = { { F_RSP, 0x6000 }, FL(0x202) }, ABSENT, PF_AT(0, 0x6000) },
+	{ .name = "popfq at cpl3 from an absent stack page is #PF(U)", B("\x9d"),
+	  .set = { CPL3, { F_RSP, 0x6ffc } }, ABSENT, PF_AT(PFEC_U, 0x6ffc) },
+	{ .name = "popfq with a non-canonical rsp is #SS(0)", B("\x9d"),
+	  .set = { { F_RSP, 0x0000800000000000ull } }, EXC(X86_EXC_SS, 0) },
+
+	/* PUSH FS/GS, POP FS/GS */
+	{ .name = "push fs pushes the virtual selector zero-extended (0f a0)", B("\x0f\xa0"),
+	  .set = { { F_FS, 0x28 } }, .mem = { { STK - 8, 8, PAT } },
+	  .expect = { { F_RSP, STK - 8 } }, .mem_after = { { STK - 8, 8, 0x28 } } },
+	{ .name = "66 push gs pushes 2 bytes", B("\x66\x0f\xa8"),
+	  .set = { { F_GS, 0x8b } }, .mem = { { STK - 8, 8, PAT } },
+	  .expect = { { F_RSP, STK - 2 } }, .mem_after = { { STK - 2, 2, 0x8b } } },
+	{ .name = "push gs at cpl3 (0f a8)", B("\x0f\xa8"),
+	  .set = { CPL3, { F_GS, 0x8b } }, .mem = { { STK - 8, 8, PAT } },
+	  .expect = { { F_RSP, STK - 8 } }, .mem_after = { { STK - 8, 8, 0x8b } } },
+	{ .name = "pop fs loads selector and base (0f a1)", B("\x0f\xa1"),
+	  .mem = { { STK, 8, 0xffffffffffff0028ull } },
+	  .expect = { { F_FS, 0x28 }, { F_FS_BASE, 0x12345678 }, { F_RSP, STK + 8 } } },
+	{ .name = "66 pop fs pops 2 bytes", B("\x66\x0f\xa1"),
+	  .mem = { { STK, 8, 0xffffffffffff0028ull } },
+	  .expect = { { F_FS, 0x28 }, { F_FS_BASE, 0x12345678 }, { F_RSP, STK + 2 } } },
+	{ .name = "pop gs of a null selector keeps gs_base (0f a9)", B("\x0f\xa9"),
+	  .set = { { F_GS, 0x10 } }, .mem = { { STK, 8, 0 } },
+	  .expect = { { F_GS, 0 }, { F_RSP, STK + 8 } } },
+	{ .name = "pop fs of a not-present segment is #NP(sel), rsp kept", B("\x0f\xa1"),
+	  .mem = { { STK, 8, 0x18 } }, EXC(X86_EXC_NP, 0x18) },
+	{ .name = "pop fs at cpl3 of a DPL0 segment is #GP(sel)", B("\x0f\xa1"),
+	  .set = { CPL3 }, .mem = { { STK, 8, 0x10 } }, GP(0x10) },
+
+	/* MOV r/m, Sreg: the virtual selectors, not the host's RPL-3 ones */
+	{ .name = "mov eax, cs reads the virtual CS at cpl0 (8c c8)", B("\x8c\xc8"),
+	  .expect = { { F_RAX, 0x08 } } },
+	{ .name = "mov eax, cs at cpl3 reads the virtual CS", B("\x8c\xc8"),
+	  .set = { CPL3, { F_CS, 0x93 } }, .expect = { { F_RAX, 0x93 } } },
+	{ .name = "mov eax, ss reads the virtual SS at cpl0 (8c d0)", B("\x8c\xd0"),
+	  .expect = { { F_RAX, 0x10 } } },
+	{ .name = "mov eax, ss at cpl3 reads the virtual SS", B("\x8c\xd0"),
+	  .set = { CPL3, { F_SS, 0x8b } }, .expect = { { F_RAX, 0x8b } } },
+	{ .name = "48 mov rax, ds zero-extends", B("\x48\x8c\xd8"),
+	  .expect = { { F_RAX, 0x10 } } },
+	{ .name = "48 mov [rdi], cs stores 16 bits whatever REX.W", B("\x48\x8c\x0f"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, PAT } }, .mem_after = { { DATA, 2, 0x08 } } },
+	{ .name = "mov [rdi], fs at cpl3", B("\x8c\x27"),
+	  .set = { CPL3, RDI_DATA, { F_FS, 0x8b } }, .mem = { { DATA, 8, PAT } },
+	  .mem_after = { { DATA, 2, 0x8b } } },
+
+	/* SGDT, SIDT: the virtual GDTR/IDTR, 10 bytes, any CPL */
+	{ .name = "sgdt [rax] stores the virtual limit and base", B("\x0f\x01\x00"),
+	  .set = { { F_RAX, DATA } }, .mem = { { DATA, 8, PAT }, { DATA + 8, 8, PAT } },
+	  .mem_after = { { DATA, 2, GDT_LIMIT }, { DATA + 2, 8, GDT } } },
+	{ .name = "sgdt with a high base", B("\x0f\x01\x00"),
+	  .set = { { F_RAX, DATA }, { F_GDTR_BASE, 0x00007f00deadb000ull }, { F_GDTR_LIMIT, 0x1234 } },
+	  .mem = { { DATA, 8, PAT }, { DATA + 8, 8, PAT } },
+	  .mem_after = { { DATA, 2, 0x1234 }, { DATA + 2, 8, 0x00007f00deadb000ull } } },
+	{ .name = "sidt [rdi+8] at cpl3 (no UMIP offered)", B("\x0f\x01\x4f\x08"),
+	  .set = { CPL3, RDI_DATA }, .mem = { { DATA + 8, 8, PAT }, { DATA + 16, 8, PAT } },
+	  .mem_after = { { DATA + 8, 2, 0xfff }, { DATA + 10, 8, 0x2000 } } },
+	{ .name = "66 sgdt [rax]: 10 bytes whatever the operand size", B("\x66\x0f\x01\x00"),
+	  .set = { { F_RAX, DATA } }, .mem = { { DATA, 8, PAT }, { DATA + 8, 8, PAT } },
+	  .mem_after = { { DATA, 2, GDT_LIMIT }, { DATA + 2, 8, GDT } } },
+	{ .name = "48 sidt [rax] (REX.W)", B("\x48\x0f\x01\x08"),
+	  .set = { { F_RAX, DATA } }, .mem = { { DATA, 8, PAT }, { DATA + 8, 8, PAT } },
+	  .mem_after = { { DATA, 2, 0xfff }, { DATA + 2, 8, 0x2000 } } },
+	{ .name = "65 sgdt gs:[rax] adds gs_base", B("\x65\x0f\x01\x00"),
+	  .set = { { F_RAX, 0x20 }, { F_GS_BASE, DATA } },
+	  .mem_after = { { DATA + 0x20, 2, GDT_LIMIT }, { DATA + 0x22, 8, GDT } } },
+	{ .name = "sgdt straddling into an absent page is #PF(W), nothing written",
+	  B("\x0f\x01\x00"),
+	  .set = { { F_RAX, 0x5ffc } }, .mem = { { 0x5ff8, 8, PAT } }, ABSENT,
+	  PF_AT(PFEC_W, 0x6000) },
+	{ .name = "sidt at cpl3 onto an absent page is #PF(W|U)", B("\x0f\x01\x08"),
+	  .set = { CPL3, { F_RAX, 0x6000 } }, ABSENT, PF_AT(PFEC_W | PFEC_U, 0x6000) },
+	{ .name = "sgdt [non-canonical] is #GP(0)", B("\x0f\x01\x00"),
+	  .set = { { F_RAX, 0x00007ffffffffffaull } }, GP(0) },
+
+	/* SLDT, STR, SMSW */
+	{ .name = "sldt eax zero-extends (0f 00 c0)", B("\x0f\x00\xc0"),
+	  .expect = { { F_RAX, 0 } } },
+	{ .name = "66 sldt ax merges", B("\x66\x0f\x00\xc0"),
+	  .set = { { F_LDTR, 0x50 } }, .expect = { { F_RAX, 0x0101010101010050ull } } },
+	{ .name = "48 sldt rax", B("\x48\x0f\x00\xc0"),
+	  .set = { { F_LDTR, 0x50 } }, .expect = { { F_RAX, 0x50 } } },
+	{ .name = "sldt [rdi] stores 16 bits", B("\x0f\x00\x07"),
+	  .set = { RDI_DATA, { F_LDTR, 0x50 } }, .mem = { { DATA, 8, PAT } },
+	  .mem_after = { { DATA, 2, 0x50 } } },
+	{ .name = "str eax reads the virtual TR (0f 00 c8)", B("\x0f\x00\xc8"),
+	  .set = { { F_TR, 0x40 } }, .expect = { { F_RAX, 0x40 } } },
+	{ .name = "66 str ax merges", B("\x66\x0f\x00\xc8"),
+	  .set = { { F_TR, 0x40 } }, .expect = { { F_RAX, 0x0101010101010040ull } } },
+	{ .name = "49 str r9 (REX.WB)", B("\x49\x0f\x00\xc9"),
+	  .set = { { F_TR, 0x40 } }, .expect = { { F_R9, 0x40 } } },
+	{ .name = "str [rdi] at cpl3", B("\x0f\x00\x0f"),
+	  .set = { CPL3, RDI_DATA, { F_TR, 0x40 } }, .mem = { { DATA, 8, PAT } },
+	  .mem_after = { { DATA, 2, 0x40 } } },
+	{ .name = "str [rdi] onto an absent page is #PF(W)", B("\x0f\x00\x0f"),
+	  .set = { { F_RDI, 0x6000 } }, ABSENT, PF_AT(PFEC_W, 0x6000) },
+	{ .name = "smsw [rdi] stores CR0[15:0] (0f 01 27)", B("\x0f\x01\x27"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, PAT } },
+	  .mem_after = { { DATA, 2, DEF_CR0 & 0xffff } } },
+	{ .name = "smsw eax stores CR0[31:0] zero-extended", B("\x0f\x01\xe0"),
+	  .expect = { { F_RAX, DEF_CR0 } } },
+	{ .name = "66 smsw ax merges CR0[15:0]", B("\x66\x0f\x01\xe0"),
+	  .expect = { { F_RAX, 0x0101010101010000ull | (DEF_CR0 & 0xffff) } } },
+	{ .name = "48 smsw rax stores all of CR0", B("\x48\x0f\x01\xe0"),
+	  .expect = { { F_RAX, DEF_CR0 } } },
+	{ .name = "smsw ecx at cpl3 shows the virtual TS", B("\x0f\x01\xe1"),
+	  .set = { CPL3, { F_CR0, DEF_CR0 | X86_CR0_TS } },
+	  .expect = { { F_RCX, DEF_CR0 | X86_CR0_TS } } },
+
+	/* LAR: access rights of the virtual GDT's descriptors, only ZF changes */
+	{ .name = "lar eax, ecx: 64-bit kernel code (0f 02 c1)", B("\x0f\x02\xc1"),
+	  .set = { { F_RCX, 0x08 } }, .expect = { { F_RAX, 0x00af9b00 }, FL(0x42) } },
+	{ .name = "66 lar ax, cx: FF00H mask, merges", B("\x66\x0f\x02\xc1"),
+	  .set = { { F_RCX, 0x10 } }, .expect = { { F_RAX, 0x0101010101019300ull }, FL(0x42) } },
+	{ .name = "48 lar rax, rcx: selector is the low 16 bits", B("\x48\x0f\x02\xc1"),
+	  .set = { { F_RCX, 0xffffffff00000010ull } },
+	  .expect = { { F_RAX, 0x00cf9300 }, FL(0x42) } },
+	{ .name = "lar eax, [rdi]: a 16-bit selector from memory", B("\x0f\x02\x07"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaaaaaa0028ull } },
+	  .expect = { { F_RAX, 0x00cf9300 }, FL(0x42) } },
+	{ .name = "lar keeps the other flags", B("\x0f\x02\xc1"),
+	  .set = { { F_RCX, 0x08 }, FL(0x897) }, .expect = { { F_RAX, 0x00af9b00 }, FL(0x8d7) } },
+	{ .name = "lar of a not-present segment: ZF, P=0 in the rights", B("\x0f\x02\xc1"),
+	  .set = { { F_RCX, 0x18 } }, .expect = { { F_RAX, 0x00cf1300 }, FL(0x42) } },
+	{ .name = "lar of an available 64-bit TSS", B("\x0f\x02\xc1"),
+	  .set = { { F_RCX, 0x40 } }, .expect = { { F_RAX, 0x8900 }, FL(0x42) } },
+	{ .name = "lar of a busy 64-bit TSS", B("\x0f\x02\xc1"),
+	  .set = { { F_RCX, 0x50 } }, .expect = { { F_RAX, 0x8b00 }, FL(0x42) } },
+	{ .name = "lar at cpl3 of a DPL3 call gate", B("\x0f\x02\xc1"),
+	  .set = { CPL3, BIG_GDT, { F_RCX, 0xb3 } },
+	  .expect = { { F_RAX, 0x0034ec00 }, FL(0x42) } },
+	{ .name = "lar of an interrupt gate fails: ZF=0, rax kept", B("\x0f\x02\xc1"),
+	  .set = { BIG_GDT, { F_RCX, 0xc0 }, FL(0x8d7) }, .expect = { FL(0x897) } },
+	{ .name = "lar of an LDT descriptor fails in IA-32e mode", B("\x0f\x02\xc1"),
+	  .set = { BIG_GDT, { F_RCX, 0xd0 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "lar of a reserved system type fails", B("\x0f\x02\xc1"),
+	  .set = { BIG_GDT, { F_RCX, 0xe0 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "lar of the null selector fails", B("\x0f\x02\xc1"),
+	  .set = { { F_RCX, 0x3 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "lar of the null selector fails even if GDT[0] looks valid", B("\x0f\x02\xc1"),
+	  .set = { { F_RCX, 0 }, FL(0x42) }, .mem = { { GDT, 8, 0x00cf93000000ffffull } },
+	  .expect = { FL(0x2) } },
+	{ .name = "verw of the null selector fails even if GDT[0] looks valid", B("\x0f\x00\xe8"),
+	  .set = { { F_RAX, 0 }, FL(0x42) }, .mem = { { GDT, 8, 0x00cf93000000ffffull } },
+	  .expect = { FL(0x2) } },
+	{ .name = "lar beyond the GDT limit fails", B("\x0f\x02\xc1"),
+	  .set = { { F_RCX, 0xa0 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "lar with TI=1 fails (no LDT)", B("\x0f\x02\xc1"),
+	  .set = { { F_RCX, 0x0c }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "lar at cpl3 of a DPL0 segment fails, rax[63:32] kept", B("\x0f\x02\xc1"),
+	  .set = { CPL3, { F_RCX, 0x13 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "lar at cpl0 with RPL3 of a DPL0 segment fails", B("\x0f\x02\xc1"),
+	  .set = { { F_RCX, 0x13 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "lar with RPL2 of a DPL2 segment", B("\x0f\x02\xc1"),
+	  .set = { BIG_GDT, { F_RCX, 0x10a } }, .expect = { { F_RAX, 0x00cfd300 }, FL(0x42) } },
+	{ .name = "lar with RPL3 of a DPL2 segment fails", B("\x0f\x02\xc1"),
+	  .set = { BIG_GDT, { F_RCX, 0x10b }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "lar at cpl3 of a conforming DPL0 code segment", B("\x0f\x02\xc1"),
+	  .set = { CPL3, BIG_GDT, { F_RCX, 0xa3 } },
+	  .expect = { { F_RAX, 0x00af9e00 }, FL(0x42) } },
+	{ .name = "lar at cpl3 of user data", B("\x0f\x02\xc1"),
+	  .set = { CPL3, { F_RCX, 0x8b } }, .expect = { { F_RAX, 0x00cff300 }, FL(0x42) } },
+	{ .name = "lar eax, [rdi] on an absent page is #PF", B("\x0f\x02\x07"),
+	  .set = { { F_RDI, 0x6000 } }, ABSENT, PF_AT(0, 0x6000) },
+	{ .name = "lar at cpl3, GDT page absent: #PF as a supervisor read", B("\x0f\x02\xc1"),
+	  .set = { CPL3, { F_GDTR_BASE, 0x6000 }, { F_RCX, 0x13 } }, ABSENT, PF_AT(0, 0x6010) },
+
+	/* LSL: the byte limit */
+	{ .name = "lsl eax, ecx: page-granular limit scaled (0f 03 c1)", B("\x0f\x03\xc1"),
+	  .set = { { F_RCX, 0x10 } }, .expect = { { F_RAX, 0xffffffff }, FL(0x42) } },
+	{ .name = "lsl eax, ecx: byte-granular 20-bit limit", B("\x0f\x03\xc1"),
+	  .set = { BIG_GDT, { F_RCX, 0xa8 } }, .expect = { { F_RAX, 0x12345 }, FL(0x42) } },
+	{ .name = "66 lsl ax, cx: low 16 bits, merges", B("\x66\x0f\x03\xc1"),
+	  .set = { BIG_GDT, { F_RCX, 0xa8 } },
+	  .expect = { { F_RAX, 0x0101010101012345ull }, FL(0x42) } },
+	{ .name = "48 lsl rax, [rdi]", B("\x48\x0f\x03\x07"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaaaaaa0010ull } },
+	  .expect = { { F_RAX, 0xffffffff }, FL(0x42) } },
+	{ .name = "lsl of a 64-bit TSS", B("\x0f\x03\xc1"),
+	  .set = { { F_RCX, 0x40 } }, .expect = { { F_RAX, 0x67 }, FL(0x42) } },
+	{ .name = "lsl of an LDT descriptor", B("\x0f\x03\xc1"),
+	  .set = { BIG_GDT, { F_RCX, 0xd0 } }, .expect = { { F_RAX, 0xfff }, FL(0x42) } },
+	{ .name = "lsl of a call gate fails", B("\x0f\x03\xc1"),
+	  .set = { BIG_GDT, { F_RCX, 0xb0 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "lsl at cpl3 of a DPL0 segment fails, rax kept", B("\x0f\x03\xc1"),
+	  .set = { CPL3, { F_RCX, 0x10 }, FL(0x42) }, .expect = { FL(0x2) } },
+
+	/* VERR, VERW */
+	{ .name = "verr ax: readable code (0f 00 e0)", B("\x0f\x00\xe0"),
+	  .set = { { F_RAX, 0x08 } }, .expect = { FL(0x42) } },
+	{ .name = "verr: execute-only code fails", B("\x0f\x00\xe0"),
+	  .set = { { F_RAX, 0x38 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "verr: read-only data", B("\x0f\x00\xe0"),
+	  .set = { { F_RAX, 0x30 } }, .expect = { FL(0x42) } },
+	{ .name = "verr: a TSS (system) fails", B("\x0f\x00\xe0"),
+	  .set = { { F_RAX, 0x40 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "verr: null fails", B("\x0f\x00\xe0"),
+	  .set = { { F_RAX, 0 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "verr at cpl3: DPL0 data fails", B("\x0f\x00\xe0"),
+	  .set = { CPL3, { F_RAX, 0x13 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "verr at cpl3: conforming readable DPL0 code", B("\x0f\x00\xe0"),
+	  .set = { CPL3, BIG_GDT, { F_RAX, 0xa3 } }, .expect = { FL(0x42) } },
+	{ .name = "verr at cpl3: conforming execute-only code fails", B("\x0f\x00\xe0"),
+	  .set = { CPL3, BIG_GDT, { F_RAX, 0x103 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "verr [rdi] (0f 00 27)", B("\x0f\x00\x27"),
+	  .set = { RDI_DATA }, .mem = { { DATA, 8, 0xaaaaaaaaaaaa0010ull } }, .expect = { FL(0x42) } },
+	{ .name = "verw ax: writable data (0f 00 e8)", B("\x0f\x00\xe8"),
+	  .set = { { F_RAX, 0x10 }, FL(0x897) }, .expect = { FL(0x8d7) } },
+	{ .name = "verw: read-only data fails", B("\x0f\x00\xe8"),
+	  .set = { { F_RAX, 0x30 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "verw: code is never writable", B("\x0f\x00\xe8"),
+	  .set = { { F_RAX, 0x08 }, FL(0x42) }, .expect = { FL(0x2) } },
+	{ .name = "verw at cpl3: user data", B("\x0f\x00\xe8"),
+	  .set = { CPL3, { F_RAX, 0x8b } }, .expect = { FL(0x42) } },
+	{ .name = "verw at cpl3: not-present data still verifies", B("\x0f\x00\xe8"),
+	  .set = { CPL3, BIG_GDT, { F_RAX, 0xeb } }, .expect = { FL(0x42) } },
+	{ .name = "verw [rdi] at cpl3: read-only data fails (0f 00 2f)", B("\x0f\x00\x2f"),
+	  .set = { CPL3, BIG_GDT, RDI_DATA, FL(0x42) }, .mem = { { DATA, 2, 0xfb } },
+	  .expect = { FL(0x2) } },
+
+	/* VMCALL, VMMCALL: hypercalls */
+	{ .name = "vmcall at cpl0 is a hypercall: RAX nr, RDI RSI RDX R10 R8, RAX result",
+	  B("\x0f\x01\xc1"), .set = { { F_RAX, 7 } }, .expect = { { F_RAX, 0x1007 } },
+	  .hc = 1, .hc_nr = 7,
+	  .hc_args = { GPR(R_RDI), GPR(R_RSI), GPR(R_RDX), GPR(R_R10), GPR(R_R8) } },
+	{ .name = "vmmcall (AMD) is a hypercall too", B("\x0f\x01\xd9"),
+	  .set = { { F_RAX, 0 }, { F_RDI, 1 }, { F_RSI, 2 }, { F_RDX, 3 }, { F_R10, 4 }, { F_R8, 5 } },
+	  .expect = { { F_RAX, 0x1000 } }, .hc = 1, .hc_nr = 0, .hc_args = { 1, 2, 3, 4, 5 } },
+	{ .name = "vmcall at cpl3 is #UD, no hypercall", B("\x0f\x01\xc1"),
+	  .set = { CPL3, { F_RAX, 7 } }, UD },
+	{ .name = "vmcall whose hypercall faults: its #PF, rax and rip kept", B("\x0f\x01\xc1"),
+	  .set = { { F_RAX, HC_FAULT }, { F_RDI, 0x6000 } }, PF_AT(0, 0x6000),
+	  .hc = 1, .hc_nr = HC_FAULT,
+	  .hc_args = { 0x6000, GPR(R_RSI), GPR(R_RDX), GPR(R_R10), GPR(R_R8) } },
+
 	/* ---- Not emulated: no state changes ---- */
 	{ .name = "nop is not emulated", B("\x90"),
 	  .set = { { F_STI_SHADOW, 1 } }, .result = EMU_UNHANDLEABLE },
@@ -1439,6 +1774,12 @@ static void emu_row_run(void **state)
 	assert_int_equal(f->ninvlpg, r->invlpg);
 	if (r->invlpg)
 		assert_int_equal(f->invlpg_la, r->invlpg_la);
+	assert_int_equal(f->nhc, r->hc);
+	if (r->hc) {
+		assert_int_equal(f->hc_nr, r->hc_nr);
+		for (i = 0; i < 5; i++)
+			assert_int_equal(f->hc_args[i], r->hc_args[i]);
+	}
 	assert_int_equal(f->ncrw, r->crw);
 	if (r->crw) {
 		assert_int_equal(f->crw_n, r->crw_n);
@@ -1581,6 +1922,142 @@ static void test_mnemonic_name(void **state)
 	assert_string_equal(emu_mnemonic_name(-1), "invalid");
 	assert_string_equal(emu_mnemonic_name(1 << 20), "invalid");
 	free(f);
+}
+
+/* A VM without hypercalls: VMCALL is #UD, as on a CPU without VMX, and
+ * nothing changes. */
+static void test_vmcall_without_callback(void **state)
+{
+	struct emu_ops ops = fake_ops;
+	struct emu_ctxt c;
+	struct vcpu v, before;
+	struct fake *f = ctxt_init(&c, &v, "\x0f\x01\xc1", 3);
+
+	ops.hypercall = NULL;
+	c.ops = &ops;
+	before = v;
+	assert_int_equal(emu_step(&c), EMU_EXCEPTION);
+	assert_int_equal(c.exc.vector, X86_EXC_UD);
+	assert_false(c.exc.has_errcode);
+	assert_memory_equal(&v, &before, sizeof(v));
+	assert_int_equal(f->nhc, 0);
+	free(f);
+}
+
+/* emu_classify(): length, name, silent-fail, control flow and target. */
+static void test_classify(void **state)
+{
+	static const struct {
+		const char *bytes;
+		unsigned len;
+		int rc;
+		unsigned length;
+		const char *name;
+		bool silent;
+		enum emu_flow flow;
+		bool has_target;
+		u64 target;              /* the instruction is at 0x401000 */
+	} k[] = {
+#define CL(b, nm, sf, fl) { b, sizeof(b) - 1, 0, sizeof(b) - 1, nm, sf, fl, false, 0 }
+#define CT(b, nm, fl, t) { b, sizeof(b) - 1, 0, sizeof(b) - 1, nm, false, fl, true, t }
+#define CBAD(b) { b, sizeof(b) - 1, -1, 0, "", false, EMU_FLOW_NEXT, false, 0 }
+		/* the silent-fail instructions */
+		CL("\x9c", "pushfq", true, EMU_FLOW_NEXT),
+		CL("\x66\x9c", "pushf", true, EMU_FLOW_NEXT),
+		CL("\x48\x9c", "pushfq", true, EMU_FLOW_NEXT),
+		CL("\x9d", "popfq", true, EMU_FLOW_NEXT),
+		CL("\x66\x9d", "popf", true, EMU_FLOW_NEXT),
+		CL("\x0f\x01\x00", "sgdt", true, EMU_FLOW_NEXT),
+		CL("\x0f\x01\x0f", "sidt", true, EMU_FLOW_NEXT),
+		CL("\x0f\x01\x04\x25\x00\x10\x00\x00", "sgdt", true, EMU_FLOW_NEXT),
+		CL("\x0f\x00\xc0", "sldt", true, EMU_FLOW_NEXT),
+		CL("\x0f\x00\x0f", "str", true, EMU_FLOW_NEXT),
+		CL("\x48\x0f\x01\xe0", "smsw", true, EMU_FLOW_NEXT),
+		CL("\x0f\x02\xc1", "lar", true, EMU_FLOW_NEXT),
+		CL("\x0f\x03\x07", "lsl", true, EMU_FLOW_NEXT),
+		CL("\x0f\x00\xe0", "verr", true, EMU_FLOW_NEXT),
+		CL("\x0f\x00\x2f", "verw", true, EMU_FLOW_NEXT),
+		CL("\x8c\xc8", "mov from cs", true, EMU_FLOW_NEXT),
+		CL("\x8c\xd0", "mov from ss", true, EMU_FLOW_NEXT),
+		CL("\x66\x8c\xd8", "mov from ds", true, EMU_FLOW_NEXT),
+		CL("\x48\x8c\x0f", "mov from cs", true, EMU_FLOW_NEXT),
+		CL("\x0f\xa0", "push fs", true, EMU_FLOW_NEXT),
+		CL("\x0f\xa8", "push gs", true, EMU_FLOW_NEXT),
+		CL("\x0f\xa2", "cpuid", true, EMU_FLOW_NEXT),
+		/* ... and some that are not */
+		CL("\x8e\xd8", "mov to ds", false, EMU_FLOW_NEXT),
+		CL("\x0f\xa1", "pop fs", false, EMU_FLOW_NEXT),
+		CL("\x50", "push", false, EMU_FLOW_NEXT),
+		CL("\xfa", "cli", false, EMU_FLOW_NEXT),
+		CL("\x0f\x01\x10", "lgdt", false, EMU_FLOW_NEXT),
+		CL("\x0f\x01\xc1", "vmcall", false, EMU_FLOW_NEXT),
+		CL("\x0f\x22\xd8", "mov to cr3", false, EMU_FLOW_NEXT),
+		CL("\x89\x0f", "mov", false, EMU_FLOW_NEXT),
+		CL("\xcd\x80", "int", false, EMU_FLOW_NEXT),
+		CL("\x0f\x05", "syscall", false, EMU_FLOW_NEXT),
+		CL("\xf3\x0f\x1e\xfa", "endbr64", false, EMU_FLOW_NEXT),
+		/* control transfers */
+		CT("\xeb\x10", "jmp", EMU_FLOW_JUMP, 0x401012),
+		CT("\xeb\xfe", "jmp", EMU_FLOW_JUMP, 0x401000),
+		CT("\xe9\x00\x01\x00\x00", "jmp", EMU_FLOW_JUMP, 0x401105),
+		CT("\xe9\xfb\xef\xff\xff", "jmp", EMU_FLOW_JUMP, 0x400000),
+		CT("\x74\xf0", "jz", EMU_FLOW_BRANCH, 0x400ff2),
+		CT("\x0f\x85\x10\x00\x00\x00", "jnz", EMU_FLOW_BRANCH, 0x401016),
+		CT("\xe2\xfe", "loop", EMU_FLOW_BRANCH, 0x401000),
+		CT("\xe3\x05", "jrcxz", EMU_FLOW_BRANCH, 0x401007),
+		CT("\xc7\xf8\x00\x02\x00\x00", "xbegin", EMU_FLOW_BRANCH, 0x401206),
+		CT("\xe8\x00\x00\x00\x00", "call", EMU_FLOW_CALL, 0x401005),
+		CL("\xff\xd0", "call", false, EMU_FLOW_CALL),
+		CL("\x41\xff\x14\x24", "call", false, EMU_FLOW_CALL),
+		CL("\xff\x18", "call", false, EMU_FLOW_CALL),
+		CL("\xff\xe0", "jmp", false, EMU_FLOW_END),
+		CL("\x3e\xff\xe0", "jmp", false, EMU_FLOW_END),
+		CL("\xff\x28", "jmp", false, EMU_FLOW_END),
+		CL("\xc3", "ret", false, EMU_FLOW_END),
+		CL("\xc2\x08\x00", "ret", false, EMU_FLOW_END),
+		CL("\xcb", "ret", false, EMU_FLOW_END),
+		CL("\x48\xcf", "iretq", false, EMU_FLOW_END),
+		CL("\x48\x0f\x07", "sysret", false, EMU_FLOW_END),
+		CL("\xcc", "int3", false, EMU_FLOW_END),
+		CL("\x0f\x0b", "ud2", false, EMU_FLOW_END),
+		CL("\x0f\xff\xc0", "ud0", false, EMU_FLOW_END),
+		CL("\x0f\xb9\xc0", "ud1", false, EMU_FLOW_END),
+		CL("\x0f\x34", "sysenter", false, EMU_FLOW_END),
+		CL("\xf4", "hlt", false, EMU_FLOW_HALT),
+		/* 66 on a near branch: vendor-dependent, so the path ends */
+		CL("\x66\xeb\x00", "jmp", false, EMU_FLOW_END),
+		CL("\x66\x74\x00", "jz", false, EMU_FLOW_END),
+		/* not instructions in 64-bit mode, or cut short */
+		CBAD("\x06"),                       /* push es */
+		CBAD("\xf0\x9c"),                   /* lock pushfq */
+		CBAD("\x8c\xf0"),                   /* mov eax, sreg 6 */
+		CBAD("\x0f\x01"),
+		CBAD(""),
+#undef CL
+#undef CT
+#undef CBAD
+	};
+	struct emu_insn_info ii;
+	unsigned i;
+
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		int rc = emu_classify((const u8 *)k[i].bytes, k[i].len, 0x401000, &ii);
+
+		if (rc != k[i].rc)
+			fail_msg("row %u (%s): rc %d, expected %d", i, k[i].name, rc, k[i].rc);
+		if (rc != 0)
+			continue;
+		if (ii.length != k[i].length || strcmp(ii.name, k[i].name) != 0 ||
+		    ii.silent_fail != k[i].silent || ii.flow != k[i].flow ||
+		    ii.has_target != k[i].has_target || ii.target != k[i].target)
+			fail_msg("row %u (%s): length %u name '%s' silent %d flow %d target %d %#llx",
+				 i, k[i].name, ii.length, ii.name, ii.silent_fail, ii.flow,
+				 ii.has_target, (unsigned long long)ii.target);
+	}
+	/* A buffer longer than the instruction decodes only the instruction. */
+	assert_int_equal(emu_classify((const u8 *)"\x9c\x9d\xc3", 3, 0, &ii), 0);
+	assert_int_equal(ii.length, 1);
+	assert_string_equal(ii.name, "pushfq");
 }
 
 /* The interrupt shadow of STI covers exactly the next instruction. */
@@ -2125,6 +2602,143 @@ static void test_native_compare(void **state)
 	free(nc);
 }
 
+/* ---- LAR, LSL, VERR, VERW against the host CPU ----
+ *
+ * These run natively in host ring 3 (which is what makes them silent-fail
+ * instructions) against the host kernel's GDT.  From CPL 3 the host answers
+ * for its own descriptors: LAR and LSL of each selector give the access
+ * rights and limit of those visible at CPL 3.  The fake GDT is built from
+ * those answers (DPL-0 data where the host refuses), and then every form
+ * runs natively and through emu_step() at CPL 3 from the same random
+ * registers and flags: destination sizes (r16 merges, r32 and r64
+ * zero-extend, a failure writes nothing), ZF the only flag changed, G
+ * scaling, RPL, the null selector, TI=1 and selectors beyond the limit
+ * must all agree with the CPU.  LAR's bits 19:16 are undefined in the SDM
+ * and not compared.  Index 15 (Linux's per-CPU segment, whose limit is the
+ * CPU number) is left out.
+ */
+static void native_desc(u16 sel, bool *lar_ok, u64 *ar, bool *lsl_ok, u64 *limit)
+{
+	u64 a = 0, l = 0;
+	u8 z1, z2;
+
+	__asm__ volatile("lar %2, %0\n\tsetz %1" : "+r"(a), "=q"(z1) : "r"((u64)sel) : "cc");
+	__asm__ volatile("lsl %2, %0\n\tsetz %1" : "+r"(l), "=q"(z2) : "r"((u64)sel) : "cc");
+	*lar_ok = z1;
+	*ar = a;
+	*lsl_ok = z2;
+	*limit = l;
+}
+
+static void test_native_descriptors(void **state)
+{
+	static const u16 sels[] = {
+		0, 1, 3, 0x08, 0x0b, 0x10, 0x13, 0x18, 0x1b, 0x20, 0x23, 0x28, 0x2b, 0x30,
+		0x33, 0x38, 0x3b, 0x40, 0x43, 0x50, 0x53, 0x60, 0x63, 0x70, 0x73,
+		0x0c, 0x2f, 0x1003, 0xfff3,
+	};
+	static const struct ncase forms[] = {
+		NC("lar eax, ecx", "\x0f\x02\xc1", NK_PLAIN, 0),
+		NC("66 lar ax, cx", "\x66\x0f\x02\xc1", NK_PLAIN, 0),
+		NC("48 lar rax, rcx", "\x48\x0f\x02\xc1", NK_PLAIN, 0),
+		NC("lar eax, [rdi]", "\x0f\x02\x07", NK_PLAIN, 0),
+		NC("48 lar rax, [rdi]", "\x48\x0f\x02\x07", NK_PLAIN, 0),
+		NC("lsl eax, ecx", "\x0f\x03\xc1", NK_PLAIN, 0),
+		NC("66 lsl ax, cx", "\x66\x0f\x03\xc1", NK_PLAIN, 0),
+		NC("48 lsl rax, rcx", "\x48\x0f\x03\xc1", NK_PLAIN, 0),
+		NC("lsl eax, [rdi]", "\x0f\x03\x07", NK_PLAIN, 0),
+		NC("verr cx", "\x0f\x00\xe1", NK_PLAIN, 0),
+		NC("verw cx", "\x0f\x00\xe9", NK_PLAIN, 0),
+		NC("verr [rdi]", "\x0f\x00\x27", NK_PLAIN, 0),
+		NC("verw [rdi]", "\x0f\x00\x2f", NK_PLAIN, 0),
+	};
+	u64 gdt[16], seed = 0x243f6a8885a308d3ull;
+	u8 *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	u8 *hdata = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned i, s, t, r, visible = 0;
+
+	assert_true(code != MAP_FAILED && hdata != MAP_FAILED);
+	for (i = 1; i < 16; i++) {
+		bool lar_ok, lsl_ok;
+		u64 ar, limit, raw;
+
+		gdt[i] = 0x00cf93000000ffffull;   /* DPL 0: refused at CPL 3 */
+		native_desc((u16)(i * 8 + 3), &lar_ok, &ar, &lsl_ok, &limit);
+		if (!lar_ok || i == 15)
+			continue;
+		assert_true(lsl_ok);             /* every code or data segment has a limit */
+		raw = (ar & (1u << 23)) ? limit >> 12 : limit;
+		gdt[i] = ((ar & 0x00f0ff00ull) << 32) | (((raw >> 16) & 0xf) << 48) | (raw & 0xffff);
+		visible++;
+	}
+	gdt[0] = 0;
+	assert_true(visible >= 2);   /* Linux: user CS 0x33, user DS 0x2b (and 0x23) */
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		const struct ncase *k = &forms[i];
+		bool lar = strstr(k->name, "lar") != NULL;
+
+		assert_int_equal(mprotect(code, 4096, PROT_READ | PROT_WRITE), 0);
+		memcpy(code, k->bytes, k->len);
+		code[k->len] = 0xc3;   /* ret */
+		assert_int_equal(mprotect(code, 4096, PROT_READ | PROT_EXEC), 0);
+		for (s = 0; s < sizeof(sels) / sizeof(sels[0]); s++) {
+			for (t = 0; t < 8; t++) {
+				struct nregs in, hw;
+				struct emu_ctxt c;
+				struct vcpu v;
+				struct fake *f = ctxt_init(&c, &v, (const char *)k->bytes, k->len);
+				u64 word = (rnd(&seed) << 16) | sels[s], mask;
+
+				for (r = 0; r < 16; r++)
+					in.gpr[r] = rnd_val(&seed);
+				in.gpr[R_RSP] = 0;
+				in.gpr[R_RCX] = word;
+				in.gpr[R_RDI] = NDATA;
+				in.rflags = rnd(&seed) & (FL_ARITH | X86_RFLAGS_DF);
+				memcpy(hdata, &word, 8);
+				hw = in;
+				hw.gpr[R_RDI] = (u64)(uintptr_t)hdata;
+				hw.rflags = in.rflags | X86_RFLAGS_FIXED | X86_RFLAGS_IF;
+				native_exec(&hw, code);
+
+				memset(f->mem + GDT, 0, 0x200);
+				memcpy(f->mem + GDT, gdt, sizeof(gdt));
+				memcpy(f->mem + NDATA, &word, 8);
+				v.cpl = 3;
+				v.seg[SEG_CS] = 0x93;
+				v.seg[SEG_SS] = 0x8b;
+				v.gdtr = (struct dtr){ GDT, sizeof(gdt) - 1 };
+				for (r = 0; r < 16; r++)
+					if (r != R_RSP)
+						v.gpr[r] = in.gpr[r];
+				v.rflags = in.rflags | X86_RFLAGS_FIXED;
+				if (emu_step(&c) != EMU_OK)
+					fail_msg("%s, selector %#x: exception %u", k->name, sels[s], c.exc.vector);
+				v.gpr[R_RDI] = hw.gpr[R_RDI];
+				for (r = 0; r < 16; r++) {
+					mask = lar && r == R_RAX ? ~0xf0000ull : ~0ull;
+					if (r != R_RSP && ((v.gpr[r] ^ hw.gpr[r]) & mask))
+						fail_msg("%s, selector %#x: %s = %#llx, the CPU gives %#llx",
+							 k->name, sels[s], field_name[F_RAX + r],
+							 (unsigned long long)v.gpr[r],
+							 (unsigned long long)hw.gpr[r]);
+				}
+				if ((v.rflags ^ hw.rflags) & (FL_ARITH | X86_RFLAGS_DF))
+					fail_msg("%s, selector %#x: rflags %#llx, the CPU gives %#llx",
+						 k->name, sels[s], (unsigned long long)v.rflags,
+						 (unsigned long long)hw.rflags);
+				free(f);
+			}
+		}
+	}
+	print_message("%zu forms x %zu selectors agree with the host CPU (%u host descriptors "
+		      "visible at CPL 3)\n", sizeof(forms) / sizeof(forms[0]),
+		      sizeof(sels) / sizeof(sels[0]), visible);
+	munmap(code, 4096);
+	munmap(hdata, 4096);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest other[] = {
@@ -2138,6 +2752,9 @@ int main(void)
 		cmocka_unit_test(test_vcpu_cpuid),
 		cmocka_unit_test(test_rep_chunks),
 		cmocka_unit_test(test_native_compare),
+		cmocka_unit_test(test_vmcall_without_callback),
+		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_native_descriptors),
 	};
 	size_t n = sizeof(emu_rows) / sizeof(emu_rows[0]), i;
 	struct CMUnitTest *rows = calloc(n, sizeof(*rows));
