@@ -45,3 +45,6 @@ p=$(median pinned) u=$(median unpinned) n=$(median native)
 	awk -v p="$p" -v u="$u" -v n="$n" 'BEGIN{printf "  unpinned/pinned %.2fx, pinned/native %.0fx\n", u/p, p/n}'
 } | tee "$out/summary.txt"
 echo "raw numbers: $csv"
+
+# Shadow paging: per-operation costs with and without prefetch.
+B=$B ROUNDS=$ROUNDS bench/shadow.sh

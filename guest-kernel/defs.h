@@ -30,6 +30,7 @@
 #define USER_PML4_ENTRIES PT_INDEX(USER_TOP, 4)   /* PML4 slots 0..127 are per process */
 #define USER_STACK_TOP  0x7ffff000ul
 #define USER_STACK_SIZE (64 * 1024)
+#define MMAP_BASE     0x100000000ul       /* mmap() without an address looks from here up */
 #define DIRECT_MAP    0x600000000000ul    /* all RAM at DIRECT_MAP + GPA */
 #define KERNEL_VBASE  0x7f0000100000ul    /* kernel.ld: where the image is linked */
 #define KERNEL_PBASE  0x100000ul          /* kernel.ld: where it is loaded (GPA) */
@@ -45,6 +46,7 @@
 #define EAGAIN  11
 #define ENOMEM  12
 #define EFAULT  14
+#define EEXIST  17
 #define EINVAL  22
 #define ENAMETOOLONG 36
 #define ENOSYS  38
@@ -94,6 +96,30 @@ struct kcontext {
 	u64 rip;
 };
 
+/* mmap() rights (Linux values). */
+#define PROT_READ  1
+#define PROT_WRITE 2
+#define PROT_EXEC  4
+
+/*
+ * An address space (mmap.c): the page tables, and the areas of user space
+ * the process has mapped, each with its rights.  A page inside an area is
+ * backed on first touch (the page-fault handler); one outside every area
+ * is an error.  The program's segments, its stack and its heap (brk) are
+ * areas too.
+ */
+#define NVMA 32
+struct vma {
+	u64 start, end;           /* [start, end), page-aligned */
+	int prot;                 /* PROT_* */
+};
+struct mm {
+	u64 pml4;                 /* GPA of its PML4, 0 once freed */
+	int nvma;
+	struct vma vma[NVMA];     /* sorted, disjoint; neighbours with equal rights merged */
+	u64 brk_base, brk;        /* the heap is [brk_base, brk) */
+};
+
 enum proc_state { UNUSED, EMBRYO, RUNNABLE, RUNNING, SLEEPING, ZOMBIE };
 
 /* One user process (proc.c, which also holds its kernel stack). */
@@ -101,7 +127,7 @@ struct proc {
 	enum proc_state state;
 	int pid;
 	const char *name;         /* the user_programs[] name it runs */
-	u64 pml4;                 /* GPA of its PML4, 0 once it has exited */
+	struct mm mm;             /* its address space; mm.pml4 is 0 once it has exited */
 	struct proc *parent;      /* who wait4()s for it; 0: the kernel */
 	struct trapframe *tf;     /* its user registers, at the top of its kernel stack */
 	u64 kstack_top;           /* top of its kernel stack (TSS RSP0) */
@@ -112,6 +138,8 @@ struct proc {
 	u64 sig_ignored;          /* bit n-1 set: signal n is ignored (rt_sigaction) */
 	int slice;                /* ticks left in its time slice */
 	int xstate;               /* ZOMBIE: its wait status */
+	u64 minflt;               /* page faults served (rusage ru_minflt) */
+	u64 cminflt;              /* the same for its reaped children, and theirs */
 };
 
 /*
@@ -143,16 +171,27 @@ void cpu_set_kstack(u64 top);
 #define MAXARG 32                 /* execve: at most this many arguments */
 const struct user_program *find_program(const char *path);
 int exec_load(const struct user_program *prog, char *const argv[], int argc,
-	      u64 *pml4, u64 *entry, u64 *sp);
+	      struct mm *mm, u64 *entry, u64 *sp);
 
 /* kalloc.c */
 void kinit(u64 start, u64 end);
 u64 kalloc(void);
 void kfree(u64 gpa);
+void kref(u64 gpa);
+unsigned kref_count(u64 gpa);
 
 /* main.c */
 void kmain(u64 boot_info_gpa) __attribute__((noreturn));
 void poweroff(int status) __attribute__((noreturn));
+
+/* mmap.c */
+int mm_add(struct mm *mm, u64 start, u64 end, int prot);
+int mm_fault(struct mm *mm, u64 va, u64 err);
+bool mm_user_ok(struct mm *mm, u64 va, u64 len, bool write);
+s64 mm_mmap(struct mm *mm, u64 addr, u64 len, u64 prot, u64 flags, s64 fd, u64 off);
+s64 mm_munmap(struct mm *mm, u64 addr, u64 len);
+s64 mm_mprotect(struct mm *mm, u64 addr, u64 len, u64 prot);
+s64 mm_brk(struct mm *mm, u64 addr);
 
 /* pic.c */
 void pic_init(void);
@@ -168,7 +207,7 @@ int proc_run(const char *name);
 void proc_exit(int wstatus) __attribute__((noreturn));
 int proc_fork(void);
 int proc_exec(const char *path, char *const argv[], int argc);
-int proc_wait(int pid, int options, int *wstatus);
+int proc_wait(int pid, int options, int *wstatus, u64 *minflt);
 int proc_kill(int pid, int sig);
 void proc_intr(const void *reading);
 bool proc_killed(void);
@@ -230,8 +269,10 @@ u64 uvm_copy(u64 pml4);
 void uvm_free(u64 pml4);
 int uvm_alloc(u64 pml4, u64 va, u64 len, u64 perm);
 int uvm_copyout(u64 pml4, u64 va, const void *src, u64 len);
-bool uvm_readable(u64 pml4, u64 va, u64 len);
-bool uvm_writable(u64 pml4, u64 va, u64 len);
+void uvm_unmap(u64 pml4, u64 va, u64 len);
+void uvm_protect(u64 pml4, u64 va, u64 len, u64 flags);
+int uvm_touch(u64 pml4, u64 va, bool write, u64 flags);
+bool uvm_user_range(u64 va, u64 len);
 
 #pragma GCC visibility pop
 

@@ -6,7 +6,9 @@
  * ending at USER_STACK_TOP (U=1, W, NX).  The stack starts as Linux's does
  * for a static binary: RSP points at argc, then come the argv pointers and
  * a NULL, an empty environment (NULL), an empty auxiliary vector (AT_NULL),
- * and the argument strings at the top.
+ * and the argument strings at the top.  Segments and stack are populated
+ * at once, and recorded as areas (mmap.c) like any mapping; the heap
+ * (brk) starts empty on the page after the last segment.
  */
 #include "defs.h"
 #include "elf.h"
@@ -24,10 +26,13 @@ const struct user_program *find_program(const char *path)
 
 /* Map and fill one PT_LOAD segment (number i) of image [img, img + size).
  * Returns 0, or -1 after printing why. */
-static int load_segment(const char *name, u64 pml4, const u8 *img, u64 size,
+static int load_segment(const char *name, struct mm *mm, const u8 *img, u64 size,
 			const struct elf64_phdr *ph, int i)
 {
 	u64 perm = (ph->p_flags & PF_W ? PTE_W : 0) | (ph->p_flags & PF_X ? 0 : PTE_NX);
+	int prot = (ph->p_flags & PF_R ? PROT_READ : 0) | (ph->p_flags & PF_W ? PROT_WRITE : 0) |
+		   (ph->p_flags & PF_X ? PROT_EXEC : 0);
+	u64 start = ph->p_vaddr & ~(PGSIZE - 1), end;
 
 	if (ph->p_filesz > ph->p_memsz || ph->p_offset > size || ph->p_filesz > size - ph->p_offset) {
 		kprintf("%s: segment %d: %lu file bytes at offset 0x%lx, beyond the %lu-byte file\n",
@@ -39,17 +44,21 @@ static int load_segment(const char *name, u64 pml4, const u8 *img, u64 size,
 			name, i, ph->p_vaddr, ph->p_memsz, USER_BASE, USER_TOP);
 		return -1;
 	}
-	if (uvm_alloc(pml4, ph->p_vaddr, ph->p_memsz, perm) < 0 ||
-	    uvm_copyout(pml4, ph->p_vaddr, img + ph->p_offset, ph->p_filesz) < 0) {
+	end = (ph->p_vaddr + ph->p_memsz + PGSIZE - 1) & ~(PGSIZE - 1);
+	if (uvm_alloc(mm->pml4, ph->p_vaddr, ph->p_memsz, perm) < 0 ||
+	    uvm_copyout(mm->pml4, ph->p_vaddr, img + ph->p_offset, ph->p_filesz) < 0 ||
+	    mm_add(mm, start, end, prot) < 0) {
 		kprintf("%s: out of memory loading segment %d\n", name, i);
 		return -1;
 	}
+	if (end > mm->brk_base)
+		mm->brk_base = mm->brk = end;
 	return 0;
 }
 
 /* Check the ELF64 ET_EXEC image [img, img + size) and load its PT_LOAD
- * segments into pml4.  Returns 0 and sets *entry, or -1 after printing why. */
-static int load_elf(const char *name, u64 pml4, const u8 *img, u64 size, u64 *entry)
+ * segments into mm.  Returns 0 and sets *entry, or -1 after printing why. */
+static int load_elf(const char *name, struct mm *mm, const u8 *img, u64 size, u64 *entry)
 {
 	const struct elf64_ehdr *eh = (const void *)img;
 	const struct elf64_phdr *ph;
@@ -81,7 +90,7 @@ static int load_elf(const char *name, u64 pml4, const u8 *img, u64 size, u64 *en
 
 	ph = (const void *)(img + eh->e_phoff);
 	for (int i = 0; i < eh->e_phnum; i++)
-		if (ph[i].p_type == PT_LOAD && load_segment(name, pml4, img, size, &ph[i], i) < 0)
+		if (ph[i].p_type == PT_LOAD && load_segment(name, mm, img, size, &ph[i], i) < 0)
 			return -1;
 	*entry = eh->e_entry;
 	return 0;
@@ -117,31 +126,33 @@ static u64 push_args(u64 pml4, char *const argv[], int argc)
 
 /*
  * Build the address space of program prog with the arguments argv[argc]
- * (kernel strings, argc <= MAXARG).  Returns 0 and sets *pml4, *entry and
+ * (kernel strings, argc <= MAXARG) in *mm.  Returns 0 and sets *entry and
  * *sp, or -errno (after printing why, for a broken image) with nothing
  * left allocated.
  */
 int exec_load(const struct user_program *prog, char *const argv[], int argc,
-	      u64 *pml4, u64 *entry, u64 *sp)
+	      struct mm *mm, u64 *entry, u64 *sp)
 {
-	u64 pt = uvm_create();
+	u64 stack = USER_STACK_TOP - USER_STACK_SIZE;
 
-	if (!pt)
+	memset(mm, 0, sizeof(*mm));
+	mm->pml4 = uvm_create();
+	if (!mm->pml4)
 		return -ENOMEM;
-	if (load_elf(prog->name, pt, prog->start, prog->end - prog->start, entry) < 0) {
-		uvm_free(pt);
+	if (load_elf(prog->name, mm, prog->start, prog->end - prog->start, entry) < 0) {
+		uvm_free(mm->pml4);
 		return -ENOEXEC;
 	}
-	if (uvm_alloc(pt, USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, PTE_W | PTE_NX) < 0) {
+	if (uvm_alloc(mm->pml4, stack, USER_STACK_SIZE, PTE_W | PTE_NX) < 0 ||
+	    mm_add(mm, stack, USER_STACK_TOP, PROT_READ | PROT_WRITE) < 0) {
 		kprintf("%s: out of memory for the stack\n", prog->name);
-		uvm_free(pt);
+		uvm_free(mm->pml4);
 		return -ENOMEM;
 	}
-	*sp = push_args(pt, argv, argc);
+	*sp = push_args(mm->pml4, argv, argc);
 	if (!*sp) {
-		uvm_free(pt);
+		uvm_free(mm->pml4);
 		return -E2BIG;
 	}
-	*pml4 = pt;
 	return 0;
 }

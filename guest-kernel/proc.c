@@ -21,7 +21,7 @@
  */
 #include "defs.h"
 
-#define NPROC       16
+#define NPROC       64
 #define KSTACK_SIZE (8 * 1024)
 
 _Static_assert(offsetof(struct kcontext, rsp) == 48 && offsetof(struct kcontext, rip) == 56,
@@ -136,7 +136,7 @@ static void run(struct proc *p)
 	p->slice = timer_slice();
 	cpu.proc = p;
 	cpu_set_kstack(p->kstack_top);
-	vm_switch(p->pml4);
+	vm_switch(p->mm.pml4);
 	swtch(&cpu.sched, &p->context);
 	cpu.proc = 0;
 	/* The kernel is the parent of p: reap it now that it is off its stack. */
@@ -208,7 +208,7 @@ int proc_run(const char *name)
 		kprintf("%s: no free process slot\n", name);
 		return -1;
 	}
-	err = exec_load(prog, argv, 1, &p->pml4, &entry, &sp);
+	err = exec_load(prog, argv, 1, &p->mm, &entry, &sp);
 	if (err < 0) {
 		if (err == -ENOMEM)
 			kprintf("%s: out of memory\n", name);
@@ -225,16 +225,18 @@ int proc_run(const char *name)
 
 /* ---- System calls ---- */
 
-/* fork(): a copy of the running process.  Returns the child's pid to the
- * parent; the child returns 0 from the same system call. */
+/* fork(): a copy of the running process, its memory shared copy-on-write
+ * (vm.c).  Returns the child's pid to the parent; the child returns 0 from
+ * the same system call. */
 int proc_fork(void)
 {
 	struct proc *p = cpu.proc, *c = proc_alloc();
 
 	if (!c)
 		return -EAGAIN;
-	c->pml4 = uvm_copy(p->pml4);
-	if (!c->pml4) {
+	c->mm = p->mm;
+	c->mm.pml4 = uvm_copy(p->mm.pml4);
+	if (!c->mm.pml4) {
 		c->state = UNUSED;
 		return -ENOMEM;
 	}
@@ -257,16 +259,17 @@ int proc_exec(const char *path, char *const argv[], int argc)
 {
 	const struct user_program *prog = find_program(path);
 	struct proc *p = cpu.proc;
-	u64 old = p->pml4, pml4, entry, sp;
+	u64 old = p->mm.pml4, entry, sp;
+	struct mm mm;
 	int err;
 
 	if (!prog)
 		return -ENOENT;
-	err = exec_load(prog, argv, argc, &pml4, &entry, &sp);
+	err = exec_load(prog, argv, argc, &mm, &entry, &sp);
 	if (err < 0)
 		return err;
-	p->pml4 = pml4;
-	vm_switch(pml4);
+	p->mm = mm;
+	vm_switch(mm.pml4);
 	uvm_free(old);
 	p->name = prog->name;
 	tf_start(p->tf, entry, sp);
@@ -284,8 +287,8 @@ void proc_exit(int wstatus)
 	struct proc *p = cpu.proc;
 
 	vm_switch_kernel();
-	uvm_free(p->pml4);
-	p->pml4 = 0;
+	uvm_free(p->mm.pml4);
+	p->mm.pml4 = 0;
 	for (struct proc *c = procs; c < procs + NPROC; c++) {
 		if (c->parent != p || c->state == UNUSED)
 			continue;
@@ -305,11 +308,12 @@ void proc_exit(int wstatus)
 
 /*
  * wait4(): wait for a child to exit (any child if pid <= 0, there are no
- * process groups).  Returns its pid and sets *wstatus; 0 with WNOHANG if no
- * child has exited yet; -ECHILD if there is no such child; -EINTR if the
- * caller was killed while waiting.
+ * process groups).  Returns its pid and sets *wstatus and *minflt (its page
+ * faults and its children's, which the caller's count of its children's
+ * faults then includes); 0 with WNOHANG if no child has exited yet; -ECHILD
+ * if there is no such child; -EINTR if the caller was killed while waiting.
  */
-int proc_wait(int pid, int options, int *wstatus)
+int proc_wait(int pid, int options, int *wstatus, u64 *minflt)
 {
 	struct proc *p = cpu.proc;
 
@@ -321,6 +325,8 @@ int proc_wait(int pid, int options, int *wstatus)
 			have = true;
 			if (c->state == ZOMBIE) {
 				*wstatus = c->xstate;
+				*minflt = c->minflt + c->cminflt;
+				p->cminflt += *minflt;
 				c->state = UNUSED;
 				return c->pid;
 			}

@@ -7,15 +7,26 @@
  * execve, which starts the new program with fresh registers).
  *
  * This file checks and copies the arguments; the work is done by proc.c,
- * console.c and timer.c.  User memory is reached directly: the process's
- * page tables are loaded, and the guest has no SMAP.  Every pointer is
- * checked against those tables first (uvm_readable/uvm_writable), because a
- * fault in the kernel is a panic.
+ * console.c, timer.c and mmap.c.  User memory is reached directly: the
+ * process's page tables are loaded, and the guest has no SMAP.  Every
+ * pointer is checked first by mm_user_ok(), which also makes its pages
+ * ready (backed, and the process's own if written), because a fault in the
+ * kernel is a panic.
+ *
+ * One call is not Linux's: tv_mark(id) (number 1000) writes id to the
+ * measurement port, so a benchmark can mark its phases for the monitor
+ * (--bench-log); elsewhere the write goes nowhere.
  */
+#include <trapvisor/boot.h>
+
 #include "defs.h"
 
 #define SYS_read          0
 #define SYS_write         1
+#define SYS_mmap          9
+#define SYS_mprotect      10
+#define SYS_munmap        11
+#define SYS_brk           12
 #define SYS_rt_sigaction  13
 #define SYS_sched_yield   24
 #define SYS_nanosleep     35
@@ -25,8 +36,10 @@
 #define SYS_exit          60
 #define SYS_wait4         61
 #define SYS_kill          62
+#define SYS_getrusage     98
 #define SYS_clock_gettime 228
 #define SYS_exit_group    231
+#define SYS_tv_mark       1000
 
 #define CLOCK_REALTIME          0
 #define CLOCK_MONOTONIC         1
@@ -46,6 +59,19 @@ struct timespec {
 	s64 tv_nsec;
 };
 
+/* Linux's struct rusage.  Only ru_minflt is counted: page faults served
+ * without I/O (first touches and copies on write, trap.c). */
+struct rusage {
+	u64 times[4];             /* ru_utime, ru_stime */
+	u64 maxrss, ixrss, idrss, isrss;
+	u64 minflt;
+	u64 rest[9];              /* ru_majflt ... ru_nivcsw */
+};
+_Static_assert(sizeof(struct rusage) == 144, "Linux's struct rusage");
+#define RUSAGE_SELF     0
+#define RUSAGE_CHILDREN (-1)
+#define RUSAGE_THREAD   1
+
 /* Linux's struct sigaction as the rt_sigaction system call sees it. */
 struct ksigaction {
 	u64 handler;              /* SIG_DFL, SIG_IGN or a function */
@@ -54,15 +80,16 @@ struct ksigaction {
 	u64 mask;
 };
 
-static u64 pml4(void)
+/* True if the running process may read (write) [va, va + len). */
+static bool user_ok(u64 va, u64 len, bool write)
 {
-	return cpu.proc->pml4;
+	return mm_user_ok(&cpu.proc->mm, va, len, write);
 }
 
 /* Copy len bytes from user address va to dst; -EFAULT if not readable. */
 static int copyin(void *dst, u64 va, u64 len)
 {
-	if (!uvm_readable(pml4(), va, len))
+	if (!user_ok(va, len, false))
 		return -EFAULT;
 	memcpy(dst, (const void *)va, len);
 	return 0;
@@ -71,7 +98,7 @@ static int copyin(void *dst, u64 va, u64 len)
 /* Copy len bytes from src to user address va; -EFAULT if not writable. */
 static int copyout(u64 va, const void *src, u64 len)
 {
-	if (!uvm_writable(pml4(), va, len))
+	if (!user_ok(va, len, true))
 		return -EFAULT;
 	memcpy((void *)va, src, len);
 	return 0;
@@ -82,7 +109,7 @@ static int copyout(u64 va, const void *src, u64 len)
 static int copyin_str(char *dst, u64 va, u64 size)
 {
 	for (u64 i = 0; i < size; i++) {
-		if ((i == 0 || ((va + i) & (PGSIZE - 1)) == 0) && !uvm_readable(pml4(), va + i, 1))
+		if ((i == 0 || ((va + i) & (PGSIZE - 1)) == 0) && !user_ok(va + i, 1, false))
 			return -EFAULT;
 		dst[i] = ((const char *)va)[i];
 		if (dst[i] == 0)
@@ -91,14 +118,17 @@ static int copyin_str(char *dst, u64 va, u64 size)
 	return -ENAMETOOLONG;
 }
 
-/* read(fd, buf, n): fd 0 is the console, line by line (console.c). */
+/* read(fd, buf, n): fd 0 is the console, line by line (console.c).  A
+ * line never fills a page, so only that much of buf need be writable. */
 static s64 sys_read(u64 fd, u64 buf, u64 n)
 {
 	if (fd != 0)
 		return -EBADF;
 	if (n == 0)
 		return 0;
-	if (!uvm_writable(pml4(), buf, n))
+	if (n > PGSIZE)
+		n = PGSIZE;
+	if (!user_ok(buf, n, true))
 		return -EFAULT;
 	return console_read((char *)buf, n);
 }
@@ -111,7 +141,7 @@ static s64 sys_write(u64 fd, u64 buf, u64 n)
 		return -EBADF;
 	if (n == 0)
 		return 0;
-	if (!uvm_readable(pml4(), buf, n))
+	if (!user_ok(buf, n, false))
 		return -EFAULT;
 	for (u64 i = 0; i < n; i++)
 		uart_putc(((const char *)buf)[i]);
@@ -166,21 +196,38 @@ out:
 	return err;
 }
 
-/* wait4(pid, wstatus, options, rusage): rusage, if asked for, is all zero
- * (no accounting yet). */
+/* wait4(pid, wstatus, options, rusage): the child's rusage (struct rusage)
+ * includes the children it reaped. */
 static s64 sys_wait4(s64 pid, u64 wstatus_va, u64 options, u64 rusage_va)
 {
-	static const u8 zero_rusage[144];
+	struct rusage ru = { 0 };
 	int wstatus, r;
 
-	if (wstatus_va && !uvm_writable(pml4(), wstatus_va, sizeof(int)))
+	if (wstatus_va && !user_ok(wstatus_va, sizeof(int), true))
 		return -EFAULT;
-	if (rusage_va && copyout(rusage_va, zero_rusage, sizeof(zero_rusage)) < 0)
+	if (rusage_va && !user_ok(rusage_va, sizeof(ru), true))
 		return -EFAULT;
-	r = proc_wait(pid, options, &wstatus);
+	r = proc_wait(pid, options, &wstatus, &ru.minflt);
 	if (r > 0 && wstatus_va)
 		copyout(wstatus_va, &wstatus, sizeof(wstatus));
+	if (r > 0 && rusage_va)
+		copyout(rusage_va, &ru, sizeof(ru));
 	return r;
+}
+
+/* getrusage(who, rusage): the caller's own counts, or its reaped
+ * children's (struct rusage). */
+static s64 sys_getrusage(s64 who, u64 rusage_va)
+{
+	struct rusage ru = { 0 };
+
+	if (who == RUSAGE_SELF || who == RUSAGE_THREAD)
+		ru.minflt = cpu.proc->minflt;
+	else if (who == RUSAGE_CHILDREN)
+		ru.minflt = cpu.proc->cminflt;
+	else
+		return -EINVAL;
+	return copyout(rusage_va, &ru, sizeof(ru));
 }
 
 /* nanosleep(req, rem): rem gets the time left if a signal ends it early. */
@@ -271,6 +318,18 @@ void syscall_dispatch(struct trapframe *tf)
 	case SYS_write:
 		tf->rax = sys_write(tf->rdi, tf->rsi, tf->rdx);
 		break;
+	case SYS_mmap:
+		tf->rax = mm_mmap(&cpu.proc->mm, tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9);
+		break;
+	case SYS_mprotect:
+		tf->rax = mm_mprotect(&cpu.proc->mm, tf->rdi, tf->rsi, tf->rdx);
+		break;
+	case SYS_munmap:
+		tf->rax = mm_munmap(&cpu.proc->mm, tf->rdi, tf->rsi);
+		break;
+	case SYS_brk:
+		tf->rax = mm_brk(&cpu.proc->mm, tf->rdi);
+		break;
 	case SYS_rt_sigaction:
 		tf->rax = sys_rt_sigaction(tf->rdi, tf->rsi, tf->rdx, tf->r10);
 		break;
@@ -283,6 +342,9 @@ void syscall_dispatch(struct trapframe *tf)
 		break;
 	case SYS_getpid:
 		tf->rax = cpu.proc->pid;
+		break;
+	case SYS_getrusage:
+		tf->rax = sys_getrusage(tf->rdi, tf->rsi);
 		break;
 	case SYS_fork:
 		tf->rax = proc_fork();
@@ -301,6 +363,10 @@ void syscall_dispatch(struct trapframe *tf)
 		break;
 	case SYS_clock_gettime:
 		tf->rax = sys_clock_gettime(tf->rdi, tf->rsi);
+		break;
+	case SYS_tv_mark:
+		outl(PORT_BENCH_MARK, (u32)tf->rdi);
+		tf->rax = 0;
 		break;
 	default:
 		tf->rax = -ENOSYS;

@@ -1,8 +1,11 @@
 /*
  * trap.c: what happens after a vector stub.
- *  - An exception in user mode (CPL 3 in the saved CS) kills only that
- *    process, with one line naming the exception, and the signal Linux
- *    would send for it as its wait status.
+ *  - A page fault in user mode is first offered to mm_fault() (mmap.c):
+ *    a page of a mapped area touched for the first time, or a write to a
+ *    copy-on-write page, is made ready and the process retries the access.
+ *  - Any other exception in user mode (CPL 3 in the saved CS) kills only
+ *    that process, with one line naming the exception, and the signal
+ *    Linux would send for it as its wait status.
  *  - An exception in the kernel is a kernel bug: it prints the registers
  *    and stops the VM with status 3.
  *  - IRQs from the PIC (vectors 32-47) are acknowledged first, then
@@ -110,6 +113,23 @@ static void irq(unsigned n, bool from_user)
 	}
 }
 
+/* A page fault in user mode: true if mm_fault() made the page ready, so
+ * the process can retry (counted: getrusage's ru_minflt).  Out of memory
+ * kills it (SIGKILL, as Linux's OOM killer would). */
+static bool user_page_fault(struct trapframe *tf)
+{
+	u64 va = rcr2();
+	int r = mm_fault(&cpu.proc->mm, va, tf->errcode);
+
+	if (r == -ENOMEM) {
+		kprintf("%s: out of memory at 0x%lx, killed\n", cpu.proc->name, va);
+		proc_exit(W_SIGNALED(SIGKILL));
+	}
+	if (r == 0)
+		cpu.proc->minflt++;
+	return r == 0;
+}
+
 /* Called by alltraps with the frame it built; returning resumes it. */
 void trap(struct trapframe *tf)
 {
@@ -120,6 +140,8 @@ void trap(struct trapframe *tf)
 		irq(vector - IRQ_VECTOR_BASE, from_user);
 	} else if (vector >= 32) {
 		kprintf("trap: unexpected interrupt, vector %u, ignored\n", vector);
+	} else if (from_user && vector == X86_EXC_PF && user_page_fault(tf)) {
+		;                       /* retry the access */
 	} else if (from_user) {
 		kprintf("%s: killed by ", cpu.proc->name);
 		print_name(vector);

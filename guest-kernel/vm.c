@@ -9,11 +9,17 @@
  * from the kernel's, so (i) and (ii) are shared, and whose lower slots map
  * its user space [USER_BASE, USER_TOP) and are freed with it.
  *
+ * A process's lower slots change while it runs: copy-on-write fork makes
+ * its writable pages read-only, a write fault copies one, mmap'ed pages
+ * appear on first touch (mmap.c decides what may appear where), munmap
+ * drops pages and frees page tables that become empty.  After changing a
+ * present entry of the loaded address space the kernel flushes the TLB
+ * (INVLPG or a CR3 reload), as the architecture requires; on trapvisor
+ * every such write traps anyway (the monitor write-protects every page
+ * table to keep its shadow tables true), which is what makes these paths
+ * the ones to measure.
+ *
  * Page-table pages are named by GPA and reached through phys_to_virt().
- * On trapvisor every write to a page the monitor has seen as a page table
- * traps (it write-protects them to keep its shadow tables true), so an
- * address space is built completely before it is first loaded, and then
- * left alone until it is freed.
  */
 #include "defs.h"
 
@@ -100,9 +106,8 @@ void vm_init(u64 ram_size)
 /*
  * Load a process's page tables (GPA of its PML4), unless they are loaded
  * already: the scheduler often resumes the process that just ran, and a
- * CR3 load traps and, on trapvisor, empties that address space's shadow.
- * Skipping it is safe because a loaded address space is never changed in
- * place (exec builds a new one; only unloaded ones are built or freed).
+ * CR3 load traps on trapvisor.  Skipping it is safe because every change
+ * to the loaded address space flushes what it must itself (struct tlb).
  */
 void vm_switch(u64 pml4)
 {
@@ -117,6 +122,43 @@ void vm_switch(u64 pml4)
 void vm_switch_kernel(void)
 {
 	vm_switch(kernel_pml4);
+}
+
+/*
+ * What changing a present entry of an address space owes the TLB (SDM
+ * vol. 3, 4.10.4): nothing if the address space is not loaded; else an
+ * INVLPG of each page whose entry changed, or, past 32 pages, one CR3
+ * reload at the end instead (Linux's tlb_single_page_flush_ceiling is 33).
+ * Any INVLPG also drops the cached upper-level entries, which covers a
+ * freed page table.  A not-present entry is never cached: filling one owes
+ * nothing.
+ */
+struct tlb {
+	bool loaded;              /* the address space is in CR3 */
+	bool each;                /* INVLPG page by page, else reload */
+	bool reload;              /* a reload is owed at tlb_done() */
+};
+
+static void tlb_start(struct tlb *t, u64 pml4, u64 pages)
+{
+	t->loaded = pml4 == loaded_pml4;
+	t->each = pages <= 32;
+	t->reload = false;
+}
+
+/* The entry for the page at va changed (or a table holding it was freed). */
+static void tlb_page(struct tlb *t, u64 va)
+{
+	if (t->loaded && t->each)
+		invlpg(va);
+	else if (t->loaded)
+		t->reload = true;
+}
+
+static void tlb_done(struct tlb *t)
+{
+	if (t->reload)
+		lcr3(loaded_pml4);
 }
 
 /* Return the GPA of a new PML4 sharing the kernel's mappings and with an
@@ -135,68 +177,77 @@ u64 uvm_create(void)
 	return pml4;
 }
 
-/*
- * Copy the table src of the given level (3 = PDPT ... 1 = PT) into the empty
- * table dst: every page it maps gets a copy of its own, with the same
- * flags.  Returns 0, or -1 when out of memory (what was copied stays in dst
- * for uvm_free()).
- */
-static int copy_table(u64 src, u64 dst, int level)
+/* How many entries of a table of the given level belong to user space:
+ * in a PML4 only the lower slots, the rest are the kernel's. */
+static int user_entries(int level)
 {
-	const u64 *s = phys_to_virt(src);
+	return level == 4 ? (int)USER_PML4_ENTRIES : 512;
+}
+
+/*
+ * Copy the table src of the given level (4 = PML4 ... 1 = PT) into the
+ * empty table dst for fork.  Tables are copied (a page table is never
+ * shared); the pages they map are shared.  A writable page becomes
+ * read-only and copy-on-write in both, so whichever writes it first gets
+ * its own copy (uvm_touch()).  Sets *changed if an entry of src changed.
+ * Returns 0, or -1 when out of memory (what was copied stays in dst for
+ * uvm_free()).
+ */
+static int copy_table(u64 src, u64 dst, int level, bool *changed)
+{
+	u64 *s = phys_to_virt(src);
 	u64 *d = phys_to_virt(dst);
 
-	for (int i = 0; i < 512; i++) {
+	for (int i = 0; i < user_entries(level); i++) {
 		if (!(s[i] & PTE_P))
 			continue;
-		u64 page = kalloc();
-		if (!page)
-			return -1;
-		d[i] = page | (s[i] & ~PTE_ADDR);
-		if (level > 1) {
-			if (copy_table(s[i] & PTE_ADDR, page, level - 1) < 0)
-				return -1;
-		} else {
-			memcpy(phys_to_virt(page), phys_to_virt(s[i] & PTE_ADDR), PGSIZE);
+		if (level == 1) {
+			if (s[i] & PTE_W) {
+				s[i] = (s[i] & ~PTE_W) | PTE_COW;
+				*changed = true;
+			}
+			kref(s[i] & PTE_ADDR);
+			d[i] = s[i];
+			continue;
 		}
+		u64 t = kalloc();
+		if (!t)
+			return -1;
+		d[i] = t | (s[i] & ~PTE_ADDR);
+		if (copy_table(s[i] & PTE_ADDR, t, level - 1, changed) < 0)
+			return -1;
 	}
 	return 0;
 }
 
-/* fork: return the GPA of a new PML4 with a copy of pml4's whole user space
- * (a full copy: no copy-on-write yet), or 0 when out of memory. */
+/* fork: return the GPA of a new PML4 whose user space shares pml4's pages
+ * copy-on-write, or 0 when out of memory.  pml4 itself loses write access
+ * to its pages: if it is loaded, one CR3 reload flushes them all. */
 u64 uvm_copy(u64 pml4)
 {
 	u64 new = uvm_create();
-	const u64 *s = phys_to_virt(pml4);
-	u64 *d;
+	bool changed = false;
+	int r;
 
 	if (!new)
 		return 0;
-	d = phys_to_virt(new);
-	for (int i = 0; i < (int)USER_PML4_ENTRIES; i++) {
-		if (!(s[i] & PTE_P))
-			continue;
-		u64 t = kalloc();
-		if (!t)
-			goto fail;
-		d[i] = t | (s[i] & ~PTE_ADDR);
-		if (copy_table(s[i] & PTE_ADDR, t, 3) < 0)
-			goto fail;
+	r = copy_table(pml4, new, 4, &changed);
+	if (changed && pml4 == loaded_pml4)
+		lcr3(pml4);
+	if (r < 0) {
+		uvm_free(new);
+		return 0;
 	}
 	return new;
-
-fail:
-	uvm_free(new);
-	return 0;
 }
 
-/* Free a table of the given level (3 = PDPT ... 1 = PT) and all it maps. */
+/* Free a table of the given level (4 = PML4 ... 1 = PT): drop a reference
+ * to every page it maps, free the tables below it, and itself. */
 static void free_table(u64 table, int level)
 {
 	u64 *t = phys_to_virt(table);
 
-	for (int i = 0; i < 512; i++) {
+	for (int i = 0; i < user_entries(level); i++) {
 		if (!(t[i] & PTE_P))
 			continue;
 		if (level > 1)
@@ -207,19 +258,16 @@ static void free_table(u64 table, int level)
 	kfree(table);
 }
 
-/* Free a process's address space: its user pages, its tables and its PML4
- * (not the shared kernel half).  It must not be the loaded one. */
+/* Free a process's address space: its user pages (those it shares lose a
+ * reference), its tables and its PML4 (not the shared kernel half).  It
+ * must not be the loaded one. */
 void uvm_free(u64 pml4)
 {
-	u64 *t = phys_to_virt(pml4);
-
-	for (int i = 0; i < (int)USER_PML4_ENTRIES; i++)
-		if (t[i] & PTE_P)
-			free_table(t[i] & PTE_ADDR, 3);
-	kfree(pml4);
+	free_table(pml4, 4);
 }
 
-static bool user_range(u64 va, u64 len)
+/* True if [va, va + len) lies in user space. */
+bool uvm_user_range(u64 va, u64 len)
 {
 	return va >= USER_BASE && va + len >= va && va + len <= USER_TOP;
 }
@@ -232,7 +280,7 @@ static bool user_range(u64 va, u64 len)
  */
 int uvm_alloc(u64 pml4, u64 va, u64 len, u64 perm)
 {
-	if (!user_range(va, len))
+	if (!uvm_user_range(va, len))
 		return -1;
 	for (u64 a = va & ~(PGSIZE - 1); a < va + len; a += PGSIZE) {
 		u64 *e = walk(pml4, a, 1, PTE_P | PTE_W | PTE_U);
@@ -273,44 +321,126 @@ int uvm_copyout(u64 pml4, u64 va, const void *src, u64 len)
 	return 0;
 }
 
-/* Return the leaf entry for va if user mode may access it with rights
- * (P and U, and W if asked, at every level, as the MMU checks), else 0. */
-static u64 user_pte(u64 pml4, u64 va, u64 rights)
+/* True if every entry of the table at gpa is zero. */
+static bool table_empty(u64 gpa)
 {
-	u64 table = pml4;
+	const u64 *t = phys_to_virt(gpa);
 
-	rights |= PTE_P | PTE_U;
-	for (int l = 4; l >= 1; l--) {
-		u64 e = ((u64 *)phys_to_virt(table))[PT_INDEX(va, l)];
-		if ((e & rights) != rights)
-			return 0;
-		if (l == 1 || (e & PTE_PS))
-			return e;
-		table = e & PTE_ADDR;
-	}
-	return 0;
-}
-
-static bool user_access(u64 pml4, u64 va, u64 len, u64 rights)
-{
-	if (!user_range(va, len))
-		return false;
-	for (u64 a = va & ~(PGSIZE - 1); a < va + len; a += PGSIZE)
-		if (!user_pte(pml4, a, rights))
+	for (int i = 0; i < 512; i++)
+		if (t[i])
 			return false;
 	return true;
 }
 
-/* True if [va, va + len) lies in user space and user mode may read all of
- * it in address space pml4 (the check a syscall makes before reading). */
-bool uvm_readable(u64 pml4, u64 va, u64 len)
+/*
+ * Remove [start, end) from the table of the given level that maps the VAs
+ * from base on: drop a reference to each page, and free each lower table
+ * this leaves empty, so page-table pages go back to the allocator (and
+ * come back as data pages, or as other tables).
+ */
+static void unmap_table(u64 table, int level, u64 base, u64 start, u64 end, struct tlb *tlb)
 {
-	return user_access(pml4, va, len, 0);
+	u64 *t = phys_to_virt(table);
+	u64 span = PT_SPAN(level);
+	u64 first = start > base ? (start - base) / span : 0;
+	u64 last = (end - 1 - base) / span;
+
+	for (u64 i = first; i <= last && i < 512; i++) {
+		u64 va = base + i * span, next = t[i] & PTE_ADDR;
+
+		if (!(t[i] & PTE_P))
+			continue;
+		if (level > 1) {
+			unmap_table(next, level - 1, va, start, end, tlb);
+			if (!table_empty(next))
+				continue;
+		}
+		t[i] = 0;
+		kfree(next);
+		tlb_page(tlb, va > start ? va : start);
+	}
 }
 
-/* The same for writing: the kernel writes through the user's mapping, and
- * with CR0.WP a read-only page would fault in the kernel. */
-bool uvm_writable(u64 pml4, u64 va, u64 len)
+/* munmap: remove the user pages of [va, va + len) (page-aligned, in user
+ * space) from pml4, freeing page tables that become empty. */
+void uvm_unmap(u64 pml4, u64 va, u64 len)
 {
-	return user_access(pml4, va, len, PTE_W);
+	struct tlb tlb;
+
+	if (len == 0)
+		return;
+	tlb_start(&tlb, pml4, len / PGSIZE);
+	unmap_table(pml4, 4, 0, va, va + len, &tlb);
+	tlb_done(&tlb);
+}
+
+/* A leaf entry old given the rights flags (PTE_P and any of PTE_U, PTE_W,
+ * PTE_NX), keeping its page and its A and D bits.  A page still shared
+ * is not made writable but copy-on-write. */
+static u64 leaf_rights(u64 old, u64 flags)
+{
+	u64 e = (old & ~(PTE_U | PTE_W | PTE_NX | PTE_COW)) | flags;
+
+	if ((e & PTE_W) && kref_count(e & PTE_ADDR) > 1)
+		e = (e & ~PTE_W) | PTE_COW;
+	return e;
+}
+
+/* mprotect: give the pages present in [va, va + len) (page-aligned, in
+ * user space) the rights flags, as leaf_rights() does. */
+void uvm_protect(u64 pml4, u64 va, u64 len, u64 flags)
+{
+	struct tlb tlb;
+
+	tlb_start(&tlb, pml4, len / PGSIZE);
+	for (u64 a = va; a < va + len;) {
+		u64 *e = walk(pml4, a, 1, 0);
+		if (!e) {
+			a = (a + HUGE_PGSIZE) & ~(HUGE_PGSIZE - 1);   /* no page table here */
+			continue;
+		}
+		if ((*e & PTE_P) && leaf_rights(*e, flags) != *e) {
+			*e = leaf_rights(*e, flags);
+			tlb_page(&tlb, a);
+		}
+		a += PGSIZE;
+	}
+	tlb_done(&tlb);
+}
+
+/*
+ * Make the user page at va ready for an access its caller has found allowed
+ * (the page-fault handler, and the kernel before it touches user memory):
+ * a missing page becomes a new zeroed page with leaf flags (PTE_P and
+ * rights), and for a write a copy-on-write page becomes the process's own:
+ * copied if it is still shared, else just made writable again.  Returns 0
+ * if the page now allows the access, -ENOMEM, or -EFAULT.
+ */
+int uvm_touch(u64 pml4, u64 va, bool write, u64 flags)
+{
+	u64 *e = walk(pml4, va, 1, PTE_P | PTE_W | PTE_U);
+	u64 page, old;
+
+	if (!e)
+		return -ENOMEM;
+	if (!(*e & PTE_P)) {
+		if (!(page = kalloc()))
+			return -ENOMEM;
+		*e = page | flags;
+	} else if (write && (*e & PTE_COW)) {
+		old = *e & PTE_ADDR;
+		page = old;
+		if (kref_count(old) > 1) {
+			if (!(page = kalloc()))
+				return -ENOMEM;
+			memcpy(phys_to_virt(page), phys_to_virt(old), PGSIZE);
+			kfree(old);
+		}
+		*e = page | (*e & ~(PTE_ADDR | PTE_COW)) | PTE_W;
+		if (pml4 == loaded_pml4)
+			invlpg(va);
+	}
+	if ((*e & (PTE_P | PTE_U)) != (PTE_P | PTE_U) || (write && !(*e & PTE_W)))
+		return -EFAULT;
+	return 0;
 }

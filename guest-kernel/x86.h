@@ -79,10 +79,19 @@ typedef int64_t s64;
 #define PTE_W       (1ul << 1)    /* writable */
 #define PTE_U       (1ul << 2)    /* user-accessible */
 #define PTE_PS      (1ul << 7)    /* large page (in a PDE or PDPTE) */
+#define PTE_COW     (1ul << 9)    /* software: copy on write (vm.c) */
 #define PTE_NX      (1ul << 63)   /* no execute (EFER.NXE is set at boot) */
 #define PTE_ADDR    0x000ffffffffff000ul
 /* Index of va in the table of the given level (4 = PML4 ... 1 = PT). */
 #define PT_INDEX(va, level) (((va) >> (12 + 9 * ((level) - 1))) & 511)
+/* Bytes one entry of a table of the given level maps. */
+#define PT_SPAN(level) (1ul << (12 + 9 * ((level) - 1)))
+
+/* Page-fault error code bits. */
+#define PFERR_P    (1ul << 0)    /* the page was present: a protection fault */
+#define PFERR_W    (1ul << 1)    /* a write */
+#define PFERR_U    (1ul << 2)    /* from user mode */
+#define PFERR_I    (1ul << 4)    /* an instruction fetch (with EFER.NXE) */
 
 /* ---- Descriptors ---- */
 /* A code or data segment descriptor; base and limit are ignored in 64-bit
@@ -161,6 +170,11 @@ static inline void outb(u16 port, u8 v)
 	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
+static inline void outl(u16 port, u32 v)
+{
+	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
 static inline void cli(void)
 {
 	asm volatile("cli" : : : "memory");
@@ -186,6 +200,13 @@ static inline void sti_hlt_cli(void)
 static inline void lcr3(u64 pml4_gpa)
 {
 	asm volatile("mov %0, %%cr3" : : "r"(pml4_gpa) : "memory");
+}
+
+/* Drop the TLB's entry for the page holding va (and, says the SDM, all
+ * cached upper-level entries). */
+static inline void invlpg(u64 va)
+{
+	asm volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
 static inline u64 rcr2(void)

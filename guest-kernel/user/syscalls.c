@@ -24,7 +24,7 @@ static void expect(const char *what, long got, long want)
 
 /*
  * Load a known value into every register the kernel must keep, make an
- * unknown system call (1000), and return a mask of the registers that came
+ * unknown system call (999), and return a mask of the registers that came
  * back changed (bit i = i-th register below).  *ret gets RAX.  The red zone
  * is stepped over before pushing RBP, which the compiler may not name as
  * clobbered.
@@ -48,7 +48,7 @@ static long syscall_clobbers(long *ret)
 		"mov $0x100a, %%r13\n\t"
 		"mov $0x100b, %%r14\n\t"
 		"mov $0x100c, %%r15\n\t"
-		"mov $1000, %%eax\n\t"
+		"mov $999, %%eax\n\t"
 		"syscall\n\t"
 		"xor %%ecx, %%ecx\n\t"
 		"cmp $0x1001, %%rbx\n\tje 1f\n\tor $0x001, %%ecx\n1:\n\t"

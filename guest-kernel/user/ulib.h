@@ -1,9 +1,9 @@
 /*
  * ulib.h: all the "C library" a user program gets: the entry point, system
- * call wrappers with the Linux x86-64 ABI (number in RAX, arguments in RDI,
- * RSI, RDX, R10; the SYSCALL instruction clobbers RCX and R11), and a few
- * string, number and time helpers.  Each program is one .c file that
- * includes this and defines main(), as int main(void) or as
+ * call wrappers with the Linux x86-64 ABI (number in RAX, arguments in
+ * RDI, RSI, RDX, R10, R8, R9; the SYSCALL instruction clobbers RCX and
+ * R11), and a few string, number and time helpers.  Each program is one
+ * .c file that includes this and defines main(), as int main(void) or as
  * int main(int argc, char **argv); it is linked static at 0x400000 with no
  * other library.
  */
@@ -12,6 +12,10 @@
 
 #define SYS_read          0
 #define SYS_write         1
+#define SYS_mmap          9
+#define SYS_mprotect      10
+#define SYS_munmap        11
+#define SYS_brk           12
 #define SYS_rt_sigaction  13
 #define SYS_sched_yield   24
 #define SYS_nanosleep     35
@@ -21,7 +25,9 @@
 #define SYS_exit          60
 #define SYS_wait4         61
 #define SYS_kill          62
+#define SYS_getrusage     98
 #define SYS_clock_gettime 228
+#define SYS_tv_mark       1000    /* trapvisor's own: mark a benchmark phase */
 
 #define CLOCK_REALTIME  0
 #define CLOCK_MONOTONIC 1
@@ -29,6 +35,15 @@
 #define SIG_DFL 0
 #define SIG_IGN 1
 #define EINTR   4
+
+#define PROT_NONE     0
+#define PROT_READ     1
+#define PROT_WRITE    2
+#define PROT_EXEC     4
+#define MAP_PRIVATE   0x02
+#define MAP_FIXED     0x10
+#define MAP_ANONYMOUS 0x20
+#define PAGE_SIZE     4096UL
 
 /* Wait statuses (Linux encoding). */
 #define WIFEXITED(s)   (((s) & 0x7f) == 0)
@@ -39,6 +54,17 @@ struct timespec {
 	long tv_sec;
 	long tv_nsec;
 };
+
+/* Linux's struct rusage; this kernel counts only ru_minflt (page faults
+ * served: first touches of a page and copies on write). */
+struct rusage {
+	long ru_times[4];
+	long ru_maxrss, ru_ixrss, ru_idrss, ru_isrss;
+	long ru_minflt;
+	long ru_rest[9];
+};
+#define RUSAGE_SELF     0
+#define RUSAGE_CHILDREN (-1)
 
 void ulib_exit(int status) __attribute__((noreturn, used));
 
@@ -88,6 +114,19 @@ static inline long syscall4(long n, long a, long b, long c, long d)
 	return ret;
 }
 
+static inline long syscall6(long n, long a, long b, long c, long d, long e, long f)
+{
+	long ret;
+	register long r10 asm("r10") = d;
+	register long r8 asm("r8") = e;
+	register long r9 asm("r9") = f;
+
+	asm volatile("syscall" : "=a"(ret)
+		     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+
 static inline long read(int fd, void *buf, unsigned long n)
 {
 	return syscall3(SYS_read, fd, (long)buf, (long)n);
@@ -130,6 +169,11 @@ static inline long wait4(long pid, int *status, int options, void *rusage)
 	return syscall4(SYS_wait4, pid, (long)status, options, (long)rusage);
 }
 
+static inline long getrusage(int who, struct rusage *ru)
+{
+	return syscall3(SYS_getrusage, who, (long)ru, 0);
+}
+
 static inline long kill(long pid, int sig)
 {
 	return syscall3(SYS_kill, pid, sig, 0);
@@ -148,6 +192,37 @@ static inline long clock_gettime(int clock, struct timespec *tp)
 static inline long sched_yield(void)
 {
 	return syscall1(SYS_sched_yield, 0);
+}
+
+/* mmap: the new memory's address, or -errno (user addresses are below
+ * 2^47, so an error is exactly a negative (long)). */
+static inline void *mmap(void *addr, unsigned long len, int prot, int flags, int fd, long off)
+{
+	return (void *)syscall6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
+}
+
+static inline long munmap(void *addr, unsigned long len)
+{
+	return syscall3(SYS_munmap, (long)addr, (long)len, 0);
+}
+
+static inline long mprotect(void *addr, unsigned long len, int prot)
+{
+	return syscall3(SYS_mprotect, (long)addr, (long)len, prot);
+}
+
+/* The raw brk system call: the new end of the heap, or the old one on
+ * failure (brk(0) asks where it is). */
+static inline void *brk(void *end)
+{
+	return (void *)syscall1(SYS_brk, (long)end);
+}
+
+/* Mark a benchmark phase: the kernel writes id to port 0x510, and a
+ * monitor run with --bench-log logs the time and its counters. */
+static inline void tv_mark(unsigned id)
+{
+	syscall1(SYS_tv_mark, id);
 }
 
 /* signal(sig, SIG_DFL or SIG_IGN), through rt_sigaction. */
@@ -225,6 +300,17 @@ static inline void msg_long(struct msg *m, long v)
 		buf[--i] = '-';
 	while (i < (int)sizeof(buf) && m->n < sizeof(m->buf))
 		m->buf[m->n++] = buf[i++];
+}
+
+static inline void msg_hex(struct msg *m, unsigned long v)
+{
+	int shift = 60;
+
+	msg_str(m, "0x");
+	while (shift > 0 && (v >> shift) == 0)
+		shift -= 4;
+	for (; shift >= 0 && m->n < sizeof(m->buf); shift -= 4)
+		m->buf[m->n++] = "0123456789abcdef"[(v >> shift) & 15];
 }
 
 static inline void msg_send(struct msg *m)

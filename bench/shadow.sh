@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The cost of shadow paging, per operation, with and without prefetch,
+# measured side by side in one run (interleaved rounds; medians).
+# The guest program shbench brackets each phase k with marks 2k and 2k+1
+# on port 0x510; --bench-log gives the monitor's time and counters at each
+# mark, so a phase costs ns[2k+1] - ns[2k] for the N operations shbench
+# reports. Writes build/bench/shadow.csv (every round) and
+# build/bench/shadow-summary.csv (medians).
+set -eu
+cd "$(dirname "$0")/.."
+B=${B:-build}
+ROUNDS=${ROUNDS:-5}
+out=build/bench
+mkdir -p "$out"
+csv=$out/shadow.csv
+echo "prefetch,round,phase,what,n,us_per_op,hidden_faults_per_op,pt_writes_per_op,ctx_switches_per_op,stops_per_op" >"$csv"
+
+# phase number -> name (shbench's order)
+phase_name() {
+	case $1 in
+	1) echo "hidden fault (touch a fresh page)" ;;
+	2) echo "page-table write (mmap+touch+munmap a page)" ;;
+	3) echo "CR3 switch to a cached context (yield ping-pong)" ;;
+	4) echo "CR3 switch to a new context (fork+exit+wait)" ;;
+	5) echo "fork of a 256-page address space" ;;
+	6) echo "fork of a 1024-page address space" ;;
+	91) echo "monitor time handling one hidden fault (--stats)" ;;
+	92) echo "monitor time handling one emulated page-table write (--stats)" ;;
+	*) echo "phase $1" ;;
+	esac
+}
+
+run() { # prefetch round
+	local pf=$1 round=$2 log=$out/marks-$1.csv
+	"$B/trapvisor" --stats --shadow-prefetch "$pf" --bench-log "$log" --append run=shbench \
+		</dev/null >"$out/shbench.txt" 2>"$out/shbench.err" || {
+		echo "shbench failed (prefetch $pf)"; cat "$out/shbench.txt" "$out/shbench.err"; exit 1; }
+	# shbench prints "shbench phase K: N ops" for each phase.
+	awk -F, -v pf="$pf" -v round="$round" -v txt="$out/shbench.txt" '
+		BEGIN { while ((getline l < txt) > 0)
+			if (match(l, /phase [0-9]+: [0-9]+ ops/)) {
+				split(substr(l, RSTART, RLENGTH), w, /[ :]+/); n[w[2]] = w[3] } }
+		NR > 1 { ns[$1] = $2; stops[$1] = $3; hf[$1] = $4; pw[$1] = $6; sw[$1] = $8 }
+		END { for (k = 1; (2*k) in ns; k++) { a = 2*k; b = a + 1
+			if (!(b in ns) || !n[k]) continue
+			printf "%s,%s,%d,,%d,%.3f,%.3f,%.3f,%.3f,%.3f\n", pf, round, k, n[k],
+				(ns[b]-ns[a])/1000/n[k], (hf[b]-hf[a])/n[k], (pw[b]-pw[a])/n[k],
+				(sw[b]-sw[a])/n[k], (stops[b]-stops[a])/n[k] } }' "$log" >>"$csv"
+	# The monitor's own handling time (no ptrace round trip) from --stats.
+	for row in "91:hidden page fault" "92:page-table write"; do
+		awk -v id="${row%%:*}" -v name="${row#*:}" -v pf="$pf" -v round="$round" '
+			index($0, "  " name " ") == 1 { n = $(NF-2); us = $NF
+				printf "%s,%s,%s,,%d,%.3f,,,,\n", pf, round, id, n, us }' "$out/shbench.err" >>"$csv"
+	done
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+	run 0 "$round"
+	run 16 "$round"
+done
+
+summary=$out/shadow-summary.csv
+echo "phase,what,prefetch,median_us_per_op,hidden_faults_per_op,pt_writes_per_op,stops_per_op" >"$summary"
+for k in $(cut -d, -f3 "$csv" | tail -n +2 | sort -un); do
+	for pf in 0 16; do
+		grep "^$pf,[0-9]*,$k," "$csv" | sort -t, -k6 -g | awk -F, -v k="$k" -v pf="$pf" \
+			-v what="$(phase_name "$k")" '{ r[NR] = $0 } END { split(r[int((NR+1)/2)], m, ",")
+			printf "%d,%s,%s,%s,%s,%s,%s\n", k, what, pf, m[6], m[7], m[8], m[10] }' >>"$summary"
+	done
+done
+echo "shadow paging cost per operation, median of $ROUNDS rounds (make bench):"
+column -s, -t "$summary" | tee "$out/shadow-summary.txt"

@@ -1,0 +1,31 @@
+# Shadow paging under stress: a guest that forks (copy-on-write), maps,
+# unmaps and remaps memory, frees page tables and reuses them as data, with
+# more live address spaces than the context pool, while the checker compares
+# every shadow mapping with the guest tables every 1000 stops.
+. "$(dirname "$0")/lib.sh"
+
+boot_unchecked --stats --shadow-check=1000 --shadow-contexts 8 --append "run=ptstress"
+expect_status 0
+expect_out 'ptstress: ok'
+expect_no_out 'MISMATCH'
+changed=$(sed -n 's/.*entries changed \([0-9]*\).*/\1/p' "$ERR")
+recycled=$(sed -n 's/.*recycled \([0-9]*\).*/\1/p' "$ERR")
+checks=$(sed -n 's/.*checks \([0-9]*\) .*/\1/p' "$ERR")
+[ "${changed:-0}" -ge 100000 ] || why+="only ${changed:-0} page-table entries changed; "
+[ "${recycled:-0}" -gt 0 ] || why+="no context was recycled; "
+[ "${checks:-0}" -gt 0 ] || why+="the checker never ran; "
+report "ptstress: ${changed:-0} page-table changes, ${recycled:-0} context recycles, ${checks:-0} checks, no mismatch"
+
+boot --append "run=cowtest,proctests"
+expect_status 0
+expect_out 'cowtest: ok'
+expect_out 'proctests: ok'
+report "copy-on-write fork semantics, checked at every stop"
+
+boot --shadow-prefetch 16 --stats --append "run=cowtest,proctests"
+expect_status 0
+expect_out 'cowtest: ok'
+expect_out 'proctests: ok'
+pre=$(sed -n 's/.*prefetched pages \([0-9]*\).*/\1/p' "$ERR")
+[ "${pre:-0}" -gt 0 ] || why+="nothing was prefetched; "
+report "prefetch maps accessed neighbours and stays coherent (${pre:-0} prefetched)"
