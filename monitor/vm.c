@@ -373,6 +373,7 @@ static void vm_emulate(struct vm *vm, u8 vector)
 	switch (emu_step(&c)) {
 	case EMU_OK:
 	case EMU_HALT:
+		vm->emulated++;
 		stats_add(&vm->stats, STAT_INSN, c.name, now_ns() - t0);
 		break;
 	case EMU_EXCEPTION:
@@ -852,6 +853,16 @@ static void vm_bench_mark(void *dev, u16 offset, unsigned size, bool is_write, u
 		(unsigned long long)s->ctx_reused, (unsigned long long)s->cr3_loads);
 }
 
+/* PORT_TRAP_COUNT: lets a guest see whether an instruction trapped (the
+ * silent-fail demonstration compares the count around it). */
+static void vm_trap_count(void *dev, u16 offset, unsigned size, bool is_write, u32 *val)
+{
+	struct vm *vm = dev;
+
+	if (!is_write)
+		*val = (u32)vm->emulated & (0xffffffffu >> (32 - 8 * size));
+}
+
 /* ---- Lifecycle ---- */
 
 static void vm_set_irq(void *opaque, int irq, int level)
@@ -926,7 +937,8 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	    bus_register(&vm->bus, PORT_COM1, 8, "com1", uart_io, &vm->com1) < 0 ||
 	    bus_register(&vm->bus, PORT_DEBUG_EXIT, 1, "debug-exit", debug_exit_io, &vm->dbgexit) < 0 ||
 	    bus_register(&vm->bus, PORT_QEMU_EXIT, 1, "qemu-exit", debug_exit_io, &vm->qemu_exit) < 0 ||
-	    bus_register(&vm->bus, PORT_BENCH_MARK, 4, "bench-mark", vm_bench_mark, vm) < 0) {
+	    bus_register(&vm->bus, PORT_BENCH_MARK, 4, "bench-mark", vm_bench_mark, vm) < 0 ||
+	    bus_register(&vm->bus, PORT_TRAP_COUNT, 4, "trap-count", vm_trap_count, vm) < 0) {
 		snprintf(err, errlen, "device ports overlap");
 		goto err_host;
 	}

@@ -61,6 +61,10 @@ struct boot_info {
 #define PORT_QEMU_EXIT    0xf4   /* QEMU isa-debug-exit: status (v << 1) | 1 */
 #define PORT_BENCH_MARK   0x510  /* 32-bit write: the guest marks a phase; the
                                   * monitor logs time and trap counters */
+#define PORT_TRAP_COUNT   0x514  /* 32-bit read: instructions the monitor has
+                                  * emulated so far (low 32 bits); the read
+                                  * itself is counted after it returns, so
+                                  * two reads differ by 1 + the traps between */
 
 /* Hypercalls: vmcall, RAX = number, RDI, RSI, RDX, R10, R8 = args. */
 #define HC_VERSION        0      /* returns the hypercall ABI version */
