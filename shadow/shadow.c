@@ -52,20 +52,29 @@ static u64 span(int level)
 static u64 clip_lo(u64 x) { return x < GUEST_VA_MIN ? GUEST_VA_MIN : x; }
 static u64 clip_hi(u64 x) { return x > GUEST_VA_END ? GUEST_VA_END : x; }
 
+/* Make room for one more element in a growing array (*p, n used of *cap);
+ * 0 or -ENOMEM. */
+static int grow(void **p, u32 n, u32 *cap, size_t size, u32 first)
+{
+	if (n < *cap)
+		return 0;
+	u32 c = *cap ? *cap * 2 : first;
+	void *q = realloc(*p, c * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
 /* ---- (ii) the reverse map ---- */
 
 static int rmap_add(struct shadow *sh, u64 gpa, int ctx, u64 gva)
 {
 	struct rmap_head *h = &sh->rmap[gpa >> 12];
 
-	if (h->n == h->cap) {
-		u32 cap = h->cap ? h->cap * 2 : 2;
-		u64 *e = realloc(h->e, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		h->e = e;
-		h->cap = cap;
-	}
+	if (grow((void **)&h->e, h->n, &h->cap, sizeof(*h->e), 2) < 0)
+		return -ENOMEM;
 	h->e[h->n++] = gva | ctx;
 	return 0;
 }
@@ -216,14 +225,9 @@ static int track_use(struct shadow *sh, struct context *c, u64 table, int level,
 	struct tpage *tp = sh->tp[pfn];
 
 	if (!tp) {
-		if (sh->ntracked == sh->cap_tracked) {
-			u32 cap = sh->cap_tracked ? sh->cap_tracked * 2 : 64;
-			u32 *t = realloc(sh->tracked, cap * sizeof(*t));
-			if (!t)
-				return -ENOMEM;
-			sh->tracked = t;
-			sh->cap_tracked = cap;
-		}
+		if (grow((void **)&sh->tracked, sh->ntracked, &sh->cap_tracked,
+			 sizeof(*sh->tracked), 64) < 0)
+			return -ENOMEM;
 		tp = calloc(1, sizeof(*tp));
 		if (!tp)
 			return -ENOMEM;
@@ -241,14 +245,8 @@ static int track_use(struct shadow *sh, struct context *c, u64 table, int level,
 	for (u32 i = 0; i < tp->n; i++)
 		if (tp->use[i].ctx == c->idx && tp->use[i].level == level && tp->use[i].base == base)
 			return 0;
-	if (tp->n == tp->cap) {
-		u32 cap = tp->cap ? tp->cap * 2 : 4;
-		struct tuse *u = realloc(tp->use, cap * sizeof(*u));
-		if (!u)
-			return -ENOMEM;
-		tp->use = u;
-		tp->cap = cap;
-	}
+	if (grow((void **)&tp->use, tp->n, &tp->cap, sizeof(*tp->use), 4) < 0)
+		return -ENOMEM;
 	tp->use[tp->n++] = (struct tuse){ .base = base, .ctx = c->idx, .level = level };
 	return 0;
 }
