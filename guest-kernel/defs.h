@@ -219,6 +219,10 @@ void yield(void);
 /* rtc.c */
 u64 rtc_init(void);
 
+/* silentfail.c: the command line words silentfail and irqsave */
+void silentfail_run(void);
+void irqsave_run(void);
+
 /* string.c */
 void *memset(void *dst, int c, size_t n);
 void *memcpy(void *dst, const void *src, size_t n);

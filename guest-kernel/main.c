@@ -17,6 +17,11 @@
  *               the kernel's own #GP handler panics (status 3)
  *   crash=dr7   once the kernel is up, write DR7: a privileged instruction
  *               the monitor does not emulate, so it stops with a diagnostic
+ *   silentfail  once the kernel is up, run the sensitive unprivileged
+ *               instructions in kernel mode and print what each returned
+ *               against what ring 0 would get (silentfail.c)
+ *   irqsave     once the kernel is up, run "pushf; cli; ...; popf" with
+ *               interrupts on and say whether they came back (silentfail.c)
  *   exit=N      the shutdown status, whatever happened (default: 0, or 1
  *               if a program in run= or init= could not be started, or
  *               init's status)
@@ -157,7 +162,8 @@ static void parse_cmdline(void)
 			option_hz(word + 3);
 		else if (strcmp(word, "crash=ud2") == 0)
 			;                       /* handled first thing in kmain() */
-		else if (strcmp(word, "crash=gp") == 0 || strcmp(word, "crash=dr7") == 0)
+		else if (strcmp(word, "crash=gp") == 0 || strcmp(word, "crash=dr7") == 0 ||
+			 strcmp(word, "silentfail") == 0 || strcmp(word, "irqsave") == 0)
 			;                       /* handled once the kernel is up */
 		else
 			kprintf("cmdline: unknown option \"%s\", ignored\n", word);
@@ -217,6 +223,11 @@ void kmain(u64 boot_info_gpa)
 	timer_init(opts.hz, realtime_boot);    /* PIT channel 0: IRQ 0 */
 	uart_enable_rx();                 /* console input: IRQ 4 */
 	pic_enable();                     /* IRQs arrive from the first user mode or idle on */
+
+	if (has_word(boot.cmdline, "silentfail"))
+		silentfail_run();
+	if (has_word(boot.cmdline, "irqsave"))
+		irqsave_run();
 
 	for (int i = 0; i < opts.nrun; i++)
 		if (proc_run(opts.run[i]) < 0)

@@ -1,0 +1,54 @@
+# The silent-fail instructions (guest-kernel/silentfail.c): run in guest
+# kernel mode under pure trap-and-emulate, the sensitive unprivileged
+# instructions that do not trap report the host's state, and the irq-save
+# idiom (pushf; cli; ...; popf) loses IF.
+. "$(dirname "$0")/lib.sh"
+
+row() { # row INSTRUCTION VERDICT: the table has that row with that verdict
+	grep -qE "^silentfail: $(printf '%s' "$1" | sed 's/[()]/\\&/g') \| .* \| .* \| $2\$" "$OUT" ||
+		why+="no row '$1' with verdict '$2'; "
+}
+
+boot --append "silentfail"
+expect_status 0
+expect_out 'silentfail: instruction | expected | observed | verdict'
+for i in sgdt sidt str 'smsw (cr0.ts=1)' 'pushf (if=0)' 'popf (if 0->1)' \
+	'lar 0x8' 'lsl 0x8' 'lsl 0x18' 'verr 0x10' 'verw 0x10' \
+	'mov from cs' 'mov from ss' 'mov from ds' 'cpuid 0x40000000'; do
+	row "$i" 'silently wrong'
+done
+row rdtsc 'trapped and emulated'
+# Right by coincidence: the host's dummies (LDTR 0, CR0 0x33) equal what
+# the kernel set; with IF=1 the host's IF=1 is right too.
+row sldt correct
+row smsw correct
+row 'pushf (if=1)' correct
+# Specific observed values: the host's UMIP dummies and its selectors.
+expect_out 'silentfail: sgdt | base 0x7f'
+expect_out ' limit 0x97 | base 0xfffffffffffe0000 limit 0x0 | silently wrong'
+expect_out ' limit 0xfff | base 0xffffffffffff0000 limit 0x0 | silently wrong'
+expect_out 'silentfail: str | 0x18 | 0x40 | silently wrong'
+expect_out 'silentfail: smsw (cr0.ts=1) | 0x3b | 0x33 | silently wrong'
+expect_out 'silentfail: pushf (if=0) | IF=0 IOPL=0 | IF=1 IOPL=0 | silently wrong'
+expect_out 'silentfail: mov from cs | 0x8 | 0x33 | silently wrong'
+expect_out 'silentfail: mov from ss | 0x10 | 0x2b | silently wrong'
+expect_out 'silentfail: cpuid 0x40000000 | "TrapVisorTVM" | '
+expect_out 'silentfail: call far / jmp far / ret far | - | - | not run: '
+expect_out 'not run: invalid in 64-bit mode (#UD)'
+expect_out 'silentfail: 15 silently wrong, 1 trapped and emulated, 3 correct'
+expect_out 'hello exited with status 0'
+report "silentfail: the sensitive unprivileged instructions are silently wrong in kernel mode, RDTSC traps"
+
+boot --append "irqsave"
+expect_status 0
+expect_out 'irqsave: FAILED: interrupts never came back after popf (IF lost)'
+expect_no_out 'irqsave: timer interrupts came back'
+expect_out 'irqsave: after an explicit sti: timer interrupts came back'
+expect_out 'hello exited with status 0'
+report "irqsave: pushf; cli; popf in kernel mode loses IF (timer interrupts never come back)"
+
+boot --append "run=hello"
+expect_status 0
+expect_no_out 'silentfail:'
+expect_no_out 'irqsave:'
+report "without silentfail/irqsave on the command line none of it runs"
