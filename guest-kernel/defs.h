@@ -258,6 +258,12 @@ void uart_enable_rx(void);
 void uart_intr(void);
 void uart_unthrottle(void);
 
+/* pv.c */
+extern bool pv_on;
+void pv_init(u64 features, bool forbidden);
+u32 pv_irq_save(void);
+void pv_irq_restore(u32 flags);
+
 /* vm.c */
 extern u64 phys_offset;
 /* The kernel's pointer to guest-physical address gpa. */

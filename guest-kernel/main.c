@@ -20,6 +20,7 @@
  *   silentfail  once the kernel is up, run the sensitive unprivileged
  *               instructions in kernel mode and print what each returned
  *               against what ring 0 would get (silentfail.c)
+ *   nopv        do not use the paravirtual interface even if offered
  *   irqsave     once the kernel is up, run "pushf; cli; ...; popf" with
  *               interrupts on and say whether they came back (silentfail.c)
  *   exit=N      the shutdown status, whatever happened (default: 0, or 1
@@ -163,7 +164,8 @@ static void parse_cmdline(void)
 		else if (strcmp(word, "crash=ud2") == 0)
 			;                       /* handled first thing in kmain() */
 		else if (strcmp(word, "crash=gp") == 0 || strcmp(word, "crash=dr7") == 0 ||
-			 strcmp(word, "silentfail") == 0 || strcmp(word, "irqsave") == 0)
+			 strcmp(word, "silentfail") == 0 || strcmp(word, "irqsave") == 0 ||
+			 strcmp(word, "nopv") == 0)
 			;                       /* handled once the kernel is up */
 		else
 			kprintf("cmdline: unknown option \"%s\", ignored\n", word);
@@ -223,6 +225,7 @@ void kmain(u64 boot_info_gpa)
 	timer_init(opts.hz, realtime_boot);    /* PIT channel 0: IRQ 0 */
 	uart_enable_rx();                 /* console input: IRQ 4 */
 	pic_enable();                     /* IRQs arrive from the first user mode or idle on */
+	pv_init(boot.features, has_word(boot.cmdline, "nopv"));  /* paravirtual IF, if offered */
 
 	if (has_word(boot.cmdline, "silentfail"))
 		silentfail_run();

@@ -271,6 +271,35 @@ static void op_cpuid(struct emu_ctxt *c, u32 leaf, u32 subleaf, u32 out[4])
 			 (c->vcpu->cr4 & X86_CR4_OSXSAVE ? 1u << 27 : 0);
 }
 
+/* ---- The paravirtual interrupt flag (boot.h, struct pv_vcpu) ---- */
+
+static struct pv_vcpu *vm_pv(struct vm *vm)
+{
+	return vm->pv_gpa ? (struct pv_vcpu *)(vm->ram + vm->pv_gpa) : NULL;
+}
+
+/* After a stop: the guest may have written vif; it is the interrupt flag. */
+static void vm_pv_sync_in(struct vm *vm)
+{
+	struct pv_vcpu *pv = vm_pv(vm);
+
+	if (pv)
+		vm->vcpu.rflags = (vm->vcpu.rflags & ~X86_RFLAGS_IF) |
+				  (pv->vif ? X86_RFLAGS_IF : 0);
+}
+
+/* Before resuming: emulation or delivery may have changed IF; and tell the
+ * guest whether an interrupt waits for it. */
+static void vm_pv_sync_out(struct vm *vm)
+{
+	struct pv_vcpu *pv = vm_pv(vm);
+
+	if (!pv)
+		return;
+	pv->vif = !!(vm->vcpu.rflags & X86_RFLAGS_IF);
+	pv->pending = pic_intr(&vm->pic);
+}
+
 /* VMCALL from the guest kernel: the paravirtual interface (boot.h). */
 static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 {
@@ -280,6 +309,19 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 	switch (nr) {
 	case HC_VERSION:
 		*ret = HC_ABI_VERSION;
+		break;
+	case HC_PV_REGISTER:
+		/* Page-aligned, inside RAM: then vif is the interrupt flag. */
+		if ((args[0] & 0xfff) || args[0] + 4096 > vm->ram_size || args[0] == 0) {
+			*ret = (u64)-22;
+			break;
+		}
+		vm->pv_gpa = args[0];
+		vm_pv_sync_out(vm);
+		*ret = 0;
+		break;
+	case HC_IRQ_WINDOW:
+		*ret = 0;               /* the stop itself lets the loop deliver */
 		break;
 	default:
 		*ret = (u64)-38;                /* -ENOSYS */
@@ -684,6 +726,7 @@ int vm_run(struct vm *vm)
 			vm_host_error(vm, "updating guest mappings", r);
 			break;
 		}
+		vm_pv_sync_out(vm);
 		r = host_load_vcpu(ctx->pid, v);
 		if (r < 0) {
 			vm_host_error(vm, "loading guest registers", r);
@@ -720,6 +763,7 @@ int vm_run(struct vm *vm)
 			vm_host_error(vm, "reading guest registers", r);
 			break;
 		}
+		vm_pv_sync_in(vm);
 		if (ev.kind == TRAP_SYSCALL) {
 			vm_syscall(vm);
 			repeats = 0;

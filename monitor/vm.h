@@ -184,6 +184,7 @@ struct vm {
 	bool crashed;            /* stopped by vm_kill or a host error */
 	u64 stops;               /* context stops handled */
 	u64 emulated;            /* instructions emulated (PORT_TRAP_COUNT) */
+	u64 pv_gpa;              /* registered struct pv_vcpu, 0 if none */
 	u64 run_ns;              /* wall time spent in vm_run() */
 	u64 idle_ns;             /* of which asleep on a halted vCPU */
 	u64 seen_events;         /* io.events when last looked at */

@@ -69,5 +69,23 @@ struct boot_info {
 /* Hypercalls: vmcall, RAX = number, RDI, RSI, RDX, R10, R8 = args. */
 #define HC_VERSION        0      /* returns the hypercall ABI version */
 #define HC_ABI_VERSION    1
+#define HC_PV_REGISTER    1      /* RDI = GPA of a page-aligned struct pv_vcpu:
+                                  * from now on its vif is the interrupt flag;
+                                  * returns 0 or -22 (EINVAL) */
+#define HC_IRQ_WINDOW     2      /* the guest set vif = 1 and saw pending:
+                                  * deliver the waiting interrupt now */
+
+/*
+ * The shared per-vCPU page of the paravirtual interface (like Xen's
+ * vcpu_info).  While registered, 'vif' replaces RFLAGS.IF: the guest masks
+ * and unmasks interrupts with plain writes, no trap.  The monitor keeps
+ * 'pending' set while an interrupt waits for vif; a guest that sets vif to
+ * 1 and sees pending makes one HC_IRQ_WINDOW hypercall.  CLI, STI, IRETQ
+ * and interrupt delivery keep working and update vif.
+ */
+struct pv_vcpu {
+	volatile uint32_t vif;     /* 1: interrupts enabled */
+	volatile uint32_t pending; /* an interrupt waits for vif (monitor-written) */
+};
 
 #endif

@@ -39,13 +39,23 @@ expect_out 'silentfail: 15 silently wrong, 1 trapped and emulated, 3 correct'
 expect_out 'hello exited with status 0'
 report "silentfail: the sensitive unprivileged instructions are silently wrong in kernel mode, RDTSC traps"
 
-boot --append "irqsave"
+boot --append "irqsave nopv"
 expect_status 0
 expect_out 'irqsave: FAILED: interrupts never came back after popf (IF lost)'
 expect_no_out 'irqsave: timer interrupts came back'
 expect_out 'irqsave: after an explicit sti: timer interrupts came back'
 expect_out 'hello exited with status 0'
 report "irqsave: pushf; cli; popf in kernel mode loses IF (timer interrupts never come back)"
+
+# The paravirtual fix: the same critical section with the interrupt flag in
+# the shared per-vCPU page (the default when the monitor offers hypercalls).
+boot --stats --append "irqsave"
+expect_status 0
+expect_out 'irqsave: timer interrupts came back (paravirtual: vif in the shared page)'
+expect_no_out 'irqsave: FAILED'
+expect_err 'hypercall 1 '
+expect_err 'hypercall 2 '
+report "irqsave under the paravirtual interface: a tick masked by vif is delivered through the window hypercall"
 
 boot --append "run=hello"
 expect_status 0

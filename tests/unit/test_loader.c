@@ -436,7 +436,7 @@ static void test_boot(void **state)
 	assert_int_equal(bi.initrd_gpa, 0x105000);
 	assert_int_equal(bi.initrd_size, 5000);
 	assert_int_equal(bi.boot_data_gpa, 0x107000);
-	assert_int_equal(bi.features, 0);
+	assert_int_equal(bi.features, BOOT_FEATURE_HYPERCALL);
 	assert_int_equal(bi.tsc_khz, 0);
 	assert_string_equal(bi.cmdline, "console=ttyS0 init=/bin/sh");
 	/* the rest of the boot_info page and the stack are zeroed */
