@@ -28,6 +28,7 @@ enum {
 	OPT_SHADOW_PREFETCH,
 	OPT_SHADOW_CHECK,
 	OPT_BENCH_LOG,
+	OPT_PATCH,
 };
 
 static const struct option long_options[] = {
@@ -40,6 +41,7 @@ static const struct option long_options[] = {
 	{ "shadow-prefetch", required_argument, NULL, OPT_SHADOW_PREFETCH },
 	{ "shadow-check",    optional_argument, NULL, OPT_SHADOW_CHECK },
 	{ "bench-log",       required_argument, NULL, OPT_BENCH_LOG },
+	{ "patch",           required_argument, NULL, OPT_PATCH },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -68,6 +70,8 @@ static void usage(FILE *out, const char *default_kernel)
 		"                      mapping with the guest page tables; stop at a mismatch\n"
 		"      --bench-log FILE  write a CSV row (time, trap counters) for every\n"
 		"                      mark the guest writes to port 0x510\n"
+		"      --patch=on|off  scan guest kernel code and patch the silent-fail\n"
+		"                      instructions to trap (default on)\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -200,6 +204,7 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		.mem_size = VM_DEFAULT_MEM,
 		.stats = false,
 		.pin = true,
+		.patch = true,
 	};
 
 	optind = 0;
@@ -259,6 +264,14 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 			break;
 		case OPT_BENCH_LOG:
 			opt->bench_log = optarg;
+			break;
+		case OPT_PATCH:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				fprintf(err, "trapvisor: --patch %s: expected on or off " SEE_HELP "\n",
+					optarg);
+				return -1;
+			}
+			opt->patch = !strcmp(optarg, "on");
 			break;
 		case 'h':
 			usage(out, default_kernel);

@@ -436,6 +436,72 @@ static void vm_emulate(struct vm *vm, u8 vector)
 	}
 }
 
+/* A guest kernel code page is about to be mapped executable for the first
+ * time (shadow.c part vi): decode it from the known entry points (the
+ * faulting RIP and the kernel's function symbols, from the page before it
+ * on, so functions that start there are followed in) and, if it holds
+ * silent-fail instructions, install a copy with INT3 on each. */
+static void vm_patch_scan(struct vm *vm, u64 la, const struct gwalk *w)
+{
+	enum { MAX_SITES = 256, MAX_ENTRIES = 512 };
+	static u8 code[2 * 4096 + 16];
+	u64 entries[MAX_ENTRIES];
+	struct emu_ctxt c;
+	u64 page = la & ~0xfffull, base = page;
+	size_t len = 0;
+	int ne = 0;
+
+	vm_emu_ctxt(vm, &c);
+	/* The page before (if readable), the page, and 16 bytes after it. */
+	if (page - 4096 >= GUEST_VA_MIN && op_read(&c, page - 4096, code, 4096, EMU_READ_SYS) == 0)
+		base = page - 4096, len = 4096;
+	if (op_read(&c, page, code + len, 4096, EMU_READ_SYS) < 0)
+		return;
+	len += 4096;
+	if (op_read(&c, page + 4096, code + len, 16, EMU_READ_SYS) == 0)
+		len += 16;
+	if (vm->vcpu.rip >= base && vm->vcpu.rip < base + len)
+		entries[ne++] = vm->vcpu.rip;
+	for (int i = 0; i < vm->ksyms.n && ne < MAX_ENTRIES; i++)
+		if (vm->ksyms.sym[i].addr >= base && vm->ksyms.sym[i].addr < page + 4096)
+			entries[ne++] = vm->ksyms.sym[i].addr;
+
+	struct patch_site *sites = calloc(MAX_SITES, sizeof(*sites));
+	if (!sites)
+		return;
+	int n = patch_scan(code, len, base, entries, ne, page, sites, MAX_SITES);
+	vm->shadow.st.pages_scanned++;
+	if (n <= 0) {
+		free(sites);
+		return;
+	}
+	u8 copy[4096];
+	memcpy(copy, vm->ram + (w->gpa & ~0xfffull), 4096);
+	patch_apply(copy, page, sites, n);
+	int r = shadow_add_copy(&vm->shadow, w->gpa & ~0xfffull, page, copy, sites, n);
+	if (r < 0 && r != -ENOSPC)
+		vm_host_error(vm, "installing a patched code page", r);
+}
+
+/* INT3 at RIP-1 in guest kernel mode: one of our patches?  Then emulate
+ * the original instruction, which is still in guest RAM. */
+static bool vm_patch_trap(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpu;
+	struct gwalk w;
+	u64 site = v->rip - 1;
+
+	if (!vm->opt.patch || v->cpl != 0 ||
+	    shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3, v->efer, site, EMU_READ_SYS,
+			0, false, &w) != 0 ||
+	    !shadow_site(&vm->shadow, w.gpa, site))
+		return false;
+	v->rip = site;
+	vm_emulate(vm, X86_EXC_GP);
+	stats_add(&vm->stats, STAT_EXIT, "patched instruction", 0);
+	return true;
+}
+
 /* The guest wrote a tracked page table (write-protected in every context).
  * Emulate the instruction; one the emulator does not know makes the page
  * untracked (dropping all it translated) and writable, then runs natively:
@@ -520,6 +586,8 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 		stats_add(&vm->stats, STAT_EXIT, "page-table write", now_ns() - t0);
 		return;
 	}
+	if (vm->opt.patch && !ctx->user && !w.nx && !shadow_has_copy(&vm->shadow, w.gpa))
+		vm_patch_scan(vm, la, &w);
 	r = shadow_fill(&vm->shadow, ctx, la, &w, v);
 	if (r < 0)
 		vm_host_error(vm, "shadow map", r);
@@ -548,6 +616,8 @@ static void vm_signal(struct vm *vm, struct context *ctx, const struct trap_even
 	case SIGTRAP:
 		if (ev->code == SI_KERNEL) {         /* INT3: RIP is past it */
 			struct emu_exception e = { .vector = X86_EXC_BP, .soft = true };
+			if (vm_patch_trap(vm))
+				break;
 			vm_deliver(vm, &e);
 		} else {
 			vm_raise(vm, X86_EXC_DB, 0, 0);
@@ -1018,6 +1088,10 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 		snprintf(err, errlen, "cannot allocate the shadow page bookkeeping");
 		goto err_host;
 	}
+	if (opt->patch && shadow_patch_init(&vm->shadow) < 0) {
+		snprintf(err, errlen, "cannot set up code patching: %s", strerror(errno));
+		goto err_host;
+	}
 	/* 6. Time: the guest's TSC runs at the host's rate; tell it how fast. */
 	vm->tsc_khz = vm_tsc_khz();
 	((struct boot_info *)(vm->ram + vm->vcpu.gpr[R_RDI]))->tsc_khz = vm->tsc_khz;
@@ -1040,13 +1114,16 @@ static void vm_shadow_report(const struct shadow_stats *s, FILE *f)
 		"  made read-only on tracking %llu; untracked on write flooding %llu, "
 		"on unemulated writes %llu; full flushes %llu\n"
 		"  contexts built %llu, recycled %llu, switches %llu; CR3 loads %llu, invlpg %llu; "
-		"checks %llu (%llu mappings)\n",
+		"checks %llu (%llu mappings)\n"
+		"  code pages scanned %llu, silent-fail instructions patched %llu, "
+		"patched copies dropped %llu\n",
 		C(s->hidden_faults), C(s->prefetched), C(s->guest_faults),
 		C(s->tracked_now), C(s->tracked_max), C(s->tracked_total), C(s->pt_writes),
 		C(s->pt_entries_changed), C(s->sptes_dropped),
 		C(s->wprotects), C(s->untracked_flood), C(s->untracked_other), C(s->full_flushes),
 		C(s->ctx_built), C(s->ctx_reused), C(s->ctx_switches), C(s->cr3_loads),
-		C(s->invlpgs), C(s->checks), C(s->checked));
+		C(s->invlpgs), C(s->checks), C(s->checked),
+		C(s->pages_scanned), C(s->patch_sites), C(s->copies_dropped));
 #undef C
 }
 

@@ -37,6 +37,7 @@ struct vm_options {
 	int prefetch;            /* --shadow-prefetch: neighbours mapped ahead */
 	u64 shadow_check;        /* --shadow-check=N: check every N stops, 0 = off */
 	const char *bench_log;   /* --bench-log FILE: CSV of the guest's marks */
+	bool patch;              /* --patch=on: scan and patch guest kernel code */
 };
 
 /* cli.c */

@@ -33,6 +33,12 @@
  *  (v)   The checker (--shadow-check): every mapping of every context, in
  *        the mirror and in the host process (/proc/PID/maps), against a
  *        fresh walk.
+ *  (vi)  Scan and patch: a kernel context executes a patched copy of a code
+ *        page (a second memfd) in which every silent-fail instruction
+ *        starts with INT3; guest RAM keeps the original, which the emulator
+ *        fetches when the INT3 traps.  The original is tracked like a page
+ *        table (every alias read-only), and a write to it drops the copy, so
+ *        the next execution rescans it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "shadow.h"
 
@@ -251,6 +258,31 @@ static int track_use(struct shadow *sh, struct context *c, u64 table, int level,
 	return 0;
 }
 
+/* The code of page 'pfn' changed: drop its patched copy and every mapping
+ * of it; the next execution scans the page again. */
+static int drop_copy(struct shadow *sh, u64 pfn)
+{
+	struct rmap_head *h = &sh->rmap[pfn];
+	int r = 0;
+
+	if (!sh->copy || !sh->copy[pfn])
+		return 0;
+	for (u32 i = 0; i < h->n && !r;) {
+		struct context *c = &sh->ctx[h->e[i] & 0xfff];
+		u64 gva = h->e[i] & ~0xfffull;
+		u64 *slot = spt_slot(c, gva, false);
+		if (slot && (*slot & SPTE_PATCHED))
+			r = ctx_drop(sh, c, gva, gva + 4096);   /* removes h->e[i] */
+		else
+			i++;
+	}
+	free(sh->sites[pfn]);
+	sh->sites[pfn] = NULL;
+	sh->copy[pfn] = 0;
+	sh->st.copies_dropped++;
+	return r;
+}
+
 int shadow_untrack(struct shadow *sh, u64 gpa)
 {
 	u64 pfn = gpa >> 12;
@@ -259,6 +291,8 @@ int shadow_untrack(struct shadow *sh, u64 gpa)
 
 	if (!tp)
 		return 0;
+	if (tp->code)
+		r = drop_copy(sh, pfn);
 	/* Everything translated through this page goes. */
 	for (u32 i = 0; i < tp->n && !r; i++) {
 		struct tuse *u = &tp->use[i];
@@ -282,6 +316,16 @@ int shadow_written(struct shadow *sh, u64 gpa, const u8 *old, unsigned len)
 
 	if (!tp)
 		return 0;
+	if (tp->code) {
+		for (unsigned off = 0; off + 8 <= len && !r; off += 8)
+			if (memcmp(old + off, now + off, 8))
+				r = drop_copy(sh, pfn);
+		tp->code = sh->copy[pfn] != 0;
+		if (r < 0)
+			return r;
+		if (!tp->n && !tp->code)
+			return shadow_untrack(sh, gpa);     /* only code: done */
+	}
 	sh->st.pt_writes++;
 	for (unsigned off = 0; off + 8 <= len; off += 8) {
 		if (!memcmp(old + off, now + off, 8))
@@ -322,8 +366,14 @@ static int map_page(struct shadow *sh, struct context *c, u64 gva, u64 gpa, int 
 	r = rmap_add(sh, gpa, c->idx, gva);
 	if (r < 0)
 		return r;
-	*slot = gpa | SPTE_VALID | (prot & PROT_WRITE ? SPTE_W : 0) | (prot & PROT_EXEC ? SPTE_X : 0);
+	bool patched = !c->user && (prot & PROT_EXEC) && shadow_has_copy(sh, gpa);
+	if (patched)
+		prot &= ~PROT_WRITE;
+	*slot = gpa | SPTE_VALID | (prot & PROT_WRITE ? SPTE_W : 0) | (prot & PROT_EXEC ? SPTE_X : 0) |
+		(patched ? SPTE_PATCHED : 0);
 	c->mapped++;
+	if (patched)
+		return ctx_map_patch(sh->stub, c->pid, gva, (u64)(sh->copy[gpa >> 12] - 1) * 4096, prot);
 	return ctx_map(sh->stub, c->pid, gva, gpa, prot);
 }
 
@@ -376,6 +426,84 @@ int shadow_fill(struct shadow *sh, struct context *c, u64 gva, const struct gwal
 	return 0;
 }
 
+/* ---- (vi) scan and patch ---- */
+
+int shadow_patch_init(struct shadow *sh)
+{
+	sh->patch_fd = memfd_create("trapvisor-patch", MFD_CLOEXEC);
+	if (sh->patch_fd < 0 || ftruncate(sh->patch_fd, SHADOW_MAX_COPIES * 4096ull) < 0)
+		return -errno;
+	sh->patch_mem = mmap(NULL, SHADOW_MAX_COPIES * 4096ull, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, sh->patch_fd, 0);
+	sh->copy = calloc(sh->npages, sizeof(*sh->copy));
+	sh->sites = calloc(sh->npages, sizeof(*sh->sites));
+	sh->nsites = calloc(sh->npages, sizeof(*sh->nsites));
+	sh->copy_va = calloc(sh->npages, sizeof(*sh->copy_va));
+	if (sh->patch_mem == MAP_FAILED || !sh->copy || !sh->sites || !sh->nsites || !sh->copy_va) {
+		if (sh->patch_mem == MAP_FAILED)
+			sh->patch_mem = NULL;
+		return -ENOMEM;
+	}
+	sh->stub->patch_fd = sh->patch_fd;
+	return 0;
+}
+
+bool shadow_has_copy(const struct shadow *sh, u64 gpa)
+{
+	return sh->copy && gpa < sh->ram_size && sh->copy[gpa >> 12];
+}
+
+int shadow_add_copy(struct shadow *sh, u64 gpa, u64 page_va, const u8 *page,
+		    struct patch_site *sites, int n)
+{
+	u64 pfn = gpa >> 12;
+	struct tpage *tp;
+
+	if (sh->ncopies == SHADOW_MAX_COPIES) {
+		free(sites);
+		return -ENOSPC;
+	}
+	memcpy(sh->patch_mem + (u64)sh->ncopies * 4096, page, 4096);
+	sh->copy[pfn] = ++sh->ncopies;
+	sh->sites[pfn] = sites;
+	sh->nsites[pfn] = n;
+	sh->copy_va[pfn] = page_va & ~0xfffull;
+	sh->st.patch_sites += n;
+	/* Track the original: every alias read-only, writes drop the copy.
+	 * A use-less tracked page: track_use's bookkeeping without a use. */
+	int r = track_use(sh, &sh->ctx[0], gpa & PTE_ADDR, 0, 0);
+	if (r < 0)
+		return r;
+	tp = sh->tp[pfn];
+	tp->code = true;
+	for (u32 i = 0; i < tp->n;)             /* drop the placeholder use */
+		if (tp->use[i].level == 0)
+			tp->use[i] = tp->use[--tp->n];
+		else
+			i++;
+	/* Executable mappings of the original made before now must go. */
+	struct rmap_head *h = &sh->rmap[pfn];
+	for (u32 i = 0; i < h->n && !r;) {
+		struct context *c = &sh->ctx[h->e[i] & 0xfff];
+		u64 gva = h->e[i] & ~0xfffull;
+		u64 *slot = spt_slot(c, gva, false);
+		if (!c->user && slot && (*slot & SPTE_X) && !(*slot & SPTE_PATCHED))
+			r = ctx_drop(sh, c, gva, gva + 4096);
+		else
+			i++;
+	}
+	return r;
+}
+
+const struct patch_site *shadow_site(const struct shadow *sh, u64 gpa, u64 va)
+{
+	u64 pfn = gpa >> 12;
+
+	if (!shadow_has_copy(sh, gpa))
+		return NULL;
+	return patch_lookup(sh->sites[pfn], sh->nsites[pfn], sh->copy_va[pfn] | (va & 0xfff));
+}
+
 /* ---- (i) contexts ---- */
 
 int shadow_init(struct shadow *sh, struct stub *stub, u8 *ram, u64 ram_size, int nctx,
@@ -391,6 +519,7 @@ int shadow_init(struct shadow *sh, struct stub *stub, u8 *ram, u64 ram_size, int
 	for (int i = 0; i < SHADOW_MAX_CONTEXTS; i++)
 		sh->ctx[i].idx = i;
 	/* Per-page arrays: untouched parts cost no memory (calloc -> mmap). */
+	sh->patch_fd = -1;
 	sh->rmap = calloc(sh->npages, sizeof(*sh->rmap));
 	sh->tp = calloc(sh->npages, sizeof(*sh->tp));
 	return sh->rmap && sh->tp ? 0 : -ENOMEM;
@@ -422,6 +551,21 @@ void shadow_destroy(struct shadow *sh)
 	free(sh->rmap);
 	free(sh->tp);
 	free(sh->tracked);
+	if (sh->sites)
+		for (u64 i = 0; i < sh->npages; i++)
+			free(sh->sites[i]);
+	free(sh->sites);
+	free(sh->nsites);
+	free(sh->copy);
+	free(sh->copy_va);
+	if (sh->patch_mem)
+		munmap(sh->patch_mem, SHADOW_MAX_COPIES * 4096ull);
+	if (sh->patch_fd >= 0)
+		close(sh->patch_fd);
+	sh->sites = NULL;
+	sh->copy = NULL;
+	sh->patch_mem = NULL;
+	sh->patch_fd = -1;
 	sh->rmap = NULL;
 	sh->tp = NULL;
 	sh->tracked = NULL;
@@ -563,10 +707,16 @@ static int check_host(struct check *k)
 		if (sscanf(line, "%llx-%llx %7s %llx", &lo, &hi, perm, &off) != 4 ||
 		    lo < GUEST_VA_MIN || lo >= GUEST_VA_END)
 			continue;
+		bool patched = strstr(line, "trapvisor-patch") != NULL;
 		for (u64 va = lo; va < hi; va += 4096, off += 4096) {
 			u64 *slot = spt_slot(c, va, false);
-			u64 want = (off & PTE_ADDR) | SPTE_VALID | (perm[1] == 'w' ? SPTE_W : 0) |
-				   (perm[2] == 'x' ? SPTE_X : 0);
+			u64 gpa = off & PTE_ADDR;
+			/* A patched copy: the mirror names the original's GPA. */
+			if (patched && slot && (*slot & SPTE_PATCHED) &&
+			    k->sh->copy[(*slot & PTE_ADDR) >> 12] == off / 4096 + 1)
+				gpa = *slot & PTE_ADDR;
+			u64 want = gpa | SPTE_VALID | (perm[1] == 'w' ? SPTE_W : 0) |
+				   (perm[2] == 'x' ? SPTE_X : 0) | (patched ? SPTE_PATCHED : 0);
 			seen++;
 			if (!slot || *slot != want) {
 				snprintf(k->diff, k->len, "context %d (pid %d) has gva %#llx -> gpa %#llx %.3s "

@@ -63,6 +63,8 @@ int shadow_walk(u8 *ram, u64 ram_size, u64 cr0, u64 cr3, u64 efer,
 #define SPTE_VALID (1ull << 0)
 #define SPTE_W     (1ull << 1)
 #define SPTE_X     (1ull << 2)
+#define SPTE_PATCHED (1ull << 3) /* mapped from the patched copy, not RAM */
+#define SHADOW_MAX_COPIES 4096   /* patched code pages at most */
 
 struct spt_node {
 	u64 e[512];              /* level 2-4: child pointers; level 1: sptes */
@@ -91,6 +93,7 @@ struct tpage {
 	u32 n, cap;              /* uses in use[] */
 	struct tuse *use;        /* where this page is a table */
 	u32 writes;              /* guest writes since the last walk through it */
+	bool code;               /* a patched code page (its copy must follow it) */
 	u32 slot;                /* index in shadow.tracked[] */
 };
 
@@ -120,6 +123,9 @@ struct shadow_stats {
 	u64 full_flushes;        /* everything dropped (CR0.WP/PG, CR4.PGE change) */
 	u64 checks;              /* --shadow-check passes */
 	u64 checked;             /* mappings compared by them */
+	u64 pages_scanned;       /* code pages scanned for silent-fail instructions */
+	u64 patch_sites;         /* instructions patched with INT3 */
+	u64 copies_dropped;      /* patched copies dropped because the code changed */
 };
 
 struct shadow {
@@ -137,6 +143,13 @@ struct shadow {
 	u32 *tracked;            /* GPA page numbers of the tracked pages */
 	u32 ntracked, cap_tracked; /* entries in tracked[] */
 	int prefetch;            /* neighbours to map ahead on a hidden fault */
+	int patch_fd;            /* memfd of patched code copies, -1 if off */
+	u8 *patch_mem;           /* the monitor's mapping of it */
+	u32 ncopies;             /* slots used in it */
+	u32 *copy;               /* per GPA page: copy slot + 1, 0 if none */
+	struct patch_site **sites; /* per GPA page with a copy: its patched sites */
+	u16 *nsites;             /* how many */
+	u64 *copy_va;            /* per GPA page with a copy: the VA it was scanned at */
 	struct shadow_stats st;  /* counters for --stats */
 };
 
@@ -157,6 +170,17 @@ bool shadow_tracked(const struct shadow *sh, u64 gpa);
 int shadow_written(struct shadow *sh, u64 gpa, const u8 *old, unsigned len);
 /* (iii) Stop tracking page 'gpa': drop everything derived through it. */
 int shadow_untrack(struct shadow *sh, u64 gpa);
+/* (vi) Scan and patch: kernel contexts execute a copy of a code page with
+ * INT3 on every silent-fail instruction; guest RAM keeps the original. */
+int shadow_patch_init(struct shadow *sh);
+bool shadow_has_copy(const struct shadow *sh, u64 gpa);
+/* Install the patched copy of page 'gpa' (scanned at 'page_va') with its
+ * sites (ownership passes); the page becomes write-protected everywhere. */
+int shadow_add_copy(struct shadow *sh, u64 gpa, u64 page_va, const u8 *page,
+		    struct patch_site *sites, int n);
+/* The patched site at guest VA 'va' on page 'gpa', or NULL. */
+const struct patch_site *shadow_site(const struct shadow *sh, u64 gpa, u64 va);
+
 /* (iv) Drop every mapping of every context (CR0.WP/PG, CR4.PGE changes). */
 int shadow_flush_all(struct shadow *sh);
 /* (v) Compare every mapping of every context, in the monitor's mirror and

@@ -59,7 +59,7 @@ int stub_init(struct stub *s, int ram_fd, char *err, size_t errlen)
 	const u8 *sc = stub_text(STUB_SYSCALL);
 
 	memset(s, 0, sizeof(*s));
-	s->exec_fd = s->data_fd = -1;
+	s->exec_fd = s->data_fd = s->patch_fd = -1;
 	s->ram_fd = ram_fd;
 	if (!sc || sc[0] != 0x0f || sc[1] != 0x05) {
 		snprintf(err, errlen, "stub: no syscall instruction at STUB_SYSCALL (stub.S and stub.h disagree)");
@@ -181,6 +181,12 @@ int ctx_map(struct stub *s, pid_t pid, u64 gva, u64 gpa, int prot)
 			 STUB_RAM_FD, gpa);
 }
 
+int ctx_map_patch(struct stub *s, pid_t pid, u64 gva, u64 off, int prot)
+{
+	return ctx_queue(s, pid, SYS_mmap, gva, 4096, prot, MAP_SHARED | MAP_FIXED,
+			 STUB_PATCH_FD, off);
+}
+
 int ctx_unmap(struct stub *s, pid_t pid, u64 gva, u64 len)
 {
 	return ctx_queue(s, pid, SYS_munmap, gva, len, 0, 0, 0, 0);
@@ -243,10 +249,14 @@ static void ctx_child(struct stub *s, int go_fd)
 	int exe = fcntl(s->exec_fd, F_DUPFD_CLOEXEC, 10);
 	int ram = fcntl(s->ram_fd, F_DUPFD_CLOEXEC, 10);
 	int dat = fcntl(s->data_fd, F_DUPFD_CLOEXEC, 10);
+	int pat = s->patch_fd >= 0 ? fcntl(s->patch_fd, F_DUPFD_CLOEXEC, 10) : -1;
 	if (exe < 0 || ram < 0 || dat < 0 ||
-	    dup2(ram, STUB_RAM_FD) < 0 || dup2(dat, STUB_DATA_FD) < 0)
+	    dup2(ram, STUB_RAM_FD) < 0 || dup2(dat, STUB_DATA_FD) < 0 ||
+	    (pat >= 0 && dup2(pat, STUB_PATCH_FD) < 0))
 		_exit(127);
-	syscall(SYS_close_range, STUB_DATA_FD + 1, ~0u, CLOSE_RANGE_CLOEXEC);
+	if (pat < 0)
+		close(STUB_PATCH_FD);           /* nothing of the monitor's there */
+	syscall(SYS_close_range, STUB_PATCH_FD + 1, ~0u, CLOSE_RANGE_CLOEXEC);
 	fexecve(exe, argv, envp);
 	_exit(127);
 }

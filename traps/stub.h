@@ -11,6 +11,7 @@
 #define STUB_END       0x7fff00002000
 #define STUB_RAM_FD    3                /* the guest RAM memfd in a context */
 #define STUB_DATA_FD   4                /* the shared stub data page memfd */
+#define STUB_PATCH_FD  5                /* patched copies of guest code pages */
 
 /* Entry points inside the code page. */
 #define STUB_ENTRY     (STUB_BASE + 0)  /* maps the data page, then int3 */

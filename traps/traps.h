@@ -388,6 +388,7 @@ struct stub {
 	int data_fd;             /* memfd of the shared stub data page */
 	u8 *data;                /* the monitor's mapping of that page */
 	int ram_fd;              /* guest RAM memfd handed to every context */
+	int patch_fd;            /* memfd of patched code copies (-1: none) */
 	pid_t batch_pid;         /* context the pending operations are for */
 	int nops;                /* pending operations in the data page */
 	bool cpuid_faulting;     /* the host made CPUID trap in contexts */
@@ -404,6 +405,8 @@ int ctx_spawn(struct stub *s, pid_t *pid);
 /* Queue mmap of guest RAM at 'gva' (one page, GPA 'gpa', PROT_* 'prot'),
  * or munmap of [gva, gva+len), for context 'pid'. */
 int ctx_map(struct stub *s, pid_t pid, u64 gva, u64 gpa, int prot);
+/* The same from the patched-code memfd, at byte offset 'off'. */
+int ctx_map_patch(struct stub *s, pid_t pid, u64 gva, u64 off, int prot);
 int ctx_unmap(struct stub *s, pid_t pid, u64 gva, u64 len);
 /* Queue mprotect of [gva, gva+len) to PROT_* 'prot'. */
 int ctx_protect(struct stub *s, pid_t pid, u64 gva, u64 len, int prot);

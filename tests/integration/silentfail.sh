@@ -9,7 +9,7 @@ row() { # row INSTRUCTION VERDICT: the table has that row with that verdict
 		why+="no row '$1' with verdict '$2'; "
 }
 
-boot --append "silentfail"
+boot --patch=off --append "silentfail"
 expect_status 0
 expect_out 'silentfail: instruction | expected | observed | verdict'
 for i in sgdt sidt str 'smsw (cr0.ts=1)' 'pushf (if=0)' 'popf (if 0->1)' \
@@ -39,7 +39,7 @@ expect_out 'silentfail: 15 silently wrong, 1 trapped and emulated, 3 correct'
 expect_out 'hello exited with status 0'
 report "silentfail: the sensitive unprivileged instructions are silently wrong in kernel mode, RDTSC traps"
 
-boot --append "irqsave nopv"
+boot --patch=off --append "irqsave nopv"
 expect_status 0
 expect_out 'irqsave: FAILED: interrupts never came back after popf (IF lost)'
 expect_no_out 'irqsave: timer interrupts came back'
@@ -49,7 +49,7 @@ report "irqsave: pushf; cli; popf in kernel mode loses IF (timer interrupts neve
 
 # The paravirtual fix: the same critical section with the interrupt flag in
 # the shared per-vCPU page (the default when the monitor offers hypercalls).
-boot --stats --append "irqsave"
+boot --patch=off --stats --append "irqsave"
 expect_status 0
 expect_out 'irqsave: timer interrupts came back (paravirtual: vif in the shared page)'
 expect_no_out 'irqsave: FAILED'
@@ -62,3 +62,26 @@ expect_status 0
 expect_no_out 'silentfail:'
 expect_no_out 'irqsave:'
 report "without silentfail/irqsave on the command line none of it runs"
+
+# Fix 1, scan and patch (on by default): every executed row is right, and
+# every one of them went through the monitor.
+boot --stats --append "silentfail"
+expect_status 0
+expect_out 'silentfail: 0 silently wrong, 19 trapped and emulated, 0 correct'
+expect_no_out '| silently wrong'
+expect_out 'silentfail: sgdt | base '
+expect_out 'silentfail: cpuid 0x40000000 | "TrapVisorTVM" | "TrapVisorTVM" | trapped and emulated'
+expect_out 'silentfail: popf (if 0->1) | IF=1: a timer tick within 100 ms | IF=1: a timer tick within 100 ms | trapped and emulated'
+expect_err 'patched instruction'
+report "with scan-and-patch every silent-fail row is trapped and emulated"
+
+boot --append "irqsave nopv"
+expect_status 0
+expect_out 'irqsave: timer interrupts came back (pushf; cli; popf)'
+expect_no_out 'irqsave: FAILED'
+report "with scan-and-patch the irq-save idiom keeps its interrupts (POPF trapped)"
+
+boot --patch=maybe
+expect_status 2
+expect_err '--patch maybe'
+report "--patch takes on or off"

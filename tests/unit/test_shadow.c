@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -304,6 +305,41 @@ static void test_pool_recycles_least_recently_used(void **state)
 	end(f);
 }
 
+/* Scan and patch (part vi): a kernel context executes the patched copy;
+ * a change to the original code drops the copy and its mappings, so the
+ * next execution rescans the page. */
+static void test_patched_copy_follows_the_code(void **state)
+{
+	struct fixture *f = begin(state, 4);
+	int err = 0;
+	u8 copy[4096];
+
+	assert_int_equal(shadow_patch_init(&f->sh), 0);
+	struct context *c = shadow_context(&f->sh, PML4, false, &err);
+	assert_non_null(c);
+	f->ram[0x10000 + 0x10] = 0x9c;                          /* pushf */
+	struct patch_site *sites = calloc(1, sizeof(*sites));
+	sites[0] = (struct patch_site){ .va = VA_DATA + 0x10, .length = 1 };
+	memcpy(copy, f->ram + 0x10000, 4096);
+	patch_apply(copy, VA_DATA, sites, 1);
+	assert_int_equal(copy[0x10], 0xcc);
+	assert_int_equal(shadow_add_copy(&f->sh, 0x10000, VA_DATA, copy, sites, 1), 0);
+
+	fault(f, c, VA_DATA, EMU_FETCH);
+	assert_true(spte(c, VA_DATA) & SPTE_PATCHED);
+	assert_int_equal(f->ram[0x10010], 0x9c);                /* RAM keeps the original */
+	assert_non_null(shadow_site(&f->sh, 0x10000, VA_DATA + 0x10));
+	assert_null(shadow_site(&f->sh, 0x10000, VA_DATA + 0x11));
+	check_ok(f);                                            /* the host maps the copy */
+
+	guest_write(f, 0x10010, 0x9090909090909090ull);        /* the code changes */
+	assert_false(shadow_has_copy(&f->sh, 0x10000));
+	assert_int_equal(spte(c, VA_DATA), 0);
+	assert_int_equal(f->sh.st.copies_dropped, 1);
+	check_ok(f);
+	end(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_user_context_and_kernel_context_both_drop),
 		cmocka_unit_test(test_checker_finds_an_untracked_change),
 		cmocka_unit_test(test_pool_recycles_least_recently_used),
+		cmocka_unit_test(test_patched_copy_follows_the_code),
 	};
 	return cmocka_run_group_tests_name("shadow tracking", tests, setup, teardown);
 }
