@@ -473,6 +473,8 @@ static void vm_patch_scan(struct vm *vm, u64 la, const struct gwalk *w)
 	vm->shadow.st.pages_scanned++;
 	if (n <= 0) {
 		free(sites);
+		if (n == 0 && shadow_mark_clean(&vm->shadow, w->gpa & ~0xfffull) < 0)
+			vm_host_error(vm, "tracking a scanned code page", -ENOMEM);
 		return;
 	}
 	u8 copy[4096];
@@ -586,7 +588,9 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 		stats_add(&vm->stats, STAT_EXIT, "page-table write", now_ns() - t0);
 		return;
 	}
-	if (vm->opt.patch && !ctx->user && !w.nx && !shadow_has_copy(&vm->shadow, w.gpa))
+	/* Kernel code (executable, supervisor-only) is scanned once; user
+	 * mode needs no patching: there these instructions act as in ring 3. */
+	if (vm->opt.patch && !ctx->user && !w.nx && !w.user && !shadow_scanned(&vm->shadow, w.gpa))
 		vm_patch_scan(vm, la, &w);
 	r = shadow_fill(&vm->shadow, ctx, la, &w, v);
 	if (r < 0)

@@ -265,6 +265,8 @@ static int drop_copy(struct shadow *sh, u64 pfn)
 	struct rmap_head *h = &sh->rmap[pfn];
 	int r = 0;
 
+	if (sh->clean)
+		sh->clean[pfn] = 0;             /* changed: scan again next time */
 	if (!sh->copy || !sh->copy[pfn])
 		return 0;
 	for (u32 i = 0; i < h->n && !r;) {
@@ -320,7 +322,7 @@ int shadow_written(struct shadow *sh, u64 gpa, const u8 *old, unsigned len)
 		for (unsigned off = 0; off + 8 <= len && !r; off += 8)
 			if (memcmp(old + off, now + off, 8))
 				r = drop_copy(sh, pfn);
-		tp->code = sh->copy[pfn] != 0;
+		tp->code = false;
 		if (r < 0)
 			return r;
 		if (!tp->n && !tp->code)
@@ -439,7 +441,9 @@ int shadow_patch_init(struct shadow *sh)
 	sh->sites = calloc(sh->npages, sizeof(*sh->sites));
 	sh->nsites = calloc(sh->npages, sizeof(*sh->nsites));
 	sh->copy_va = calloc(sh->npages, sizeof(*sh->copy_va));
-	if (sh->patch_mem == MAP_FAILED || !sh->copy || !sh->sites || !sh->nsites || !sh->copy_va) {
+	sh->clean = calloc(sh->npages, 1);
+	if (sh->patch_mem == MAP_FAILED || !sh->copy || !sh->sites || !sh->nsites || !sh->copy_va ||
+	    !sh->clean) {
 		if (sh->patch_mem == MAP_FAILED)
 			sh->patch_mem = NULL;
 		return -ENOMEM;
@@ -451,6 +455,35 @@ int shadow_patch_init(struct shadow *sh)
 bool shadow_has_copy(const struct shadow *sh, u64 gpa)
 {
 	return sh->copy && gpa < sh->ram_size && sh->copy[gpa >> 12];
+}
+
+bool shadow_scanned(const struct shadow *sh, u64 gpa)
+{
+	return shadow_has_copy(sh, gpa) || (sh->clean && gpa < sh->ram_size && sh->clean[gpa >> 12]);
+}
+
+/* Track page 'gpa' as code: every alias read-only, a write drops what was
+ * learnt from scanning it. */
+static int track_code(struct shadow *sh, u64 gpa)
+{
+	u64 pfn = gpa >> 12;
+	int r = track_use(sh, &sh->ctx[0], gpa & PTE_ADDR, 0, 0);
+	if (r < 0)
+		return r;
+	struct tpage *tp = sh->tp[pfn];
+	tp->code = true;
+	for (u32 i = 0; i < tp->n;)             /* drop the placeholder use */
+		if (tp->use[i].level == 0)
+			tp->use[i] = tp->use[--tp->n];
+		else
+			i++;
+	return 0;
+}
+
+int shadow_mark_clean(struct shadow *sh, u64 gpa)
+{
+	sh->clean[gpa >> 12] = 1;
+	return track_code(sh, gpa);
 }
 
 int shadow_add_copy(struct shadow *sh, u64 gpa, u64 page_va, const u8 *page,
@@ -469,18 +502,12 @@ int shadow_add_copy(struct shadow *sh, u64 gpa, u64 page_va, const u8 *page,
 	sh->nsites[pfn] = n;
 	sh->copy_va[pfn] = page_va & ~0xfffull;
 	sh->st.patch_sites += n;
-	/* Track the original: every alias read-only, writes drop the copy.
-	 * A use-less tracked page: track_use's bookkeeping without a use. */
-	int r = track_use(sh, &sh->ctx[0], gpa & PTE_ADDR, 0, 0);
+	/* Track the original: every alias read-only, writes drop the copy. */
+	int r = track_code(sh, gpa);
 	if (r < 0)
 		return r;
 	tp = sh->tp[pfn];
-	tp->code = true;
-	for (u32 i = 0; i < tp->n;)             /* drop the placeholder use */
-		if (tp->use[i].level == 0)
-			tp->use[i] = tp->use[--tp->n];
-		else
-			i++;
+	(void)tp;
 	/* Executable mappings of the original made before now must go. */
 	struct rmap_head *h = &sh->rmap[pfn];
 	for (u32 i = 0; i < h->n && !r;) {
@@ -558,6 +585,8 @@ void shadow_destroy(struct shadow *sh)
 	free(sh->nsites);
 	free(sh->copy);
 	free(sh->copy_va);
+	free(sh->clean);
+	sh->clean = NULL;
 	if (sh->patch_mem)
 		munmap(sh->patch_mem, SHADOW_MAX_COPIES * 4096ull);
 	if (sh->patch_fd >= 0)

@@ -150,6 +150,7 @@ struct shadow {
 	struct patch_site **sites; /* per GPA page with a copy: its patched sites */
 	u16 *nsites;             /* how many */
 	u64 *copy_va;            /* per GPA page with a copy: the VA it was scanned at */
+	u8 *clean;               /* per GPA page: scanned, nothing to patch */
 	struct shadow_stats st;  /* counters for --stats */
 };
 
@@ -174,6 +175,11 @@ int shadow_untrack(struct shadow *sh, u64 gpa);
  * INT3 on every silent-fail instruction; guest RAM keeps the original. */
 int shadow_patch_init(struct shadow *sh);
 bool shadow_has_copy(const struct shadow *sh, u64 gpa);
+/* Scanned already (patched, or found clean) and unchanged since. */
+bool shadow_scanned(const struct shadow *sh, u64 gpa);
+/* Page 'gpa' was scanned and has nothing to patch: remember it (tracked,
+ * so a change to it makes it be scanned again). */
+int shadow_mark_clean(struct shadow *sh, u64 gpa);
 /* Install the patched copy of page 'gpa' (scanned at 'page_va') with its
  * sites (ownership passes); the page becomes write-protected everywhere. */
 int shadow_add_copy(struct shadow *sh, u64 gpa, u64 page_va, const u8 *page,
