@@ -93,6 +93,18 @@ static bool io_queue(struct io *io, const u8 *b, size_t n)
 	return ok;
 }
 
+/* Standard input ended.  A terminal's end is the user's own ^D; a pipe's or
+ * file's reaches the guest as ^D at the start of a line: one, or two when
+ * the last line had no newline (the first completes that line). */
+static void io_queue_eof(struct io *io)
+{
+	static const u8 eof[2] = { CTRL_D, CTRL_D };
+
+	atomic_store(&io->in_eof, true);
+	if (!io->tty)
+		io_queue(io, eof, io->last_in == '\n' || io->last_in == 0 ? 1 : 2);
+}
+
 static size_t io_space(struct io *io)
 {
 	pthread_mutex_lock(&io->lock);
@@ -162,11 +174,8 @@ static void io_read_input(struct io *io)
 		return;
 	if (n <= 0) {
 		/* End of input: the guest reads it as ^D at the start of a line. */
-		u8 eof[2] = { CTRL_D, CTRL_D };
 		epoll_ctl(io->epfd, EPOLL_CTL_DEL, io->in_fd, NULL);
-		atomic_store(&io->in_eof, true);
-		if (!io->tty)
-			io_queue(io, eof, io->last_in == '\n' || io->last_in == 0 ? 1 : 2);
+		io_queue_eof(io);
 		io_wake(io);
 		return;
 	}
@@ -309,9 +318,7 @@ void io_slurp_file(struct io *io)
 		io->last_in = b[n - 1];
 		io_queue(io, b, n);
 	} else if (n == 0 || errno != EINTR) {
-		u8 eof[2] = { CTRL_D, CTRL_D };
-		atomic_store(&io->in_eof, true);
-		io_queue(io, eof, io->last_in == '\n' || io->last_in == 0 ? 1 : 2);
+		io_queue_eof(io);
 	}
 }
 

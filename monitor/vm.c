@@ -85,6 +85,14 @@ static bool gva_usable(u64 la)
 	return la >= GUEST_VA_MIN && la < GUEST_VA_END;
 }
 
+/* The guest's tables map 'la' outside RAM: there is nothing to map. */
+static void vm_bad_gpa(struct vm *vm, u64 la, u64 gpa)
+{
+	vm_kill(vm, "guest page tables point outside RAM: %#llx -> GPA %#llx (RAM is %llu MiB)",
+		(unsigned long long)la, (unsigned long long)gpa,
+		(unsigned long long)(vm->ram_size >> 20));
+}
+
 static int vm_set_pf(struct emu_ctxt *c, u64 la, u32 errcode)
 {
 	c->exc = (struct emu_exception){ .vector = X86_EXC_PF, .has_errcode = true,
@@ -113,9 +121,7 @@ static u8 *vm_translate(struct emu_ctxt *c, u64 la, enum emu_access acc)
 	int r = shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3, v->efer, la, acc,
 			    v->cpl, true, &w);
 	if (r == SHADOW_WALK_BAD_GPA) {
-		vm_kill(vm, "guest page tables point outside RAM: %#llx -> GPA %#llx (RAM is %llu MiB)",
-			(unsigned long long)la, (unsigned long long)w.gpa,
-			(unsigned long long)(vm->ram_size >> 20));
+		vm_bad_gpa(vm, la, w.gpa);
 		vm_set_gp(c);
 		return NULL;
 	}
@@ -570,9 +576,7 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 		}
 	}
 	if (r == SHADOW_WALK_BAD_GPA) {
-		vm_kill(vm, "guest page tables point outside RAM: %#llx -> GPA %#llx (RAM is %llu MiB)",
-			(unsigned long long)la, (unsigned long long)w.gpa,
-			(unsigned long long)(vm->ram_size >> 20));
+		vm_bad_gpa(vm, la, w.gpa);
 		return;
 	}
 	if (r < 0) {

@@ -258,26 +258,47 @@ static int track_use(struct shadow *sh, struct context *c, u64 table, int level,
 	return 0;
 }
 
+/* Drop every mapping of guest page 'pfn' for which pick() is true. */
+static int drop_mappings(struct shadow *sh, u64 pfn,
+			 bool (*pick)(const struct context *c, u64 spte))
+{
+	struct rmap_head *h = &sh->rmap[pfn];
+	int r = 0;
+
+	for (u32 i = 0; i < h->n && !r;) {
+		struct context *c = &sh->ctx[h->e[i] & 0xfff];
+		u64 gva = h->e[i] & ~0xfffull;
+		u64 *slot = spt_slot(c, gva, false);
+		if (slot && pick(c, *slot))
+			r = ctx_drop(sh, c, gva, gva + 4096);   /* removes h->e[i] */
+		else
+			i++;
+	}
+	return r;
+}
+
+static bool is_patched(const struct context *c, u64 spte)
+{
+	return spte & SPTE_PATCHED;
+}
+
+/* A kernel context executing the original rather than the patched copy. */
+static bool is_unpatched_kernel_code(const struct context *c, u64 spte)
+{
+	return !c->user && (spte & SPTE_X) && !(spte & SPTE_PATCHED);
+}
+
 /* The code of page 'pfn' changed: drop its patched copy and every mapping
  * of it; the next execution scans the page again. */
 static int drop_copy(struct shadow *sh, u64 pfn)
 {
-	struct rmap_head *h = &sh->rmap[pfn];
-	int r = 0;
+	int r;
 
 	if (sh->clean)
 		sh->clean[pfn] = 0;             /* changed: scan again next time */
 	if (!sh->copy || !sh->copy[pfn])
 		return 0;
-	for (u32 i = 0; i < h->n && !r;) {
-		struct context *c = &sh->ctx[h->e[i] & 0xfff];
-		u64 gva = h->e[i] & ~0xfffull;
-		u64 *slot = spt_slot(c, gva, false);
-		if (slot && (*slot & SPTE_PATCHED))
-			r = ctx_drop(sh, c, gva, gva + 4096);   /* removes h->e[i] */
-		else
-			i++;
-	}
+	r = drop_mappings(sh, pfn, is_patched);
 	free(sh->sites[pfn]);
 	sh->sites[pfn] = NULL;
 	sh->copy[pfn] = 0;
@@ -490,7 +511,6 @@ int shadow_add_copy(struct shadow *sh, u64 gpa, u64 page_va, const u8 *page,
 		    struct patch_site *sites, int n)
 {
 	u64 pfn = gpa >> 12;
-	struct tpage *tp;
 
 	if (sh->ncopies == SHADOW_MAX_COPIES) {
 		free(sites);
@@ -506,20 +526,8 @@ int shadow_add_copy(struct shadow *sh, u64 gpa, u64 page_va, const u8 *page,
 	int r = track_code(sh, gpa);
 	if (r < 0)
 		return r;
-	tp = sh->tp[pfn];
-	(void)tp;
 	/* Executable mappings of the original made before now must go. */
-	struct rmap_head *h = &sh->rmap[pfn];
-	for (u32 i = 0; i < h->n && !r;) {
-		struct context *c = &sh->ctx[h->e[i] & 0xfff];
-		u64 gva = h->e[i] & ~0xfffull;
-		u64 *slot = spt_slot(c, gva, false);
-		if (!c->user && slot && (*slot & SPTE_X) && !(*slot & SPTE_PATCHED))
-			r = ctx_drop(sh, c, gva, gva + 4096);
-		else
-			i++;
-	}
-	return r;
+	return drop_mappings(sh, pfn, is_unpatched_kernel_code);
 }
 
 const struct patch_site *shadow_site(const struct shadow *sh, u64 gpa, u64 va)
