@@ -26,16 +26,7 @@ static volatile int shared = 1;
 
 static void expect(const char *what, long got, long want)
 {
-	if (got == want)
-		return;
-	print("proctests: FAIL ");
-	print(what);
-	print(": got ");
-	print_long(got);
-	print(", want ");
-	print_long(want);
-	print("\n");
-	failed = 1;
+	failed |= check_eq("proctests", what, got, want);
 }
 
 /* Run as "proctests argv-check x" by test_exec: exit 7 if the arguments

@@ -10,16 +10,7 @@ static int failed;
 
 static void expect(const char *what, long got, long want)
 {
-	if (got == want)
-		return;
-	print("syscalls: FAIL ");
-	print(what);
-	print(": got ");
-	print_long(got);
-	print(", want ");
-	print_long(want);
-	print("\n");
-	failed = 1;
+	failed |= check_eq("syscalls", what, got, want);
 }
 
 /*

@@ -311,6 +311,27 @@ static inline void print_long(long v)
 	msg_send(&m);
 }
 
+/* For test programs: unless got == want, print "PROG: FAIL WHAT: got G,
+ * want W" in one write (lines of forked processes do not interleave).
+ * Returns 1 on a mismatch, 0 otherwise. */
+static inline int check_eq(const char *prog, const char *what, long got, long want)
+{
+	struct msg m = { .n = 0 };
+
+	if (got == want)
+		return 0;
+	msg_str(&m, prog);
+	msg_str(&m, ": FAIL ");
+	msg_str(&m, what);
+	msg_str(&m, ": got ");
+	msg_long(&m, got);
+	msg_str(&m, ", want ");
+	msg_long(&m, want);
+	msg_str(&m, "\n");
+	msg_send(&m);
+	return 1;
+}
+
 /* Write v as two decimal digits (for dates and times). */
 static inline void print2(long v)
 {
