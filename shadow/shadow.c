@@ -224,30 +224,43 @@ static int write_protect(struct shadow *sh, u64 pfn)
 	return 0;
 }
 
-/* Record that page 'table' is the level-'level' table for the region at
- * 'base' in context 'c', tracking the page if it was not. */
-static int track_use(struct shadow *sh, struct context *c, u64 table, int level, u64 base)
+/* Track guest page 'pfn' (if it is not yet): every mapping of it becomes
+ * read-only.  Returns its struct tpage, or NULL with -errno in *err. */
+static struct tpage *track_page(struct shadow *sh, u64 pfn, int *err)
 {
-	u64 pfn = table >> 12;
 	struct tpage *tp = sh->tp[pfn];
 
+	*err = 0;
 	if (!tp) {
+		*err = -ENOMEM;
 		if (grow((void **)&sh->tracked, sh->ntracked, &sh->cap_tracked,
 			 sizeof(*sh->tracked), 64) < 0)
-			return -ENOMEM;
+			return NULL;
 		tp = calloc(1, sizeof(*tp));
 		if (!tp)
-			return -ENOMEM;
+			return NULL;
 		tp->slot = sh->ntracked;
 		sh->tracked[sh->ntracked++] = pfn;
 		sh->tp[pfn] = tp;
 		sh->st.tracked_total++;
 		if (++sh->st.tracked_now > sh->st.tracked_max)
 			sh->st.tracked_max = sh->st.tracked_now;
-		int r = write_protect(sh, pfn);
-		if (r < 0)
-			return r;
+		*err = write_protect(sh, pfn);
+		if (*err < 0)
+			return NULL;
 	}
+	return tp;
+}
+
+/* Record that page 'table' is the level-'level' table for the region at
+ * 'base' in context 'c', tracking the page if it was not. */
+static int track_use(struct shadow *sh, struct context *c, u64 table, int level, u64 base)
+{
+	int r;
+	struct tpage *tp = track_page(sh, table >> 12, &r);
+
+	if (!tp)
+		return r;
 	tp->writes = 0;                         /* used as a table: not flooding */
 	for (u32 i = 0; i < tp->n; i++)
 		if (tp->use[i].ctx == c->idx && tp->use[i].level == level && tp->use[i].base == base)
@@ -487,17 +500,12 @@ bool shadow_scanned(const struct shadow *sh, u64 gpa)
  * learnt from scanning it. */
 static int track_code(struct shadow *sh, u64 gpa)
 {
-	u64 pfn = gpa >> 12;
-	int r = track_use(sh, &sh->ctx[0], gpa & PTE_ADDR, 0, 0);
-	if (r < 0)
+	int r;
+	struct tpage *tp = track_page(sh, gpa >> 12, &r);
+
+	if (!tp)
 		return r;
-	struct tpage *tp = sh->tp[pfn];
 	tp->code = true;
-	for (u32 i = 0; i < tp->n;)             /* drop the placeholder use */
-		if (tp->use[i].level == 0)
-			tp->use[i] = tp->use[--tp->n];
-		else
-			i++;
 	return 0;
 }
 
