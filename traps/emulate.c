@@ -1766,9 +1766,7 @@ static enum emu_result em_smsw(struct emu_ctxt *c, struct insn *in)
 	return store_sys(c, in, c->vcpu->cr0);
 }
 
-/* (v) What LAR, LSL, VERR and VERW ask of a descriptor. */
-enum desc_query { Q_LAR, Q_LSL, Q_VERR, Q_VERW };
-
+/* (v) LAR, LSL, VERR and VERW: what each asks of a descriptor. */
 #define X86_SYS_LDT        0x2
 #define X86_SYS_CALLGATE64 0xc
 
@@ -1787,7 +1785,7 @@ enum desc_query { Q_LAR, Q_LSL, Q_VERR, Q_VERW };
  * system descriptor are read.  Returns EMU_OK (ZF = *ok), or EMU_EXCEPTION
  * when reading the GDT itself faults.
  */
-static enum emu_result desc_check(struct emu_ctxt *c, u16 sel, enum desc_query q,
+static enum emu_result desc_check(struct emu_ctxt *c, u16 sel, enum emu_desc_query q,
 				  u64 *d, bool *ok)
 {
 	const struct vcpu *v = c->vcpu;
@@ -1809,16 +1807,16 @@ static enum emu_result desc_check(struct emu_ctxt *c, u16 sel, enum desc_query q
 	if (X86_DESC_S(*d)) {
 		bool code = type & X86_DESC_CODE;
 
-		if (q == Q_VERR && code && !(type & X86_DESC_WRITABLE))   /* R bit */
+		if (q == EMU_DESC_VERR && code && !(type & X86_DESC_WRITABLE))   /* R bit */
 			return EMU_OK;
-		if (q == Q_VERW && (code || !(type & X86_DESC_WRITABLE)))
+		if (q == EMU_DESC_VERW && (code || !(type & X86_DESC_WRITABLE)))
 			return EMU_OK;
 		conforming = code && (type & X86_DESC_CONFORMING);
-	} else if (q == Q_LAR) {
+	} else if (q == EMU_DESC_LAR) {
 		if (type != X86_SYS_TSS64_AVAIL && type != X86_SYS_TSS64_BUSY &&
 		    type != X86_SYS_CALLGATE64)
 			return EMU_OK;
-	} else if (q == Q_LSL) {
+	} else if (q == EMU_DESC_LSL) {
 		if (type != X86_SYS_LDT && type != X86_SYS_TSS64_AVAIL &&
 		    type != X86_SYS_TSS64_BUSY)
 			return EMU_OK;
@@ -1855,25 +1853,42 @@ static enum emu_result read_selector(struct emu_ctxt *c, struct insn *in,
  * 16 bits for r16.  On failure ZF = 0 and the destination is not written at
  * all (measured on this host: LSL eax keeps RAX[63:32]).  Only ZF changes.
  */
-static enum emu_result lar_lsl(struct emu_ctxt *c, struct insn *in, enum desc_query q)
+int emu_desc_query(struct emu_ctxt *c, enum emu_desc_query q, u16 sel, u64 *val)
+{
+	u64 d;
+	bool ok;
+
+	*val = 0;
+	if (desc_check(c, sel, q, &d, &ok) != EMU_OK)
+		return -1;
+	if (!ok)
+		return 0;
+	if (q == EMU_DESC_LAR) {
+		*val = (d >> 32) & 0x00ffff00;
+	} else if (q == EMU_DESC_LSL) {
+		*val = (d & 0xffff) | (((d >> 48) & 0xf) << 16);
+		if (X86_DESC_G(d))
+			*val = (*val << 12) | 0xfff;
+	}
+	return 1;
+}
+
+static enum emu_result lar_lsl(struct emu_ctxt *c, struct insn *in, enum emu_desc_query q)
 {
 	const ZydisDecodedOperand *dst = &in->op[0];
-	u64 d, val;
-	bool ok;
+	u64 val;
 	u16 sel;
+	int ok;
 
 	if (!is_gpr(dst))
 		return EMU_UNHANDLEABLE;
 	EMU_PROPAGATE(read_selector(c, in, &in->op[1], &sel));
-	EMU_PROPAGATE(desc_check(c, sel, q, &d, &ok));
+	ok = emu_desc_query(c, q, sel, &val);
+	if (ok < 0)
+		return EMU_EXCEPTION;
 	if (ok) {
-		if (q == Q_LAR) {
-			val = (d >> 32) & (dst->size == 16 ? 0xff00 : 0x00ffff00);
-		} else {
-			val = (d & 0xffff) | (((d >> 48) & 0xf) << 16);
-			if (X86_DESC_G(d))
-				val = (val << 12) | 0xfff;
-		}
+		if (q == EMU_DESC_LAR && dst->size == 16)
+			val &= 0xff00;
 		reg_write(c->vcpu, dst->reg.value, val & width_mask(dst->size));
 	}
 	flags_commit(c->vcpu, X86_RFLAGS_ZF, ok ? X86_RFLAGS_ZF : 0);
@@ -1882,36 +1897,38 @@ static enum emu_result lar_lsl(struct emu_ctxt *c, struct insn *in, enum desc_qu
 
 static enum emu_result em_lar(struct emu_ctxt *c, struct insn *in)
 {
-	return lar_lsl(c, in, Q_LAR);
+	return lar_lsl(c, in, EMU_DESC_LAR);
 }
 
 static enum emu_result em_lsl(struct emu_ctxt *c, struct insn *in)
 {
-	return lar_lsl(c, in, Q_LSL);
+	return lar_lsl(c, in, EMU_DESC_LSL);
 }
 
 /* VERR/VERW r/m16 (0F 00 /4, /5): ZF = the segment is readable/writable
  * from the CPL (desc_check); nothing else changes. */
-static enum emu_result verify(struct emu_ctxt *c, struct insn *in, enum desc_query q)
+static enum emu_result verify(struct emu_ctxt *c, struct insn *in, enum emu_desc_query q)
 {
-	u64 d;
-	bool ok;
+	u64 val;
 	u16 sel;
+	int ok;
 
 	EMU_PROPAGATE(read_selector(c, in, &in->op[0], &sel));
-	EMU_PROPAGATE(desc_check(c, sel, q, &d, &ok));
+	ok = emu_desc_query(c, q, sel, &val);
+	if (ok < 0)
+		return EMU_EXCEPTION;
 	flags_commit(c->vcpu, X86_RFLAGS_ZF, ok ? X86_RFLAGS_ZF : 0);
 	return EMU_OK;
 }
 
 static enum emu_result em_verr(struct emu_ctxt *c, struct insn *in)
 {
-	return verify(c, in, Q_VERR);
+	return verify(c, in, EMU_DESC_VERR);
 }
 
 static enum emu_result em_verw(struct emu_ctxt *c, struct insn *in)
 {
-	return verify(c, in, Q_VERW);
+	return verify(c, in, EMU_DESC_VERW);
 }
 
 /*

@@ -244,6 +244,17 @@ enum emu_result emu_step(struct emu_ctxt *c);
 int emu_read_desc(struct emu_ctxt *c, u16 sel, u64 *desc);
 
 /*
+ * What LAR, LSL, VERR or VERW with selector 'sel' finds at the vCPU's CPL
+ * (the checks of the instructions themselves; also the paravirtual
+ * HC_DESC_QUERY, whose PV_DESC_* numbers are this order).  Returns 1 where
+ * the instruction sets ZF, with *val what LAR or LSL writes at 32-bit
+ * operand size (VERR, VERW: 0); 0 where it clears ZF; -1 when reading the
+ * GDT faulted (ctxt->exc filled).
+ */
+enum emu_desc_query { EMU_DESC_LAR, EMU_DESC_LSL, EMU_DESC_VERR, EMU_DESC_VERW };
+int emu_desc_query(struct emu_ctxt *c, enum emu_desc_query q, u16 sel, u64 *val);
+
+/*
  * The guest executed SYSCALL (seen by the host layer as a SYSEMU stop, with
  * RIP already past the instruction): RCX = RIP, R11 = RFLAGS, CS/SS from
  * STAR[47:32], RIP = LSTAR, RFLAGS &= ~SFMASK, CPL 0.  Returns EMU_OK, or

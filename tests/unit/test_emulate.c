@@ -2094,6 +2094,74 @@ static void test_ltr_twice(void **state)
 }
 
 /*
+ * emu_desc_query, which LAR, LSL, VERR, VERW and the paravirtual
+ * HC_DESC_QUERY share: its answers for descriptors of the test GDT (the
+ * big one), at CPL 0 and 3 and with RPLs, and a fault when the GDT cannot
+ * be read.
+ */
+static void test_desc_query(void **state)
+{
+	static const struct {
+		enum emu_desc_query q;
+		u16 sel;
+		u8 cpl;
+		int ok;
+		u64 val;
+	} rows[] = {
+		{ EMU_DESC_LAR, 0x08, 0, 1, 0x00af9b00 },   /* kernel code */
+		{ EMU_DESC_LAR, 0x40, 0, 1, 0x00008900 },   /* available 64-bit TSS */
+		{ EMU_DESC_LAR, 0xb0, 3, 1, 0x0034ec00 },   /* DPL 3 call gate at CPL 3 */
+		{ EMU_DESC_LAR, 0xc0, 0, 0, 0 },            /* interrupt gate */
+		{ EMU_DESC_LAR, 0x08, 3, 0, 0 },            /* DPL 0 from CPL 3 */
+		{ EMU_DESC_LAR, 0x0b, 0, 0, 0 },            /* RPL 3 > DPL 0 */
+		{ EMU_DESC_LAR, 0xa3, 3, 1, 0x00af9e00 },   /* conforming: DPL ignored */
+		{ EMU_DESC_LAR, 0x118, 0, 0, 0 },           /* beyond the limit */
+		{ EMU_DESC_LAR, 0x00, 0, 0, 0 },            /* null */
+		{ EMU_DESC_LSL, 0x08, 0, 1, 0xffffffff },   /* G=1: scaled */
+		{ EMU_DESC_LSL, 0xa8, 0, 1, 0x12345 },      /* G=0: bytes */
+		{ EMU_DESC_LSL, 0x40, 0, 1, 0x67 },         /* TSS */
+		{ EMU_DESC_LSL, 0xd0, 0, 1, 0xfff },        /* LDT */
+		{ EMU_DESC_LSL, 0xb0, 3, 0, 0 },            /* call gate: not for LSL */
+		{ EMU_DESC_VERR, 0x10, 0, 1, 0 },           /* data */
+		{ EMU_DESC_VERR, 0x38, 0, 0, 0 },           /* execute-only code */
+		{ EMU_DESC_VERR, 0x88, 3, 1, 0 },           /* user data at CPL 3 */
+		{ EMU_DESC_VERR, 0x10, 3, 0, 0 },           /* kernel data at CPL 3 */
+		{ EMU_DESC_VERW, 0x10, 0, 1, 0 },           /* writable data */
+		{ EMU_DESC_VERW, 0x30, 0, 0, 0 },           /* read-only data */
+		{ EMU_DESC_VERW, 0x08, 0, 0, 0 },           /* code */
+		{ EMU_DESC_VERW, 0x40, 0, 0, 0 },           /* TSS */
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct emu_ctxt c;
+		struct vcpu v;
+		struct fake *f = ctxt_init(&c, &v, "", 0);
+		u64 val = 0xdead;
+
+		v.gdtr.limit = 0x10f;
+		v.cpl = rows[i].cpl;
+		int ok = emu_desc_query(&c, rows[i].q, rows[i].sel, &val);
+		if (ok != rows[i].ok || val != rows[i].val)
+			fail_msg("row %u (query %d, sel %#x, cpl %u): %d %#llx, want %d %#llx", i,
+				 rows[i].q, rows[i].sel, rows[i].cpl, ok, (unsigned long long)val,
+				 rows[i].ok, (unsigned long long)rows[i].val);
+		free(f);
+	}
+
+	struct emu_ctxt c;
+	struct vcpu v;
+	struct fake *f = ctxt_init(&c, &v, "", 0);
+	u64 val;
+
+	f->absent_lo = GDT;
+	f->absent_hi = GDT + 0x1000;
+	assert_int_equal(emu_desc_query(&c, EMU_DESC_LAR, 0x08, &val), -1);
+	assert_int_equal(c.exc.vector, X86_EXC_PF);
+	free(f);
+}
+
+/*
  * A long REP goes to ops->write in chunks that never cross a 4 KiB page:
  * 0x2000 bytes from 0x5801 are three writes, [0x5801, 0x6000), one page,
  * [0x7000, 0x7801); MOVS chunks end at the pages of both sides.
@@ -2749,6 +2817,7 @@ int main(void)
 		cmocka_unit_test(test_mnemonic_name),
 		cmocka_unit_test(test_sti_shadow_sequence),
 		cmocka_unit_test(test_ltr_twice),
+		cmocka_unit_test(test_desc_query),
 		cmocka_unit_test(test_vcpu_cpuid),
 		cmocka_unit_test(test_rep_chunks),
 		cmocka_unit_test(test_native_compare),
