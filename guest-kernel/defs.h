@@ -259,10 +259,17 @@ void uart_intr(void);
 void uart_unthrottle(void);
 
 /* pv.c */
+struct pv_cpu_state;               /* <trapvisor/boot.h> */
 extern bool pv_on;
 void pv_init(u64 features, bool forbidden);
+long pv_hypercall(long nr, long a0, long a1, long a2);
 u32 pv_irq_save(void);
 void pv_irq_restore(u32 flags);
+u64 pv_save_flags(void);
+void pv_restore_flags(u64 flags);
+const volatile struct pv_cpu_state *pv_cpu(void);
+long pv_desc_query(int query, u16 sel);
+long pv_cpuid(u32 leaf, u32 subleaf, u32 out[4]);
 
 /* vm.c */
 extern u64 phys_offset;

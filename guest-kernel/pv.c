@@ -2,12 +2,18 @@
  * pv.c: the paravirtual interface, the second fix for the silent-fail
  * instructions (docs/silent-fail.md).  When boot_info says the monitor
  * serves hypercalls (and the command line does not say "nopv"), the kernel
- * registers a shared per-vCPU page (struct pv_vcpu, boot.h).  From then on
- * its 'vif' field is the interrupt flag: masking interrupts is a plain
- * memory write, no trap, and no PUSHF/POPF is needed to save and restore
- * the state.  Unmasking makes one hypercall only when the monitor has
- * flagged an interrupt as pending.  Under hardware (QEMU) the feature bit
- * is clear and nothing here is used.
+ * registers a shared per-vCPU page (struct pv_vcpu, boot.h) and, from then
+ * on, does without the sensitive unprivileged instructions:
+ *   - its 'vif' field is the interrupt flag: masking interrupts is a plain
+ *     memory write, no trap, and saving/restoring the state needs no
+ *     PUSHF/POPF.  Unmasking makes one hypercall only when the monitor has
+ *     flagged an interrupt as pending;
+ *   - its 'cpu' fields, which the monitor keeps, answer what SGDT, SIDT,
+ *     SLDT, STR, SMSW and MOV from a segment register would: no trap;
+ *   - LAR, LSL, VERR, VERW and CPUID become hypercalls (one trap each,
+ *     the same as trapping the instruction, but asked for explicitly).
+ * RDTSC needs no replacement: it traps (PR_SET_TSC) and is emulated.
+ * Under hardware (QEMU) the feature bit is clear and nothing here is used.
  */
 #include <trapvisor/boot.h>
 
@@ -17,20 +23,29 @@
 #define IMAGE_VIRT_TO_PHYS 0x7f0000000000ull
 
 static struct pv_vcpu pv_page __attribute__((aligned(4096)));
+static u32 cpuid_buf[4] __attribute__((aligned(16)));
 bool pv_on;
 
-static long hypercall1(long nr, long a0)
+long pv_hypercall(long nr, long a0, long a1, long a2)
 {
 	long r;
-	asm volatile("vmcall" : "=a"(r) : "a"(nr), "D"(a0) : "memory");
+	asm volatile("vmcall" : "=a"(r) : "a"(nr), "D"(a0), "S"(a1), "d"(a2) : "memory");
 	return r;
 }
 
 void pv_init(u64 features, bool forbidden)
 {
+	long v;
+
 	if (!(features & BOOT_FEATURE_HYPERCALL) || forbidden)
 		return;
-	if (hypercall1(HC_PV_REGISTER, (u64)&pv_page - IMAGE_VIRT_TO_PHYS) == 0)
+	v = pv_hypercall(HC_VERSION, 0, 0, 0);
+	if (v != HC_ABI_VERSION) {
+		kprintf("pv: the monitor speaks hypercall ABI %ld, this kernel %d: not used\n",
+			v, HC_ABI_VERSION);
+		return;
+	}
+	if (pv_hypercall(HC_PV_REGISTER, (u64)&pv_page - IMAGE_VIRT_TO_PHYS, 0, 0) == 0)
 		pv_on = true;
 }
 
@@ -47,5 +62,40 @@ void pv_irq_restore(u32 flags)
 	pv_page.vif = flags;
 	/* An interrupt arrived while masked: let the monitor deliver it. */
 	if (flags && pv_page.pending)
-		hypercall1(HC_IRQ_WINDOW, 0);
+		pv_hypercall(HC_IRQ_WINDOW, 0, 0, 0);
+}
+
+/* PUSHF's system flags: IF from vif, IOPL from the vCPU.  (The status
+ * flags are the caller's own: nobody saves them through this.) */
+u64 pv_save_flags(void)
+{
+	return FL_FIXED | (pv_page.vif ? FL_IF : 0) | ((u64)pv_page.cpu.iopl << 12);
+}
+
+/* POPF's interrupt flag. */
+void pv_restore_flags(u64 flags)
+{
+	pv_irq_restore(flags & FL_IF ? 1 : 0);
+}
+
+/* SGDT, SIDT, SLDT, STR, SMSW, MOV from a segment register: read here. */
+const volatile struct pv_cpu_state *pv_cpu(void)
+{
+	return &pv_page.cpu;
+}
+
+/* LAR, LSL, VERR, VERW (PV_DESC_*): the value, or -1 where ZF would be 0. */
+long pv_desc_query(int query, u16 sel)
+{
+	return pv_hypercall(HC_DESC_QUERY, query, sel, 0);
+}
+
+/* CPUID: the vCPU's answer, through a buffer the monitor writes. */
+long pv_cpuid(u32 leaf, u32 subleaf, u32 out[4])
+{
+	long r = pv_hypercall(HC_CPUID, leaf, subleaf, (u64)cpuid_buf - IMAGE_VIRT_TO_PHYS);
+
+	for (int i = 0; i < 4; i++)
+		out[i] = r == 0 ? cpuid_buf[i] : 0;
+	return r;
 }

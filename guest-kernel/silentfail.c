@@ -109,6 +109,7 @@ SF static u32 sf_trap_count(void)
 
 static struct {
 	int wrong, trapped, correct;
+	bool pv;                  /* this table: the paravirtual replacements */
 	bool on_trapvisor;        /* PORT_TRAP_COUNT answers (QEMU: 0xffffffff) */
 	u64 loops_50ms;           /* spin iterations in ~50 ms (sf_calibrate) */
 	u64 gdt_base, idt_base;   /* found in our own memory, 0 if not */
@@ -119,8 +120,9 @@ static struct {
 static struct sbuf exp, obs;
 
 /* One row: exp and obs hold the cells; diff is the trap-counter difference
- * around the instruction. */
-SF static void sf_row(const char *insn, u32 diff)
+ * around the instruction, or in the paravirtual table around its
+ * replacement, 'pv_how'. */
+SF static void sf_row(const char *insn, const char *pv_how, u32 diff)
 {
 	const char *verdict;
 
@@ -134,7 +136,11 @@ SF static void sf_row(const char *insn, u32 diff)
 		verdict = "correct";
 		sf.correct++;
 	}
-	kprintf("silentfail: %s | %s | %s | %s\n", insn, exp.s, obs.s, verdict);
+	if (sf.pv)
+		kprintf("silentfail-pv: %s -> %s | %s | %s | %s\n", insn, pv_how, exp.s, obs.s,
+			verdict);
+	else
+		kprintf("silentfail: %s | %s | %s | %s\n", insn, exp.s, obs.s, verdict);
 }
 
 /* ---- Time without RDTSC: the tick clock, and calibrated spinning ---- */
@@ -233,7 +239,10 @@ SF static void sf_pushf(bool if_on)
 		if (if_on)
 			asm volatile("sti" : : : "memory");
 		a = sf_trap_count();
-		asm volatile("pushfq; popq %0" : "=r"(f) : : "memory");
+		if (sf.pv)
+			f = pv_save_flags();
+		else
+			asm volatile("pushfq; popq %0" : "=r"(f) : : "memory");
 		b = sf_trap_count();
 		cli();
 		if (b - a < best) {
@@ -243,7 +252,7 @@ SF static void sf_pushf(bool if_on)
 	}
 	sb_fmt(&exp, "IF=%u IOPL=0", if_on ? 1 : 0);
 	sb_fmt(&obs, "IF=%u IOPL=%u", (unsigned)((fl >> 9) & 1), (unsigned)((fl >> 12) & 3));
-	sf_row(if_on ? "pushf (if=1)" : "pushf (if=0)", best);
+	sf_row(if_on ? "pushf (if=1)" : "pushf (if=0)", "vif and the shared page", best);
 }
 
 /* POPF of an image with IF=1 while IF=0: does a timer interrupt arrive? */
@@ -254,7 +263,10 @@ SF static void sf_popf(void)
 
 	cli();
 	a = sf_trap_count();
-	asm volatile("pushq %0; popfq" : : "r"(FL_FIXED | FL_IF) : "memory", "cc");
+	if (sf.pv)
+		pv_restore_flags(FL_FIXED | FL_IF);
+	else
+		asm volatile("pushq %0; popfq" : : "r"(FL_FIXED | FL_IF) : "memory", "cc");
 	b = sf_trap_count();
 	spun = sf_spin_until_tick(max);
 	cli();
@@ -263,7 +275,7 @@ SF static void sf_popf(void)
 		sb_fmt(&obs, "IF=1: a timer tick within 100 ms");
 	else
 		sb_fmt(&obs, "IF=0: no timer tick in 100 ms");
-	sf_row("popf (if 0->1)", b - a);
+	sf_row("popf (if 0->1)", "vif", b - a);
 }
 
 /* SGDT / SIDT */
@@ -273,15 +285,19 @@ SF static void sf_sdt(bool idt)
 	u32 a, b;
 
 	a = sf_trap_count();
-	if (idt)
+	if (sf.pv) {
+		d.base = idt ? pv_cpu()->idt_base : pv_cpu()->gdt_base;
+		d.limit = idt ? pv_cpu()->idt_limit : pv_cpu()->gdt_limit;
+	} else if (idt) {
 		asm volatile("sidt %0" : "=m"(d) : : "memory");
-	else
+	} else {
 		asm volatile("sgdt %0" : "=m"(d) : : "memory");
+	}
 	b = sf_trap_count();
 	sb_fmt(&exp, "base 0x%lx limit 0x%x", idt ? sf.idt_base : sf.gdt_base,
 	       idt ? sf.idt_limit : sf.gdt_limit);
 	sb_fmt(&obs, "base 0x%lx limit 0x%x", d.base, d.limit);
-	sf_row(idt ? "sidt" : "sgdt", b - a);
+	sf_row(idt ? "sidt" : "sgdt", "the shared page", b - a);
 }
 
 /* SLDT, STR, SMSW (memory forms: they store 16 bits); which 3 is SMSW with
@@ -308,7 +324,9 @@ SF static void sf_store16(int which)
 		want = TSS_SEL;
 	}
 	a = sf_trap_count();
-	if (which == 0)
+	if (sf.pv)
+		v = which == 0 ? pv_cpu()->ldtr : which == 1 ? pv_cpu()->tr : (u16)pv_cpu()->cr0;
+	else if (which == 0)
 		asm volatile("sldt %0" : "=m"(v) : : "memory");
 	else if (which == 1)
 		asm volatile("str %0" : "=m"(v) : : "memory");
@@ -319,7 +337,7 @@ SF static void sf_store16(int which)
 		asm volatile("clts" : : : "memory");
 	sb_fmt(&exp, "0x%lx", want);
 	sb_fmt(&obs, "0x%x", (unsigned)v);
-	sf_row(names[which], b - a);
+	sf_row(names[which], "the shared page", b - a);
 }
 
 /* LAR on a selector: ZF and the access rights (accessed bit ignored). */
@@ -331,7 +349,13 @@ SF static void sf_lar(u16 sel)
 	struct sbuf name;
 
 	a = sf_trap_count();
-	asm volatile("lar %k2, %k0; setz %1" : "+r"(v), "=q"(zf) : "r"((u32)sel) : "cc");
+	if (sf.pv) {
+		long r = pv_desc_query(PV_DESC_LAR, sel);
+		zf = r >= 0;
+		v = (u32)r;
+	} else {
+		asm volatile("lar %k2, %k0; setz %1" : "+r"(v), "=q"(zf) : "r"((u32)sel) : "cc");
+	}
 	b = sf_trap_count();
 	if (sf.gdt)
 		sb_fmt(&exp, "ZF=1 rights 0x%x", (u32)(sf.gdt[sel >> 3] >> 32) & mask);
@@ -342,7 +366,7 @@ SF static void sf_lar(u16 sel)
 	else
 		sb_fmt(&obs, "ZF=0");
 	sb_fmt(&name, "lar 0x%x", sel);
-	sf_row(name.s, b - a);
+	sf_row(name.s, "hypercall", b - a);
 }
 
 SF static void sf_lsl(u16 sel, u32 want)
@@ -352,7 +376,13 @@ SF static void sf_lsl(u16 sel, u32 want)
 	struct sbuf name;
 
 	a = sf_trap_count();
-	asm volatile("lsl %k2, %k0; setz %1" : "+r"(v), "=q"(zf) : "r"((u32)sel) : "cc");
+	if (sf.pv) {
+		long r = pv_desc_query(PV_DESC_LSL, sel);
+		zf = r >= 0;
+		v = (u32)r;
+	} else {
+		asm volatile("lsl %k2, %k0; setz %1" : "+r"(v), "=q"(zf) : "r"((u32)sel) : "cc");
+	}
 	b = sf_trap_count();
 	sb_fmt(&exp, "ZF=1 limit 0x%x", want);
 	if (zf)
@@ -360,7 +390,7 @@ SF static void sf_lsl(u16 sel, u32 want)
 	else
 		sb_fmt(&obs, "ZF=0");
 	sb_fmt(&name, "lsl 0x%x", sel);
-	sf_row(name.s, b - a);
+	sf_row(name.s, "hypercall", b - a);
 }
 
 SF static void sf_verrw(u16 sel, bool write)
@@ -370,7 +400,9 @@ SF static void sf_verrw(u16 sel, bool write)
 	struct sbuf name;
 
 	a = sf_trap_count();
-	if (write)
+	if (sf.pv)
+		zf = pv_desc_query(write ? PV_DESC_VERW : PV_DESC_VERR, sel) >= 0;
+	else if (write)
 		asm volatile("verw %w1; setz %0" : "=q"(zf) : "r"(sel) : "cc");
 	else
 		asm volatile("verr %w1; setz %0" : "=q"(zf) : "r"(sel) : "cc");
@@ -378,7 +410,7 @@ SF static void sf_verrw(u16 sel, bool write)
 	sb_fmt(&exp, "ZF=1");
 	sb_fmt(&obs, "ZF=%u", (unsigned)zf);
 	sb_fmt(&name, "%s 0x%x", write ? "verw" : "verr", sel);
-	sf_row(name.s, b - a);
+	sf_row(name.s, "hypercall", b - a);
 }
 
 /* MOV from CS, SS, DS */
@@ -390,7 +422,9 @@ SF static void sf_movseg(int which)
 	u32 a, b;
 
 	a = sf_trap_count();
-	if (which == 0)
+	if (sf.pv)
+		v = which == 0 ? pv_cpu()->cs : which == 1 ? pv_cpu()->ss : pv_cpu()->ds;
+	else if (which == 0)
 		asm volatile("movw %%cs, %0" : "=r"(v));
 	else if (which == 1)
 		asm volatile("movw %%ss, %0" : "=r"(v));
@@ -399,7 +433,7 @@ SF static void sf_movseg(int which)
 	b = sf_trap_count();
 	sb_fmt(&exp, "0x%x", (unsigned)want[which]);
 	sb_fmt(&obs, "0x%x", (unsigned)v);
-	sf_row(names[which], b - a);
+	sf_row(names[which], "the shared page", b - a);
 }
 
 SF static void sf_sig(struct sbuf *s, u32 b, u32 c, u32 d)
@@ -420,14 +454,23 @@ SF static void sf_cpuid(void)
 	u32 eax, ebx, ecx, edx, a, b;
 
 	a = sf_trap_count();
-	asm volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0x40000000u), "c"(0u));
+	if (sf.pv) {
+		u32 r[4];
+		pv_cpuid(0x40000000u, 0, r);
+		eax = r[0], ebx = r[1], ecx = r[2], edx = r[3];
+	} else {
+		asm volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx)
+			     : "a"(0x40000000u), "c"(0u));
+	}
 	b = sf_trap_count();
+	(void)eax;
 	sf_sig(&obs, ebx, ecx, edx);
 	if (sf.on_trapvisor)
 		sb_fmt(&exp, "\"TrapVisorTVM\"");
 	else
 		exp = obs;        /* not on trapvisor: the CPU's own answer is the truth */
-	sf_row(sf.on_trapvisor ? "cpuid 0x40000000" : "cpuid 0x40000000 (not on trapvisor: the CPU's own answer)", b - a);
+	sf_row(sf.on_trapvisor ? "cpuid 0x40000000" : "cpuid 0x40000000 (not on trapvisor: the CPU's own answer)",
+	       "hypercall", b - a);
 }
 
 SF static void sf_rdtsc(void)
@@ -443,17 +486,18 @@ SF static void sf_rdtsc(void)
 	t2 = ((u64)hi << 32) | lo;
 	sb_fmt(&exp, "a TSC that increases");
 	sb_fmt(&obs, t2 > t1 ? "a TSC that increases" : "a TSC that does not increase");
-	sf_row("rdtsc", b - a);
+	sf_row("rdtsc", "none: it traps", b - a);
 }
 
-SF void silentfail_run(void)
+/* One table: each instruction, or in the paravirtual table (sf.pv) the
+ * replacement a paravirtual kernel uses instead (pv.c). */
+SF static void sf_table(void)
 {
-	u32 a = sf_trap_count(), b = sf_trap_count();
+	const char *who = sf.pv ? "silentfail-pv" : "silentfail";
 
-	sf.on_trapvisor = b - a != 0;
-	sf_find_tables();
-	sf_calibrate();
-	kprintf("silentfail: instruction | expected | observed | verdict\n");
+	sf.wrong = sf.trapped = sf.correct = 0;
+	kprintf("%s: instruction%s | expected | observed | verdict\n", who,
+		sf.pv ? " -> paravirtual replacement" : "");
 	sf_pushf(false);
 	sf_pushf(true);
 	sf_popf();
@@ -473,12 +517,44 @@ SF void silentfail_run(void)
 	sf_movseg(2);
 	sf_cpuid();
 	sf_rdtsc();
-	kprintf("silentfail: call far / jmp far / ret far | - | - | not run: they trap here "
-		"(far transfer to a kernel selector from ring 3 raises #GP)\n");
-	kprintf("silentfail: push cs / push ds / pop ss / pop ds / lds / les / pusha / popa | - | - | "
-		"not run: invalid in 64-bit mode (#UD)\n");
-	kprintf("silentfail: %d silently wrong, %d trapped and emulated, %d correct\n",
+	if (!sf.pv) {
+		kprintf("silentfail: call far / jmp far / ret far | - | - | not run: they trap here "
+			"(far transfer to a kernel selector from ring 3 raises #GP)\n");
+		kprintf("silentfail: push cs / push ds / pop ss / pop ds / lds / les / pusha / popa | - | - | "
+			"not run: invalid in 64-bit mode (#UD)\n");
+	}
+	kprintf("%s: %d silently wrong, %d trapped and emulated, %d correct\n", who,
 		sf.wrong, sf.trapped, sf.correct);
+}
+
+/* The monitor refuses bad hypercall arguments with an error, not a crash. */
+SF static void sf_pv_refusals(void)
+{
+	kprintf("silentfail-pv: refused: cpuid into a misaligned buffer -> %ld, "
+		"cpuid outside RAM -> %ld, descriptor query 9 -> %ld, "
+		"shared page at -4096 -> %ld, hypercall 99 -> %ld\n",
+		pv_hypercall(HC_CPUID, 0, 0, 8), pv_hypercall(HC_CPUID, 0, 0, -16),
+		pv_hypercall(HC_DESC_QUERY, 9, KERNEL_CS, 0),
+		pv_hypercall(HC_PV_REGISTER, -4096, 0, 0), pv_hypercall(99, 0, 0, 0));
+}
+
+SF void silentfail_run(void)
+{
+	u32 a = sf_trap_count(), b = sf_trap_count();
+
+	sf.on_trapvisor = b - a != 0;
+	sf_find_tables();
+	sf_calibrate();
+	sf.pv = false;
+	sf_table();
+	if (!pv_on) {
+		kprintf("silentfail-pv: not run: no paravirtual interface (not offered, or nopv)\n");
+		return;
+	}
+	sf.pv = true;
+	sf_table();
+	sf_pv_refusals();
+	sf.pv = false;
 }
 
 /* The irq-save idiom with interrupts on: pushf; cli; ...; popf.  Do the

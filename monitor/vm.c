@@ -284,6 +284,28 @@ static struct pv_vcpu *vm_pv(struct vm *vm)
 	return vm->pv_gpa ? (struct pv_vcpu *)(vm->ram + vm->pv_gpa) : NULL;
 }
 
+/* What the paravirtual kernel reads instead of SGDT, SIDT, SLDT, STR,
+ * SMSW, MOV from a segment register and PUSHF's IOPL (boot.h): all of it
+ * changes only through instructions that trap, so writing it before each
+ * resume keeps it exact whenever the guest runs. */
+static void vm_pv_cpu_state(const struct vcpu *v, volatile struct pv_cpu_state *s)
+{
+	s->cr0 = v->cr0;
+	s->gdt_base = v->gdtr.base;
+	s->gdt_limit = v->gdtr.limit;
+	s->idt_base = v->idtr.base;
+	s->idt_limit = v->idtr.limit;
+	s->ldtr = v->ldtr;
+	s->tr = v->tr;
+	s->es = v->seg[SEG_ES];
+	s->cs = v->seg[SEG_CS];
+	s->ss = v->seg[SEG_SS];
+	s->ds = v->seg[SEG_DS];
+	s->fs = v->seg[SEG_FS];
+	s->gs = v->seg[SEG_GS];
+	s->iopl = (v->rflags & X86_RFLAGS_IOPL) >> 12;
+}
+
 /* After a stop: the guest may have written vif; it is the interrupt flag. */
 static void vm_pv_sync_in(struct vm *vm)
 {
@@ -304,21 +326,29 @@ static void vm_pv_sync_out(struct vm *vm)
 		return;
 	pv->vif = !!(vm->vcpu.rflags & X86_RFLAGS_IF);
 	pv->pending = pic_intr(&vm->pic);
+	vm_pv_cpu_state(&vm->vcpu, &pv->cpu);
 }
 
 /* VMCALL from the guest kernel: the paravirtual interface (boot.h). */
 static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 {
+	static const char *const names[] = {
+		[HC_VERSION] = "hypercall version", [HC_PV_REGISTER] = "hypercall pv register",
+		[HC_IRQ_WINDOW] = "hypercall irq window", [HC_DESC_QUERY] = "hypercall desc query",
+		[HC_CPUID] = "hypercall cpuid",
+	};
 	struct vm *vm = c->opaque;
-	char name[24];
 
+	stats_add(&vm->stats, STAT_EXIT,
+		  nr < sizeof(names) / sizeof(names[0]) ? names[nr] : "hypercall unknown", 0);
 	switch (nr) {
 	case HC_VERSION:
 		*ret = HC_ABI_VERSION;
 		break;
 	case HC_PV_REGISTER:
 		/* Page-aligned, inside RAM: then vif is the interrupt flag. */
-		if ((args[0] & 0xfff) || args[0] + 4096 > vm->ram_size || args[0] == 0) {
+		if ((args[0] & 0xfff) || args[0] == 0 || args[0] >= vm->ram_size ||
+		    vm->ram_size - args[0] < 4096) {
 			*ret = (u64)-22;
 			break;
 		}
@@ -329,12 +359,38 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 	case HC_IRQ_WINDOW:
 		*ret = 0;               /* the stop itself lets the loop deliver */
 		break;
+	case HC_DESC_QUERY: {
+		u64 val;
+		int ok;
+
+		if (args[0] > PV_DESC_VERW) {
+			*ret = (u64)-22;
+			break;
+		}
+		/* PV_DESC_* are the emulator's query order (boot.h, traps.h). */
+		ok = emu_desc_query(c, (enum emu_desc_query)args[0], (u16)args[1], &val);
+		if (ok < 0)
+			return -1;      /* the instruction would fault: so does this */
+		*ret = ok ? val : (u64)-1;
+		break;
+	}
+	case HC_CPUID: {
+		u32 out[4];
+
+		/* 16-byte aligned, so the buffer lies within one page. */
+		if (args[2] % 16 || args[2] >= vm->ram_size) {
+			*ret = (u64)-14;         /* -EFAULT */
+			break;
+		}
+		vcpu_cpuid((u32)args[0], (u32)args[1], out);
+		vm_write_ram(vm, args[2], out, sizeof(out));
+		*ret = 0;
+		break;
+	}
 	default:
 		*ret = (u64)-38;                /* -ENOSYS */
 		break;
 	}
-	snprintf(name, sizeof(name), "hypercall %llu", (unsigned long long)nr);
-	stats_add(&vm->stats, STAT_EXIT, name, 0);
 	return 0;
 }
 

@@ -66,14 +66,35 @@ struct boot_info {
                                   * itself is counted after it returns, so
                                   * two reads differ by 1 + the traps between */
 
-/* Hypercalls: vmcall, RAX = number, RDI, RSI, RDX, R10, R8 = args. */
+/* Hypercalls: vmcall, RAX = number, RDI, RSI, RDX, R10, R8 = args, RAX =
+ * result (negative errno on error).  Only from guest kernel mode. */
 #define HC_VERSION        0      /* returns the hypercall ABI version */
-#define HC_ABI_VERSION    1
+#define HC_ABI_VERSION    2
 #define HC_PV_REGISTER    1      /* RDI = GPA of a page-aligned struct pv_vcpu:
-                                  * from now on its vif is the interrupt flag;
+                                  * from now on its vif is the interrupt flag
+                                  * and the monitor keeps its 'cpu' fields;
                                   * returns 0 or -22 (EINVAL) */
 #define HC_IRQ_WINDOW     2      /* the guest set vif = 1 and saw pending:
                                   * deliver the waiting interrupt now */
+#define HC_DESC_QUERY     3      /* RDI = PV_DESC_*, RSI = selector: what LAR,
+                                  * LSL, VERR or VERW at the vCPU's CPL finds.
+                                  * Returns, where the instruction sets ZF=1,
+                                  * LAR: the access rights (descriptor bytes
+                                  * 4-7 AND 0x00ffff00), LSL: the limit in
+                                  * bytes, VERR/VERW: 1; where it clears ZF,
+                                  * -1; an unknown query -22.  A fault reading
+                                  * the GDT is raised as the instruction would */
+#define HC_CPUID          4      /* RDI = leaf, RSI = subleaf, RDX = GPA of
+                                  * a 16-byte aligned uint32_t[4]: the vCPU's
+                                  * CPUID EAX, EBX, ECX, EDX; returns 0, or
+                                  * -14 (EFAULT) for a misaligned buffer or
+                                  * one outside RAM */
+
+/* HC_DESC_QUERY's RDI */
+#define PV_DESC_LAR  0
+#define PV_DESC_LSL  1
+#define PV_DESC_VERR 2
+#define PV_DESC_VERW 3
 
 /*
  * The shared per-vCPU page of the paravirtual interface (like Xen's
@@ -82,10 +103,28 @@ struct boot_info {
  * 'pending' set while an interrupt waits for vif; a guest that sets vif to
  * 1 and sees pending makes one HC_IRQ_WINDOW hypercall.  CLI, STI, IRETQ
  * and interrupt delivery keep working and update vif.
+ *
+ * 'cpu' is the vCPU state the sensitive unprivileged instructions read
+ * (SGDT, SIDT, SLDT, STR, SMSW, MOV from a segment register, PUSHF's
+ * IOPL), written by the monitor before every resume: every instruction
+ * that changes it traps, so a paravirtual kernel reads it here, with no
+ * trap, instead of executing the instruction (docs/silent-fail.md).  The
+ * guest only reads it.
  */
+struct pv_cpu_state {
+	uint64_t cr0;
+	uint64_t gdt_base, idt_base;
+	uint16_t gdt_limit, idt_limit;
+	uint16_t ldtr, tr;
+	uint16_t es, cs, ss, ds, fs, gs;
+	uint16_t iopl;             /* RFLAGS.IOPL (bits 13:12) as 0..3 */
+	uint16_t reserved;
+};
+
 struct pv_vcpu {
 	volatile uint32_t vif;     /* 1: interrupts enabled */
 	volatile uint32_t pending; /* an interrupt waits for vif (monitor-written) */
+	volatile struct pv_cpu_state cpu; /* monitor-written before every resume */
 };
 
 #endif
