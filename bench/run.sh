@@ -48,3 +48,13 @@ echo "raw numbers: $csv"
 
 # Shadow paging: per-operation costs with and without prefetch.
 B=$B ROUNDS=$ROUNDS bench/shadow.sh
+
+# What the host itself charges for each kind of trap (no monitor involved).
+gcc -O2 -o "$out/native_traps" bench/native_traps.c
+{
+	echo "host cost of a trap delivered as a signal to the trapping process, median of 5 x 20000:"
+	"$out/native_traps"
+} | tee "$out/native-traps.txt"
+
+# The silent-fail instructions: trapped, patched, paravirtual.
+B=$B ROUNDS=$ROUNDS bench/silentfail.sh

@@ -8,6 +8,7 @@
 # build/bench/shadow-summary.csv (medians).
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 B=${B:-build}
 ROUNDS=${ROUNDS:-5}
 out=build/bench
@@ -35,17 +36,7 @@ run() { # prefetch round
 	"$B/trapvisor" --stats --shadow-prefetch "$pf" --bench-log "$log" --append run=shbench \
 		</dev/null >"$out/shbench.txt" 2>"$out/shbench.err" || {
 		echo "shbench failed (prefetch $pf)"; cat "$out/shbench.txt" "$out/shbench.err"; exit 1; }
-	# shbench prints "shbench phase K: N ops" for each phase.
-	awk -F, -v pf="$pf" -v round="$round" -v txt="$out/shbench.txt" '
-		BEGIN { while ((getline l < txt) > 0)
-			if (match(l, /phase [0-9]+: [0-9]+ ops/)) {
-				split(substr(l, RSTART, RLENGTH), w, /[ :]+/); n[w[2]] = w[3] } }
-		NR > 1 { ns[$1] = $2; stops[$1] = $3; hf[$1] = $4; pw[$1] = $6; sw[$1] = $8 }
-		END { for (k = 1; (2*k) in ns; k++) { a = 2*k; b = a + 1
-			if (!(b in ns) || !n[k]) continue
-			printf "%s,%s,%d,,%d,%.3f,%.3f,%.3f,%.3f,%.3f\n", pf, round, k, n[k],
-				(ns[b]-ns[a])/1000/n[k], (hf[b]-hf[a])/n[k], (pw[b]-pw[a])/n[k],
-				(sw[b]-sw[a])/n[k], (stops[b]-stops[a])/n[k] } }' "$log" >>"$csv"
+	phase_rows "$pf" "$round" "$log" "$out/shbench.txt" >>"$csv"
 	# The monitor's own handling time (no ptrace round trip) from --stats.
 	for row in "91:hidden page fault" "92:page-table write"; do
 		awk -v id="${row%%:*}" -v name="${row#*:}" -v pf="$pf" -v round="$round" '
@@ -63,9 +54,8 @@ summary=$out/shadow-summary.csv
 echo "phase,what,prefetch,median_us_per_op,hidden_faults_per_op,pt_writes_per_op,stops_per_op" >"$summary"
 for k in $(cut -d, -f3 "$csv" | tail -n +2 | sort -un); do
 	for pf in 0 16; do
-		grep "^$pf,[0-9]*,$k," "$csv" | sort -t, -k6 -g | awk -F, -v k="$k" -v pf="$pf" \
-			-v what="$(phase_name "$k")" '{ r[NR] = $0 } END { split(r[int((NR+1)/2)], m, ",")
-			printf "%d,%s,%s,%s,%s,%s,%s\n", k, what, pf, m[6], m[7], m[8], m[10] }' >>"$summary"
+		median_row "$csv" "$pf" "$k" | awk -F, -v k="$k" -v pf="$pf" -v what="$(phase_name "$k")" \
+			'{ printf "%d,%s,%s,%s,%s,%s,%s\n", k, what, pf, $6, $7, $8, $10 }' >>"$summary"
 	done
 done
 echo "shadow paging cost per operation, median of $ROUNDS rounds (make bench):"

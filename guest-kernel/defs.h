@@ -222,6 +222,7 @@ u64 rtc_init(void);
 /* silentfail.c: the command line words silentfail and irqsave */
 void silentfail_run(void);
 void irqsave_run(void);
+void sfbench_run(void);
 
 /* string.c */
 void *memset(void *dst, int c, size_t n);

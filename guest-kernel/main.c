@@ -23,6 +23,9 @@
  *   nopv        do not use the paravirtual interface even if offered
  *   irqsave     once the kernel is up, run "pushf; cli; ...; popf" with
  *               interrupts on and say whether they came back (silentfail.c)
+ *   sfbench     once the kernel is up, time the silent-fail instructions
+ *               against their paravirtual replacements, in phases marked
+ *               for --bench-log (bench/silentfail.sh)
  *   exit=N      the shutdown status, whatever happened (default: 0, or 1
  *               if a program in run= or init= could not be started, or
  *               init's status)
@@ -165,6 +168,7 @@ static void parse_cmdline(void)
 			;                       /* handled first thing in kmain() */
 		else if (strcmp(word, "crash=gp") == 0 || strcmp(word, "crash=dr7") == 0 ||
 			 strcmp(word, "silentfail") == 0 || strcmp(word, "irqsave") == 0 ||
+			 strcmp(word, "sfbench") == 0 ||
 			 strcmp(word, "nopv") == 0)
 			;                       /* handled once the kernel is up */
 		else
@@ -231,6 +235,8 @@ void kmain(u64 boot_info_gpa)
 		silentfail_run();
 	if (has_word(boot.cmdline, "irqsave"))
 		irqsave_run();
+	if (has_word(boot.cmdline, "sfbench"))
+		sfbench_run();
 
 	for (int i = 0; i < opts.nrun; i++)
 		if (proc_run(opts.run[i]) < 0)

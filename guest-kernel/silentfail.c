@@ -18,6 +18,10 @@
  * irqsave runs the usual irq-save idiom, "pushf; cli; ...; popf", with
  * interrupts enabled, and reports whether the timer interrupts came back.
  *
+ * sfbench measures, for bench/silentfail.sh, what each way of doing three
+ * of these things costs: the instruction itself (cheap and wrong under
+ * --patch=off, a trap when patched) and the paravirtual replacement.
+ *
  * These are the only functions of the kernel that use PUSHF/POPF, SGDT,
  * SIDT, SLDT, SMSW, STR, LAR, LSL, VERR, VERW, MOV from a segment register
  * and CPUID (x86.h explains why the rest of the kernel must not).  All of
@@ -595,4 +599,82 @@ SF void irqsave_run(void)
 	cli();
 	kprintf("irqsave: after an explicit sti: %s\n",
 		spun < max ? "timer interrupts came back" : "still no timer interrupt");
+}
+
+/*
+ * sfbench: phase k is bracketed by marks 2k and 2k + 1 on PORT_BENCH_MARK
+ * (the monitor logs its clock and counters at each with --bench-log), and
+ * "sfbench: phase K: N ops (what)" tells the script what to divide by.
+ *   1. the irq-save idiom with the instructions: pushf; cli; popf
+ *   2. the same with the paravirtual interface: vif in the shared page
+ *   3. SGDT
+ *   4. GDTR from the shared page
+ *   5. CPUID (leaf 0)
+ *   6. HC_CPUID (leaf 0)
+ * The paravirtual phases run only when the interface is in use.  Runs with
+ * interrupts off, so the phases measure only themselves.
+ */
+#define SFB_TRAPPING 2000          /* ops in a phase that may trap */
+#define SFB_PLAIN    1000000       /* ops in a phase that cannot */
+
+SF static void sfb_mark(u32 k)
+{
+	outl(PORT_BENCH_MARK, k);
+}
+
+SF static void sfb_phase(u32 k, u64 n, const char *what)
+{
+	kprintf("sfbench: phase %u: %lu ops (%s)\n", k, n, what);
+}
+
+SF void sfbench_run(void)
+{
+	struct dtr d;
+	u64 sink = 0;
+	u32 r[4];
+
+	cli();
+	sfb_mark(2);
+	for (int i = 0; i < SFB_TRAPPING; i++)
+		asm volatile("pushfq; cli; popfq" : : : "memory", "cc");
+	sfb_mark(3);
+	sfb_phase(1, SFB_TRAPPING, "pushf; cli; popf");
+	if (pv_on) {
+		sfb_mark(4);
+		for (int i = 0; i < SFB_PLAIN; i++)
+			pv_irq_restore(pv_irq_save());
+		sfb_mark(5);
+		sfb_phase(2, SFB_PLAIN, "paravirtual irq save/restore");
+	}
+	sfb_mark(6);
+	for (int i = 0; i < SFB_TRAPPING; i++) {
+		asm volatile("sgdt %0" : "=m"(d) : : "memory");
+		sink += d.base;
+	}
+	sfb_mark(7);
+	sfb_phase(3, SFB_TRAPPING, "sgdt");
+	if (pv_on) {
+		sfb_mark(8);
+		for (int i = 0; i < SFB_PLAIN; i++)
+			sink += pv_cpu()->gdt_base + pv_cpu()->gdt_limit;
+		sfb_mark(9);
+		sfb_phase(4, SFB_PLAIN, "gdtr from the shared page");
+	}
+	sfb_mark(10);
+	for (int i = 0; i < SFB_TRAPPING; i++) {
+		asm volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(0), "c"(0));
+		sink += r[1];
+	}
+	sfb_mark(11);
+	sfb_phase(5, SFB_TRAPPING, "cpuid");
+	if (pv_on) {
+		sfb_mark(12);
+		for (int i = 0; i < SFB_TRAPPING; i++) {
+			pv_cpuid(0, 0, r);
+			sink += r[1];
+		}
+		sfb_mark(13);
+		sfb_phase(6, SFB_TRAPPING, "hc_cpuid hypercall");
+	}
+	kprintf("sfbench: done (%lx)\n", sink & 0xf);
 }

@@ -120,6 +120,25 @@ expect_out 'irqsave: timer interrupts came back (pushf; cli; popf)'
 expect_no_out 'irqsave: FAILED'
 report "with scan-and-patch the irq-save idiom keeps its interrupts (POPF trapped)"
 
+# sfbench (bench/silentfail.sh measures it): every phase runs and is
+# marked; without the paravirtual interface only the instruction phases.
+boot --patch=off --bench-log "$OUT.marks" --append sfbench
+expect_status 0
+for i in '1: 2000 ops (pushf; cli; popf)' '2: 1000000 ops' '3: 2000 ops (sgdt)' \
+	'4: 1000000 ops' '5: 2000 ops (cpuid)' '6: 2000 ops (hc_cpuid'; do
+	expect_out "sfbench: phase $i"
+done
+expect_out 'sfbench: done'
+[ "$(cut -d, -f1 "$OUT.marks" 2>/dev/null | tail -n +2 | tr '\n' ' ')" = "2 3 4 5 6 7 8 9 10 11 12 13 " ] ||
+	why+="marks 2..13 not logged in order; "
+boot --patch=off --append "sfbench nopv"
+expect_status 0
+expect_out 'sfbench: phase 5: 2000 ops (cpuid)'
+expect_no_out 'sfbench: phase 2'
+expect_no_out 'sfbench: phase 6'
+rm -f "$OUT.marks"
+report "sfbench: its phases, marked for --bench-log; the paravirtual ones only when in use"
+
 boot --patch=maybe
 expect_status 2
 expect_err '--patch maybe'
