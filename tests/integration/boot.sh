@@ -75,3 +75,23 @@ expect_err 'backtrace: 0x'
 expect_err 'kmain+0x'
 expect_err ' <- 0x'
 report "an unemulated privileged kernel instruction stops the VM with a diagnostic"
+
+# What trapvisor is for: an unprivileged user boots a guest (ptrace of its
+# own children, seccomp, memfd: no capability needed).  Run as root, this
+# boots as user nobody, from copies nobody can read; otherwise the whole
+# suite already runs unprivileged and this is one more boot.
+if [ "$(id -u)" = 0 ]; then
+	d=$(mktemp -d)
+	cp "$TRAPVISOR" "$d/trapvisor" && cp "$KERNEL" "$d/guest-kernel.elf" && chmod 755 "$d" "$d"/*
+	timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$d/trapvisor" $CHECK --append "run=hello,cowtest" "$d/guest-kernel.elf" \
+		</dev/null >"$OUT" 2>"$ERR"
+	STATUS=$?
+	rm -rf "$d"
+else
+	boot --append "run=hello,cowtest"
+fi
+expect_status 0
+expect_out 'hello exited with status 0'
+expect_out 'cowtest: ok'
+report "an unprivileged user (nobody) boots a guest"
