@@ -609,13 +609,16 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 		vm_raise(vm, X86_EXC_GP, 0, 0);
 		return;
 	}
-	/* What kind of access?  A fault inside the instruction's own bytes is
-	 * a fetch; otherwise the decoder tells whether it writes memory (the
-	 * host does not pass the error code to a tracer). */
+	/* What kind of access?  The host does not pass the error code to a
+	 * tracer.  If the instruction cannot be read, the fetch faulted.  Else
+	 * a fault inside its own bytes is a fetch, unless the page is present
+	 * and the instruction writes memory (it may write its own bytes); a
+	 * fault anywhere else is data, and the decoder tells whether it
+	 * writes.  (Not "within 15 bytes of RIP": a PUSH with RSP just past
+	 * it was taken for a fetch, mapped again, and faulted forever.) */
 	vm_emu_ctxt(vm, &c);
-	bool fetch = la >= v->rip && la - v->rip < 15;
-	if (!fetch && emu_decode_access(&c, &writes) < 0)
-		fetch = true;                   /* RIP itself is not readable */
+	bool fetch = emu_decode_access(&c, &writes) < 0 ||
+		     (la >= v->rip && la - v->rip < c.insn_len && !(present && writes));
 	enum emu_access acc = fetch ? EMU_FETCH : (writes || present) ? EMU_WRITE : EMU_READ;
 
 	int r = shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3, v->efer, la, acc,
@@ -671,6 +674,19 @@ static void vm_signal(struct vm *vm, struct context *ctx, const struct trap_even
 		break;
 	case SIGILL:
 		vm_emulate(vm, X86_EXC_UD);
+		break;
+	case SIGBUS:
+		/* SI_KERNEL: the host's #SS (a stack reference to a
+		 * non-canonical address) or #NP; the emulator finds the
+		 * exception itself where it can, else the guest gets #SS(0).
+		 * BUS_ADRALN: #AC, with RFLAGS.AC set at CPL 3. */
+		if (ev->code == SI_KERNEL)
+			vm_emulate(vm, X86_EXC_SS);
+		else if (ev->code == BUS_ADRALN)
+			vm_raise(vm, X86_EXC_AC, 0, 0);
+		else
+			vm_kill(vm, "host SIGBUS, code %d, address %#llx at rip %#llx", ev->code,
+				(unsigned long long)ev->addr, (unsigned long long)v->rip);
 		break;
 	case SIGFPE:
 		/* Integer divide errors are #DE; SSE and x87 errors #XM. */
