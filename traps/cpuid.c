@@ -16,6 +16,7 @@
  *   7.1   EAX: FRED(17), LKGS(18), LAM(26).
  *   0xD.1 EAX: XSAVES(3) (XSAVES/XRSTORS are CPL-0 only, not emulated).
  *   0x80000001 ECX: SVM(2).
+ *   0x80000008 EBX: INVLPGB(3) (INVLPGB/TLBSYNC are #UD, emulate.c).
  * Leaf 0x40000000 returns the hypervisor signature, and the rest of the
  * hypervisor range is empty (the host's own hypervisor, KVM under
  * Firecracker here, must not show through).
@@ -62,6 +63,9 @@ void vcpu_cpuid(u32 leaf, u32 subleaf, u32 out[4])
 		break;
 	case 0x80000001:
 		ecx &= ~BIT(2);
+		break;
+	case 0x80000008:
+		ebx &= ~BIT(3);
 		break;
 	}
 	out[0] = eax;

@@ -513,6 +513,37 @@ static enum emu_result em_clts(struct emu_ctxt *c, struct insn *in)
 	return EMU_OK;
 }
 
+/*
+ * LMSW r/m16 (0F 01 /6): loads CR0 bits 3:0 (PE, MP, EM, TS) from the
+ * operand; PE can be set but not cleared (SDM LMSW).  CPL 0 only.
+ */
+static enum emu_result em_lmsw(struct emu_ctxt *c, struct insn *in)
+{
+	struct vcpu *v = c->vcpu;
+	u64 val, old = v->cr0;
+
+	raise_if(v->cpl != 0, X86_EXC_GP, 0);
+	EMU_PROPAGATE(operand_read(c, in, &in->op[0], &val));
+	v->cr0 = (v->cr0 & ~0xeull) | (val & 0xf);
+	if (c->ops->cr_written)
+		c->ops->cr_written(c, 0, old);
+	return EMU_OK;
+}
+
+/*
+ * Instructions of features the vCPU does not report (cpuid.c hides them):
+ * #UD at any CPL, as on a CPU without them.  VMX (CR4.VMXE cannot be set),
+ * SMX's GETSEC, SVM (EFER.SVME cannot be set; VMMCALL is the hypercall),
+ * SMAP's STAC/CLAC, XSAVES/XRSTORS, INVPCID, INVLPGB/TLBSYNC and
+ * MONITOR/MWAIT.  Without this a guest kernel probing for one of them
+ * would stop the VM as "not emulated" where a real CPU says #UD.
+ */
+static enum emu_result em_absent(struct emu_ctxt *c, struct insn *in)
+{
+	(void)in;
+	return raise_exc(c, X86_EXC_UD, 0);
+}
+
 /* ---- Segment registers and descriptor tables ---- */
 
 /*
@@ -1961,6 +1992,23 @@ static const em_fn em_table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
 	[ZYDIS_MNEMONIC_OUT]    = em_out,
 	[ZYDIS_MNEMONIC_MOV]    = em_mov,
 	[ZYDIS_MNEMONIC_CLTS]   = em_clts,
+	[ZYDIS_MNEMONIC_LMSW]   = em_lmsw,
+	[ZYDIS_MNEMONIC_VMCLEAR] = em_absent, [ZYDIS_MNEMONIC_VMPTRLD] = em_absent,
+	[ZYDIS_MNEMONIC_VMPTRST] = em_absent, [ZYDIS_MNEMONIC_VMREAD] = em_absent,
+	[ZYDIS_MNEMONIC_VMWRITE] = em_absent, [ZYDIS_MNEMONIC_VMLAUNCH] = em_absent,
+	[ZYDIS_MNEMONIC_VMRESUME] = em_absent, [ZYDIS_MNEMONIC_VMXOFF] = em_absent,
+	[ZYDIS_MNEMONIC_VMXON] = em_absent, [ZYDIS_MNEMONIC_INVEPT] = em_absent,
+	[ZYDIS_MNEMONIC_INVVPID] = em_absent, [ZYDIS_MNEMONIC_VMFUNC] = em_absent,
+	[ZYDIS_MNEMONIC_GETSEC] = em_absent, [ZYDIS_MNEMONIC_VMRUN] = em_absent,
+	[ZYDIS_MNEMONIC_VMLOAD] = em_absent, [ZYDIS_MNEMONIC_VMSAVE] = em_absent,
+	[ZYDIS_MNEMONIC_STGI] = em_absent, [ZYDIS_MNEMONIC_CLGI] = em_absent,
+	[ZYDIS_MNEMONIC_SKINIT] = em_absent, [ZYDIS_MNEMONIC_INVLPGA] = em_absent,
+	[ZYDIS_MNEMONIC_STAC] = em_absent, [ZYDIS_MNEMONIC_CLAC] = em_absent,
+	[ZYDIS_MNEMONIC_XSAVES] = em_absent, [ZYDIS_MNEMONIC_XSAVES64] = em_absent,
+	[ZYDIS_MNEMONIC_XRSTORS] = em_absent, [ZYDIS_MNEMONIC_XRSTORS64] = em_absent,
+	[ZYDIS_MNEMONIC_INVPCID] = em_absent, [ZYDIS_MNEMONIC_INVLPGB] = em_absent,
+	[ZYDIS_MNEMONIC_TLBSYNC] = em_absent, [ZYDIS_MNEMONIC_MONITOR] = em_absent,
+	[ZYDIS_MNEMONIC_MWAIT] = em_absent,
 	[ZYDIS_MNEMONIC_LGDT]   = em_lgdt,
 	[ZYDIS_MNEMONIC_LIDT]   = em_lidt,
 	[ZYDIS_MNEMONIC_LTR]    = em_ltr,

@@ -614,6 +614,31 @@ static const struct emu_row emu_rows[] = {
 	{ .name = "clts at cpl3 is #GP(0)", B("\x0f\x06"),
 	  .set = { CPL3, { F_CR0, DEF_CR0 | X86_CR0_TS } }, GP(0) },
 
+	/* ---- LMSW: CR0 bits 3:0, PE sticks ---- */
+	{ .name = "lmsw ax sets TS and MP (0f 01 f0)", B("\x0f\x01\xf0"),
+	  .set = { { F_RAX, 0xffff000a } },
+	  .expect = { { F_CR0, DEF_CR0 | X86_CR0_TS | X86_CR0_MP } },
+	  .crw = 1, .crw_n = 0, .crw_old = DEF_CR0 },
+	{ .name = "lmsw 0 clears MP, EM, TS but not PE", B("\x0f\x01\xf0"),
+	  .set = { { F_RAX, 0 }, { F_CR0, DEF_CR0 | X86_CR0_TS | X86_CR0_EM } },
+	  .expect = { { F_CR0, DEF_CR0 } },
+	  .crw = 1, .crw_n = 0, .crw_old = DEF_CR0 | X86_CR0_TS | X86_CR0_EM },
+	{ .name = "lmsw [rdi] reads a word", B("\x0f\x01\x37"),
+	  .set = { { F_RDI, DATA } }, .mem = { { DATA, 2, 0x0008 } },
+	  .expect = { { F_CR0, DEF_CR0 | X86_CR0_TS } },
+	  .crw = 1, .crw_n = 0, .crw_old = DEF_CR0 },
+	{ .name = "lmsw at cpl3 is #GP(0)", B("\x0f\x01\xf0"), .set = { CPL3 }, GP(0) },
+
+	/* ---- Features the vCPU does not have: #UD at any CPL ---- */
+	{ .name = "vmptrld [rax] is #UD (no VMX)", B("\x0f\xc7\x30"), UD },
+	{ .name = "vmxoff is #UD", B("\x0f\x01\xc4"), UD },
+	{ .name = "vmrun is #UD (no SVM)", B("\x0f\x01\xd8"), UD },
+	{ .name = "stac is #UD (no SMAP)", B("\x0f\x01\xcb"), UD },
+	{ .name = "xsaves [rax] is #UD", B("\x0f\xc7\x28"), UD },
+	{ .name = "tlbsync is #UD", B("\x0f\x01\xff"), UD },
+	{ .name = "invpcid rax, [rcx] is #UD", B("\x66\x0f\x38\x82\x01"), UD },
+	{ .name = "monitor is #UD at cpl3 too", B("\x0f\x01\xc8"), .set = { CPL3 }, UD },
+
 	/* ---- LGDT, LIDT: memory operand forms ---- */
 	{ .name = "lgdt [rax]", B("\x0f\x01\x10"),
 	  .set = { { F_RAX, DATA } },
