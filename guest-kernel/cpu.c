@@ -50,11 +50,11 @@ static void set_tss_desc(u64 *d, u64 base, u32 limit)
 	d[1] = base >> 32;        /* bits 127:96 are reserved, zero */
 }
 
-static void set_gate(struct gate *g, u64 handler)
+static void set_gate(struct gate *g, u64 handler, unsigned ist)
 {
 	g->offset_lo = handler & 0xffff;
 	g->selector = KERNEL_CS;
-	g->ist = 0;
+	g->ist = ist;
 	g->type_attr = GATE_INTR;  /* DPL 0: INT n from user mode gets #GP */
 	g->offset_mid = (handler >> 16) & 0xffff;
 	g->offset_hi = handler >> 32;
@@ -65,7 +65,6 @@ static void set_gate(struct gate *g, u64 handler)
 void cpu_init(void)
 {
 	struct dtr gdtr = { sizeof(gdt) - 1, (u64)gdt };
-	struct dtr idtr = { sizeof(idt) - 1, (u64)idt };
 
 	tss.iomap_base = sizeof(tss);   /* no I/O bitmap: every port access from user mode faults */
 	set_tss_desc(&gdt[TSS_SEL >> 3], (u64)&tss, sizeof(tss) - 1);
@@ -73,9 +72,25 @@ void cpu_init(void)
 	lgdt(&gdtr);
 	load_data_segments(KERNEL_DS);
 	ltr(TSS_SEL);
+	cpu_reload(0);
+}
 
+/*
+ * Everything cpu_init() set up that can be loaded again at any time (all
+ * but the task register, whose TSS is busy now): GDTR, data segments,
+ * IDT, SYSCALL and GS MSRs, EFER.SCE.  'ist' nonzero makes every gate
+ * switch to that interrupt stack (tss.ist[ist - 1], cpu_set_ist()).  The
+ * fuzzer (fuzz.c) calls this after each trial of random instructions.
+ */
+void cpu_reload(unsigned ist)
+{
+	struct dtr gdtr = { sizeof(gdt) - 1, (u64)gdt };
+	struct dtr idtr = { sizeof(idt) - 1, (u64)idt };
+
+	lgdt(&gdtr);
+	load_data_segments(KERNEL_DS);
 	for (int i = 0; i < 256; i++)
-		set_gate(&idt[i], vectors[i]);
+		set_gate(&idt[i], vectors[i], ist);
 	lidt(&idtr);
 
 	wrmsr(MSR_STAR, ((u64)USER_BASE_SEL << 48) | ((u64)KERNEL_CS << 32));
@@ -84,6 +99,12 @@ void cpu_init(void)
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);   /* set at boot already; make sure */
 	wrmsr(MSR_GS_BASE, (u64)&cpu);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
+}
+
+/* Interrupt stack n (1..7) for gates that name it. */
+void cpu_set_ist(unsigned n, u64 top)
+{
+	tss.ist[n - 1] = top;
 }
 
 /* The kernel stack a trap or SYSCALL from user mode lands on: the top of

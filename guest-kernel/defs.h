@@ -165,6 +165,8 @@ void swtch(struct kcontext *save, const struct kcontext *load);
 
 /* cpu.c */
 void cpu_init(void);
+void cpu_reload(unsigned ist);
+void cpu_set_ist(unsigned n, u64 top);
 void cpu_set_kstack(u64 top);
 
 /* exec.c */
@@ -172,6 +174,11 @@ void cpu_set_kstack(u64 top);
 const struct user_program *find_program(const char *path);
 int exec_load(const struct user_program *prog, char *const argv[], int argc,
 	      struct mm *mm, u64 *entry, u64 *sp);
+
+/* fuzz.c */
+void fuzz_run(const char *arg);
+bool fuzzing(void);
+void fuzz_fixup(struct trapframe *tf, bool tick);
 
 /* kalloc.c */
 void kinit(u64 start, u64 end);
@@ -282,6 +289,8 @@ static inline void *phys_to_virt(u64 gpa)
 void vm_init(u64 ram_size);
 void vm_switch(u64 pml4);
 void vm_switch_kernel(void);
+u64 *kmap_page(u64 va, u64 gpa, u64 perm);
+void vm_reload_kernel(void);
 u64 uvm_create(void);
 u64 uvm_copy(u64 pml4);
 void uvm_free(u64 pml4);

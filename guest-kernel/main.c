@@ -23,6 +23,9 @@
  *   nopv        do not use the paravirtual interface even if offered
  *   irqsave     once the kernel is up, run "pushf; cli; ...; popf" with
  *               interrupts on and say whether they came back (silentfail.c)
+ *   fuzz=SEED[:TRIALS]  once the kernel is up, run random instructions
+ *               in kernel mode (fuzz.c), default 1000 trials, then shut
+ *               down
  *   sfbench     once the kernel is up, time the silent-fail instructions
  *               against their paravirtual replacements, in phases marked
  *               for --bench-log (bench/silentfail.sh)
@@ -48,6 +51,7 @@ static struct {
 	const char *init;               /* init=NAME, or 0 */
 	unsigned hz;                    /* hz=N */
 	int exit_status;                /* exit=N, or -1 if not given */
+	const char *fuzz;               /* fuzz=SEED[:TRIALS], or 0 */
 } opts;
 
 /* Copy boot_info from GPA gpa, which the boot page tables map at VA = GPA.
@@ -162,6 +166,8 @@ static void parse_cmdline(void)
 			option_exit(word + 5);
 		else if (strncmp(word, "init=", 5) == 0 && word[5])
 			opts.init = word + 5;
+		else if (strncmp(word, "fuzz=", 5) == 0)
+			opts.fuzz = word + 5;
 		else if (strncmp(word, "hz=", 3) == 0)
 			option_hz(word + 3);
 		else if (strcmp(word, "crash=ud2") == 0)
@@ -237,6 +243,11 @@ void kmain(u64 boot_info_gpa)
 		irqsave_run();
 	if (has_word(boot.cmdline, "sfbench"))
 		sfbench_run();
+	if (opts.fuzz) {
+		fuzz_run(opts.fuzz);
+		opts.nrun = 0;                  /* the kernel may be damaged: stop */
+		opts.init = 0;
+	}
 
 	for (int i = 0; i < opts.nrun; i++)
 		if (proc_run(opts.run[i]) < 0)

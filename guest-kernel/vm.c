@@ -125,6 +125,24 @@ void vm_switch_kernel(void)
 }
 
 /*
+ * For fuzz.c: map one kernel page at va (outside the image and the direct
+ * map) to gpa with leaf flags perm, and return the kernel's pointer to the
+ * page table that holds its entry; and load the kernel's tables again even
+ * if they look loaded (random code may have written CR3).
+ */
+u64 *kmap_page(u64 va, u64 gpa, u64 perm)
+{
+	kmap(kernel_pml4, va, gpa, PGSIZE, perm, false);
+	return walk(kernel_pml4, va, 1, 0) - PT_INDEX(va, 1);
+}
+
+void vm_reload_kernel(void)
+{
+	lcr3(kernel_pml4);
+	loaded_pml4 = kernel_pml4;
+}
+
+/*
  * What changing a present entry of an address space owes the TLB (SDM
  * vol. 3, 4.10.4): nothing if the address space is not loaded; else an
  * INVLPG of each page whose entry changed, or, past 32 pages, one CR3

@@ -1,0 +1,37 @@
+# Random instructions in guest kernel mode (guest-kernel/fuzz.c): whatever
+# the guest kernel does, the monitor must end in order -- the guest's own
+# status, or the VM stopped with a diagnostic -- never crash, loop, hang or
+# meet a host event it does not understand.
+. "$(dirname "$0")/lib.sh"
+
+boot --append "fuzz=1:0"
+expect_status 0
+for i in 1 2 3 4; do
+	grep -q "^fuzz: regression $i (.*: ok\$" "$OUT" || why+="regression $i not ok; "
+done
+expect_no_out 'WRONG'
+report "fuzz regressions: a data fault near RIP, the host's #SS, VMX #UD, LMSW"
+
+# Seeds 1..12, 300 trials each.  The guest may end any way it likes (even
+# through the exit port); the monitor must print its statistics at the end
+# (an orderly exit) and none of what would be its own failure.
+runs=0 deep=0
+for seed in $(seq 1 12); do
+	timeout --preserve-status -s INT -k 10 60 "$TRAPVISOR" $CHECK --stats --append "fuzz=$seed:300" \
+		</dev/null >"$OUT" 2>"$ERR"
+	STATUS=$?
+	runs=$((runs + 1))
+	grep -q 'fuzz: 300 trials done' "$OUT" && deep=$((deep + 1))
+	[ "$STATUS" -lt 128 ] || [ "$STATUS" = 130 ] || why+="seed $seed: status $STATUS; "
+	grep -q 'stops in all' "$ERR" || why+="seed $seed: no orderly exit (no statistics); "
+	for bad in 'unexpected host signal' 'no progress' 'shadow check failed' 'AddressSanitizer' \
+		'runtime error' 'LeakSanitizer'; do
+		! grep -q "$bad" "$ERR" || why+="seed $seed: '$bad'; "
+	done
+	# A stop the guest caused is status 3; 1 would be the host failing.
+	! grep -q 'VM stopped:' "$ERR" || [ "$STATUS" = 3 ] ||
+		why+="seed $seed: VM stopped with status $STATUS; "
+	[ -z "$why" ] || { why+="(rerun: $TRAPVISOR --append fuzz=$seed:300); "; break; }
+done
+echo "    $runs fuzz runs, $deep of them all 300 trials (the others stopped with a diagnostic)"
+report "fuzz: 12 seeds of random kernel-mode instructions end in order"
