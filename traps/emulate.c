@@ -960,8 +960,9 @@ static void null_outer_segments(struct emu_ctxt *c, u8 new_cpl)
  * IRETQ (REX.W CF), SDM IRET "IA-32e-MODE-RETURN": pop RIP, CS, RFLAGS,
  * RSP, SS; check the new CS (and a non-null SS) against the GDT; load them.
  * vCPU: only returns to 64-bit code (CS.L = 1) are offered, so a CS with
- * L = 0 (compatibility mode) is #GP(selector).  IRETD/IRET (no REX.W) are
- * UNHANDLEABLE.
+ * L = 0 (compatibility mode) is #GP(selector); and only rings 0 and 3 (a
+ * host process has nothing to run rings 1 and 2 in), so a CS with RPL 1
+ * or 2 is #GP(selector) too.  IRETD/IRET (no REX.W) are UNHANDLEABLE.
  */
 static enum emu_result em_iretq(struct emu_ctxt *c, struct insn *in)
 {
@@ -989,6 +990,7 @@ static enum emu_result em_iretq(struct emu_ctxt *c, struct insn *in)
 	raise_if(r > 0, X86_EXC_GP, cs & ~3u);
 	raise_if(!X86_DESC_S(d) || !(X86_DESC_TYPE(d) & X86_DESC_CODE), X86_EXC_GP, cs & ~3u);
 	raise_if(new_cpl < v->cpl, X86_EXC_GP, cs & ~3u);
+	raise_if(new_cpl == 1 || new_cpl == 2, X86_EXC_GP, cs & ~3u);
 	if (X86_DESC_TYPE(d) & X86_DESC_CONFORMING)
 		raise_if(X86_DESC_DPL(d) > new_cpl, X86_EXC_GP, cs & ~3u);
 	else

@@ -129,8 +129,11 @@ static int deliver(struct emu_ctxt *c, const struct event *ev)
 	fault_if(!X86_DESC_L(d) || X86_DESC_DB(d), X86_EXC_GP, (sel & ~3u) | ext);
 	fault_if(!X86_CANONICAL(rip), X86_EXC_GP, ext);
 
-	/* A conforming handler runs at the caller's CPL. */
+	/* A conforming handler runs at the caller's CPL.  vCPU: rings 1 and 2
+	 * are not offered (the IRETQ rule, emulate.c), so a handler of DPL 1
+	 * or 2 is #GP(selector). */
 	new_cpl = (X86_DESC_TYPE(d) & X86_DESC_CONFORMING) ? v->cpl : dpl;
+	fault_if(new_cpl == 1 || new_cpl == 2, X86_EXC_GP, (sel & ~3u) | ext);
 	new_ss = v->seg[SEG_SS];
 	rsp = v->gpr[R_RSP];
 	if (ist != 0) {

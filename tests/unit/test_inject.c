@@ -159,6 +159,7 @@ static const struct { u16 sel; u64 lo, hi; } gdt_image[] = {
 	{ 0x70, 0x00af1b000000ffffull, 0 },   /* 64-bit code, not present */
 	{ 0x88, 0x00cff3000000ffffull, 0 },   /* user data, DPL 3 */
 	{ 0x90, 0x00affb000000ffffull, 0 },   /* user code, 64-bit, DPL 3 */
+	{ 0x98, 0x00afbb000000ffffull, 0 },   /* 64-bit code, DPL 1 */
 };
 
 static void vcpu_default(struct vcpu *v)
@@ -316,6 +317,10 @@ static const struct inj_row inj_rows[] = {
 		      { F_LAST_VECTOR, 13 }, { F_LAST_RIP, URIP }, { F_LAST_ERRCODE, 0x91 } },
 	  .frame_at = 0x8f00 - 48, .frame = { 0x91, URIP, 0x08, 0x202, 0x8f00, 0x10 },
 	  .nframe = 6 },
+	{ .name = "gate to DPL1 code is #GP(sel+EXT): the vCPU has no rings 1, 2",
+	  .gates = { { 0x24, INTR, 0, false, 0x98 }, { 13, INTR } }, .vector = 0x24,
+	  .expect = { TO_KERNEL(13, RSP0 - 48), { F_RFLAGS, 0x2 }, { F_LAST_ERRCODE, 0x99 } },
+	  .frame_at = RSP0 - 48, USER_FRAME(0x99,), .nframe = 6 },
 	{ .name = "gate to a not-present code segment is #NP(sel+EXT)",
 	  .gates = { { 0x23, INTR, 0, false, 0x70 }, { 11, INTR } }, .vector = 0x23,
 	  .expect = { TO_KERNEL(11, RSP0 - 48), { F_RFLAGS, 0x2 }, { F_LAST_ERRCODE, 0x71 } },
