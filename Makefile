@@ -28,10 +28,10 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 # ---- Debian packages the build needs (installed when missing) ----
-DEB_PACKAGES := libzydis-dev libcmocka-dev
+DEB_PACKAGES := libzydis-dev libcmocka-dev musl-tools
 DEPS_STAMP := build/.deps-ok
 
-$(DEPS_STAMP):
+$(DEPS_STAMP): Makefile
 	$(Q)mkdir -p build
 	$(Q)missing=""; \
 	for p in $(DEB_PACKAGES); do \
@@ -111,7 +111,11 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fpie -fno
 GUEST_SRCS := $(sort $(wildcard guest-kernel/*.c guest-kernel/*.S))
 GUEST_OBJS := $(patsubst guest-kernel/%,build/guest/%.o,$(GUEST_SRCS))
 USER_SRCS := $(sort $(wildcard guest-kernel/user/*.c))
-USER_ELFS := $(patsubst guest-kernel/user/%.c,build/guest/user/%.elf,$(USER_SRCS))
+# Programs built against musl libc (guest-kernel/musl/): ordinary Linux
+# programs, as a user would build them, static.
+MUSL_SRCS := $(sort $(wildcard guest-kernel/musl/*.c))
+USER_ELFS := $(patsubst guest-kernel/user/%.c,build/guest/user/%.elf,$(USER_SRCS)) \
+	$(patsubst guest-kernel/musl/%.c,build/guest/user/%.elf,$(MUSL_SRCS))
 USER_CFLAGS := -std=gnu11 -O2 -ffreestanding -fno-stack-protector -fno-pie -no-pie \
 	-nostdlib -static -mgeneral-regs-only -fno-builtin $(WARNINGS) -Iguest-kernel/user \
 	-Wl,--build-id=none -Wl,-Ttext-segment=0x400000
@@ -130,6 +134,11 @@ build/guest/user/%.elf: guest-kernel/user/%.c $(wildcard guest-kernel/user/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  USER    $@")
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
+
+build/guest/user/%.elf: guest-kernel/musl/%.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MUSL    $@")
+	$(Q)musl-gcc -std=gnu11 -O2 -static -no-pie $(WARNINGS) -Wl,--build-id=none -o $@ $<
 
 # Every user program is embedded in the kernel; user_programs[] names them.
 build/guest/user_blobs.S: $(USER_ELFS)

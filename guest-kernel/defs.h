@@ -36,6 +36,7 @@
 #define KERNEL_PBASE  0x100000ul          /* kernel.ld: where it is loaded (GPA) */
 
 /* Linux errno values (syscalls return -errno). */
+#define EPERM   1
 #define ENOENT  2
 #define ESRCH   3
 #define EINTR   4
@@ -138,6 +139,8 @@ struct proc {
 	u64 sig_ignored;          /* bit n-1 set: signal n is ignored (rt_sigaction) */
 	int slice;                /* ticks left in its time slice */
 	int xstate;               /* ZOMBIE: its wait status */
+	u64 fs_base;              /* its FS base (arch_prctl): musl's thread pointer */
+	u8 fpu[512] __attribute__((aligned(16)));   /* its x87/SSE state (FXSAVE image) */
 	u64 minflt;               /* page faults served (rusage ru_minflt) */
 	u64 cminflt;              /* the same for its reaped children, and theirs */
 };
@@ -213,6 +216,7 @@ void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
 int proc_run(const char *name);
 void proc_exit(int wstatus) __attribute__((noreturn));
 int proc_fork(void);
+int proc_set_fs(u64 base);
 int proc_exec(const char *path, char *const argv[], int argc);
 int proc_wait(int pid, int options, int *wstatus, u64 *minflt);
 int proc_kill(int pid, int sig);

@@ -18,6 +18,12 @@
  * them itself.  proc_run() returns when no process is left at all.
  * Signals are only ever fatal: a signal that is not ignored marks the
  * process killed, and it exits the next time it would return to user mode.
+ *
+ * Each process has its own x87/SSE registers and FS base (musl's thread
+ * pointer), which the kernel itself never uses: run() loads them before it
+ * switches to the process and saves the registers when it comes back
+ * (FXSAVE/FXRSTOR: unprivileged, they run natively on trapvisor and move
+ * the vCPU's state; AVX upper halves are not kept per process).
  */
 #include "defs.h"
 
@@ -29,6 +35,7 @@ _Static_assert(offsetof(struct kcontext, rsp) == 48 && offsetof(struct kcontext,
 _Static_assert(sizeof(struct trapframe) % 16 == 0, "a kernel stack top keeps 16-byte alignment");
 
 static struct proc procs[NPROC];
+static u64 loaded_fs;            /* the FS base the CPU holds */
 static u8 kstacks[NPROC][KSTACK_SIZE] __attribute__((aligned(16)));
 static int next_pid = 1;
 static int rr_next;               /* where the round-robin search starts */
@@ -36,6 +43,25 @@ static struct {
 	int pid;                      /* the program proc_run() started */
 	int wstatus;                  /* its wait status, once it has exited */
 } top;
+
+/* The FPU state of a fresh program: what FNINIT and the reset MXCSR give. */
+static void fpu_reset(struct proc *p)
+{
+	memset(p->fpu, 0, sizeof(p->fpu));
+	*(u16 *)(p->fpu + 0) = 0x37f;             /* FCW: all exceptions masked */
+	*(u32 *)(p->fpu + 24) = 0x1f80;           /* MXCSR: all exceptions masked */
+}
+
+/* arch_prctl(ARCH_SET_FS): the running process's FS base, loaded now. */
+int proc_set_fs(u64 base)
+{
+	if (base >= USER_TOP)
+		return -EPERM;
+	cpu.proc->fs_base = base;
+	wrmsr(MSR_FS_BASE, base);
+	loaded_fs = base;
+	return 0;
+}
 
 /* A free process slot with a pid, kernel stack and trap frame, or 0. */
 static struct proc *proc_alloc(void)
@@ -53,6 +79,7 @@ static struct proc *proc_alloc(void)
 	p->pid = next_pid++;
 	p->kstack_top = (u64)kstacks[i] + KSTACK_SIZE;
 	p->tf = (struct trapframe *)p->kstack_top - 1;
+	fpu_reset(p);
 	return p;
 }
 
@@ -137,7 +164,13 @@ static void run(struct proc *p)
 	cpu.proc = p;
 	cpu_set_kstack(p->kstack_top);
 	vm_switch(p->mm.pml4);
+	if (p->fs_base != loaded_fs) {
+		wrmsr(MSR_FS_BASE, p->fs_base);
+		loaded_fs = p->fs_base;
+	}
+	asm volatile("fxrstor64 %0" : : "m"(p->fpu));
 	swtch(&cpu.sched, &p->context);
+	asm volatile("fxsave64 %0" : "=m"(p->fpu));
 	cpu.proc = 0;
 	/* The kernel is the parent of p: reap it now that it is off its stack. */
 	if (p->state == ZOMBIE && !p->parent) {
@@ -242,6 +275,8 @@ int proc_fork(void)
 	}
 	*c->tf = *p->tf;
 	c->tf->rax = 0;
+	c->fs_base = p->fs_base;
+	asm volatile("fxsave64 %0" : "=m"(c->fpu));   /* the parent's, live */
 	c->name = p->name;
 	c->parent = p;
 	c->sig_ignored = p->sig_ignored;
@@ -273,6 +308,11 @@ int proc_exec(const char *path, char *const argv[], int argc)
 	uvm_free(old);
 	p->name = prog->name;
 	tf_start(p->tf, entry, sp);
+	p->fs_base = 0;
+	wrmsr(MSR_FS_BASE, 0);
+	loaded_fs = 0;
+	fpu_reset(p);
+	asm volatile("fxrstor64 %0" : : "m"(p->fpu));
 	return 0;
 }
 

@@ -130,6 +130,62 @@ static s64 sys_write(u64 fd, u64 buf, u64 n)
 	return n;
 }
 
+/* writev(fd, iov, n): write() of each piece in turn, as musl's stdio
+ * uses it; stops at the first error after something was written. */
+struct iovec {
+	u64 base, len;
+};
+
+static s64 sys_writev(u64 fd, u64 iov_va, u64 n)
+{
+	s64 done = 0;
+
+	if (n > 1024)
+		return -EINVAL;
+	for (u64 i = 0; i < n; i++) {
+		struct iovec v;
+		s64 r;
+
+		if (copyin(&v, iov_va + i * sizeof(v), sizeof(v)) < 0)
+			return done ? done : -EFAULT;
+		r = sys_write(fd, v.base, v.len);
+		if (r < 0)
+			return done ? done : r;
+		done += r;
+	}
+	return done;
+}
+
+/* ioctl(fd, TIOCGWINSZ, ws): the console is a terminal of 24 x 80 (so
+ * isatty() holds and stdio line-buffers it); anything else is ENOTTY. */
+#define TIOCGWINSZ 0x5413
+#define ENOTTY     25
+
+static s64 sys_ioctl(u64 fd, u64 req, u64 arg)
+{
+	const u16 ws[4] = { 24, 80, 0, 0 };       /* rows, cols, xpixel, ypixel */
+
+	if (fd > 2)
+		return -EBADF;
+	if (req != TIOCGWINSZ)
+		return -ENOTTY;
+	return copyout(arg, ws, sizeof(ws));
+}
+
+/* arch_prctl(ARCH_SET_FS / ARCH_GET_FS, addr): the thread pointer that
+ * musl's TLS lives at (proc.c keeps it per process). */
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+
+static s64 sys_arch_prctl(u64 code, u64 addr)
+{
+	if (code == ARCH_SET_FS)
+		return proc_set_fs(addr);
+	if (code == ARCH_GET_FS)
+		return copyout(addr, &cpu.proc->fs_base, sizeof(u64));
+	return -EINVAL;
+}
+
 /*
  * execve(path, argv, envp): path names an embedded program ("hello" or
  * "/bin/hello").  The argument strings are gathered in one kernel page
@@ -314,6 +370,26 @@ void syscall_dispatch(struct trapframe *tf)
 		break;
 	case SYS_rt_sigaction:
 		tf->rax = sys_rt_sigaction(tf->rdi, tf->rsi, tf->rdx, tf->r10);
+		break;
+	case SYS_rt_sigprocmask:
+		/* Signals are only ever fatal here: there is nothing to
+		 * block.  The old mask, if asked for, is empty. */
+		if (tf->rdx && tf->r10 == 8 && copyout(tf->rdx, &(u64){ 0 }, 8) < 0)
+			tf->rax = -EFAULT;
+		else
+			tf->rax = 0;
+		break;
+	case SYS_ioctl:
+		tf->rax = sys_ioctl(tf->rdi, tf->rsi, tf->rdx);
+		break;
+	case SYS_writev:
+		tf->rax = sys_writev(tf->rdi, tf->rsi, tf->rdx);
+		break;
+	case SYS_arch_prctl:
+		tf->rax = sys_arch_prctl(tf->rdi, tf->rsi);
+		break;
+	case SYS_set_tid_address:
+		tf->rax = cpu.proc->pid;       /* one thread: its tid is the pid */
 		break;
 	case SYS_sched_yield:
 		yield();

@@ -13,6 +13,9 @@
 #define SYS_munmap        11
 #define SYS_brk           12
 #define SYS_rt_sigaction  13
+#define SYS_rt_sigprocmask 14
+#define SYS_ioctl         16
+#define SYS_writev        20
 #define SYS_sched_yield   24
 #define SYS_nanosleep     35
 #define SYS_getpid        39
@@ -22,6 +25,8 @@
 #define SYS_wait4         61
 #define SYS_kill          62
 #define SYS_getrusage     98
+#define SYS_arch_prctl    158
+#define SYS_set_tid_address 218
 #define SYS_clock_gettime 228
 #define SYS_exit_group    231
 #define SYS_tv_mark       1000    /* mark a benchmark phase (port 0x510) */
