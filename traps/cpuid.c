@@ -10,7 +10,7 @@
  *              PCID(17), x2APIC(21), TSC-deadline(24);  EDX: VME(1),
  *              APIC(9) (the platform has a PIC only, no local APIC).
  *              ECX bit 31 (hypervisor present) is set.
- *   7.0   EBX: SMEP(7), INVPCID(10), SMAP(20);  ECX: UMIP(2), PKU(3),
+ *   7.0   EBX: SGX(2), SMEP(7), INVPCID(10), SMAP(20);  ECX: UMIP(2), PKU(3),
  *              OSPKE(4), CET_SS(7), KL(23), LA57(16), PKS(31);
  *         EDX: UINTR(5), CET_IBT(20).
  *   7.1   EAX: FRED(17), LKGS(18), LAM(26).
@@ -49,7 +49,7 @@ void vcpu_cpuid(u32 leaf, u32 subleaf, u32 out[4])
 		break;
 	case 7:
 		if (subleaf == 0) {
-			ebx &= ~(BIT(7) | BIT(10) | BIT(20));
+			ebx &= ~(BIT(2) | BIT(7) | BIT(10) | BIT(20));
 			ecx &= ~(BIT(2) | BIT(3) | BIT(4) | BIT(7) | BIT(16) |
 				 BIT(23) | BIT(31));
 			edx &= ~(BIT(5) | BIT(20));

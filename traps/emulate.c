@@ -534,8 +534,10 @@ static enum emu_result em_lmsw(struct emu_ctxt *c, struct insn *in)
  * Instructions of features the vCPU does not report (cpuid.c hides them):
  * #UD at any CPL, as on a CPU without them.  VMX (CR4.VMXE cannot be set),
  * SMX's GETSEC, SVM (EFER.SVME cannot be set; VMMCALL is the hypercall),
- * SMAP's STAC/CLAC, XSAVES/XRSTORS, INVPCID, INVLPGB/TLBSYNC and
- * MONITOR/MWAIT.  Without this a guest kernel probing for one of them
+ * SGX's ENCLS/ENCLU/ENCLV, SMAP's STAC/CLAC, XSAVES/XRSTORS, INVPCID,
+ * INVLPGB/TLBSYNC and MONITOR/MWAIT.  And SYSENTER/SYSEXIT, which are #UD
+ * in 64-bit mode on AMD CPUs (this host; Intel's need the SYSENTER MSRs,
+ * which the vCPU does not have).  Without this a guest kernel probing for one of them
  * would stop the VM as "not emulated" where a real CPU says #UD.
  */
 static enum emu_result em_absent(struct emu_ctxt *c, struct insn *in)
@@ -2010,7 +2012,9 @@ static const em_fn em_table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
 	[ZYDIS_MNEMONIC_XRSTORS] = em_absent, [ZYDIS_MNEMONIC_XRSTORS64] = em_absent,
 	[ZYDIS_MNEMONIC_INVPCID] = em_absent, [ZYDIS_MNEMONIC_INVLPGB] = em_absent,
 	[ZYDIS_MNEMONIC_TLBSYNC] = em_absent, [ZYDIS_MNEMONIC_MONITOR] = em_absent,
-	[ZYDIS_MNEMONIC_MWAIT] = em_absent,
+	[ZYDIS_MNEMONIC_MWAIT] = em_absent, [ZYDIS_MNEMONIC_ENCLS] = em_absent,
+	[ZYDIS_MNEMONIC_ENCLU] = em_absent, [ZYDIS_MNEMONIC_ENCLV] = em_absent,
+	[ZYDIS_MNEMONIC_SYSENTER] = em_absent, [ZYDIS_MNEMONIC_SYSEXIT] = em_absent,
 	[ZYDIS_MNEMONIC_LGDT]   = em_lgdt,
 	[ZYDIS_MNEMONIC_LIDT]   = em_lidt,
 	[ZYDIS_MNEMONIC_LTR]    = em_ltr,

@@ -638,6 +638,9 @@ static const struct emu_row emu_rows[] = {
 	{ .name = "tlbsync is #UD", B("\x0f\x01\xff"), UD },
 	{ .name = "invpcid rax, [rcx] is #UD", B("\x66\x0f\x38\x82\x01"), UD },
 	{ .name = "monitor is #UD at cpl3 too", B("\x0f\x01\xc8"), .set = { CPL3 }, UD },
+	{ .name = "encls is #UD (no SGX)", B("\x0f\x01\xcf"), UD },
+	{ .name = "sysexit is #UD (64-bit mode, AMD)", B("\x0f\x35"), UD },
+	{ .name = "sysenter is #UD at cpl3", B("\x0f\x34"), .set = { CPL3 }, UD },
 
 	/* ---- LGDT, LIDT: memory operand forms ---- */
 	{ .name = "lgdt [rax]", B("\x0f\x01\x10"),
