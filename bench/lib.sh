@@ -1,4 +1,10 @@
-# Helpers shared by the benchmark scripts (sourced).
+# Helpers shared by the benchmark scripts (sourced from the repository
+# root): B (build directory) and ROUNDS from the environment, out (where
+# the numbers go).
+B=${B:-build}
+ROUNDS=${ROUNDS:-5}
+out=build/bench
+mkdir -p "$out"
 #
 # A guest benchmark brackets each phase k with marks 2k and 2k+1 on port
 # 0x510 and prints "phase K: N ops"; trapvisor --bench-log LOG writes the

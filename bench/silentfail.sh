@@ -9,10 +9,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-B=${B:-build}
-ROUNDS=${ROUNDS:-5}
-out=build/bench
-mkdir -p "$out"
 csv=$out/silentfail.csv
 echo "patch,round,phase,what,n,us_per_op,hidden_faults_per_op,pt_writes_per_op,ctx_switches_per_op,stops_per_op" >"$csv"
 

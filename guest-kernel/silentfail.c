@@ -344,6 +344,24 @@ SF static void sf_store16(int which)
 	sf_row(names[which], "the shared page", b - a);
 }
 
+/* LAR or LSL (PV_DESC_LAR/LSL) of sel: the instruction, or in the
+ * paravirtual table its hypercall.  Returns ZF; *v is what it wrote. */
+SF static u8 sf_lar_lsl(int query, u16 sel, u32 *v)
+{
+	u8 zf;
+
+	if (sf.pv) {
+		long r = pv_desc_query(query, sel);
+		*v = (u32)r;
+		return r >= 0;
+	}
+	if (query == PV_DESC_LAR)
+		asm volatile("lar %k2, %k0; setz %1" : "+r"(*v), "=q"(zf) : "r"((u32)sel) : "cc");
+	else
+		asm volatile("lsl %k2, %k0; setz %1" : "+r"(*v), "=q"(zf) : "r"((u32)sel) : "cc");
+	return zf;
+}
+
 /* LAR on a selector: ZF and the access rights (accessed bit ignored). */
 SF static void sf_lar(u16 sel)
 {
@@ -353,13 +371,7 @@ SF static void sf_lar(u16 sel)
 	struct sbuf name;
 
 	a = sf_trap_count();
-	if (sf.pv) {
-		long r = pv_desc_query(PV_DESC_LAR, sel);
-		zf = r >= 0;
-		v = (u32)r;
-	} else {
-		asm volatile("lar %k2, %k0; setz %1" : "+r"(v), "=q"(zf) : "r"((u32)sel) : "cc");
-	}
+	zf = sf_lar_lsl(PV_DESC_LAR, sel, &v);
 	b = sf_trap_count();
 	if (sf.gdt)
 		sb_fmt(&exp, "ZF=1 rights 0x%x", (u32)(sf.gdt[sel >> 3] >> 32) & mask);
@@ -380,13 +392,7 @@ SF static void sf_lsl(u16 sel, u32 want)
 	struct sbuf name;
 
 	a = sf_trap_count();
-	if (sf.pv) {
-		long r = pv_desc_query(PV_DESC_LSL, sel);
-		zf = r >= 0;
-		v = (u32)r;
-	} else {
-		asm volatile("lsl %k2, %k0; setz %1" : "+r"(v), "=q"(zf) : "r"((u32)sel) : "cc");
-	}
+	zf = sf_lar_lsl(PV_DESC_LSL, sel, &v);
 	b = sf_trap_count();
 	sb_fmt(&exp, "ZF=1 limit 0x%x", want);
 	if (zf)
