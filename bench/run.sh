@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: the cost of a guest system call under trapvisor, pinned to one
-# CPU and not, beside the same loop run natively, measured side by side in
-# one run (interleaved rounds; medians), written to build/bench/syscall.csv.
+# CPU and not, with --chain=off, beside the same loop run natively, measured
+# side by side in one run (interleaved rounds; medians), written to
+# build/bench/syscall.csv.
 set -eu
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -27,6 +28,7 @@ run_guest() { # config flags...
 
 for round in $(seq 1 "$ROUNDS"); do
 	run_guest pinned
+	run_guest unchained --chain=off
 	run_guest unpinned --no-pin
 	us=$("$out/native_syscall")
 	echo "native,$round,$us,0,$(awk -v u="$us" -v n=$CALLS 'BEGIN{printf "%.3f", u/n}')" >>"$csv"
@@ -36,13 +38,14 @@ cp "$out/stats.txt" "$out/stats-last-unpinned.txt"
 median() { # config -> median us per syscall
 	grep "^$1," "$csv" | cut -d, -f5 | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
 }
-p=$(median pinned) u=$(median unpinned) n=$(median native)
+p=$(median pinned) c=$(median unchained) u=$(median unpinned) n=$(median native)
 {
 	echo "guest system call cost, median of $ROUNDS rounds ($CALLS calls each, whole boot included)"
 	echo "  trapvisor pinned     $p us"
+	echo "  pinned, --chain=off  $c us"
 	echo "  trapvisor --no-pin   $u us"
 	echo "  native host syscall  $n us"
-	awk -v p="$p" -v u="$u" -v n="$n" 'BEGIN{printf "  unpinned/pinned %.2fx, pinned/native %.0fx\n", u/p, p/n}'
+	awk -v p="$p" -v c="$c" -v u="$u" -v n="$n" 'BEGIN{printf "  unchained/pinned %.2fx, unpinned/pinned %.2fx, pinned/native %.0fx\n", c/p, u/p, p/n}'
 } | tee "$out/summary.txt"
 echo "raw numbers: $csv"
 

@@ -29,6 +29,7 @@ enum {
 	OPT_SHADOW_CHECK,
 	OPT_BENCH_LOG,
 	OPT_PATCH,
+	OPT_CHAIN,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +43,7 @@ static const struct option long_options[] = {
 	{ "shadow-check",    optional_argument, NULL, OPT_SHADOW_CHECK },
 	{ "bench-log",       required_argument, NULL, OPT_BENCH_LOG },
 	{ "patch",           required_argument, NULL, OPT_PATCH },
+	{ "chain",           required_argument, NULL, OPT_CHAIN },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -72,6 +74,8 @@ static void usage(FILE *out, const char *default_kernel)
 		"                      mark the guest writes to port 0x510\n"
 		"      --patch=on|off  scan guest kernel code and patch the silent-fail\n"
 		"                      instructions to trap (default on)\n"
+		"      --chain=on|off  emulate trapping kernel instructions that follow\n"
+		"                      one another (SWAPGS; SYSRETQ) in one stop (default on)\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -170,11 +174,6 @@ static int parse_memory(const char *arg, u64 *mem, FILE *err)
 	return 0;
 }
 
-/*
- * getopt_long with opterr = 0 and a leading ':' in the short options, so
- * that every complaint is ours and one line.  optind = 0 makes glibc
- * reinitialise its scanner: cli_parse can then be called again (tests).
- */
 /* A whole number in [lo, hi] for option 'name', or one line to err. */
 static int parse_count(const char *name, const char *arg, u64 lo, u64 hi, u64 *n, FILE *err)
 {
@@ -191,6 +190,22 @@ static int parse_count(const char *name, const char *arg, u64 lo, u64 hi, u64 *n
 	return 0;
 }
 
+/* "on" or "off" for option 'name', or one line to err. */
+static int parse_on_off(const char *name, const char *arg, bool *on, FILE *err)
+{
+	if (strcmp(arg, "on") && strcmp(arg, "off")) {
+		fprintf(err, "trapvisor: %s %s: expected on or off " SEE_HELP "\n", name, arg);
+		return -1;
+	}
+	*on = !strcmp(arg, "on");
+	return 0;
+}
+
+/*
+ * getopt_long with opterr = 0 and a leading ':' in the short options, so
+ * that every complaint is ours and one line.  optind = 0 makes glibc
+ * reinitialise its scanner: cli_parse can then be called again (tests).
+ */
 int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default_kernel,
 	      FILE *out, FILE *err)
 {
@@ -205,6 +220,7 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		.stats = false,
 		.pin = true,
 		.patch = true,
+		.chain = true,
 	};
 
 	optind = 0;
@@ -266,12 +282,12 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 			opt->bench_log = optarg;
 			break;
 		case OPT_PATCH:
-			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
-				fprintf(err, "trapvisor: --patch %s: expected on or off " SEE_HELP "\n",
-					optarg);
+			if (parse_on_off("--patch", optarg, &opt->patch, err) < 0)
 				return -1;
-			}
-			opt->patch = !strcmp(optarg, "on");
+			break;
+		case OPT_CHAIN:
+			if (parse_on_off("--chain", optarg, &opt->chain, err) < 0)
+				return -1;
 			break;
 		case 'h':
 			usage(out, default_kernel);

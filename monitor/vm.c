@@ -447,6 +447,8 @@ static void vm_raise(struct vm *vm, u8 vector, u32 errcode, u64 cr2)
 
 /* ---- Stop handlers ---- */
 
+static void vm_chain(struct vm *vm);
+
 /* SYSEMU stop: the guest's SYSCALL, or INT 0x80 (a host syscall gate in a
  * 64-bit process, told apart by its bytes). */
 static void vm_syscall(struct vm *vm)
@@ -461,25 +463,68 @@ static void vm_syscall(struct vm *vm)
 		vm_deliver(vm, &e);
 		return;
 	}
-	if (emu_syscall(&c) == EMU_EXCEPTION)
+	bool ok = emu_syscall(&c) != EMU_EXCEPTION;
+	if (!ok)
 		vm_deliver(vm, &c.exc);
 	stats_add(&vm->stats, STAT_EXIT, "syscall", now_ns() - t0);
+	if (ok)
+		vm_chain(vm);
+}
+
+static bool vm_emulate(struct vm *vm, u8 vector);
+
+/*
+ * Instructions that trap one right after another in guest kernel mode:
+ * SYSCALL lands on the kernel's SWAPGS, and the way out is SWAPGS then
+ * SYSRETQ or IRETQ.  Once the first is emulated, the next would only
+ * cost another stop (a ptrace round trip) to reach the same emulator, so
+ * emulate it now (--chain=on, the default; at most 3 in a row).  An
+ * interrupt that became deliverable in between waits for the end of the
+ * chain, as if it had arrived an instruction later.  Not while the guest
+ * single-steps (TF), not after an exception, HLT or a stop.
+ */
+static void vm_chain(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpu;
+
+	for (int n = 0; n < 3 && vm->opt.chain; n++) {
+		struct emu_insn_info info;
+		struct emu_ctxt c;
+		u8 b[15];
+		unsigned len = 15;
+
+		if (vm->stop || v->cpl != 0 || v->halted || (v->rflags & X86_RFLAGS_TF))
+			return;
+		vm_emu_ctxt(vm, &c);
+		if (4096 - (v->rip & 4095) < len)
+			len = 4096 - (v->rip & 4095);
+		if (op_read(&c, v->rip, b, len, EMU_FETCH) != 0 ||
+		    emu_classify(b, len, v->rip, &info) < 0 ||
+		    (strcmp(info.name, "swapgs") && strcmp(info.name, "sysret") &&
+		     strcmp(info.name, "iretq")))
+			return;
+		vm->chained++;
+		if (!vm_emulate(vm, X86_EXC_GP))
+			return;
+	}
 }
 
 /* An instruction trapped with #GP (or #UD): emulate it, or reflect 'vector'
- * when it is not one the monitor emulates. */
-static void vm_emulate(struct vm *vm, u8 vector)
+ * when it is not one the monitor emulates.  True if it was emulated and
+ * execution goes on at the next instruction (not HLT, no exception). */
+static bool vm_emulate(struct vm *vm, u8 vector)
 {
 	struct emu_ctxt c;
 	u64 t0 = now_ns();
+	enum emu_result r;
 
 	vm_emu_ctxt(vm, &c);
-	switch (emu_step(&c)) {
+	switch (r = emu_step(&c)) {
 	case EMU_OK:
 	case EMU_HALT:
 		vm->emulated++;
 		stats_add(&vm->stats, STAT_INSN, c.name, now_ns() - t0);
-		break;
+		return r == EMU_OK;
 	case EMU_EXCEPTION:
 		vm_deliver(vm, &c.exc);
 		break;
@@ -496,6 +541,7 @@ static void vm_emulate(struct vm *vm, u8 vector)
 			vm_raise(vm, vector, 0, 0);
 		break;
 	}
+	return false;
 }
 
 /* A guest kernel code page is about to be mapped executable for the first
@@ -667,9 +713,10 @@ static void vm_signal(struct vm *vm, struct context *ctx, const struct trap_even
 
 	switch (ev->signo) {
 	case SIGSEGV:
-		if (ev->code == SI_KERNEL)
-			vm_emulate(vm, X86_EXC_GP);
-		else
+		if (ev->code == SI_KERNEL) {
+			if (vm_emulate(vm, X86_EXC_GP))
+				vm_chain(vm);
+		} else
 			vm_page_fault(vm, ctx, ev->addr, ev->code == SEGV_ACCERR);
 		break;
 	case SIGILL:
@@ -1220,6 +1267,9 @@ void vm_report(struct vm *vm, FILE *f)
 		fprintf(f, "\n");
 		stats_print(&vm->stats, f);
 		vm_shadow_report(&vm->shadow.st, f);
+		fprintf(f, "instructions emulated %llu, of which %llu chained to the one before "
+			"(--chain: no stop of their own)\n",
+			(unsigned long long)vm->emulated, (unsigned long long)vm->chained);
 		fprintf(f, "stub: %llu batches, %llu operations; %llu stops in all; "
 			"CPUID faulting %s\n",
 			(unsigned long long)vm->stub.batches, (unsigned long long)vm->stub.ops,

@@ -38,6 +38,8 @@ struct vm_options {
 	u64 shadow_check;        /* --shadow-check=N: check every N stops, 0 = off */
 	const char *bench_log;   /* --bench-log FILE: CSV of the guest's marks */
 	bool patch;              /* --patch=on: scan and patch guest kernel code */
+	bool chain;              /* --chain=on: emulate back-to-back trapping kernel
+	                          * instructions in one stop (vm_chain()) */
 };
 
 /* cli.c */
@@ -185,6 +187,7 @@ struct vm {
 	bool crashed;            /* stopped by vm_kill or a host error */
 	u64 stops;               /* context stops handled */
 	u64 emulated;            /* instructions emulated (PORT_TRAP_COUNT) */
+	u64 chained;             /* of which in the stop of the one before (vm_chain()) */
 	u64 pv_gpa;              /* registered struct pv_vcpu, 0 if none */
 	u64 run_ns;              /* wall time spent in vm_run() */
 	u64 idle_ns;             /* of which asleep on a halted vCPU */

@@ -95,3 +95,29 @@ expect_status 0
 expect_out 'hello exited with status 0'
 expect_out 'cowtest: ok'
 report "an unprivileged user (nobody) boots a guest"
+
+# --chain (default on): SYSCALL's SWAPGS and the SWAPGS; SYSRETQ of the way
+# out are emulated in the stop of the instruction before: a system call is
+# 2 stops instead of 4, and everything else behaves the same.
+boot --stats --append "run=syscalls,sysbench"
+expect_status 0
+expect_out 'syscalls: ok'
+expect_out 'sysbench: 20000 syscalls done'
+chained=$(sed -n 's/^instructions emulated [0-9]*, of which \([0-9]*\) chained.*/\1/p' "$ERR")
+stops=$(sed -n 's/.* \([0-9]*\) stops in all.*/\1/p' "$ERR")
+[ "${chained:-0}" -ge 40000 ] || why+="only ${chained:-no} instructions chained; "
+[ "${stops:-999999}" -lt 60000 ] || why+="${stops:-no} stops for 20000 syscalls; "
+report "--chain: a guest system call takes 2 stops (SWAPGS and SYSRETQ ride along)"
+
+boot --stats --chain=off --append "run=syscalls,sysbench"
+expect_status 0
+expect_out 'syscalls: ok'
+expect_err 'of which 0 chained'
+stops=$(sed -n 's/.* \([0-9]*\) stops in all.*/\1/p' "$ERR")
+[ "${stops:-0}" -ge 80000 ] || why+="${stops:-no} stops with --chain=off; "
+report "--chain=off: every trapping instruction is a stop of its own"
+
+boot --chain=maybe
+expect_status 2
+expect_err '--chain maybe: expected on or off'
+report "--chain takes on or off"
