@@ -181,8 +181,11 @@ tests: $(UNIT_BINS) build/ptyrun
 test: all tests
 	$(Q)B=$(B) tests/run.sh
 
+# make run: the guest's shell on this terminal (Ctrl-A x quits); APPEND
+# replaces the kernel command line, e.g. make run APPEND="run=ptstress".
+APPEND ?= init=sh
 run: all
-	$(Q)$(MONITOR) build/guest-kernel.elf
+	$(Q)$(MONITOR) --append "$(APPEND)" build/guest-kernel.elf
 
 bench: all
 	$(Q)B=$(B) bench/run.sh

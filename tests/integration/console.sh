@@ -74,3 +74,20 @@ STATUS=$?
 expect_status 0
 expect_out 'last line'
 report "the end of piped input reaches the guest as end of file"
+
+# make run: the README's first command gives the guest's shell on the
+# terminal, where a musl program runs like the rest.
+cat >"$script" <<'SCRIPT'
+expect $ 
+send libctest\r
+expect libctest: ok
+expect $ 
+send exit\r
+wait
+SCRIPT
+timeout 90 "$PTYRUN" 60 "$script" -- make -s --no-print-directory run >"$OUT" 2>&1
+STATUS=$?
+expect_status 0
+expect_out 'libctest: ok'
+expect_out 'sh exited with status 0'
+report "make run boots the guest to its shell on the terminal"
