@@ -22,8 +22,10 @@ for seed in $(seq 1 12); do
 	STATUS=$?
 	runs=$((runs + 1))
 	grep -q 'fuzz: 300 trials done' "$OUT" && deep=$((deep + 1))
-	[ "$STATUS" -lt 128 ] || [ "$STATUS" = 130 ] || why+="seed $seed: status $STATUS; "
-	grep -q 'stops in all' "$ERR" || why+="seed $seed: no orderly exit (no statistics); "
+	# Any status may be the guest's (random code writes the exit ports;
+	# 130 is our SIGINT after a guest spun with interrupts off); a monitor
+	# that crashed or hung would not have printed its statistics.
+	grep -q 'stops in all' "$ERR" || why+="seed $seed: status $STATUS, no orderly exit (no statistics); "
 	for bad in 'unexpected host signal' 'no progress' 'shadow check failed' 'AddressSanitizer' \
 		'runtime error' 'LeakSanitizer'; do
 		! grep -q "$bad" "$ERR" || why+="seed $seed: '$bad'; "
