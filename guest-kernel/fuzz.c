@@ -175,6 +175,9 @@ static const struct {
 	{ "vmptrld", "\x0f\xc7\x30", 3, FUZZ_STACK + 2048, X86_EXC_UD },
 	/* LMSW is emulated: the trial runs on into the INT3s. */
 	{ "lmsw ax", "\x0f\x01\xf0", 3, FUZZ_STACK + 2048, X86_EXC_BP },
+	/* Debug registers are stored and read back (not armed): on to INT3. */
+	{ "mov dr0, rax; mov rbx, dr0", "\x0f\x23\xc0\x0f\x21\xc3", 6, FUZZ_STACK + 2048,
+	  X86_EXC_BP },
 };
 
 static void fuzz_regressions(void)

@@ -15,8 +15,9 @@
  *               monitor must stop the VM with its diagnostic
  *   crash=gp    once the kernel is up, load from a non-canonical address:
  *               the kernel's own #GP handler panics (status 3)
- *   crash=dr7   once the kernel is up, write DR7: a privileged instruction
- *               the monitor does not emulate, so it stops with a diagnostic
+ *   crash=dr7   once the kernel is up, arm a breakpoint in DR7: the monitor
+ *               does not emulate that (it stores debug registers but fires
+ *               no breakpoint), so it stops with a diagnostic
  *   silentfail  once the kernel is up, run the sensitive unprivileged
  *               instructions in kernel mode and print what each returned
  *               against what ring 0 would get (silentfail.c)
@@ -230,7 +231,7 @@ void kmain(u64 boot_info_gpa)
 	if (has_word(boot.cmdline, "crash=gp"))
 		(void)*(volatile u64 *)0x8000000000000000ull;
 	if (has_word(boot.cmdline, "crash=dr7"))
-		asm volatile("mov %0, %%dr7" : : "r"(0ull));
+		asm volatile("mov %0, %%dr7" : : "r"(1ull));   /* arms breakpoint 0 */
 
 	timer_init(opts.hz, realtime_boot);    /* PIT channel 0: IRQ 0 */
 	uart_enable_rx();                 /* console input: IRQ 4 */

@@ -463,6 +463,8 @@ static void set_entry_state(struct vcpu *v, u64 entry, u64 boot_info_gpa,
 	v->cr3 = pml4;
 	v->cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
 	v->efer = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE;
+	v->dr6 = X86_DR6_RESET;
+	v->dr7 = X86_DR7_RESET;
 	/* GDTR and IDTR limit 0: an exception before the guest loads its own
 	 * IDT cannot be delivered and ends as a triple fault. */
 	v->gdtr = (struct dtr){ 0, 0 };

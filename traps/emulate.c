@@ -500,6 +500,51 @@ static enum emu_result mov_to_cr(struct emu_ctxt *c, int n, u64 val)
 	return EMU_OK;
 }
 
+/*
+ * MOV r64, DRn / MOV DRn, r64 (0F 21, 0F 23), SDM MOV DR: CPL > 0 is
+ * #GP(0); DR4 and DR5 are #UD with CR4.DE set, else aliases of DR6 and
+ * DR7; a 1 in bits 63:32 of DR6 or DR7 is #GP(0).  DR6 keeps its
+ * writable bits (B0-B3, BD, BS, BT) over the fixed ones, DR7 its
+ * writable bits over bit 10.  vCPU: the registers are stored and read
+ * back, and no breakpoint fires, so a DR7 that would arm one (L0-L3,
+ * G0-G3) or general detection (GD) is not emulated: the VM stops with a
+ * diagnostic instead of silently ignoring the breakpoint.
+ */
+#define X86_CR4_DE (1ull << 3)
+
+static enum emu_result mov_dr(struct emu_ctxt *c, int n, bool to, ZydisRegister gpr)
+{
+	struct vcpu *v = c->vcpu;
+	u64 val;
+
+	raise_if(v->cpl != 0, X86_EXC_GP, 0);
+	if (n == 4 || n == 5) {
+		raise_if(v->cr4 & X86_CR4_DE, X86_EXC_UD, 0);
+		n += 2;
+	}
+	if (!to) {
+		reg_write(v, gpr, n < 4 ? v->dr[n] : n == 6 ? v->dr6 : v->dr7);
+		return EMU_OK;
+	}
+	val = reg_read(v, gpr);
+	if (n < 4) {
+		v->dr[n] = val;
+		return EMU_OK;
+	}
+	raise_if(val >> 32, X86_EXC_GP, 0);
+	if (n == 6) {
+		v->dr6 = (val & 0xe00f) | X86_DR6_RESET;
+		return EMU_OK;
+	}
+	val = (val & 0xffff2bffull) | X86_DR7_RESET;
+	if (val & X86_DR7_ARMING) {
+		snprintf(c->name, sizeof(c->name), "mov to dr7 (breakpoint)");
+		return EMU_UNHANDLEABLE;
+	}
+	v->dr7 = val;
+	return EMU_OK;
+}
+
 /* CLTS: clear CR0.TS (CPL 0). */
 static enum emu_result em_clts(struct emu_ctxt *c, struct insn *in)
 {
@@ -630,6 +675,10 @@ static enum emu_result em_mov(struct emu_ctxt *c, struct insn *in)
 				 reg_read(c->vcpu, src->reg.value));
 	if (scls == ZYDIS_REGCLASS_CONTROL)
 		return mov_from_cr(c, src->reg.value - ZYDIS_REGISTER_CR0, dst->reg.value);
+	if (dcls == ZYDIS_REGCLASS_DEBUG)
+		return mov_dr(c, dst->reg.value - ZYDIS_REGISTER_DR0, true, src->reg.value);
+	if (scls == ZYDIS_REGCLASS_DEBUG)
+		return mov_dr(c, src->reg.value - ZYDIS_REGISTER_DR0, false, dst->reg.value);
 	if (dcls == ZYDIS_REGCLASS_SEGMENT) {
 		int seg = dst->reg.value - ZYDIS_REGISTER_ES;   /* same order as SEG_* */
 

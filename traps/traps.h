@@ -110,6 +110,8 @@ struct vcpu {
 	u16 seg[6];              /* virtual selectors, SEG_ES .. SEG_GS */
 	u64 cr0, cr2, cr3, cr4;  /* control registers */
 	u8 tpr;                  /* CR8 (task priority, bits 3:0): stored and read back only */
+	u64 dr[4];               /* DR0-DR3: breakpoint addresses, stored only */
+	u64 dr6, dr7;            /* debug status and control (no breakpoint is armed) */
 	u64 efer;                /* IA32_EFER */
 	struct dtr gdtr, idtr;   /* descriptor-table registers */
 	u16 tr;                  /* task register selector */
@@ -232,6 +234,11 @@ enum emu_result emu_step(struct emu_ctxt *c);
 #define X86_DESC_CONFORMING 0x4  /* code: conforming */
 #define X86_DESC_WRITABLE  0x2   /* data: writable (code: readable) */
 #define X86_DESC_ACCESSED  0x1
+/* Debug registers at reset, and the DR7 bits that would arm a breakpoint
+ * (L0-L3, G0-G3) or general detection (GD). */
+#define X86_DR6_RESET      0xffff0ff0ull
+#define X86_DR7_RESET      0x400ull
+#define X86_DR7_ARMING     0x20ffull
 /* True if 'la' is canonical for 48-bit linear addresses (no LA57). */
 #define X86_CANONICAL(la)  ((u64)((int64_t)((u64)(la) << 16) >> 16) == (u64)(la))
 

@@ -6,11 +6,11 @@
 
 boot --append "fuzz=1:0"
 expect_status 0
-for i in 1 2 3 4; do
+for i in 1 2 3 4 5; do
 	grep -q "^fuzz: regression $i (.*: ok\$" "$OUT" || why+="regression $i not ok; "
 done
 expect_no_out 'WRONG'
-report "fuzz regressions: a data fault near RIP, the host's #SS, VMX #UD, LMSW"
+report "fuzz regressions: a data fault near RIP, the host's #SS, VMX #UD, LMSW, MOV DRn"
 
 # Seeds 1..12, 300 trials each.  The guest may end any way it likes (even
 # through the exit port); the monitor must print its statistics at the end

@@ -221,7 +221,7 @@ enum field {
 	F_END, F_RAX, F_RCX, F_RDX, F_RBX, F_RSP, F_RBP, F_RSI, F_RDI,
 	F_R8, F_R9, F_R10, F_R11, F_R12, F_R13, F_R14, F_R15,
 	F_RIP, F_RFLAGS, F_CPL, F_ES, F_CS, F_SS, F_DS, F_FS, F_GS,
-	F_CR0, F_CR2, F_CR3, F_CR4, F_TPR, F_EFER,
+	F_CR0, F_CR2, F_CR3, F_CR4, F_TPR, F_EFER, F_DR0, F_DR3, F_DR6, F_DR7,
 	F_GDTR_BASE, F_GDTR_LIMIT, F_IDTR_BASE, F_IDTR_LIMIT,
 	F_TR, F_TR_BASE, F_TR_LIMIT, F_LDTR, F_FS_BASE, F_GS_BASE, F_KGS_BASE,
 	F_STAR, F_LSTAR, F_CSTAR, F_SFMASK, F_TSC_OFFSET, F_HALTED, F_STI_SHADOW,
@@ -232,7 +232,7 @@ static const char *const field_name[F_COUNT] = {
 	"end", "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
 	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
 	"rip", "rflags", "cpl", "es", "cs", "ss", "ds", "fs", "gs",
-	"cr0", "cr2", "cr3", "cr4", "tpr", "efer",
+	"cr0", "cr2", "cr3", "cr4", "tpr", "efer", "dr0", "dr3", "dr6", "dr7",
 	"gdtr.base", "gdtr.limit", "idtr.base", "idtr.limit",
 	"tr", "tr_base", "tr_limit", "ldtr", "fs_base", "gs_base", "kernel_gs_base",
 	"star", "lstar", "cstar", "sfmask", "tsc_offset", "halted", "sti_shadow",
@@ -254,6 +254,10 @@ static u64 field_get(const struct vcpu *v, enum field f)
 	case F_CR3: return v->cr3;
 	case F_CR4: return v->cr4;
 	case F_TPR: return v->tpr;
+	case F_DR0: return v->dr[0];
+	case F_DR3: return v->dr[3];
+	case F_DR6: return v->dr6;
+	case F_DR7: return v->dr7;
 	case F_EFER: return v->efer;
 	case F_GDTR_BASE: return v->gdtr.base;
 	case F_GDTR_LIMIT: return v->gdtr.limit;
@@ -299,6 +303,10 @@ static void field_set(struct vcpu *v, enum field f, u64 x)
 	case F_CR3: v->cr3 = x; break;
 	case F_CR4: v->cr4 = x; break;
 	case F_TPR: v->tpr = (u8)x; break;
+	case F_DR0: v->dr[0] = x; break;
+	case F_DR3: v->dr[3] = x; break;
+	case F_DR6: v->dr6 = x; break;
+	case F_DR7: v->dr7 = x; break;
 	case F_EFER: v->efer = x; break;
 	case F_GDTR_BASE: v->gdtr.base = x; break;
 	case F_GDTR_LIMIT: v->gdtr.limit = (u16)x; break;
@@ -613,6 +621,28 @@ static const struct emu_row emu_rows[] = {
 	  .crw = 1, .crw_n = 0, .crw_old = DEF_CR0 | X86_CR0_TS },
 	{ .name = "clts at cpl3 is #GP(0)", B("\x0f\x06"),
 	  .set = { CPL3, { F_CR0, DEF_CR0 | X86_CR0_TS } }, GP(0) },
+
+	/* ---- MOV DRn: stored and read back, never armed ---- */
+	{ .name = "mov dr0, rax stores a breakpoint address (0f 23 c0)", B("\x0f\x23\xc0"),
+	  .set = { { F_RAX, 0x7f0000101234ull } }, .expect = { { F_DR0, 0x7f0000101234ull } } },
+	{ .name = "mov rax, dr3 reads it back (0f 21 d8)", B("\x0f\x21\xd8"),
+	  .set = { { F_DR3, 0x4000 } }, .expect = { { F_RAX, 0x4000 } } },
+	{ .name = "mov dr6, rax keeps the fixed bits", B("\x0f\x23\xf0"),
+	  .set = { { F_RAX, 0x400f } }, .expect = { { F_DR6, 0xffff4fff } } },
+	{ .name = "mov dr7, rax: LE, GE and bit 10", B("\x0f\x23\xf8"),
+	  .set = { { F_RAX, 0x300 } }, .expect = { { F_DR7, 0x700 } } },
+	{ .name = "mov dr7 arming L0 is not emulated (no breakpoint would fire)",
+	  B("\x0f\x23\xf8"), .set = { { F_RAX, 0x1 } }, .result = EMU_UNHANDLEABLE },
+	{ .name = "mov dr7 with GD is not emulated", B("\x0f\x23\xf8"),
+	  .set = { { F_RAX, 0x2000 } }, .result = EMU_UNHANDLEABLE },
+	{ .name = "mov dr7 with bit 32 set is #GP(0)", B("\x0f\x23\xf8"),
+	  .set = { { F_RAX, 1ull << 32 } }, GP(0) },
+	{ .name = "mov rax, dr4 is dr6 with CR4.DE clear", B("\x0f\x21\xe0"),
+	  .set = { { F_DR6, 0xffff0ff1 } }, .expect = { { F_RAX, 0xffff0ff1 } } },
+	{ .name = "mov dr5, rax with CR4.DE set is #UD", B("\x0f\x23\xe8"),
+	  .set = { { F_CR4, DEF_CR4 | (1ull << 3) } }, UD },
+	{ .name = "mov rax, dr0 at cpl3 is #GP(0)", B("\x0f\x21\xc0"), .set = { CPL3 }, GP(0) },
+	{ .name = "44 mov dr8, rax is #UD", B("\x44\x0f\x23\xc0"), UD },
 
 	/* ---- LMSW: CR0 bits 3:0, PE sticks ---- */
 	{ .name = "lmsw ax sets TS and MP (0f 01 f0)", B("\x0f\x01\xf0"),
@@ -1655,8 +1685,6 @@ static const struct emu_row emu_rows[] = {
 	  .set = { { F_RAX, DATA } }, .result = EMU_UNHANDLEABLE },
 	{ .name = "push qword [rax] is not emulated", B("\xff\x30"),
 	  .set = { { F_RAX, DATA } }, .result = EMU_UNHANDLEABLE },
-	{ .name = "mov dr7, rax is not emulated", B("\x0f\x23\xf8"),
-	  .result = EMU_UNHANDLEABLE },
 	{ .name = "into (invalid in 64-bit mode) is not emulated", B("\xce"),
 	  .result = EMU_UNHANDLEABLE },
 
