@@ -534,7 +534,10 @@ static bool vm_emulate(struct vm *vm, u8 vector)
 		 * reflecting the host's #GP would lie to the guest: stop and
 		 * show it.  Otherwise the fault is the guest's own (a
 		 * non-canonical access, a user-mode privileged instruction). */
-		if (vm->vcpu.cpl == 0 && c.privileged)
+		if (vm->vcpu.cpl == 0 && c.privileged && c.why)
+			vm_kill(vm, "the guest kernel executed %s, which the monitor does not emulate here: %s",
+				c.name, c.why);
+		else if (vm->vcpu.cpl == 0 && c.privileged)
 			vm_kill(vm, "the guest kernel executed %s, a privileged instruction the monitor does not emulate",
 				c.name);
 		else

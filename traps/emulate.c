@@ -413,6 +413,81 @@ static enum emu_result em_out(struct emu_ctxt *c, struct insn *in)
 	return EMU_OK;
 }
 
+/*
+ * INSB/W/D and OUTSB/W/D, with or without REP (SDM INS, OUTS, REP).  One
+ * iteration moves an element of 1, 2 or 4 bytes (the memory operand's size:
+ * 66 selects 2; there is no 8-byte form, REX.W leaves it at 4) between port
+ * DX and ES:rDI (INS: no override, and ES has no base) or DS:rSI (OUTS: FS
+ * or GS with an override), then steps rDI or rSI by the size, down when
+ * RFLAGS.DF is set.  REP repeats it rCX times; rCX = 0 does nothing but
+ * advance RIP.  Under 67 the registers are ECX/EDI/ESI, written (once an
+ * iteration has run) as 32-bit registers, so zero-extended, as in
+ * string_op().  vCPU: F2 acts as REP, as it does for STOS/MOVS.
+ *
+ * CPL > IOPL is #GP(0) before anything else, even under REP with rCX = 0
+ * (measured on this host: REP INSB and REP OUTSB with RCX = 0 at CPL 3,
+ * IOPL 0 fault).  vCPU: no TSS I/O bitmap, as for IN/OUT.
+ *
+ * A whole REP runs in one call, element by element: one memory callback of
+ * the element's size (an element that straddles two pages is one access,
+ * all or nothing) and one port callback per iteration.  INS reads the port,
+ * then stores; OUTS loads, then writes the port.  The address is checked
+ * (canonical) before the port is touched.  A fault ends the REP as for
+ * STOS/MOVS: the iterations done are committed (rCX, rDI or rSI; their
+ * memory and port accesses have happened) and RIP stays at the instruction.
+ * So an OUTS whose load faults has not written the port.  vCPU: an INS
+ * whose store faults (a #PF) has read the port: that value is dropped, and
+ * the restarted iteration reads the port again (the SDM does not say
+ * whether a CPU checks the destination before the I/O read).
+ */
+static enum emu_result io_string(struct emu_ctxt *c, struct insn *in, bool outs)
+{
+	struct vcpu *v = c->vcpu;
+	const ZydisDecodedOperand *mem = &in->op[outs ? 1 : 0];
+	unsigned sz = mem->size / 8, ptr_reg = outs ? R_RSI : R_RDI;
+	bool rep = in->zi.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPNE);
+	bool down = v->rflags & X86_RFLAGS_DF;
+	u64 amask = addr_mask(in);
+	u64 count = rep ? v->gpr[R_RCX] & amask : 1;
+	u64 ptr = v->gpr[ptr_reg] & amask, done;
+	u16 port = (u16)v->gpr[R_RDX];
+	enum emu_result rc = EMU_OK;
+
+	raise_if(v->cpl > iopl(v), X86_EXC_GP, 0);
+	for (done = 0; done < count; done++) {
+		u64 la = seg_base(v, mem->mem.segment) + ptr;   /* INS: ES */
+		u32 val = 0;
+
+		rc = la_check(c, la, sz, mem->mem.segment);
+		if (rc != EMU_OK)
+			break;
+		if (outs ? c->ops->read(c, la, &val, sz, EMU_READ) != 0 ||
+			   c->ops->pio_out(c, port, sz, val) != 0
+			 : c->ops->pio_in(c, port, sz, &val) != 0 ||
+			   c->ops->write(c, la, &val, sz, EMU_WRITE) != 0) {   /* little-endian */
+			rc = EMU_EXCEPTION;
+			break;
+		}
+		ptr = (down ? ptr - sz : ptr + sz) & amask;
+	}
+	if (done) {
+		v->gpr[ptr_reg] = ptr;   /* masked: a 67 write zero-extends */
+		if (rep)
+			v->gpr[R_RCX] = count - done;
+	}
+	return rc;
+}
+
+static enum emu_result em_ins(struct emu_ctxt *c, struct insn *in)
+{
+	return io_string(c, in, false);
+}
+
+static enum emu_result em_outs(struct emu_ctxt *c, struct insn *in)
+{
+	return io_string(c, in, true);
+}
+
 /* ---- Control registers ---- */
 
 #define CR0_VALID (X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | \
@@ -538,7 +613,7 @@ static enum emu_result mov_dr(struct emu_ctxt *c, int n, bool to, ZydisRegister 
 	}
 	val = (val & 0xffff2bffull) | X86_DR7_RESET;
 	if (val & X86_DR7_ARMING) {
-		snprintf(c->name, sizeof(c->name), "mov to dr7 (breakpoint)");
+		c->why = "it arms a breakpoint, and no breakpoint would ever fire";
 		return EMU_UNHANDLEABLE;
 	}
 	v->dr7 = val;
@@ -2043,6 +2118,12 @@ static const em_fn em_table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
 	[ZYDIS_MNEMONIC_HLT]    = em_hlt,
 	[ZYDIS_MNEMONIC_IN]     = em_in,
 	[ZYDIS_MNEMONIC_OUT]    = em_out,
+	[ZYDIS_MNEMONIC_INSB]   = em_ins,
+	[ZYDIS_MNEMONIC_INSW]   = em_ins,
+	[ZYDIS_MNEMONIC_INSD]   = em_ins,
+	[ZYDIS_MNEMONIC_OUTSB]  = em_outs,
+	[ZYDIS_MNEMONIC_OUTSW]  = em_outs,
+	[ZYDIS_MNEMONIC_OUTSD]  = em_outs,
 	[ZYDIS_MNEMONIC_MOV]    = em_mov,
 	[ZYDIS_MNEMONIC_CLTS]   = em_clts,
 	[ZYDIS_MNEMONIC_LMSW]   = em_lmsw,
@@ -2179,6 +2260,7 @@ enum emu_result emu_step(struct emu_ctxt *c)
 	c->insn_len = 0;
 	c->mnemonic = ZYDIS_MNEMONIC_INVALID;
 	c->privileged = false;
+	c->why = NULL;
 	c->name[0] = '\0';
 	decoder_init(&dec);
 	rc = fetch_decode(c, &dec, &in);

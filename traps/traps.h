@@ -135,7 +135,7 @@ enum emu_result {
 	EMU_OK,            /* emulated; vcpu updated, RIP advanced */
 	EMU_UNHANDLEABLE,  /* not an instruction we emulate; no state changed */
 	EMU_EXCEPTION,     /* raise ctxt->exc (vcpu unchanged; INT n/INT3: RIP past it;
-			    * REP STOS/MOVS: the iterations done are committed) */
+			    * REP STOS/MOVS/INS/OUTS: the iterations done are committed) */
 	EMU_HALT,          /* HLT emulated: RIP advanced, vcpu->halted set */
 };
 
@@ -201,6 +201,8 @@ struct emu_ctxt {
 	int mnemonic;            /* [OUT] ZydisMnemonic of it, 0 if none */
 	bool privileged;         /* [OUT] it is a privileged (CPL 0 only) instruction */
 	char name[24];           /* [OUT] its name for statistics: "out", "mov to cr3" */
+	const char *why;         /* [OUT] EMU_UNHANDLEABLE for one form of an emulated
+	                          * instruction: why that form is not, else NULL */
 };
 
 /*
@@ -211,10 +213,14 @@ struct emu_ctxt {
  * write-protected page tables.  Memory goes only through ops->read and
  * ops->write.  A REP STOS/MOVS runs whole in one call; if it faults, the
  * iterations done are committed (memory, RCX, RSI, RDI) and RIP stays at
- * the instruction, as on the CPU.  Also the silent-fail instructions (see
- * emu_classify() below), which reach it through a patched INT3: the caller
- * points RIP back at the site and emu_step() fetches the original bytes
- * from guest memory; and VMCALL/VMMCALL, through ops->hypercall.  A POPF
+ * the instruction, as on the CPU.  So does a REP INS/OUTS (port I/O, like
+ * IN/OUT: CPL > IOPL is #GP(0)), with one ops->pio_in/pio_out and one
+ * memory access per element: an INS reads its port before the store, so
+ * one whose store faults has already read the port.  Also the silent-fail
+ * instructions (see emu_classify() below), which reach it through a
+ * patched INT3: the caller points RIP back at the site and emu_step()
+ * fetches the original bytes from guest memory; and VMCALL/VMMCALL,
+ * through ops->hypercall.  A POPF
  * that sets IF opens no interrupt shadow: the run loop delivers a pending
  * interrupt at its next turn, as after every stop.
  */

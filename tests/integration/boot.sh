@@ -69,7 +69,7 @@ report "a kernel-mode #GP is reflected to the guest kernel's own handler"
 
 boot --append "crash=dr7"
 expect_status 3
-expect_err 'the guest kernel executed mov to dr7 (breakpoint), a privileged instruction the monitor does not emulate'
+expect_err 'the guest kernel executed mov to dr7, which the monitor does not emulate here: it arms a breakpoint'
 expect_err 'code at rip: 0f 23 f8   mov dr7, rax'
 expect_err 'backtrace: 0x'
 expect_err 'kmain+0x'

@@ -20,6 +20,12 @@
  * and through the emulator from the same random state, comparing registers,
  * RFLAGS and memory: the evidence that the flags are right.
  *
+ * Port I/O (IN, OUT, and INS/OUTS with and without REP) has rows that
+ * assert the exact port traffic in order (.pio), with memory and registers:
+ * INS reads the port before it stores, so a REP INS whose store faults
+ * shows one port read more than the iterations it committed.  INS/OUTS
+ * cannot run natively here (no I/O permission in host ring 3).
+ *
  * The silent-fail instructions (PUSHF, POPF, SGDT, SIDT, SLDT, STR, SMSW,
  * LAR, LSL, VERR, VERW, MOV from Sreg, PUSH/POP FS/GS) and VMCALL have rows
  * at CPL 0 and 3; LAR/LSL/VERR/VERW also run natively against the host's
@@ -531,6 +537,104 @@ static const struct emu_row emu_rows[] = {
 	{ .name = "out at cpl3 with iopl3 is allowed", B("\xee"),
 	  .set = { CPL3, { F_RFLAGS, 0x3002 }, { F_RDX, 0x3f8 }, { F_RAX, 0x42 } },
 	  .pio = { { PIO_OUT, 0x3f8, 1, 0x42 } } },
+
+	/* ---- INS, OUTS ----
+	 * One port access and one memory access per element, in that order
+	 * for INS (port, then memory) and the other for OUTS; a fault commits
+	 * the iterations done (RCX, RDI/RSI) and leaves RIP at the instruction. */
+	{ .name = "insb: port dx, es:[rdi], rdi steps", B("\x6c"),
+	  .set = { RDI_DATA, { F_RDX, 0xffffffffffff03f8ull } },
+	  .pio = { { PIO_IN, 0x3f8, 1, 0x5a } },
+	  .expect = { { F_RDI, DATA + 1 } }, .mem_after = { { DATA, 1, 0x5a } } },
+	{ .name = "66 insw", B("\x66\x6d"),
+	  .set = { RDI_DATA, { F_RDX, 0x1f0 } },
+	  .pio = { { PIO_IN, 0x1f0, 2, 0xbeef } },
+	  .expect = { { F_RDI, DATA + 2 } }, .mem_after = { { DATA, 2, 0xbeef } } },
+	{ .name = "insd", B("\x6d"),
+	  .set = { RDI_DATA, { F_RDX, 0xcfc } },
+	  .pio = { { PIO_IN, 0xcfc, 4, 0xdeadbeef } },
+	  .expect = { { F_RDI, DATA + 4 } }, .mem_after = { { DATA, 4, 0xdeadbeef } } },
+	{ .name = "48 insd: REX.W leaves it at 4 bytes", B("\x48\x6d"),
+	  .set = { RDI_DATA, { F_RDX, 0xcfc } },
+	  .pio = { { PIO_IN, 0xcfc, 4, 0x12345678 } },
+	  .expect = { { F_RDI, DATA + 4 } }, .mem_after = { { DATA, 4, 0x12345678 } } },
+	{ .name = "rep insw of 3 words", B("\xf3\x66\x6d"),
+	  .set = { RDI_DATA, { F_RCX, 3 }, { F_RDX, 0x1f0 } },
+	  .pio = { { PIO_IN, 0x1f0, 2, 0x1111 }, { PIO_IN, 0x1f0, 2, 0x2222 },
+		   { PIO_IN, 0x1f0, 2, 0x3333 } },
+	  .expect = { { F_RDI, DATA + 6 }, { F_RCX, 0 } },
+	  .mem_after = { { DATA, 6, 0x333322221111ull } } },
+	{ .name = "rep insb with DF: rdi goes down", B("\xf3\x6c"),
+	  .set = { { F_RDI, DATA + 2 }, { F_RCX, 3 }, { F_RDX, 0x60 }, FL(0x402) },
+	  .pio = { { PIO_IN, 0x60, 1, 0x11 }, { PIO_IN, 0x60, 1, 0x22 },
+		   { PIO_IN, 0x60, 1, 0x33 } },
+	  .expect = { { F_RDI, DATA - 1 }, { F_RCX, 0 } },
+	  .mem_after = { { DATA, 3, 0x112233 } } },
+	{ .name = "rep insw with rcx = 0: no port access, RIP advances", B("\xf3\x66\x6d"),
+	  .set = { RDI_DATA, { F_RCX, 0 }, { F_RDX, 0x1f0 } } },
+	{ .name = "67 rep insb uses ECX, EDI and zero-extends them", B("\x67\xf3\x6c"),
+	  .set = { { F_RDI, 0x1234567800000000ull | DATA }, { F_RCX, 0xffffffff00000002ull },
+		   { F_RDX, 0x71 } },
+	  .pio = { { PIO_IN, 0x71, 1, 0xa1 }, { PIO_IN, 0x71, 1, 0xb2 } },
+	  .expect = { { F_RDI, DATA + 2 }, { F_RCX, 0 } },
+	  .mem_after = { { DATA, 2, 0xb2a1 } } },
+	{ .name = "67 rep insb with ECX = 0 leaves RCX and RDI whole", B("\x67\xf3\x6c"),
+	  .set = { { F_RDI, 0x1234567800000000ull | DATA }, { F_RCX, 0xffffffff00000000ull } } },
+	/* The port is read before the store: the 3rd word was read from the
+	 * device and dropped when its store faulted; the restart reads again. */
+	{ .name = "rep insw, 3rd word absent: #PF, 2 done, 3 port reads", B("\xf3\x66\x6d"),
+	  .set = { { F_RDI, 0x5ffc }, { F_RCX, 5 }, { F_RDX, 0x1f0 } }, ABSENT,
+	  .pio = { { PIO_IN, 0x1f0, 2, 0xa1a1 }, { PIO_IN, 0x1f0, 2, 0xb2b2 },
+		   { PIO_IN, 0x1f0, 2, 0xc3c3 } },
+	  .expect = { { F_RDI, 0x6000 }, { F_RCX, 3 } },
+	  .mem_after = { { 0x5ffc, 4, 0xb2b2a1a1 } }, PF_AT(PFEC_W, 0x6000) },
+	{ .name = "insd straddling into an absent page: nothing stored", B("\x6d"),
+	  .set = { { F_RDI, 0x5ffe }, { F_RDX, 0xcfc } }, ABSENT,
+	  .pio = { { PIO_IN, 0xcfc, 4, 0x44332211 } }, PF_AT(PFEC_W, 0x6000) },
+	{ .name = "insb to a non-canonical rdi is #GP(0), no port access", B("\x6c"),
+	  .set = { { F_RDI, 0x0000800000000000ull } }, GP(0) },
+	{ .name = "insb at cpl3 with iopl0 is #GP(0), no port access", B("\x6c"),
+	  .set = { CPL3, RDI_DATA }, GP(0) },
+	{ .name = "rep insb at cpl3 with iopl0 is #GP(0) even with rcx = 0", B("\xf3\x6c"),
+	  .set = { CPL3, RDI_DATA, { F_RCX, 0 } }, GP(0) },
+	{ .name = "rep insb at cpl3 with iopl3 into a read-only page: #PF(P|W|U)", B("\xf3\x6c"),
+	  .set = { CPL3, FL(0x3002), { F_RDI, 0x7000 }, { F_RCX, 2 }, { F_RDX, 0x60 } }, RDONLY,
+	  .pio = { { PIO_IN, 0x60, 1, 0x99 } }, PF_AT(PFEC_P | PFEC_W | PFEC_U, 0x7000) },
+	{ .name = "lock insb is #UD", B("\xf0\x6c"), .set = { RDI_DATA }, UD },
+	{ .name = "outsb: ds:[rsi] to port dx, rsi steps", B("\x6e"),
+	  .set = { { F_RSI, DATA }, { F_RDX, 0xffffffffffff03f8ull } },
+	  .mem = { { DATA, 1, 0x5a } },
+	  .pio = { { PIO_OUT, 0x3f8, 1, 0x5a } }, .expect = { { F_RSI, DATA + 1 } } },
+	{ .name = "66 outsw", B("\x66\x6f"),
+	  .set = { { F_RSI, DATA }, { F_RDX, 0x1f0 } }, .mem = { { DATA, 2, 0x1234 } },
+	  .pio = { { PIO_OUT, 0x1f0, 2, 0x1234 } }, .expect = { { F_RSI, DATA + 2 } } },
+	{ .name = "outsd", B("\x6f"),
+	  .set = { { F_RSI, DATA }, { F_RDX, 0xcf8 } }, .mem = { { DATA, 4, 0x80001234 } },
+	  .pio = { { PIO_OUT, 0xcf8, 4, 0x80001234 } }, .expect = { { F_RSI, DATA + 4 } } },
+	{ .name = "rep outsw of 3 words", B("\xf3\x66\x6f"),
+	  .set = { { F_RSI, DATA }, { F_RCX, 3 }, { F_RDX, 0x1f0 } },
+	  .mem = { { DATA, 6, 0x333322221111ull } },
+	  .pio = { { PIO_OUT, 0x1f0, 2, 0x1111 }, { PIO_OUT, 0x1f0, 2, 0x2222 },
+		   { PIO_OUT, 0x1f0, 2, 0x3333 } },
+	  .expect = { { F_RSI, DATA + 6 }, { F_RCX, 0 } } },
+	{ .name = "64 rep outsb from fs:[rsi] (FS base)", B("\x64\xf3\x6e"),
+	  .set = { { F_FS_BASE, DATA }, { F_RSI, 0x10 }, { F_RCX, 2 }, { F_RDX, 0x3f8 } },
+	  .mem = { { DATA + 0x10, 2, 0x4241 } },
+	  .pio = { { PIO_OUT, 0x3f8, 1, 0x41 }, { PIO_OUT, 0x3f8, 1, 0x42 } },
+	  .expect = { { F_RSI, 0x12 }, { F_RCX, 0 } } },
+	{ .name = "outsb whose source is absent: #PF, no port write", B("\x6e"),
+	  .set = { { F_RSI, 0x6000 }, { F_RDX, 0x3f8 } }, ABSENT, PF_AT(0, 0x6000) },
+	{ .name = "rep outsb, the source faults after 2: 2 port writes, 2 done", B("\xf3\x6e"),
+	  .set = { { F_RSI, 0x5ffe }, { F_RCX, 4 }, { F_RDX, 0x3f8 } },
+	  .mem = { { 0x5ffe, 2, 0x2211 } }, ABSENT,
+	  .pio = { { PIO_OUT, 0x3f8, 1, 0x11 }, { PIO_OUT, 0x3f8, 1, 0x22 } },
+	  .expect = { { F_RSI, 0x6000 }, { F_RCX, 2 } }, PF_AT(0, 0x6000) },
+	{ .name = "outsb at cpl3 with iopl0 is #GP(0), no port access", B("\x6e"),
+	  .set = { CPL3, { F_RSI, DATA } }, GP(0) },
+	{ .name = "outsb at cpl3 with iopl3 is allowed", B("\x6e"),
+	  .set = { CPL3, FL(0x3002), { F_RSI, DATA }, { F_RDX, 0x3f8 } },
+	  .mem = { { DATA, 1, 0x43 } },
+	  .pio = { { PIO_OUT, 0x3f8, 1, 0x43 } }, .expect = { { F_RSI, DATA + 1 } } },
 
 	/* ---- MOV from CRn ---- */
 	{ .name = "mov rax, cr0", B("\x0f\x20\xc0"),
@@ -1952,6 +2056,8 @@ static void test_decode_access(void **state)
 	check_access("\xf0\x48\x0f\xc7\x0f", 5, 0, true);/* lock cmpxchg16b [rdi] */
 	check_access("\x0f\xc7\x0f", 3, 0, true);        /* cmpxchg8b [rdi] */
 	check_access("\xf3\xa4", 2, 0, true);            /* rep movsb */
+	check_access("\xf3\x66\x6d", 3, 0, true);        /* rep insw: writes es:[rdi] */
+	check_access("\xf3\x6e", 2, 0, false);           /* rep outsb: reads */
 	check_access("\xff\x07", 2, 0, true);            /* inc dword [rdi] */
 	check_access("", 0, -1, false);                  /* fetch faults */
 }

@@ -706,7 +706,10 @@ static bool is_string_op(int m)
 	return m == ZYDIS_MNEMONIC_STOSB || m == ZYDIS_MNEMONIC_STOSW ||
 	       m == ZYDIS_MNEMONIC_STOSD || m == ZYDIS_MNEMONIC_STOSQ ||
 	       m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW ||
-	       m == ZYDIS_MNEMONIC_MOVSD || m == ZYDIS_MNEMONIC_MOVSQ;
+	       m == ZYDIS_MNEMONIC_MOVSD || m == ZYDIS_MNEMONIC_MOVSQ ||
+	       m == ZYDIS_MNEMONIC_INSB || m == ZYDIS_MNEMONIC_INSW ||
+	       m == ZYDIS_MNEMONIC_INSD || m == ZYDIS_MNEMONIC_OUTSB ||
+	       m == ZYDIS_MNEMONIC_OUTSW || m == ZYDIS_MNEMONIC_OUTSD;
 }
 
 /* The two emulated instructions that load RIP and CPL from elsewhere
@@ -897,7 +900,7 @@ static void check_step(struct trial *t, struct fake *f)
 			      (unsigned long long)e->cr2, e->errcode);
 		}
 		if (is_string_op(m)) {
-			/* traps.h: REP STOS/MOVS commit the iterations done. */
+			/* traps.h: REP STOS/MOVS/INS/OUTS commit the iterations done. */
 			CHECK(SAME_BUT(a, b, (x_.gpr[R_RCX] = a->gpr[R_RCX],
 					      x_.gpr[R_RSI] = a->gpr[R_RSI],
 					      x_.gpr[R_RDI] = a->gpr[R_RDI])),
