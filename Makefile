@@ -71,6 +71,7 @@ LIB_OBJS += devices/debugexit.o
 LIB_OBJS += devices/pic.o
 LIB_OBJS += devices/pit.o
 LIB_OBJS += devices/rtc.o
+LIB_OBJS += devices/ata.o
 
 LIB := $(B)/libtrapvisor.a
 MONITOR := $(B)/trapvisor

@@ -312,4 +312,105 @@ struct debug_exit {
 void debug_exit_init(struct debug_exit *d, bool qemu_style);
 void debug_exit_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *val);
 
+
+/* ata.c: one ATA disk, master on the primary channel, PIO only (ATA/ATAPI-8 ACS). */
+#define ATA_PORT_CMD     0x1f0  /* 0x1f0-0x1f7: data, error/features, count, lba 0-2, device, status/command */
+#define ATA_PORT_CTL     0x3f6  /* alternate status (read) / device control (write) */
+#define ATA_IRQ          14
+#define ATA_SECTOR       512
+#define ATA_MAX_XFER     256    /* sectors in one LBA28 command (count 0); an
+				 * EXT command moves up to 65536 */
+#define ATA_REG_DATA     0      /* offsets from ATA_PORT_CMD: 16-bit data */
+#define ATA_REG_ERROR    1      /* read */
+#define ATA_REG_FEATURE  1      /* write */
+#define ATA_REG_COUNT    2      /* sector count */
+#define ATA_REG_LBA_LOW  3      /* LBA bits 7:0 (47:24 in the previous bytes) */
+#define ATA_REG_LBA_MID  4      /* LBA bits 15:8 */
+#define ATA_REG_LBA_HIGH 5      /* LBA bits 23:16 */
+#define ATA_REG_DEVICE   6
+#define ATA_REG_STATUS   7      /* read: clears the pending interrupt */
+#define ATA_REG_COMMAND  7      /* write */
+#define ATA_STAT_BSY  0x80
+#define ATA_STAT_DRDY 0x40
+#define ATA_STAT_DF   0x20      /* device fault (never set here) */
+#define ATA_STAT_DSC  0x10      /* seek complete: always set with DRDY here */
+#define ATA_STAT_DRQ  0x08      /* a data block is ready to move */
+#define ATA_STAT_ERR  0x01      /* the error register says why */
+#define ATA_ERR_ABRT  0x04      /* command aborted (unknown, write protected) */
+#define ATA_ERR_IDNF  0x10      /* address beyond capacity */
+#define ATA_ERR_UNC   0x40      /* uncorrectable: the host file failed */
+#define ATA_ERR_DIAG_OK 0x01    /* diagnostic code: device 0 passed, no device 1 */
+#define ATA_DEV_LBA   0x40      /* device register: LBA (not CHS) addressing */
+#define ATA_DEV_DEV   0x10      /* device register: device 1 (slave) selected */
+#define ATA_DEV_LBA_HI 0x0f     /* device register: LBA28 bits 27:24 */
+#define ATA_CTL_NIEN  0x02      /* device control: INTRQ released */
+#define ATA_CTL_SRST  0x04      /* device control: software reset while set */
+#define ATA_CTL_HOB   0x80      /* device control: reads return previous bytes */
+#define ATA_CMD_RECALIBRATE   0x10  /* 0x10-0x1f */
+#define ATA_CMD_READ          0x20  /* READ SECTOR(S); 0x21 the same (no retry) */
+#define ATA_CMD_READ_EXT      0x24
+#define ATA_CMD_WRITE         0x30  /* WRITE SECTOR(S); 0x31 the same */
+#define ATA_CMD_WRITE_EXT     0x34
+#define ATA_CMD_DIAGNOSTIC    0x90  /* EXECUTE DEVICE DIAGNOSTIC */
+#define ATA_CMD_INIT_PARAMS   0x91  /* INITIALIZE DEVICE PARAMETERS */
+#define ATA_CMD_IDENTIFY_PACKET 0xa1
+#define ATA_CMD_CHECK_POWER   0xe5
+#define ATA_CMD_FLUSH         0xe7
+#define ATA_CMD_FLUSH_EXT     0xea
+#define ATA_CMD_IDENTIFY      0xec
+#define ATA_CMD_SET_FEATURES  0xef
+
+enum ata_xfer {
+	ATA_XFER_NONE,           /* no data phase */
+	ATA_XFER_IN,             /* PIO data-in: the guest reads buf */
+	ATA_XFER_OUT,            /* PIO data-out: the guest fills buf */
+};
+
+struct ata_disk {
+	int fd;                  /* backing file (pread/pwrite), -1: no disk on the channel */
+	bool read_only;
+	uint64_t sectors;        /* capacity in 512-byte sectors */
+	struct irq_line irq;     /* IRQ 14 */
+	char model[41];          /* IDENTIFY words 27-46, without the padding */
+	char serial[21];         /* IDENTIFY words 10-19 */
+	/* The task file.  Count and LBA (and features) keep the byte written
+	 * before the last one too: the LBA48 "previous" (HOB) byte. */
+	uint8_t feature, feature_prev;
+	uint8_t count, count_prev;
+	uint8_t lba_low, lba_low_prev;
+	uint8_t lba_mid, lba_mid_prev;
+	uint8_t lba_high, lba_high_prev;
+	uint8_t device;          /* device register: LBA, DEV, LBA28 bits 27:24 */
+	uint8_t status;          /* status register (BSY while SRST is held) */
+	uint8_t error;           /* error register */
+	uint8_t control;         /* device control, as last written */
+	bool intrq;              /* the device has an interrupt pending (INTRQ
+				  * before nIEN and device selection gate it) */
+	bool irq_level;          /* level last driven on irq */
+	/* The PIO transfer under way. */
+	enum ata_xfer xfer;      /* direction, NONE when DRQ is clear */
+	bool xfer_ext;           /* an EXT command: errors report a 48-bit LBA */
+	uint64_t xfer_lba;       /* the sector in buf */
+	uint32_t xfer_left;      /* sectors still to move, counting the one in buf */
+	uint16_t xfer_pos;       /* bytes of buf moved so far */
+	uint8_t buf[ATA_SECTOR]; /* the sector buffer */
+	uint64_t sectors_read, sectors_written; /* for --stats: sectors moved */
+	uint64_t commands;       /* commands the disk executed */
+	uint64_t errors;         /* commands that ended with ERR (ABRT, IDNF, UNC) */
+	int last_errno;          /* errno of the last failed host pread/pwrite/fdatasync, 0 if none */
+};
+
+/* Attach a disk of size_bytes (a multiple of 512; the rest is ignored) read
+ * through fd; fd = -1 leaves the channel empty (every port reads 0xff, as a
+ * floating bus does, so a guest's probe finds nothing).  'model' is the
+ * IDENTIFY model string (e.g. "trapvisor disk"), 'serial' the serial number
+ * (longer strings are cut to 40 and 20 characters).  The state is as after
+ * power-on, with irq unconnected: set d->irq afterwards
+ * (d->irq = pic_irq_line(pic, ATA_IRQ)). */
+void ata_init(struct ata_disk *d, int fd, uint64_t size_bytes, bool read_only,
+	      const char *model, const char *serial);
+/* Port handlers for the bus (pio_fn): 0x1f0-0x1f7 (offset 0-7) and 0x3f6 (offset 0). */
+void ata_cmd_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *val);
+void ata_ctl_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *val);
+
 #endif
