@@ -39,6 +39,8 @@
 #define EPERM   1
 #define ENOENT  2
 #define ESRCH   3
+#define EIO     5
+#define ENXIO   6
 #define EINTR   4
 #define E2BIG   7
 #define ENOEXEC 8
@@ -49,6 +51,9 @@
 #define EFAULT  14
 #define EEXIST  17
 #define EINVAL  22
+#define EMFILE  24
+#define ENOTTY  25
+#define ENOSPC  28
 #define ENAMETOOLONG 36
 #define ENOSYS  38
 
@@ -123,6 +128,15 @@ struct mm {
 
 enum proc_state { UNUSED, EMBRYO, RUNNABLE, RUNNING, SLEEPING, ZOMBIE };
 
+/* An open "/dev/sda" (blk.c): descriptors FD_DISK_BASE and up. */
+#define FD_DISK_BASE 3
+#define NFD_DISK     8
+struct disk_fd {
+	bool open;
+	bool writable;
+	u64 pos;                  /* byte offset for read/write */
+};
+
 /* One user process (proc.c, which also holds its kernel stack). */
 struct proc {
 	enum proc_state state;
@@ -140,6 +154,7 @@ struct proc {
 	int slice;                /* ticks left in its time slice */
 	int xstate;               /* ZOMBIE: its wait status */
 	u64 fs_base;              /* its FS base (arch_prctl): musl's thread pointer */
+	struct disk_fd disk[NFD_DISK];   /* its open disk descriptors */
 	u8 fpu[512] __attribute__((aligned(16)));   /* its x87/SSE state (FXSAVE image) */
 	u64 minflt;               /* page faults served (rusage ru_minflt) */
 	u64 cminflt;              /* the same for its reaped children, and theirs */
@@ -177,6 +192,27 @@ void cpu_set_kstack(u64 top);
 const struct user_program *find_program(const char *path);
 int exec_load(const struct user_program *prog, char *const argv[], int argc,
 	      struct mm *mm, u64 *entry, u64 *sp);
+
+/* ata.c */
+#define ATA_SECTOR_SIZE 512
+struct ata {
+	bool present;
+	u64 sectors;
+	char model[41];
+};
+extern struct ata ata;
+void ata_init(void);
+int ata_rw(u64 lba, void *buf, u32 count, bool write);
+int ata_flush(void);
+
+/* blk.c */
+bool blk_is_fd(int fd);
+s64 blk_open(const char *path, int flags);
+s64 blk_close(int fd);
+s64 blk_rw(int fd, u8 *buf, u64 n, s64 pos, bool write);
+s64 blk_lseek(int fd, s64 off, int whence);
+s64 blk_fsync(int fd);
+s64 blk_size(int fd);
 
 /* fuzz.c */
 void fuzz_run(const char *arg);

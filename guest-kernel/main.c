@@ -235,6 +235,7 @@ void kmain(u64 boot_info_gpa)
 
 	timer_init(opts.hz, realtime_boot);    /* PIT channel 0: IRQ 0 */
 	uart_enable_rx();                 /* console input: IRQ 4 */
+	ata_init();                       /* the disk, if there is one */
 	pic_enable();                     /* IRQs arrive from the first user mode or idle on */
 	pv_init(boot.features, has_word(boot.cmdline, "nopv"));  /* paravirtual IF, if offered */
 

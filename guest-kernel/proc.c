@@ -276,6 +276,7 @@ int proc_fork(void)
 	*c->tf = *p->tf;
 	c->tf->rax = 0;
 	c->fs_base = p->fs_base;
+	memcpy(c->disk, p->disk, sizeof(c->disk));
 	asm volatile("fxsave64 %0" : "=m"(c->fpu));   /* the parent's, live */
 	c->name = p->name;
 	c->parent = p;

@@ -100,10 +100,36 @@ static int copyin_str(char *dst, u64 va, u64 size)
 	return -ENAMETOOLONG;
 }
 
+/* read, write, pread64, pwrite64 on a disk descriptor (blk.c): at most
+ * 1 MiB per call, into or out of a buffer the process may use. */
+static s64 disk_rw(u64 fd, u64 buf, u64 n, s64 pos, bool write)
+{
+	if (n > (1ul << 20))
+		n = 1ul << 20;
+	if (n == 0)
+		return 0;
+	if (!user_ok(buf, n, !write))
+		return -EFAULT;
+	return blk_rw((int)fd, (u8 *)buf, n, pos, write);
+}
+
+/* open(path, flags): only "/dev/sda", the disk. */
+static s64 sys_open(u64 path_va, u64 flags)
+{
+	char path[64];
+	int r = copyin_str(path, path_va, sizeof(path));
+
+	if (r < 0)
+		return r;
+	return blk_open(path, (int)flags);
+}
+
 /* read(fd, buf, n): fd 0 is the console, line by line (console.c).  A
  * line never fills a page, so only that much of buf need be writable. */
 static s64 sys_read(u64 fd, u64 buf, u64 n)
 {
+	if (blk_is_fd((int)fd))
+		return disk_rw(fd, buf, n, -1, false);
 	if (fd != 0)
 		return -EBADF;
 	if (n == 0)
@@ -119,6 +145,8 @@ static s64 sys_read(u64 fd, u64 buf, u64 n)
  * user space and be mapped user-readable, or nothing is written. */
 static s64 sys_write(u64 fd, u64 buf, u64 n)
 {
+	if (blk_is_fd((int)fd))
+		return disk_rw(fd, buf, n, -1, true);
 	if (fd != 1 && fd != 2)
 		return -EBADF;
 	if (n == 0)
@@ -159,12 +187,18 @@ static s64 sys_writev(u64 fd, u64 iov_va, u64 n)
 /* ioctl(fd, TIOCGWINSZ, ws): the console is a terminal of 24 x 80 (so
  * isatty() holds and stdio line-buffers it); anything else is ENOTTY. */
 #define TIOCGWINSZ 0x5413
-#define ENOTTY     25
+#define BLKGETSIZE64 0x80081272
 
 static s64 sys_ioctl(u64 fd, u64 req, u64 arg)
 {
 	const u16 ws[4] = { 24, 80, 0, 0 };       /* rows, cols, xpixel, ypixel */
 
+	if (blk_is_fd((int)fd)) {
+		s64 size = blk_size((int)fd);
+		if (req != BLKGETSIZE64)
+			return -ENOTTY;
+		return copyout(arg, &size, sizeof(size));
+	}
 	if (fd > 2)
 		return -EBADF;
 	if (req != TIOCGWINSZ)
@@ -378,6 +412,25 @@ void syscall_dispatch(struct trapframe *tf)
 			tf->rax = -EFAULT;
 		else
 			tf->rax = 0;
+		break;
+	case SYS_open:
+		tf->rax = sys_open(tf->rdi, tf->rsi);
+		break;
+	case SYS_close:
+		tf->rax = tf->rdi <= 2 ? 0 : blk_close((int)tf->rdi);
+		break;
+	case SYS_pread64:
+		tf->rax = (s64)tf->r10 < 0 ? -EINVAL : disk_rw(tf->rdi, tf->rsi, tf->rdx, (s64)tf->r10, false);
+		break;
+	case SYS_pwrite64:
+		tf->rax = (s64)tf->r10 < 0 ? -EINVAL : disk_rw(tf->rdi, tf->rsi, tf->rdx, (s64)tf->r10, true);
+		break;
+	case SYS_lseek:
+		tf->rax = blk_lseek((int)tf->rdi, (s64)tf->rsi, (int)tf->rdx);
+		break;
+	case SYS_fsync:
+	case SYS_fdatasync:
+		tf->rax = blk_fsync((int)tf->rdi);
 		break;
 	case SYS_ioctl:
 		tf->rax = sys_ioctl(tf->rdi, tf->rsi, tf->rdx);

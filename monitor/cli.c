@@ -30,12 +30,14 @@ enum {
 	OPT_BENCH_LOG,
 	OPT_PATCH,
 	OPT_CHAIN,
+	OPT_DISK,
 };
 
 static const struct option long_options[] = {
 	{ "memory",  required_argument, NULL, 'm' },
 	{ "append",  required_argument, NULL, OPT_APPEND },
 	{ "initrd",  required_argument, NULL, OPT_INITRD },
+	{ "disk",    required_argument, NULL, OPT_DISK },
 	{ "stats",   no_argument,       NULL, OPT_STATS },
 	{ "no-pin",  no_argument,       NULL, OPT_NO_PIN },
 	{ "shadow-contexts", required_argument, NULL, OPT_SHADOW_CONTEXTS },
@@ -62,6 +64,8 @@ static void usage(FILE *out, const char *default_kernel)
 		"                      (powers of 1024); default %s, rounded up to 4 KiB\n"
 		"      --append LINE   kernel command line (at most %d bytes)\n"
 		"      --initrd FILE   load FILE (a cpio \"newc\" archive) as the initrd\n"
+		"      --disk FILE[,ro]  attach FILE, a raw image, as the ATA disk (port\n"
+		"                      0x1f0, IRQ 14); ,ro: read-only\n"
 		"      --stats         print the table of traps and port I/O at exit\n"
 		"      --no-pin        do not pin the monitor and guest to one CPU\n"
 		"      --shadow-contexts N  guest address spaces kept as host processes\n"
@@ -255,6 +259,9 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 			break;
 		case OPT_INITRD:
 			opt->initrd = optarg;
+			break;
+		case OPT_DISK:
+			opt->disk = optarg;
 			break;
 		case OPT_STATS:
 			opt->stats = true;

@@ -1149,6 +1149,7 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	memset(vm, 0, sizeof(*vm));
 	vm->opt = *opt;
 	vm->ram_fd = -1;
+	vm->ata.fd = -1;
 	vm->ram_size = opt->mem_size;
 	vm->vcpu.last_vector = -1;
 
@@ -1174,6 +1175,12 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	rtc_init(&vm->rtc, vm_irq_line(vm, 8), vm_wall_ns, vm);
 	debug_exit_init(&vm->dbgexit, false);
 	debug_exit_init(&vm->qemu_exit, true);
+	ata_init(&vm->ata, -1, 0, false, NULL, NULL);   /* an empty channel */
+	if (opt->disk && disk_open(opt->disk, &vm->ata, err, errlen) < 0) {
+		vm_destroy(vm);
+		return EXIT_USAGE;
+	}
+	vm->ata.irq = vm_irq_line(vm, ATA_IRQ);
 	if (bus_register(&vm->bus, PORT_PIC_MASTER, 2, "pic", pic_master_io, &vm->pic) < 0 ||
 	    bus_register(&vm->bus, PORT_PIC_SLAVE, 2, "pic", pic_slave_io, &vm->pic) < 0 ||
 	    bus_register(&vm->bus, PORT_PIT, 4, "pit", pit_io, &vm->pit) < 0 ||
@@ -1181,6 +1188,8 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	    bus_register(&vm->bus, PORT_COM1, 8, "com1", uart_io, &vm->com1) < 0 ||
 	    bus_register(&vm->bus, PORT_DEBUG_EXIT, 1, "debug-exit", debug_exit_io, &vm->dbgexit) < 0 ||
 	    bus_register(&vm->bus, PORT_QEMU_EXIT, 1, "qemu-exit", debug_exit_io, &vm->qemu_exit) < 0 ||
+	    bus_register(&vm->bus, ATA_PORT_CMD, 8, "ata", ata_cmd_io, &vm->ata) < 0 ||
+	    bus_register(&vm->bus, ATA_PORT_CTL, 1, "ata-ctl", ata_ctl_io, &vm->ata) < 0 ||
 	    bus_register(&vm->bus, PORT_BENCH_MARK, 4, "bench-mark", vm_bench_mark, vm) < 0 ||
 	    bus_register(&vm->bus, PORT_TRAP_COUNT, 4, "trap-count", vm_trap_count, vm) < 0) {
 		snprintf(err, errlen, "device ports overlap");
@@ -1270,6 +1279,14 @@ void vm_report(struct vm *vm, FILE *f)
 		fprintf(f, "\n");
 		stats_print(&vm->stats, f);
 		vm_shadow_report(&vm->shadow.st, f);
+		if (vm->ata.fd >= 0)
+			fprintf(f, "disk: %llu commands, %llu sectors read, %llu written, %llu errors%s%s\n",
+				(unsigned long long)vm->ata.commands,
+				(unsigned long long)vm->ata.sectors_read,
+				(unsigned long long)vm->ata.sectors_written,
+				(unsigned long long)vm->ata.errors,
+				vm->ata.last_errno ? "; last host error: " : "",
+				vm->ata.last_errno ? strerror(vm->ata.last_errno) : "");
 		fprintf(f, "instructions emulated %llu, of which %llu chained to the one before "
 			"(--chain: no stop of their own)\n",
 			(unsigned long long)vm->emulated, (unsigned long long)vm->chained);
@@ -1304,6 +1321,9 @@ void vm_destroy(struct vm *vm)
 		munmap(vm->ram, vm->ram_size);
 	if (vm->ram_fd >= 0)
 		close(vm->ram_fd);
+	if (vm->ata.fd >= 0)
+		close(vm->ata.fd);       /* and with it the image's lock */
 	vm->ram = NULL;
 	vm->ram_fd = -1;
+	vm->ata.fd = -1;
 }

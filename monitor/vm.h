@@ -29,6 +29,7 @@
 struct vm_options {
 	const char *kernel;      /* kernel ELF path */
 	const char *initrd;      /* initrd path, NULL if none */
+	const char *disk;        /* --disk FILE[,ro], NULL if none */
 	const char *append;      /* kernel command line ("" if none) */
 	u64 mem_size;            /* guest RAM bytes */
 	bool stats;              /* print the trap table at exit */
@@ -41,6 +42,10 @@ struct vm_options {
 	bool chain;              /* --chain=on: emulate back-to-back trapping kernel
 	                          * instructions in one stop (vm_chain()) */
 };
+
+/* disk.c: open and check --disk FILE[,ro] and attach it to d.  Returns the
+ * file descriptor, or -1 with one line in err (exit EXIT_USAGE). */
+int disk_open(const char *spec, struct ata_disk *d, char *err, size_t errlen);
 
 /* cli.c */
 /* Parse argv.  Returns 0 to run, 1 if --help/--version was printed (exit 0),
@@ -178,6 +183,7 @@ struct vm {
 	struct uart com1;        /* the console, IRQ 4 */
 	struct debug_exit dbgexit;     /* port 0x501 */
 	struct debug_exit qemu_exit;   /* port 0xf4 */
+	struct ata_disk ata;     /* the ATA disk, 0x1f0 and 0x3f6, IRQ 14 */
 	struct io io;            /* the I/O thread: console input, timer, signals */
 	struct stub stub;        /* context processes and mapping batches */
 	struct shadow shadow;    /* shadow page tables and guest contexts */
