@@ -61,3 +61,6 @@ gcc -O2 -o "$out/native_traps" bench/native_traps.c
 
 # The silent-fail instructions: trapped, patched, paravirtual.
 B=$B ROUNDS=$ROUNDS bench/silentfail.sh
+
+# The emulated ATA disk against the same reads on the host.
+B=$B ROUNDS=$ROUNDS bench/disk.sh

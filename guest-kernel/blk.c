@@ -2,9 +2,11 @@
  * blk.c: the ATA disk as a file, "/dev/sda", the way a Linux block device
  * looks to a program: open, close, read, write, pread64, pwrite64, lseek
  * (SEEK_END gives the size), fsync (the drive's FLUSH CACHE), and ioctl
- * BLKGETSIZE64.  Any offset and length: whole sectors move 8 at a time
- * through a bounce buffer, a partial sector is read, changed and written
- * back.  Reading at the end gives 0, writing there ENOSPC.
+ * BLKGETSIZE64.  Any offset and length: whole sectors move straight
+ * between the drive and the caller's buffer (whose pages syscall.c has made
+ * ready), up to 256 per command; a partial sector goes through a one-sector
+ * buffer, read, changed and written back.  Reading at the end gives 0,
+ * writing there ENOSPC.
  *
  * Each process has NFD_DISK descriptors (3 and up) with their own file
  * position; fork copies them, execve keeps them, exit drops them.  The
@@ -12,14 +14,13 @@
  */
 #include "defs.h"
 
-#define BOUNCE_SECTORS 8
 #define SEEK_SET 0
 #define SEEK_CUR 1
 #define SEEK_END 2
 #define O_ACCMODE 3
 #define O_RDONLY  0
 
-static u8 bounce[BOUNCE_SECTORS * ATA_SECTOR_SIZE];
+static u8 bounce[ATA_SECTOR_SIZE];
 
 static struct disk_fd *slot(int fd)
 {
@@ -92,15 +93,13 @@ static s64 transfer(u8 *buf, u64 n, u64 off, bool write)
 				memcpy(buf + done, bounce + skip, chunk);
 			}
 		} else {
+			/* Whole sectors: straight between the drive and the
+			 * caller's buffer, up to 256 in one command. */
 			count = chunk / ATA_SECTOR_SIZE;
-			if (count > BOUNCE_SECTORS)
-				count = BOUNCE_SECTORS;
+			if (count > 256)
+				count = 256;
 			chunk = (u64)count * ATA_SECTOR_SIZE;
-			if (write)
-				memcpy(bounce, buf + done, chunk);
-			r = ata_rw(lba, bounce, count, write);
-			if (r == 0 && !write)
-				memcpy(buf + done, bounce, chunk);
+			r = ata_rw(lba, buf + done, count, write);
 		}
 		if (r < 0)
 			return done ? (s64)done : r;
