@@ -103,8 +103,8 @@ boot --stats --append "run=syscalls,sysbench"
 expect_status 0
 expect_out 'syscalls: ok'
 expect_out 'sysbench: 20000 syscalls done'
-chained=$(sed -n 's/^instructions emulated [0-9]*, of which \([0-9]*\) chained.*/\1/p' "$ERR")
-stops=$(sed -n 's/.* \([0-9]*\) stops in all.*/\1/p' "$ERR")
+chained=$(err_number 'of which ' ' chained')
+stops=$(err_number ' ' ' stops in all')
 [ "${chained:-0}" -ge 40000 ] || why+="only ${chained:-no} instructions chained; "
 [ "${stops:-999999}" -lt 60000 ] || why+="${stops:-no} stops for 20000 syscalls; "
 report "--chain: a guest system call takes 2 stops (SWAPGS and SYSRETQ ride along)"
@@ -113,7 +113,7 @@ boot --stats --chain=off --append "run=syscalls,sysbench"
 expect_status 0
 expect_out 'syscalls: ok'
 expect_err 'of which 0 chained'
-stops=$(sed -n 's/.* \([0-9]*\) stops in all.*/\1/p' "$ERR")
+stops=$(err_number ' ' ' stops in all')
 [ "${stops:-0}" -ge 80000 ] || why+="${stops:-no} stops with --chain=off; "
 report "--chain=off: every trapping instruction is a stop of its own"
 

@@ -32,6 +32,9 @@ expect_err_lines() {
 	local n; n=$(wc -l <"$ERR")
 	[ "$n" = "$1" ] || why+="stderr has $n lines, wanted $1; "
 }
+# err_number 'text before' ['text after']: the number between them in the
+# monitor's messages (--stats), empty if absent.
+err_number() { sed -n "s/.*$1\([0-9][0-9]*\)${2:-}.*/\1/p" "$ERR" | head -1; }
 report() {
 	if [ -z "$why" ]; then
 		echo "ok $1"

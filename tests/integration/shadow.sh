@@ -8,9 +8,9 @@ boot_unchecked --stats --shadow-check=1000 --shadow-contexts 8 --append "run=pts
 expect_status 0
 expect_out 'ptstress: ok'
 expect_no_out 'MISMATCH'
-changed=$(sed -n 's/.*entries changed \([0-9]*\).*/\1/p' "$ERR")
-recycled=$(sed -n 's/.*recycled \([0-9]*\).*/\1/p' "$ERR")
-checks=$(sed -n 's/.*checks \([0-9]*\) .*/\1/p' "$ERR")
+changed=$(err_number 'entries changed ')
+recycled=$(err_number 'recycled ')
+checks=$(err_number 'checks ' ' ')
 [ "${changed:-0}" -ge 100000 ] || why+="only ${changed:-0} page-table entries changed; "
 [ "${recycled:-0}" -gt 0 ] || why+="no context was recycled; "
 [ "${checks:-0}" -gt 0 ] || why+="the checker never ran; "
@@ -26,6 +26,6 @@ boot --shadow-prefetch 16 --stats --append "run=cowtest,proctests"
 expect_status 0
 expect_out 'cowtest: ok'
 expect_out 'proctests: ok'
-pre=$(sed -n 's/.*prefetched pages \([0-9]*\).*/\1/p' "$ERR")
+pre=$(err_number 'prefetched pages ')
 [ "${pre:-0}" -gt 0 ] || why+="nothing was prefetched; "
 report "prefetch maps accessed neighbours and stays coherent (${pre:-0} prefetched)"
