@@ -85,7 +85,8 @@ expect $
 send exit\r
 wait
 SCRIPT
-timeout 90 "$PTYRUN" 60 "$script" -- make -s --no-print-directory run >"$OUT" 2>&1
+san=; case $TRAPVISOR in build-san/*) san=1 ;; esac   # the monitor under test
+timeout 90 "$PTYRUN" 60 "$script" -- make -s --no-print-directory run SAN=$san >"$OUT" 2>&1
 STATUS=$?
 expect_status 0
 expect_out 'libctest: ok'
