@@ -54,6 +54,7 @@
 #define EMFILE  24
 #define ENOTTY  25
 #define ENOSPC  28
+#define EROFS   30
 #define ENAMETOOLONG 36
 #define ENOSYS  38
 
@@ -206,6 +207,8 @@ int ata_rw(u64 lba, void *buf, u32 count, bool write);
 int ata_flush(void);
 
 /* blk.c */
+void blk_init(void);
+void blk_check(void);
 bool blk_is_fd(int fd);
 s64 blk_open(const char *path, int flags);
 s64 blk_close(int fd);
@@ -318,6 +321,9 @@ void pv_restore_flags(u64 flags);
 const volatile struct pv_cpu_state *pv_cpu(void);
 long pv_desc_query(int query, u16 sel);
 long pv_cpuid(u32 leaf, u32 subleaf, u32 out[4]);
+long pv_hypercall4(long nr, long a0, long a1, long a2, long a3);
+long pv_blk_info(void);
+long pv_blk_io(int op, u64 sector, u32 count, void *kbuf);
 
 /* vm.c */
 extern u64 phys_offset;

@@ -27,6 +27,8 @@
  *   fuzz=SEED[:TRIALS]  once the kernel is up, run random instructions
  *               in kernel mode (fuzz.c), default 1000 trials, then shut
  *               down
+ *   blkcheck    once the kernel is up, send the paravirtual disk bad
+ *               requests and print what the monitor answers (blk.c)
  *   sfbench     once the kernel is up, time the silent-fail instructions
  *               against their paravirtual replacements, in phases marked
  *               for --bench-log (bench/silentfail.sh)
@@ -175,7 +177,7 @@ static void parse_cmdline(void)
 			;                       /* handled first thing in kmain() */
 		else if (strcmp(word, "crash=gp") == 0 || strcmp(word, "crash=dr7") == 0 ||
 			 strcmp(word, "silentfail") == 0 || strcmp(word, "irqsave") == 0 ||
-			 strcmp(word, "sfbench") == 0 ||
+			 strcmp(word, "sfbench") == 0 || strcmp(word, "blkcheck") == 0 ||
 			 strcmp(word, "nopv") == 0)
 			;                       /* handled once the kernel is up */
 		else
@@ -235,9 +237,9 @@ void kmain(u64 boot_info_gpa)
 
 	timer_init(opts.hz, realtime_boot);    /* PIT channel 0: IRQ 0 */
 	uart_enable_rx();                 /* console input: IRQ 4 */
-	ata_init();                       /* the disk, if there is one */
 	pic_enable();                     /* IRQs arrive from the first user mode or idle on */
 	pv_init(boot.features, has_word(boot.cmdline, "nopv"));  /* paravirtual IF, if offered */
+	blk_init();                       /* the disk, paravirtual or ATA, if there is one */
 
 	if (has_word(boot.cmdline, "silentfail"))
 		silentfail_run();
@@ -245,6 +247,8 @@ void kmain(u64 boot_info_gpa)
 		irqsave_run();
 	if (has_word(boot.cmdline, "sfbench"))
 		sfbench_run();
+	if (has_word(boot.cmdline, "blkcheck"))
+		blk_check();
 	if (opts.fuzz) {
 		fuzz_run(opts.fuzz);
 		opts.nrun = 0;                  /* the kernel may be damaged: stop */

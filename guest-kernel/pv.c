@@ -11,7 +11,9 @@
  *   - its 'cpu' fields, which the monitor keeps, answer what SGDT, SIDT,
  *     SLDT, STR, SMSW and MOV from a segment register would: no trap;
  *   - LAR, LSL, VERR, VERW and CPUID become hypercalls (one trap each,
- *     the same as trapping the instruction, but asked for explicitly).
+ *     the same as trapping the instruction, but asked for explicitly);
+ *   - the disk, when the monitor has one, is read and written with one
+ *     HC_BLK_IO per request of up to 64 KiB instead of ATA port I/O.
  * RDTSC needs no replacement: it traps (PR_SET_TSC) and is emulated.
  * Under hardware (QEMU) the feature bit is clear and nothing here is used.
  */
@@ -28,8 +30,15 @@ bool pv_on;
 
 long pv_hypercall(long nr, long a0, long a1, long a2)
 {
+	return pv_hypercall4(nr, a0, a1, a2, 0);
+}
+
+long pv_hypercall4(long nr, long a0, long a1, long a2, long a3)
+{
+	register long r10 asm("r10") = a3;
 	long r;
-	asm volatile("vmcall" : "=a"(r) : "a"(nr), "D"(a0), "S"(a1), "d"(a2) : "memory");
+
+	asm volatile("vmcall" : "=a"(r) : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10) : "memory");
 	return r;
 }
 
@@ -98,4 +107,17 @@ long pv_cpuid(u32 leaf, u32 subleaf, u32 out[4])
 	for (int i = 0; i < 4; i++)
 		out[i] = r == 0 ? cpuid_buf[i] : 0;
 	return r;
+}
+
+/* The paravirtual disk: its size in sectors, or -ENXIO. */
+long pv_blk_info(void)
+{
+	return pv_hypercall(HC_BLK_INFO, 0, 0, 0);
+}
+
+/* One request (PV_BLK_*) of count sectors (<= PV_BLK_MAX) at sector, to or
+ * from kbuf, which must lie in the kernel image: physically contiguous. */
+long pv_blk_io(int op, u64 sector, u32 count, void *kbuf)
+{
+	return pv_hypercall4(HC_BLK_IO, op, (long)sector, count, (u64)kbuf - IMAGE_VIRT_TO_PHYS);
 }

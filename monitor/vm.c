@@ -329,13 +329,67 @@ static void vm_pv_sync_out(struct vm *vm)
 	vm_pv_cpu_state(&vm->vcpu, &pv->cpu);
 }
 
+/*
+ * HC_BLK_IO: the paravirtual disk, the same image as the ATA disk, one
+ * request per hypercall straight between the file and guest RAM (boot.h).
+ * Reads land through vm_write_ram(), so a buffer that overlaps a tracked
+ * page table or patched code page keeps the shadow coherent.  Counted
+ * with the ATA disk's sectors.
+ */
+static s64 vm_blk_failed(struct ata_disk *d, ssize_t r)
+{
+	d->last_errno = r < 0 ? errno : EIO;       /* short: the file shrank */
+	d->errors++;
+	return -5;                                 /* EIO */
+}
+
+static s64 vm_blk_io(struct vm *vm, u64 op, u64 sector, u64 count, u64 gpa)
+{
+	static u8 buf[PV_BLK_MAX * ATA_SECTOR];
+	struct ata_disk *d = &vm->ata;
+	u64 len = count * ATA_SECTOR;
+	ssize_t r;
+
+	if (d->fd < 0)
+		return -6;                       /* ENXIO */
+	if (op == PV_BLK_FLUSH)
+		return fdatasync(d->fd) < 0 ? vm_blk_failed(d, -1) : 0;
+	if (op > PV_BLK_WRITE || count == 0 || count > PV_BLK_MAX || sector >= d->sectors ||
+	    count > d->sectors - sector)
+		return -22;                      /* EINVAL */
+	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+		return -14;                      /* EFAULT */
+	if (op == PV_BLK_WRITE) {
+		if (d->read_only)
+			return -30;              /* EROFS */
+		r = pwrite(d->fd, vm->ram + gpa, len, (off_t)(sector * ATA_SECTOR));
+		if (r != (ssize_t)len)
+			return vm_blk_failed(d, r);
+		d->sectors_written += count;
+		return 0;
+	}
+	r = pread(d->fd, buf, len, (off_t)(sector * ATA_SECTOR));
+	if (r != (ssize_t)len)
+		return vm_blk_failed(d, r);
+	for (u64 off = 0; off < len; ) {
+		unsigned n = 4096 - ((gpa + off) & 4095);
+		if (n > len - off)
+			n = (unsigned)(len - off);
+		vm_write_ram(vm, gpa + off, buf + off, n);
+		off += n;
+	}
+	d->sectors_read += count;
+	return 0;
+}
+
 /* VMCALL from the guest kernel: the paravirtual interface (boot.h). */
 static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 {
 	static const char *const names[] = {
 		[HC_VERSION] = "hypercall version", [HC_PV_REGISTER] = "hypercall pv register",
 		[HC_IRQ_WINDOW] = "hypercall irq window", [HC_DESC_QUERY] = "hypercall desc query",
-		[HC_CPUID] = "hypercall cpuid",
+		[HC_CPUID] = "hypercall cpuid", [HC_BLK_INFO] = "hypercall blk info",
+		[HC_BLK_IO] = "hypercall blk io",
 	};
 	struct vm *vm = c->opaque;
 
@@ -374,6 +428,12 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 		*ret = ok ? val : (u64)-1;
 		break;
 	}
+	case HC_BLK_INFO:
+		*ret = vm->ata.fd >= 0 ? vm->ata.sectors : (u64)-6;
+		break;
+	case HC_BLK_IO:
+		*ret = (u64)vm_blk_io(vm, args[0], args[1], args[2], args[3]);
+		break;
 	case HC_CPUID: {
 		u32 out[4];
 

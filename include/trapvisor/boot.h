@@ -90,6 +90,22 @@ struct boot_info {
                                   * -14 (EFAULT) for a misaligned buffer or
                                   * one outside RAM */
 
+#define HC_BLK_INFO       5      /* the disk (--disk): returns its size in
+                                  * 512-byte sectors, or -6 (ENXIO) if none */
+#define HC_BLK_IO         6      /* RDI = PV_BLK_READ/WRITE/FLUSH, RSI = first
+                                  * sector, RDX = sectors (1..PV_BLK_MAX),
+                                  * R10 = GPA of the buffer (inside RAM): the
+                                  * transfer is done when it returns 0, or
+                                  * -22 (EINVAL: bad request or range), -14
+                                  * (EFAULT: buffer), -30 (EROFS: read-only
+                                  * image), -5 (EIO: host I/O error), -6 */
+
+/* HC_BLK_IO's RDI */
+#define PV_BLK_READ  0
+#define PV_BLK_WRITE 1
+#define PV_BLK_FLUSH 2
+#define PV_BLK_MAX   128          /* sectors in one request (64 KiB) */
+
 /* HC_DESC_QUERY's RDI */
 #define PV_DESC_LAR  0
 #define PV_DESC_LSL  1

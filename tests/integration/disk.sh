@@ -11,37 +11,50 @@ make_image() {
 t = b'TRAPVISOR TEST DISK\n'; d[:len(t)] = t; open(sys.argv[1], 'wb').write(d)" "$1"
 }
 
-make_image "$img"
-cp "$img" "$img2"
-boot --stats --disk "$img" --append "run=disktest"
-expect_status 0
-expect_out 'ata: trapvisor disk, 2048 sectors (1 MiB)'
-expect_out 'disktest: /dev/sda is 1048576 bytes'
-expect_out 'disktest: sector 0 says "TRAPVISOR TEST DISK"'
-expect_out 'disktest: ok'
-expect_err 'disk: '
-# The file now holds the line at byte 3000, and nothing else changed.
-python3 - "$img" "$img2" <<'PY' || why+="the image file does not hold exactly what the guest wrote; "
+# The same program and checks through both ways to the disk: the ATA ports
+# (nopv) and the paravirtual HC_BLK_IO (the default when offered).
+for way in ata pv; do
+	if [ $way = ata ]; then extra=nopv seen='ata: trapvisor disk, 2048 sectors (1 MiB)'
+	else extra= seen='pvblk: 2048 sectors (1 MiB), paravirtual'; fi
+	make_image "$img"
+	cp "$img" "$img2"
+	boot --stats --disk "$img" --append "run=disktest $extra"
+	expect_status 0
+	expect_out "$seen"
+	expect_out 'disktest: /dev/sda is 1048576 bytes'
+	expect_out 'disktest: sector 0 says "TRAPVISOR TEST DISK"'
+	expect_out 'disktest: ok'
+	expect_err 'sectors read'
+	# The file now holds the line at byte 3000, and nothing else changed.
+	python3 - "$img" "$img2" <<'PY' || why+="the image file does not hold exactly what the guest wrote; "
 import sys
 a, b = open(sys.argv[1], 'rb').read(), bytearray(open(sys.argv[2], 'rb').read())
 msg = b"written by disktest, across a sector boundary"
 b[3000:3000 + len(msg)] = msg
 sys.exit(0 if a == bytes(b) else 1)
 PY
-report "a guest program reads and writes the disk as /dev/sda; the image file holds its write"
+	report "$way: a guest program reads and writes the disk as /dev/sda; the image holds its write"
+
+	make_image "$img"
+	cp "$img" "$img2"
+	boot --disk "$img,ro" --append "run=disktest $extra"
+	expect_out 'disktest: sector 0 says "TRAPVISOR TEST DISK"'
+	expect_out 'disktest: write: I/O error'
+	cmp -s "$img" "$img2" || why+="a read-only image changed; "
+	report "$way: --disk FILE,ro: reads work, writes fail with EIO, the file is unchanged"
+done
 
 make_image "$img"
-cp "$img" "$img2"
-boot --disk "$img,ro" --append "run=disktest"
-expect_out 'disktest: sector 0 says "TRAPVISOR TEST DISK"'
-expect_out 'disktest: write: I/O error'
-cmp -s "$img" "$img2" || why+="a read-only image changed; "
-report "--disk FILE,ro: reads work, writes fail with EIO, the file is unchanged"
+boot --disk "$img" --append "blkcheck"
+expect_status 0
+expect_out 'blkcheck: past the end -22, bad request -22, too long -22, buffer outside RAM -14, flush 0'
+report "HC_BLK_IO refuses bad requests with an errno and the VM goes on"
 
 boot --append "run=disktest"
 expect_out 'disktest: open /dev/sda: No such device or address'
 expect_no_out 'ata: '
-report "without --disk the channel is empty: /dev/sda is ENXIO"
+expect_no_out 'pvblk: '
+report "without --disk there is no disk either way: /dev/sda is ENXIO"
 
 boot --disk /nonexistent/disk.img
 expect_status 2
