@@ -18,7 +18,7 @@ run_guest() { # config flags...
 	local cfg=$1; shift
 	local t0 t1 stops
 	t0=$(date +%s%N)
-	"$B/trapvisor" --stats "$@" --append run=sysbench </dev/null >"$out/console.txt" 2>"$out/stats.txt"
+	"$B/trapvisor" --stats "$@" --append "run=sysbench ${EXTRA:-}" </dev/null >"$out/console.txt" 2>"$out/stats.txt"
 	t1=$(date +%s%N)
 	grep -q 'sysbench: 20000 syscalls done' "$out/console.txt" || { echo "sysbench failed ($cfg)"; cat "$out/console.txt" "$out/stats.txt"; exit 1; }
 	stops=$(sed -n 's/.* \([0-9]*\) stops in all.*/\1/p' "$out/stats.txt")
@@ -29,6 +29,7 @@ run_guest() { # config flags...
 for round in $(seq 1 "$ROUNDS"); do
 	run_guest pinned
 	run_guest unchained --chain=off
+	EXTRA=nopv run_guest nopv
 	run_guest unpinned --no-pin
 	us=$("$out/native_syscall")
 	echo "native,$round,$us,0,$(awk -v u="$us" -v n=$CALLS 'BEGIN{printf "%.3f", u/n}')" >>"$csv"
@@ -38,14 +39,15 @@ cp "$out/stats.txt" "$out/stats-last-unpinned.txt"
 median() { # config -> median us per syscall
 	grep "^$1," "$csv" | cut -d, -f5 | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
 }
-p=$(median pinned) c=$(median unchained) u=$(median unpinned) n=$(median native)
+p=$(median pinned) c=$(median unchained) v=$(median nopv) u=$(median unpinned) n=$(median native)
 {
 	echo "guest system call cost, median of $ROUNDS rounds ($CALLS calls each, whole boot included)"
 	echo "  trapvisor pinned     $p us"
 	echo "  pinned, --chain=off  $c us"
+	echo "  pinned, guest nopv   $v us   (no paravirtual FPU: XSAVE moved at every kernel entry/exit)"
 	echo "  trapvisor --no-pin   $u us"
 	echo "  native host syscall  $n us"
-	awk -v p="$p" -v c="$c" -v u="$u" -v n="$n" 'BEGIN{printf "  unchained/pinned %.2fx, unpinned/pinned %.2fx, pinned/native %.0fx\n", c/p, u/p, p/n}'
+	awk -v p="$p" -v c="$c" -v v="$v" -v u="$u" -v n="$n" 'BEGIN{printf "  unchained/pinned %.2fx, nopv/pinned %.2fx, unpinned/pinned %.2fx, pinned/native %.0fx\n", c/p, v/p, u/p, p/n}'
 } | tee "$out/summary.txt"
 echo "raw numbers: $csv"
 

@@ -157,6 +157,7 @@ struct proc {
 	u64 fs_base;              /* its FS base (arch_prctl): musl's thread pointer */
 	struct disk_fd disk[NFD_DISK];   /* its open disk descriptors */
 	u8 fpu[512] __attribute__((aligned(16)));   /* its x87/SSE state (FXSAVE image) */
+	bool fpu_fresh;           /* its FPU image is new: load it as it is */
 	u64 minflt;               /* page faults served (rusage ru_minflt) */
 	u64 cminflt;              /* the same for its reaped children, and theirs */
 };
@@ -323,6 +324,12 @@ long pv_desc_query(int query, u16 sel);
 long pv_cpuid(u32 leaf, u32 subleaf, u32 out[4]);
 long pv_hypercall4(long nr, long a0, long a1, long a2, long a3);
 long pv_blk_info(void);
+#define PV_FPU_AREA_MAX (16 * 1024)   /* the host's XSAVE size must fit (10752 here) */
+extern bool pv_fpu;
+u32 pv_fpu_size(void);
+void pv_fpu_switch(void *area, bool fresh);
+bool pv_fpu_reload_pending(void);
+void pv_fpu_save(void);
 long pv_blk_io(int op, u64 sector, u32 count, void *kbuf);
 
 /* vm.c */

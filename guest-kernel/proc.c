@@ -23,7 +23,10 @@
  * pointer), which the kernel itself never uses: run() loads them before it
  * switches to the process and saves the registers when it comes back
  * (FXSAVE/FXRSTOR: unprivileged, they run natively on trapvisor and move
- * the vCPU's state; AVX upper halves are not kept per process).
+ * the vCPU's state; AVX upper halves are not kept per process).  With the
+ * paravirtual FPU (pv.c, boot.h) run() only names the process's XSAVE
+ * area in the shared page, and the monitor switches the state itself when
+ * the vCPU next enters user mode, so kernel entries move nothing.
  */
 #include "defs.h"
 
@@ -35,6 +38,9 @@ _Static_assert(offsetof(struct kcontext, rsp) == 48 && offsetof(struct kcontext,
 _Static_assert(sizeof(struct trapframe) % 16 == 0, "a kernel stack top keeps 16-byte alignment");
 
 static struct proc procs[NPROC];
+/* Paravirtual FPU save areas, one per slot: in the kernel image, so each
+ * is physically contiguous as the monitor wants. */
+static u8 fpu_areas[NPROC][PV_FPU_AREA_MAX] __attribute__((aligned(64)));
 static u64 loaded_fs;            /* the FS base the CPU holds */
 static u8 kstacks[NPROC][KSTACK_SIZE] __attribute__((aligned(16)));
 static int next_pid = 1;
@@ -45,11 +51,21 @@ static struct {
 } top;
 
 /* The FPU state of a fresh program: what FNINIT and the reset MXCSR give. */
+static u8 *fpu_area(struct proc *p)
+{
+	return fpu_areas[p - procs];
+}
+
 static void fpu_reset(struct proc *p)
 {
-	memset(p->fpu, 0, sizeof(p->fpu));
-	*(u16 *)(p->fpu + 0) = 0x37f;             /* FCW: all exceptions masked */
-	*(u32 *)(p->fpu + 24) = 0x1f80;           /* MXCSR: all exceptions masked */
+	u8 *img = pv_fpu ? fpu_area(p) : p->fpu;
+
+	/* The XSAVE header (bytes 512-575) zero: every component in its
+	 * initial state, x87 and SSE control words as below. */
+	memset(img, 0, pv_fpu ? pv_fpu_size() : sizeof(p->fpu));
+	*(u16 *)(img + 0) = 0x37f;                /* FCW: all exceptions masked */
+	*(u32 *)(img + 24) = 0x1f80;              /* MXCSR: all exceptions masked */
+	p->fpu_fresh = true;
 }
 
 /* arch_prctl(ARCH_SET_FS): the running process's FS base, loaded now. */
@@ -168,9 +184,17 @@ static void run(struct proc *p)
 		wrmsr(MSR_FS_BASE, p->fs_base);
 		loaded_fs = p->fs_base;
 	}
-	asm volatile("fxrstor64 %0" : : "m"(p->fpu));
+	if (pv_fpu)
+		pv_fpu_switch(fpu_area(p), p->fpu_fresh);
+	else
+		asm volatile("fxrstor64 %0" : : "m"(p->fpu));
 	swtch(&cpu.sched, &p->context);
-	asm volatile("fxsave64 %0" : "=m"(p->fpu));
+	/* A fresh image stays fresh until the monitor has loaded it: p may
+	 * have slept in the kernel without ever reaching user mode. */
+	if (pv_fpu)
+		p->fpu_fresh = p->fpu_fresh && pv_fpu_reload_pending();
+	else
+		asm volatile("fxsave64 %0" : "=m"(p->fpu));
 	cpu.proc = 0;
 	/* The kernel is the parent of p: reap it now that it is off its stack. */
 	if (p->state == ZOMBIE && !p->parent) {
@@ -277,7 +301,13 @@ int proc_fork(void)
 	c->tf->rax = 0;
 	c->fs_base = p->fs_base;
 	memcpy(c->disk, p->disk, sizeof(c->disk));
-	asm volatile("fxsave64 %0" : "=m"(c->fpu));   /* the parent's, live */
+	if (pv_fpu) {                               /* the parent's, live */
+		pv_fpu_save();
+		memcpy(fpu_area(c), fpu_area(p), pv_fpu_size());
+		c->fpu_fresh = true;
+	} else {
+		asm volatile("fxsave64 %0" : "=m"(c->fpu));
+	}
 	c->name = p->name;
 	c->parent = p;
 	c->sig_ignored = p->sig_ignored;
@@ -313,7 +343,11 @@ int proc_exec(const char *path, char *const argv[], int argc)
 	wrmsr(MSR_FS_BASE, 0);
 	loaded_fs = 0;
 	fpu_reset(p);
-	asm volatile("fxrstor64 %0" : : "m"(p->fpu));
+	if (pv_fpu) {
+		pv_fpu_switch(fpu_area(p), true);       /* load it on the way out */
+	} else {
+		asm volatile("fxrstor64 %0" : : "m"(p->fpu));
+	}
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 static struct pv_vcpu pv_page __attribute__((aligned(4096)));
 static u32 cpuid_buf[4] __attribute__((aligned(16)));
 bool pv_on;
+bool pv_fpu;                /* the paravirtual FPU is on (pv_fpu_switch()) */
 
 long pv_hypercall(long nr, long a0, long a1, long a2)
 {
@@ -56,6 +57,9 @@ void pv_init(u64 features, bool forbidden)
 	}
 	if (pv_hypercall(HC_PV_REGISTER, (u64)&pv_page - IMAGE_VIRT_TO_PHYS, 0, 0) == 0)
 		pv_on = true;
+	/* The FPU too, if an XSAVE area of this host fits ours: the kernel
+	 * never uses x87/SSE itself (-mgeneral-regs-only), as boot.h asks. */
+	pv_fpu = pv_on && pv_page.fpu_size > 0 && pv_page.fpu_size <= PV_FPU_AREA_MAX;
 }
 
 /* The irq-save idiom without PUSHF/POPF: returns the old state. */
@@ -120,4 +124,30 @@ long pv_blk_info(void)
 long pv_blk_io(int op, u64 sector, u32 count, void *kbuf)
 {
 	return pv_hypercall4(HC_BLK_IO, op, (long)sector, count, (u64)kbuf - IMAGE_VIRT_TO_PHYS);
+}
+
+u32 pv_fpu_size(void)
+{
+	return pv_page.fpu_size;
+}
+
+/* Name the save area of the process about to run (in the kernel image, so
+ * physically contiguous); fresh: its content is new, load it as it is. */
+void pv_fpu_switch(void *area, bool fresh)
+{
+	pv_page.fpu_gpa = (u64)area - IMAGE_VIRT_TO_PHYS;
+	pv_page.fpu_reload = fresh;   /* for this area only: no stale request */
+}
+
+/* True while the monitor has not yet loaded a fresh area (it clears
+ * fpu_reload when it does, on the way to user mode). */
+bool pv_fpu_reload_pending(void)
+{
+	return pv_page.fpu_reload;
+}
+
+/* Write the live user FPU state into the running process's area now. */
+void pv_fpu_save(void)
+{
+	pv_hypercall(HC_FPU_SAVE, 0, 0, 0);
 }

@@ -382,6 +382,81 @@ static s64 vm_blk_io(struct vm *vm, u64 op, u64 sector, u64 count, u64 gpa)
 	return 0;
 }
 
+/* ---- The paravirtual FPU (boot.h) ---- */
+
+/* A guest area [gpa, gpa + fpu_size) is usable: 64-byte aligned, in RAM. */
+static bool vm_fpu_area_ok(struct vm *vm, u64 gpa)
+{
+	return gpa && gpa % 64 == 0 && gpa < vm->ram_size && vm->ram_size - gpa >= vm->fpu_size;
+}
+
+/* Write the live user FPU state into its area (vm->fpu_live_gpa).
+ * Returns 0, or -1 if there is none or the area is bad. */
+static int vm_fpu_save(struct vm *vm)
+{
+	static u8 buf[HOST_FPU_MAX] __attribute__((aligned(64)));
+	struct shadow *sh = &vm->shadow;
+	int n;
+
+	if (!sh->fpu || !vm_fpu_area_ok(vm, vm->fpu_live_gpa))
+		return -1;
+	n = host_get_fpu(sh->fpu->pid, buf, sizeof(buf));
+	if (n < 0) {
+		vm_host_error(vm, "reading guest FPU state", n);
+		return -1;
+	}
+	for (u64 off = 0; off < (u64)n; ) {         /* page by page: it may be tracked */
+		unsigned len = 4096 - ((vm->fpu_live_gpa + off) & 4095);
+		if (len > n - off)
+			len = (unsigned)(n - off);
+		vm_write_ram(vm, vm->fpu_live_gpa + off, buf + off, len);
+		off += len;
+	}
+	vm->fpu_saves++;
+	return 0;
+}
+
+/*
+ * The vCPU enters user mode in context c with the paravirtual FPU on:
+ * make c hold the state of the area pv->fpu_gpa.  Returns false after
+ * stopping the VM (a bad area, or an image the host refuses).
+ */
+static bool vm_fpu_enter_user(struct vm *vm, struct pv_vcpu *pv, struct context *c)
+{
+	struct shadow *sh = &vm->shadow;
+	u64 gpa = pv->fpu_gpa;
+	int err;
+
+	if (gpa == vm->fpu_live_gpa && !pv->fpu_reload) {
+		if (sh->fpu && sh->fpu != c && (err = host_move_fpu(sh->fpu->pid, c->pid)) < 0) {
+			vm_host_error(vm, "moving FPU state between contexts", err);
+			return false;
+		}
+		sh->fpu = c;
+		return true;
+	}
+	if (!vm_fpu_area_ok(vm, gpa)) {
+		vm_kill(vm, "paravirtual FPU area at GPA %#llx is not a %u-byte, 64-byte aligned area in RAM",
+			(unsigned long long)gpa, vm->fpu_size);
+		return false;
+	}
+	/* The live state goes home first, unless it is this very area being
+	 * reloaded (execve: the new program's image replaces it). */
+	if (vm->fpu_live_gpa && vm->fpu_live_gpa != gpa)
+		vm_fpu_save(vm);
+	err = host_set_fpu(c->pid, vm->ram + gpa, vm->fpu_size);
+	if (err < 0) {
+		vm_kill(vm, "the paravirtual FPU area at GPA %#llx holds a state the host refuses (%s)",
+			(unsigned long long)gpa, strerror(-err));
+		return false;
+	}
+	vm->fpu_live_gpa = gpa;
+	vm->fpu_loads++;
+	pv->fpu_reload = 0;
+	sh->fpu = c;
+	return true;
+}
+
 /* VMCALL from the guest kernel: the paravirtual interface (boot.h). */
 static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 {
@@ -389,7 +464,7 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 		[HC_VERSION] = "hypercall version", [HC_PV_REGISTER] = "hypercall pv register",
 		[HC_IRQ_WINDOW] = "hypercall irq window", [HC_DESC_QUERY] = "hypercall desc query",
 		[HC_CPUID] = "hypercall cpuid", [HC_BLK_INFO] = "hypercall blk info",
-		[HC_BLK_IO] = "hypercall blk io",
+		[HC_BLK_IO] = "hypercall blk io", [HC_FPU_SAVE] = "hypercall fpu save",
 	};
 	struct vm *vm = c->opaque;
 
@@ -406,9 +481,18 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 			*ret = (u64)-22;
 			break;
 		}
+		if (!vm->fpu_size && vm->shadow.cur) {
+			static u8 buf[HOST_FPU_MAX] __attribute__((aligned(64)));
+			int n = host_get_fpu(vm->shadow.cur->pid, buf, sizeof(buf));
+			vm->fpu_size = n > 0 ? (u32)n : 0;
+		}
 		vm->pv_gpa = args[0];
+		vm_pv(vm)->fpu_size = vm->fpu_size;
 		vm_pv_sync_out(vm);
 		*ret = 0;
+		break;
+	case HC_FPU_SAVE:
+		*ret = vm_pv(vm) && vm_fpu_save(vm) == 0 ? 0 : (u64)-14;
 		break;
 	case HC_IRQ_WINDOW:
 		*ret = 0;               /* the stop itself lets the loop deliver */
@@ -945,6 +1029,14 @@ static struct context *vm_context(struct vm *vm)
 		sh->st.ctx_switches++;
 		sh->cur = c;
 	}
+	/* The paravirtual FPU: the state stays with user mode, and moves
+	 * only when the guest names another process's area. */
+	struct pv_vcpu *pv = vm_pv(vm);
+	if (pv && pv->fpu_gpa) {
+		if (vm->vcpu.cpl == 3 && !vm_fpu_enter_user(vm, pv, c))
+			return NULL;
+		return c;
+	}
 	if (sh->fpu && sh->fpu != c) {
 		err = host_move_fpu(sh->fpu->pid, c->pid);
 		if (err < 0) {
@@ -1339,6 +1431,10 @@ void vm_report(struct vm *vm, FILE *f)
 		fprintf(f, "\n");
 		stats_print(&vm->stats, f);
 		vm_shadow_report(&vm->shadow.st, f);
+		if (vm->fpu_loads)
+			fprintf(f, "paravirtual FPU: %llu areas loaded, %llu saved (instead of a move "
+				"at every kernel entry and exit)\n", (unsigned long long)vm->fpu_loads,
+				(unsigned long long)vm->fpu_saves);
 		if (vm->ata.fd >= 0)
 			fprintf(f, "disk: %llu commands, %llu sectors read, %llu written, %llu errors%s%s\n",
 				(unsigned long long)vm->ata.commands,

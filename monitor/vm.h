@@ -195,6 +195,9 @@ struct vm {
 	u64 emulated;            /* instructions emulated (PORT_TRAP_COUNT) */
 	u64 chained;             /* of which in the stop of the one before (vm_chain()) */
 	u64 pv_gpa;              /* registered struct pv_vcpu, 0 if none */
+	u64 fpu_live_gpa;        /* paravirtual FPU: the area whose state is live */
+	u32 fpu_size;            /* the host's XSAVE size: what an area needs */
+	u64 fpu_saves, fpu_loads;/* paravirtual FPU: areas written, areas loaded */
 	u64 run_ns;              /* wall time spent in vm_run() */
 	u64 idle_ns;             /* of which asleep on a halted vCPU */
 	u64 seen_events;         /* io.events when last looked at */

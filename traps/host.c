@@ -148,17 +148,31 @@ int host_run(pid_t pid, struct trap_event *ev, bool step)
 
 /* The host's XSAVE area size, learnt from the kernel (DESIGN.md pitfalls:
  * SETREGSET accepts only the full size). */
-int host_move_fpu(pid_t from, pid_t to)
+int host_get_fpu(pid_t pid, void *buf, size_t size)
 {
-	/* On the context-switch path: a stack buffer, not an allocation.
-	 * Far larger than this host's 10752 bytes (AMX). */
-	u8 buf[64 * 1024] __attribute__((aligned(64)));
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
 
-	if (ptrace(PTRACE_GETREGSET, from, NT_X86_XSTATE, &iov) < 0 ||
-	    ptrace(PTRACE_SETREGSET, to, NT_X86_XSTATE, &iov) < 0)
+	if (ptrace(PTRACE_GETREGSET, pid, NT_X86_XSTATE, &iov) < 0)
+		return -errno;
+	return (int)iov.iov_len;
+}
+
+int host_set_fpu(pid_t pid, const void *buf, size_t size)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = size };
+
+	if (ptrace(PTRACE_SETREGSET, pid, NT_X86_XSTATE, &iov) < 0)
 		return -errno;
 	return 0;
+}
+
+int host_move_fpu(pid_t from, pid_t to)
+{
+	/* On the context-switch path: a stack buffer, not an allocation. */
+	u8 buf[HOST_FPU_MAX] __attribute__((aligned(64)));
+	int n = host_get_fpu(from, buf, sizeof(buf));
+
+	return n < 0 ? n : host_set_fpu(to, buf, (size_t)n);
 }
 
 void host_kill(pid_t pid)

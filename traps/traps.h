@@ -400,6 +400,13 @@ int host_save_vcpu(pid_t pid, struct vcpu *v, bool syscall_stop);
 int host_run(pid_t pid, struct trap_event *ev, bool step);
 /* Move the FPU/XSAVE state from one context process to another. */
 int host_move_fpu(pid_t from, pid_t to);
+/* The FPU/XSAVE state of context 'pid' into buf (at most size bytes; the
+ * host's full XSAVE size is needed): returns its size, or -errno.  And
+ * back: size must be the host's full size (DESIGN.md pitfalls); a state
+ * the host kernel finds invalid is -EINVAL. */
+#define HOST_FPU_MAX (64 * 1024)      /* far above this host's 10752 (AMX) */
+int host_get_fpu(pid_t pid, void *buf, size_t size);
+int host_set_fpu(pid_t pid, const void *buf, size_t size);
 /* Kill and reap a context process. */
 void host_kill(pid_t pid);
 /* Pin the calling thread (and future children) to the CPU it runs on.

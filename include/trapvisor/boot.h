@@ -69,7 +69,7 @@ struct boot_info {
 /* Hypercalls: vmcall, RAX = number, RDI, RSI, RDX, R10, R8 = args, RAX =
  * result (negative errno on error).  Only from guest kernel mode. */
 #define HC_VERSION        0      /* returns the hypercall ABI version */
-#define HC_ABI_VERSION    2
+#define HC_ABI_VERSION    3
 #define HC_PV_REGISTER    1      /* RDI = GPA of a page-aligned struct pv_vcpu:
                                   * from now on its vif is the interrupt flag
                                   * and the monitor keeps its 'cpu' fields;
@@ -99,6 +99,10 @@ struct boot_info {
                                   * -22 (EINVAL: bad request or range), -14
                                   * (EFAULT: buffer), -30 (EROFS: read-only
                                   * image), -5 (EIO: host I/O error), -6 */
+
+#define HC_FPU_SAVE       7      /* write the live user FPU state into the
+                                  * area at pv_vcpu.fpu_gpa now (before a
+                                  * fork copies it); returns 0 or -14 */
 
 /* HC_BLK_IO's RDI */
 #define PV_BLK_READ  0
@@ -137,10 +141,26 @@ struct pv_cpu_state {
 	uint16_t reserved;
 };
 
+/*
+ * The paravirtual FPU (ABI 3).  A kernel that sets fpu_gpa promises not to
+ * use x87/SSE/AVX in kernel mode; the monitor then keeps the FPU state
+ * with user mode only and stops moving it between the kernel's and the
+ * user's host processes on every kernel entry.  fpu_gpa names the save
+ * area (fpu_size bytes, 64-byte aligned, inside RAM, XSAVE standard
+ * format) of the process about to run in user mode: when it differs from
+ * the area whose state is live, or fpu_reload is set (the area is new),
+ * the monitor saves the live state into its own area (unless that is the
+ * area being reloaded) and loads the named one, as the vCPU enters user
+ * mode.  A fresh area is
+ * zeroes with FCW 0x37f at byte 0 and MXCSR 0x1f80 at byte 24.
+ */
 struct pv_vcpu {
 	volatile uint32_t vif;     /* 1: interrupts enabled */
 	volatile uint32_t pending; /* an interrupt waits for vif (monitor-written) */
 	volatile struct pv_cpu_state cpu; /* monitor-written before every resume */
+	volatile uint64_t fpu_gpa; /* guest-written: the running process's area, 0: off */
+	volatile uint32_t fpu_reload; /* guest-written 1: load fpu_gpa as it is */
+	volatile uint32_t fpu_size;   /* monitor-written: bytes an area needs */
 };
 
 #endif
