@@ -1129,8 +1129,9 @@ int vm_run(struct vm *vm)
 		}
 		/* Guard against a fault the monitor keeps "fixing" in vain: the
 		 * same fault at the same place, with RIP not moved by its
-		 * handling (an emulated instruction in a loop moves it). */
-		u64 rip = v->rip;
+		 * handling (an emulated instruction in a loop moves it; a long
+		 * REP emulated in parts stays but moves RCX). */
+		u64 rip = v->rip, rcx = v->gpr[R_RCX];
 		if (rip == last_rip && ev.addr == last_addr && !moved) {
 			if (++repeats > VM_MAX_REPEAT_FAULTS) {
 				vm_kill(vm, "no progress: the same fault (signal %d, code %d, address %#llx) repeated %d times",
@@ -1143,7 +1144,7 @@ int vm_run(struct vm *vm)
 		last_rip = rip;
 		last_addr = ev.addr;
 		vm_signal(vm, ctx, &ev);
-		moved = v->rip != rip;
+		moved = v->rip != rip || v->gpr[R_RCX] != rcx;
 	}
 	vm->run_ns = now_ns() - t_start;
 	return vm->exit_status;

@@ -414,6 +414,16 @@ static enum emu_result em_out(struct emu_ctxt *c, struct insn *in)
 }
 
 /*
+ * A REP string instruction runs at most this much per emu_step(): a guest
+ * could otherwise keep the monitor inside one instruction for as long as it
+ * likes (RCX up to 2^64).  With more left, the iterations done are
+ * committed and RIP stays at the instruction (EMU_OK), as when a CPU takes
+ * an interrupt in the middle of a REP; the next trap goes on with it.
+ */
+#define REP_MAX_BYTES    (16 * 1024)   /* STOS/MOVS */
+#define REP_MAX_ELEMENTS 4096          /* INS/OUTS: each is a port access */
+
+/*
  * INSB/W/D and OUTSB/W/D, with or without REP (SDM INS, OUTS, REP).  One
  * iteration moves an element of 1, 2 or 4 bytes (the memory operand's size:
  * 66 selects 2; there is no 8-byte form, REX.W leaves it at 4) between port
@@ -455,6 +465,10 @@ static enum emu_result io_string(struct emu_ctxt *c, struct insn *in, bool outs)
 
 	raise_if(v->cpl > iopl(v), X86_EXC_GP, 0);
 	for (done = 0; done < count; done++) {
+		if (done == REP_MAX_ELEMENTS) {
+			in->next_rip = v->rip;           /* more to do: come back */
+			break;
+		}
 		u64 la = seg_base(v, mem->mem.segment) + ptr;   /* INS: ES */
 		u32 val = 0;
 
@@ -1658,6 +1672,11 @@ static enum emu_result string_op(struct emu_ctxt *c, struct insn *in, bool movs)
 
 	while (done < count) {
 		u64 dla = di, sla = seg_base(v, sseg) + si;   /* ES has no base */
+
+		if (done * sz >= REP_MAX_BYTES) {
+			in->next_rip = v->rip;           /* more to do: come back */
+			break;
+		}
 		u64 n = min_u64(count - done, limit), bytes, dist, dlo, slo, i;
 
 		n = min_u64(n, elems_within(dla, 4096, sz, down));

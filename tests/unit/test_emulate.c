@@ -2326,6 +2326,59 @@ static void test_desc_query(void **state)
 	free(f);
 }
 
+/* Port writes counted, not scripted: for test_rep_cut. */
+static unsigned nouts;
+static int count_pio_out(struct emu_ctxt *c, u16 port, unsigned size, u32 val)
+{
+	(void)c, (void)port, (void)size, (void)val;
+	nouts++;
+	return 0;
+}
+
+/*
+ * A REP runs at most 16 KiB (STOS/MOVS) or 4096 elements (INS/OUTS) per
+ * emu_step(): the rest waits for the next trap, RIP still at the
+ * instruction, so a guest cannot hold the monitor inside one instruction.
+ */
+static void test_rep_cut(void **state)
+{
+	struct emu_ctxt c;
+	struct vcpu v;
+	struct fake *f = ctxt_init(&c, &v, "\xf3\xaa", 2);     /* rep stosb */
+	struct emu_ops ops;
+
+	(void)state;
+	v.gpr[R_RDI] = 0xa000;                          /* above code and stack */
+	v.gpr[R_RCX] = 0x5000;
+	v.gpr[R_RAX] = 0x77;
+	assert_int_equal(emu_step(&c), EMU_OK);
+	assert_int_equal(v.rip, CODE);                  /* not done: stays */
+	assert_int_equal(v.gpr[R_RCX], 0x1000);
+	assert_int_equal(v.gpr[R_RDI], 0xa000 + 0x4000);
+	assert_int_equal(emu_step(&c), EMU_OK);
+	assert_int_equal(v.rip, CODE + 2);
+	assert_int_equal(v.gpr[R_RCX], 0);
+	assert_int_equal(f->mem[0xa000 + 0x4fff], 0x77);
+	assert_int_equal(f->mem[0xa000 + 0x5000], 0);
+	free(f);
+
+	f = ctxt_init(&c, &v, "\xf3\x6e", 2);               /* rep outsb */
+	ops = *c.ops;
+	ops.pio_out = count_pio_out;
+	c.ops = &ops;
+	nouts = 0;
+	v.gpr[R_RSI] = DATA;
+	v.gpr[R_RCX] = 5000;
+	assert_int_equal(emu_step(&c), EMU_OK);
+	assert_int_equal(nouts, 4096);
+	assert_int_equal(v.rip, CODE);
+	assert_int_equal(v.gpr[R_RCX], 5000 - 4096);
+	assert_int_equal(emu_step(&c), EMU_OK);
+	assert_int_equal(nouts, 5000);
+	assert_int_equal(v.rip, CODE + 2);
+	free(f);
+}
+
 /*
  * A long REP goes to ops->write in chunks that never cross a 4 KiB page:
  * 0x2000 bytes from 0x5801 are three writes, [0x5801, 0x6000), one page,
@@ -2985,6 +3038,7 @@ int main(void)
 		cmocka_unit_test(test_desc_query),
 		cmocka_unit_test(test_vcpu_cpuid),
 		cmocka_unit_test(test_rep_chunks),
+		cmocka_unit_test(test_rep_cut),
 		cmocka_unit_test(test_native_compare),
 		cmocka_unit_test(test_vmcall_without_callback),
 		cmocka_unit_test(test_classify),
