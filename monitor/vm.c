@@ -854,6 +854,24 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 	stats_add(&vm->stats, STAT_EXIT, "hidden page fault", now_ns() - t0);
 }
 
+/*
+ * The host raised #AC: the host runs with CR0.AM set, so a misaligned
+ * access with RFLAGS.AC set faults there.  It is the guest's #AC only at
+ * CPL 3 with its own CR0.AM set; otherwise its AC flag has no effect on a
+ * real CPU, so drop it (only PUSHF would tell) and let the access retry.
+ */
+static void vm_alignment_check(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpu;
+
+	if (v->cpl == 3 && (v->cr0 & X86_CR0_AM)) {
+		vm_raise(vm, X86_EXC_AC, 0, 0);
+		return;
+	}
+	v->rflags &= ~X86_RFLAGS_AC;
+	stats_add(&vm->stats, STAT_EXIT, "#AC dropped (no CR0.AM)", 0);
+}
+
 static void vm_signal(struct vm *vm, struct context *ctx, const struct trap_event *ev)
 {
 	struct vcpu *v = &vm->vcpu;
@@ -877,7 +895,7 @@ static void vm_signal(struct vm *vm, struct context *ctx, const struct trap_even
 		if (ev->code == SI_KERNEL)
 			vm_emulate(vm, X86_EXC_SS);
 		else if (ev->code == BUS_ADRALN)
-			vm_raise(vm, X86_EXC_AC, 0, 0);
+			vm_alignment_check(vm);
 		else
 			vm_kill(vm, "host SIGBUS, code %d, address %#llx at rip %#llx", ev->code,
 				(unsigned long long)ev->addr, (unsigned long long)v->rip);

@@ -156,6 +156,20 @@ static void test_errors(void)
 	expect("sched_yield", sched_yield(), 0);
 }
 
+/* RFLAGS.AC set, CR0.AM clear (this kernel never sets it): a misaligned
+ * load must just work, as on a CPU, though the host runs with CR0.AM. */
+static void test_alignment_flag(void)
+{
+	static volatile unsigned char bytes[16] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	unsigned v;
+
+	asm volatile("pushfq; orq $0x40000, (%%rsp); popfq\n\t"
+		     "movl 1(%1), %0\n\t"
+		     "pushfq; andq $~0x40000, (%%rsp); popfq"
+		     : "=r"(v) : "r"(bytes) : "cc", "memory");
+	expect("misaligned load with AC set and CR0.AM clear", v, 0x05040302);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "argv-check") == 0)
@@ -167,6 +181,7 @@ int main(int argc, char **argv)
 	test_signals();
 	test_many();
 	test_errors();
+	test_alignment_flag();
 	if (failed)
 		return 1;
 	print("proctests: ok\n");
