@@ -548,6 +548,19 @@ SF static void sf_pv_refusals(void)
 		pv_hypercall(HC_PV_REGISTER, -4096, 0, 0), pv_hypercall(99, 0, 0, 0));
 }
 
+/* The hypercall answers CPUID as the instruction would on the vCPU: leaf 1
+ * ECX.OSXSAVE (bit 27) follows the guest's own CR4.OSXSAVE (bit 18). */
+SF static void sf_pv_cpuid_osxsave(void)
+{
+	u32 r[4];
+	u64 cr4;
+
+	pv_cpuid(1, 0, r);
+	asm volatile("mov %%cr4, %0" : "=r"(cr4));     /* traps: the virtual CR4 */
+	kprintf("silentfail-pv: cpuid 1 through the hypercall: OSXSAVE %u, CR4.OSXSAVE %u\n",
+		(r[2] >> 27) & 1, (unsigned)((cr4 >> 18) & 1));
+}
+
 SF void silentfail_run(void)
 {
 	u32 a = sf_trap_count(), b = sf_trap_count();
@@ -564,6 +577,7 @@ SF void silentfail_run(void)
 	sf.pv = true;
 	sf_table();
 	sf_pv_refusals();
+	sf_pv_cpuid_osxsave();
 	sf.pv = false;
 }
 

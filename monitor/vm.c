@@ -526,7 +526,7 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 			*ret = (u64)-14;         /* -EFAULT */
 			break;
 		}
-		vcpu_cpuid((u32)args[0], (u32)args[1], out);
+		op_cpuid(c, (u32)args[0], (u32)args[1], out);   /* as the instruction */
 		vm_write_ram(vm, args[2], out, sizeof(out));
 		*ret = 0;
 		break;

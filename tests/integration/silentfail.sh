@@ -71,6 +71,10 @@ report "silentfail, paravirtual: every row correct through the shared page and h
 expect_out 'silentfail-pv: refused: cpuid into a misaligned buffer -> -14, cpuid outside RAM -> -14, descriptor query 9 -> -22, shared page at -4096 -> -22, hypercall 99 -> -38'
 report "hypercalls with bad arguments are refused with an errno, the monitor carries on"
 
+grep -qE '^silentfail-pv: cpuid 1 through the hypercall: OSXSAVE ([01]), CR4.OSXSAVE \1$' "$OUT" ||
+	why+="HC_CPUID leaf 1 OSXSAVE differs from the guest's CR4.OSXSAVE; "
+report "HC_CPUID answers as the vCPU's CPUID instruction (OSXSAVE follows the guest's CR4)"
+
 boot --patch=off --append "silentfail nopv"
 expect_status 0
 expect_out 'silentfail: 15 silently wrong, 1 trapped and emulated, 3 correct'
