@@ -31,6 +31,10 @@ int disk_open(const char *spec, struct ata_disk *d, char *err, size_t errlen)
 	u64 size;
 	int fd;
 
+	if (strlen(spec) >= sizeof(path)) {
+		snprintf(err, errlen, "--disk: the file name is longer than %zu bytes", sizeof(path) - 1);
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s", spec);
 	if (comma && strcmp(comma, ",ro") == 0) {
 		ro = true;

@@ -338,9 +338,31 @@ static void vm_pv_sync_out(struct vm *vm)
  */
 static s64 vm_blk_failed(struct ata_disk *d, ssize_t r)
 {
-	d->last_errno = r < 0 ? errno : EIO;       /* short: the file shrank */
+	(void)r;
+	d->last_errno = errno;
 	d->errors++;
 	return -5;                                 /* EIO */
+}
+
+/* pread/pwrite all of len bytes, through EINTR and short transfers (an
+ * image on FUSE or NFS may give less); -1 with errno, or len. */
+static ssize_t vm_blk_full(int fd, u8 *buf, u64 len, off_t off, bool write)
+{
+	u64 done = 0;
+
+	while (done < len) {
+		ssize_t r = write ? pwrite(fd, buf + done, len - done, off + (off_t)done)
+				  : pread(fd, buf + done, len - done, off + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;    /* the file ended: it shrank */
+			return -1;
+		}
+		done += (u64)r;
+	}
+	return (ssize_t)len;
 }
 
 static s64 vm_blk_io(struct vm *vm, u64 op, u64 sector, u64 count, u64 gpa)
@@ -362,13 +384,13 @@ static s64 vm_blk_io(struct vm *vm, u64 op, u64 sector, u64 count, u64 gpa)
 	if (op == PV_BLK_WRITE) {
 		if (d->read_only)
 			return -30;              /* EROFS */
-		r = pwrite(d->fd, vm->ram + gpa, len, (off_t)(sector * ATA_SECTOR));
+		r = vm_blk_full(d->fd, vm->ram + gpa, len, (off_t)(sector * ATA_SECTOR), true);
 		if (r != (ssize_t)len)
 			return vm_blk_failed(d, r);
 		d->sectors_written += count;
 		return 0;
 	}
-	r = pread(d->fd, buf, len, (off_t)(sector * ATA_SECTOR));
+	r = vm_blk_full(d->fd, buf, len, (off_t)(sector * ATA_SECTOR), false);
 	if (r != (ssize_t)len)
 		return vm_blk_failed(d, r);
 	for (u64 off = 0; off < len; ) {
