@@ -158,6 +158,7 @@ struct proc {
 	struct disk_fd disk[NFD_DISK];   /* its open disk descriptors */
 	u8 fpu[512] __attribute__((aligned(16)));   /* its x87/SSE state (FXSAVE image) */
 	bool fpu_fresh;           /* its FPU image is new: load it as it is */
+	bool fpu_exec;            /* ... and it is execve's reset of the live area */
 	u64 minflt;               /* page faults served (rusage ru_minflt) */
 	u64 cminflt;              /* the same for its reaped children, and theirs */
 };

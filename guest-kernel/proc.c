@@ -184,6 +184,11 @@ static void run(struct proc *p)
 		wrmsr(MSR_FS_BASE, p->fs_base);
 		loaded_fs = p->fs_base;
 	}
+	/* An execve's reset image was the live area: if the monitor had to
+	 * save the old program's state over it before loading it (another
+	 * process reached user mode first), write the reset image again. */
+	if (pv_fpu && p->fpu_fresh && p->fpu_exec)
+		fpu_reset(p);
 	if (pv_fpu)
 		pv_fpu_switch(fpu_area(p), p->fpu_fresh);
 	else
@@ -191,8 +196,10 @@ static void run(struct proc *p)
 	swtch(&cpu.sched, &p->context);
 	/* A fresh image stays fresh until the monitor has loaded it: p may
 	 * have slept in the kernel without ever reaching user mode. */
-	if (pv_fpu)
+	if (pv_fpu) {
 		p->fpu_fresh = p->fpu_fresh && pv_fpu_reload_pending();
+		p->fpu_exec = p->fpu_exec && p->fpu_fresh;
+	}
 	else
 		asm volatile("fxsave64 %0" : "=m"(p->fpu));
 	cpu.proc = 0;
@@ -344,6 +351,7 @@ int proc_exec(const char *path, char *const argv[], int argc)
 	loaded_fs = 0;
 	fpu_reset(p);
 	if (pv_fpu) {
+		p->fpu_exec = true;
 		pv_fpu_switch(fpu_area(p), true);       /* load it on the way out */
 	} else {
 		asm volatile("fxrstor64 %0" : : "m"(p->fpu));

@@ -509,6 +509,7 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 			vm->fpu_size = n > 0 ? (u32)n : 0;
 		}
 		vm->pv_gpa = args[0];
+		vm->fpu_live_gpa = 0;
 		vm_pv(vm)->fpu_size = vm->fpu_size;
 		vm_pv_sync_out(vm);
 		*ret = 0;
@@ -890,6 +891,12 @@ static void vm_alignment_check(struct vm *vm)
 		vm_raise(vm, X86_EXC_AC, 0, 0);
 		return;
 	}
+	if (v->cpl == 3 && !(v->rflags & X86_RFLAGS_AC)) {
+		/* Not AC: the host's split-lock detection (a locked access
+		 * across a cache line), which no guest setting can clear. */
+		vm_kill(vm, "the host refused a split-locked access (split_lock_detect)");
+		return;
+	}
 	v->rflags &= ~X86_RFLAGS_AC;
 	stats_add(&vm->stats, STAT_EXIT, "#AC dropped (no CR0.AM)", 0);
 }
@@ -1072,6 +1079,8 @@ static struct context *vm_context(struct vm *vm)
 	/* The paravirtual FPU: the state stays with user mode, and moves
 	 * only when the guest names another process's area. */
 	struct pv_vcpu *pv = vm_pv(vm);
+	if (pv && !pv->fpu_gpa)
+		vm->fpu_live_gpa = 0;   /* off (again): no area is live */
 	if (pv && pv->fpu_gpa) {
 		if (vm->vcpu.cpl == 3 && !vm_fpu_enter_user(vm, pv, c))
 			return NULL;

@@ -3,10 +3,11 @@
  * of a Linux system would build it.  It needs what musl's start-up and
  * stdio ask of the kernel (arch_prctl for the thread pointer,
  * set_tid_address, writev, ioctl(TIOCGWINSZ), rt_sigprocmask around
- * fork) and per-process x87/SSE registers.  Prints "libctest: ok", or a
- * FAIL line per failed check and exits 1.
+ * fork) and per-process x87/SSE registers, reset by execve.  Prints
+ * "libctest: ok", or a FAIL line per failed check and exits 1.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +36,30 @@ static unsigned long xmm7_across_yields(unsigned long v, int yields)
 	return out;
 }
 
+/* The second half of the execve check: a new program starts with the
+ * initial FPU state (MXCSR 0x1f80, XMM7 zero), whatever the old one left. */
+static int after_exec(void)
+{
+	unsigned mxcsr;
+	unsigned long x7;
+	int status;
+
+	asm volatile("stmxcsr %0; movq %%xmm7, %1" : "=m"(mxcsr), "=r"(x7));
+	wait(&status);
+	if (mxcsr != 0x1f80 || x7 != 0) {
+		printf("libctest: FAIL after execve: MXCSR %#x, XMM7 %#lx\n", mxcsr, x7);
+		return 1;
+	}
+	printf("libctest: ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char buf[64];
+
+	if (argc > 1 && strcmp(argv[1], "after-exec") == 0)
+		return after_exec();
 	pid_t pid;
 	int status;
 
@@ -90,6 +112,18 @@ int main(int argc, char **argv)
 		printf("libctest: %d checks failed\n", fails);
 		return 1;
 	}
-	printf("libctest: ok\n");
-	return 0;
+	/* execve resets the FPU: leave MXCSR and XMM7 changed, with another
+	 * process busy so that it may reach user mode during the execve. */
+	fflush(stdout);
+	if (fork() == 0) {
+		for (int i = 0; i < 20; i++)
+			sched_yield();
+		_exit(0);
+	}
+	unsigned mx = 0x7f80;
+	asm volatile("ldmxcsr %0; movq %1, %%xmm7" : : "m"(mx), "r"(0x1234567890abcdefUL));
+	char *const args[] = { "libctest", "after-exec", NULL };
+	execv("libctest", args);
+	printf("libctest: FAIL execve: %s\n", strerror(errno));
+	return 1;
 }
