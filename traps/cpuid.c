@@ -14,6 +14,7 @@
  *              OSPKE(4), CET_SS(7), KL(23), LA57(16), PKS(31);
  *         EDX: UINTR(5), CET_IBT(20).
  *   7.1   EAX: FRED(17), LKGS(18), LAM(26).
+ *   0xD.0 EAX/EDX: every XCR0 bit the host's own XCR0 lacks (XSETBV).
  *   0xD.1 EAX: XSAVES(3) (XSAVES/XRSTORS are CPL-0 only, not emulated).
  *   0x80000001 ECX: SVM(2).
  *   0x80000008 EBX: INVLPGB(3) (INVLPGB/TLBSYNC are #UD, emulate.c).
@@ -27,6 +28,17 @@
 #include "traps.h"
 
 #define BIT(n) (1u << (n))
+
+u64 host_xcr0(void)
+{
+	u32 lo, hi, ecx = 0, eax, ebx, edx;
+
+	__cpuid(1, eax, ebx, ecx, edx);
+	if (!(ecx & BIT(27)))               /* OSXSAVE: the host enabled XSAVE */
+		return 0;
+	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((u64)hi << 32) | lo;
+}
 
 void vcpu_cpuid(u32 leaf, u32 subleaf, u32 out[4])
 {
@@ -58,8 +70,15 @@ void vcpu_cpuid(u32 leaf, u32 subleaf, u32 out[4])
 		}
 		break;
 	case 0xd:
-		if (subleaf == 1)
+		if (subleaf == 0) {
+			/* The XCR0 bits the guest may set: exactly the host's
+			 * (XSETBV, emulate.c). */
+			u64 xcr0 = host_xcr0();
+			eax &= (u32)xcr0;
+			edx &= (u32)(xcr0 >> 32);
+		} else if (subleaf == 1) {
 			eax &= ~BIT(3);
+		}
 		break;
 	case 0x80000001:
 		ecx &= ~BIT(2);

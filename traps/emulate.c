@@ -665,6 +665,32 @@ static enum emu_result em_lmsw(struct emu_ctxt *c, struct insn *in)
 }
 
 /*
+ * XSETBV (0F 01 D1), SDM XSETBV: CPL > 0 is #GP(0), CR4.OSXSAVE clear #UD,
+ * ECX other than 0 #GP(0), and EDX:EAX must be a valid XCR0: bit 0 (x87)
+ * set, AVX (bit 2) only with SSE (bit 1), no bit the CPU lacks (the
+ * vCPU's CPUID.0xD.0 reports exactly the host's XCR0 bits): else #GP(0).
+ * vCPU: XSAVE, XRSTOR and XGETBV run natively, under the host's XCR0, so
+ * the one XCR0 the vCPU can honour is the host's own.  Loading it is
+ * emulated (nothing changes); any other valid value is not, with the
+ * reason, rather than kept in name while the CPU uses another.
+ */
+static enum emu_result em_xsetbv(struct emu_ctxt *c, struct insn *in)
+{
+	struct vcpu *v = c->vcpu;
+	u64 val = (v->gpr[R_RDX] << 32) | (u32)v->gpr[R_RAX], host = host_xcr0();
+
+	(void)in;
+	raise_if(!(v->cr4 & X86_CR4_OSXSAVE), X86_EXC_UD, 0);
+	raise_if(v->cpl != 0 || (u32)v->gpr[R_RCX] != 0, X86_EXC_GP, 0);
+	raise_if(!(val & 1) || ((val & 4) && !(val & 2)) || (val & ~host), X86_EXC_GP, 0);
+	if (val != host) {
+		c->why = "the vCPU can only run with the host's XCR0 (XSAVE and XGETBV run natively)";
+		return EMU_UNHANDLEABLE;
+	}
+	return EMU_OK;
+}
+
+/*
  * Instructions of features the vCPU does not report (cpuid.c hides them):
  * #UD at any CPL, as on a CPU without them.  VMX (CR4.VMXE cannot be set),
  * SMX's GETSEC, SVM (EFER.SVME cannot be set; VMMCALL is the hypercall),
@@ -2146,6 +2172,7 @@ static const em_fn em_table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
 	[ZYDIS_MNEMONIC_MOV]    = em_mov,
 	[ZYDIS_MNEMONIC_CLTS]   = em_clts,
 	[ZYDIS_MNEMONIC_LMSW]   = em_lmsw,
+	[ZYDIS_MNEMONIC_XSETBV] = em_xsetbv,
 	[ZYDIS_MNEMONIC_VMCLEAR] = em_absent, [ZYDIS_MNEMONIC_VMPTRLD] = em_absent,
 	[ZYDIS_MNEMONIC_VMPTRST] = em_absent, [ZYDIS_MNEMONIC_VMREAD] = em_absent,
 	[ZYDIS_MNEMONIC_VMWRITE] = em_absent, [ZYDIS_MNEMONIC_VMLAUNCH] = em_absent,

@@ -279,6 +279,8 @@ enum emu_result emu_syscall(struct emu_ctxt *c);
  * LA57, UMIP hidden, the hypervisor bit set, and leaf 0x40000000 returning
  * the signature "TrapVisorTVM" in EBX, ECX, EDX). */
 void vcpu_cpuid(u32 leaf, u32 subleaf, u32 out[4]);
+/* The host's XCR0 (XGETBV), 0 if the host has not enabled XSAVE. */
+u64 host_xcr0(void);
 #define TRAPVISOR_CPUID_SIGNATURE "TrapVisorTVM"
 
 /*

@@ -2326,6 +2326,49 @@ static void test_desc_query(void **state)
 	free(f);
 }
 
+/*
+ * XSETBV: the host's own XCR0 is accepted (nothing else can be honoured,
+ * as XSAVE and XGETBV run natively), a smaller valid one is not emulated
+ * (with the reason), invalid ones are #GP(0), and CR4.OSXSAVE clear #UD.
+ */
+static void test_xsetbv(void **state)
+{
+	u64 host = host_xcr0();
+	const struct { u64 xcr0, rcx, cr4; int cpl; enum emu_result want; u8 vec; } t[] = {
+		{ host, 0, DEF_CR4 | X86_CR4_OSXSAVE, 0, EMU_OK, 0 },
+		{ 1, 0, DEF_CR4 | X86_CR4_OSXSAVE, 0, host == 1 ? EMU_OK : EMU_UNHANDLEABLE, 0 },
+		{ 0, 0, DEF_CR4 | X86_CR4_OSXSAVE, 0, EMU_EXCEPTION, X86_EXC_GP },   /* no x87 */
+		{ 5, 0, DEF_CR4 | X86_CR4_OSXSAVE, 0, EMU_EXCEPTION, X86_EXC_GP },   /* AVX, no SSE */
+		{ host | (1ull << 62), 0, DEF_CR4 | X86_CR4_OSXSAVE, 0, EMU_EXCEPTION, X86_EXC_GP },
+		{ host, 1, DEF_CR4 | X86_CR4_OSXSAVE, 0, EMU_EXCEPTION, X86_EXC_GP },  /* ECX 1 */
+		{ host, 0, DEF_CR4 | X86_CR4_OSXSAVE, 3, EMU_EXCEPTION, X86_EXC_GP },  /* CPL 3 */
+		{ host, 0, DEF_CR4, 0, EMU_EXCEPTION, X86_EXC_UD },                   /* OSXSAVE 0 */
+	};
+
+	(void)state;
+	if (!host)
+		skip();                 /* a host without XSAVE */
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct emu_ctxt c;
+		struct vcpu v;
+		struct fake *f = ctxt_init(&c, &v, "\x0f\x01\xd1", 3);
+
+		v.gpr[R_RAX] = (u32)t[i].xcr0;
+		v.gpr[R_RDX] = t[i].xcr0 >> 32;
+		v.gpr[R_RCX] = t[i].rcx;
+		v.cr4 = t[i].cr4;
+		v.cpl = (u8)t[i].cpl;
+		enum emu_result r = emu_step(&c);
+		if (r != t[i].want || (r == EMU_EXCEPTION && c.exc.vector != t[i].vec))
+			fail_msg("row %u: result %d vector %u", i, r, c.exc.vector);
+		if (r == EMU_UNHANDLEABLE)
+			assert_non_null(c.why);
+		if (r == EMU_OK)
+			assert_int_equal(v.rip, CODE + 3);
+		free(f);
+	}
+}
+
 /* Port writes counted, not scripted: for test_rep_cut. */
 static unsigned nouts;
 static int count_pio_out(struct emu_ctxt *c, u16 port, unsigned size, u32 val)
@@ -3039,6 +3082,7 @@ int main(void)
 		cmocka_unit_test(test_vcpu_cpuid),
 		cmocka_unit_test(test_rep_chunks),
 		cmocka_unit_test(test_rep_cut),
+		cmocka_unit_test(test_xsetbv),
 		cmocka_unit_test(test_native_compare),
 		cmocka_unit_test(test_vmcall_without_callback),
 		cmocka_unit_test(test_classify),
