@@ -150,6 +150,18 @@ static void vm_write_ram(struct vm *vm, u64 gpa, const void *src, unsigned n)
 		vm_host_error(vm, "dropping shadow mappings", r);
 }
 
+/* vm_write_ram() for len bytes at gpa that may cross pages (in RAM). */
+static void vm_write_ram_span(struct vm *vm, u64 gpa, const u8 *src, u64 len)
+{
+	for (u64 off = 0; off < len; ) {
+		unsigned n = 4096 - ((gpa + off) & 4095);
+		if (n > len - off)
+			n = (unsigned)(len - off);
+		vm_write_ram(vm, gpa + off, src + off, n);
+		off += n;
+	}
+}
+
 /* Copy between guest linear memory and buf, one page piece at a time.  A
  * write is all or nothing (the emulator's contract): every piece is
  * translated before the first byte is written. */
@@ -393,18 +405,15 @@ static s64 vm_blk_io(struct vm *vm, u64 op, u64 sector, u64 count, u64 gpa)
 	r = vm_blk_full(d->fd, buf, len, (off_t)(sector * ATA_SECTOR), false);
 	if (r != (ssize_t)len)
 		return vm_blk_failed(d, r);
-	for (u64 off = 0; off < len; ) {
-		unsigned n = 4096 - ((gpa + off) & 4095);
-		if (n > len - off)
-			n = (unsigned)(len - off);
-		vm_write_ram(vm, gpa + off, buf + off, n);
-		off += n;
-	}
+	vm_write_ram_span(vm, gpa, buf, len);
 	d->sectors_read += count;
 	return 0;
 }
 
 /* ---- The paravirtual FPU (boot.h) ---- */
+
+/* One XSAVE image at a time passes through the monitor. */
+static u8 fpu_buf[HOST_FPU_MAX] __attribute__((aligned(64)));
 
 /* A guest area [gpa, gpa + fpu_size) is usable: 64-byte aligned, in RAM. */
 static bool vm_fpu_area_ok(struct vm *vm, u64 gpa)
@@ -416,24 +425,17 @@ static bool vm_fpu_area_ok(struct vm *vm, u64 gpa)
  * Returns 0, or -1 if there is none or the area is bad. */
 static int vm_fpu_save(struct vm *vm)
 {
-	static u8 buf[HOST_FPU_MAX] __attribute__((aligned(64)));
 	struct shadow *sh = &vm->shadow;
 	int n;
 
 	if (!sh->fpu || !vm_fpu_area_ok(vm, vm->fpu_live_gpa))
 		return -1;
-	n = host_get_fpu(sh->fpu->pid, buf, sizeof(buf));
+	n = host_get_fpu(sh->fpu->pid, fpu_buf, sizeof(fpu_buf));
 	if (n < 0) {
 		vm_host_error(vm, "reading guest FPU state", n);
 		return -1;
 	}
-	for (u64 off = 0; off < (u64)n; ) {         /* page by page: it may be tracked */
-		unsigned len = 4096 - ((vm->fpu_live_gpa + off) & 4095);
-		if (len > n - off)
-			len = (unsigned)(n - off);
-		vm_write_ram(vm, vm->fpu_live_gpa + off, buf + off, len);
-		off += len;
-	}
+	vm_write_ram_span(vm, vm->fpu_live_gpa, fpu_buf, (u64)n);
 	vm->fpu_saves++;
 	return 0;
 }
@@ -504,8 +506,7 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 			break;
 		}
 		if (!vm->fpu_size && vm->shadow.cur) {
-			static u8 buf[HOST_FPU_MAX] __attribute__((aligned(64)));
-			int n = host_get_fpu(vm->shadow.cur->pid, buf, sizeof(buf));
+			int n = host_get_fpu(vm->shadow.cur->pid, fpu_buf, sizeof(fpu_buf));
 			vm->fpu_size = n > 0 ? (u32)n : 0;
 		}
 		vm->pv_gpa = args[0];
