@@ -123,21 +123,15 @@ static void ata_set_lba(struct ata_disk *d, uint64_t lba, bool ext)
 	}
 }
 
-/*
- * Move the sector at 'lba' between buf and the host file, whole: EINTR and
- * short transfers are retried, and end of file (a file shorter than the
- * disk it was said to be) counts as EIO.  Returns 0, or -errno with
- * last_errno set.
- */
-static int ata_host_io(struct ata_disk *d, uint64_t lba, bool write)
+int ata_file_io(struct ata_disk *d, void *buf, uint64_t len, uint64_t off, bool write)
 {
-	off_t off = (off_t)(lba * ATA_SECTOR);
-	size_t done = 0;
+	uint8_t *p = buf;
+	uint64_t done = 0;
 
-	while (done < ATA_SECTOR) {
+	while (done < len) {
 		ssize_t n = write ?
-			pwrite(d->fd, d->buf + done, ATA_SECTOR - done, off + (off_t)done) :
-			pread(d->fd, d->buf + done, ATA_SECTOR - done, off + (off_t)done);
+			pwrite(d->fd, p + done, len - done, (off_t)(off + done)) :
+			pread(d->fd, p + done, len - done, (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -145,9 +139,15 @@ static int ata_host_io(struct ata_disk *d, uint64_t lba, bool write)
 			d->last_errno = n < 0 ? errno : EIO;
 			return -d->last_errno;
 		}
-		done += (size_t)n;
+		done += (uint64_t)n;
 	}
 	return 0;
+}
+
+/* The sector at 'lba' between the one-sector buffer and the file. */
+static int ata_host_io(struct ata_disk *d, uint64_t lba, bool write)
+{
+	return ata_file_io(d, d->buf, ATA_SECTOR, lba * ATA_SECTOR, write);
 }
 
 /* PIO data-in, one sector: fill the buffer from xfer_lba, set DRQ and

@@ -411,6 +411,11 @@ void ata_init(struct ata_disk *d, int fd, uint64_t size_bytes, bool read_only,
 	      const char *model, const char *serial);
 /* Port handlers for the bus (pio_fn): 0x1f0-0x1f7 (offset 0-7) and 0x3f6 (offset 0). */
 void ata_cmd_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *val);
+/* Move len bytes at byte offset off between buf and the disk's file, whole:
+ * EINTR and short transfers are retried, and end of file (a file shorter
+ * than the disk it was said to be) counts as EIO.  Returns 0, or -errno
+ * with last_errno set.  (The paravirtual disk, monitor/vm.c, uses it too.) */
+int ata_file_io(struct ata_disk *d, void *buf, uint64_t len, uint64_t off, bool write);
 void ata_ctl_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *val);
 
 #endif

@@ -348,33 +348,11 @@ static void vm_pv_sync_out(struct vm *vm)
  * page table or patched code page keeps the shadow coherent.  Counted
  * with the ATA disk's sectors.
  */
-static s64 vm_blk_failed(struct ata_disk *d, ssize_t r)
+/* A host I/O error on the paravirtual path: counted with the disk's. */
+static s64 vm_blk_failed(struct ata_disk *d)
 {
-	(void)r;
-	d->last_errno = errno;
 	d->errors++;
 	return -5;                                 /* EIO */
-}
-
-/* pread/pwrite all of len bytes, through EINTR and short transfers (an
- * image on FUSE or NFS may give less); -1 with errno, or len. */
-static ssize_t vm_blk_full(int fd, u8 *buf, u64 len, off_t off, bool write)
-{
-	u64 done = 0;
-
-	while (done < len) {
-		ssize_t r = write ? pwrite(fd, buf + done, len - done, off + (off_t)done)
-				  : pread(fd, buf + done, len - done, off + (off_t)done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = EIO;    /* the file ended: it shrank */
-			return -1;
-		}
-		done += (u64)r;
-	}
-	return (ssize_t)len;
 }
 
 static s64 vm_blk_io(struct vm *vm, u64 op, u64 sector, u64 count, u64 gpa)
@@ -382,12 +360,15 @@ static s64 vm_blk_io(struct vm *vm, u64 op, u64 sector, u64 count, u64 gpa)
 	static u8 buf[PV_BLK_MAX * ATA_SECTOR];
 	struct ata_disk *d = &vm->ata;
 	u64 len = count * ATA_SECTOR;
-	ssize_t r;
 
 	if (d->fd < 0)
 		return -6;                       /* ENXIO */
-	if (op == PV_BLK_FLUSH)
-		return fdatasync(d->fd) < 0 ? vm_blk_failed(d, -1) : 0;
+	if (op == PV_BLK_FLUSH) {
+		if (fdatasync(d->fd) == 0)
+			return 0;
+		d->last_errno = errno;
+		return vm_blk_failed(d);
+	}
 	if (op > PV_BLK_WRITE || count == 0 || count > PV_BLK_MAX || sector >= d->sectors ||
 	    count > d->sectors - sector)
 		return -22;                      /* EINVAL */
@@ -396,15 +377,13 @@ static s64 vm_blk_io(struct vm *vm, u64 op, u64 sector, u64 count, u64 gpa)
 	if (op == PV_BLK_WRITE) {
 		if (d->read_only)
 			return -30;              /* EROFS */
-		r = vm_blk_full(d->fd, vm->ram + gpa, len, (off_t)(sector * ATA_SECTOR), true);
-		if (r != (ssize_t)len)
-			return vm_blk_failed(d, r);
+		if (ata_file_io(d, vm->ram + gpa, len, sector * ATA_SECTOR, true) < 0)
+			return vm_blk_failed(d);
 		d->sectors_written += count;
 		return 0;
 	}
-	r = vm_blk_full(d->fd, buf, len, (off_t)(sector * ATA_SECTOR), false);
-	if (r != (ssize_t)len)
-		return vm_blk_failed(d, r);
+	if (ata_file_io(d, buf, len, sector * ATA_SECTOR, false) < 0)
+		return vm_blk_failed(d);
 	vm_write_ram_span(vm, gpa, buf, len);
 	d->sectors_read += count;
 	return 0;
