@@ -50,12 +50,12 @@ static struct {
 	int wstatus;                  /* its wait status, once it has exited */
 } top;
 
-/* The FPU state of a fresh program: what FNINIT and the reset MXCSR give. */
 static u8 *fpu_area(struct proc *p)
 {
 	return fpu_areas[p - procs];
 }
 
+/* The FPU state of a fresh program: what FNINIT and the reset MXCSR give. */
 static void fpu_reset(struct proc *p)
 {
 	u8 *img = pv_fpu ? fpu_area(p) : p->fpu;
@@ -199,9 +199,9 @@ static void run(struct proc *p)
 	if (pv_fpu) {
 		p->fpu_fresh = p->fpu_fresh && pv_fpu_reload_pending();
 		p->fpu_exec = p->fpu_exec && p->fpu_fresh;
-	}
-	else
+	} else {
 		asm volatile("fxsave64 %0" : "=m"(p->fpu));
+	}
 	cpu.proc = 0;
 	/* The kernel is the parent of p: reap it now that it is off its stack. */
 	if (p->state == ZOMBIE && !p->parent) {
@@ -346,9 +346,7 @@ int proc_exec(const char *path, char *const argv[], int argc)
 	uvm_free(old);
 	p->name = prog->name;
 	tf_start(p->tf, entry, sp);
-	p->fs_base = 0;
-	wrmsr(MSR_FS_BASE, 0);
-	loaded_fs = 0;
+	proc_set_fs(0);
 	fpu_reset(p);
 	if (pv_fpu) {
 		p->fpu_exec = true;
