@@ -21,8 +21,13 @@
 
 #include "defs.h"
 
-/* The image is linked at its physical address + 0x7f0000000000 (kernel.ld). */
-#define IMAGE_VIRT_TO_PHYS 0x7f0000000000ull
+/* The GPA of p, which must lie in the kernel image (linked at its load
+ * address + KERNEL_VBASE - KERNEL_PBASE, kernel.ld): what the monitor
+ * wants for every buffer and page handed to it here. */
+static u64 image_gpa(const volatile void *p)
+{
+	return (u64)p - (KERNEL_VBASE - KERNEL_PBASE);
+}
 
 static struct pv_vcpu pv_page __attribute__((aligned(4096)));
 static u32 cpuid_buf[4] __attribute__((aligned(16)));
@@ -55,7 +60,7 @@ void pv_init(u64 features, bool forbidden)
 			v, HC_ABI_VERSION);
 		return;
 	}
-	if (pv_hypercall(HC_PV_REGISTER, (u64)&pv_page - IMAGE_VIRT_TO_PHYS, 0, 0) == 0)
+	if (pv_hypercall(HC_PV_REGISTER, image_gpa(&pv_page), 0, 0) == 0)
 		pv_on = true;
 	/* The FPU too, if an XSAVE area of this host fits ours: the kernel
 	 * never uses x87/SSE itself (-mgeneral-regs-only), as boot.h asks. */
@@ -106,7 +111,7 @@ long pv_desc_query(int query, u16 sel)
 /* CPUID: the vCPU's answer, through a buffer the monitor writes. */
 long pv_cpuid(u32 leaf, u32 subleaf, u32 out[4])
 {
-	long r = pv_hypercall(HC_CPUID, leaf, subleaf, (u64)cpuid_buf - IMAGE_VIRT_TO_PHYS);
+	long r = pv_hypercall(HC_CPUID, leaf, subleaf, image_gpa(cpuid_buf));
 
 	for (int i = 0; i < 4; i++)
 		out[i] = r == 0 ? cpuid_buf[i] : 0;
@@ -123,7 +128,7 @@ long pv_blk_info(void)
  * from kbuf, which must lie in the kernel image: physically contiguous. */
 long pv_blk_io(int op, u64 sector, u32 count, void *kbuf)
 {
-	return pv_hypercall4(HC_BLK_IO, op, (long)sector, count, (u64)kbuf - IMAGE_VIRT_TO_PHYS);
+	return pv_hypercall4(HC_BLK_IO, op, (long)sector, count, image_gpa(kbuf));
 }
 
 u32 pv_fpu_size(void)
@@ -135,7 +140,7 @@ u32 pv_fpu_size(void)
  * physically contiguous); fresh: its content is new, load it as it is. */
 void pv_fpu_switch(void *area, bool fresh)
 {
-	pv_page.fpu_gpa = (u64)area - IMAGE_VIRT_TO_PHYS;
+	pv_page.fpu_gpa = image_gpa(area);
 	pv_page.fpu_reload = fresh;   /* for this area only: no stale request */
 }
 
