@@ -362,45 +362,42 @@ SF static u8 sf_lar_lsl(int query, u16 sel, u32 *v)
 	return zf;
 }
 
+/* One LAR or LSL row: ZF and what it wrote (under mask), against want
+ * (known: false when the GDT to take it from was not found). */
+SF static void sf_lar_lsl_row(int query, u16 sel, u32 mask, u32 want, bool known)
+{
+	const char *what = query == PV_DESC_LAR ? "rights" : "limit";
+	u32 v = 0, a, b;
+	u8 zf;
+	struct sbuf name;
+
+	a = sf_trap_count();
+	zf = sf_lar_lsl(query, sel, &v);
+	b = sf_trap_count();
+	if (known)
+		sb_fmt(&exp, "ZF=1 %s 0x%x", what, want);
+	else
+		sb_fmt(&exp, "ZF=1 %s (GDT not found)", what);
+	if (zf)
+		sb_fmt(&obs, "ZF=1 %s 0x%x", what, v & mask);
+	else
+		sb_fmt(&obs, "ZF=0");
+	sb_fmt(&name, "%s 0x%x", query == PV_DESC_LAR ? "lar" : "lsl", sel);
+	sf_row(name.s, "hypercall", b - a);
+}
+
 /* LAR on a selector: ZF and the access rights (accessed bit ignored). */
 SF static void sf_lar(u16 sel)
 {
 	const u32 mask = 0x00f0ff00 & ~0x100u;
-	u32 v = 0, a, b;
-	u8 zf;
-	struct sbuf name;
 
-	a = sf_trap_count();
-	zf = sf_lar_lsl(PV_DESC_LAR, sel, &v);
-	b = sf_trap_count();
-	if (sf.gdt)
-		sb_fmt(&exp, "ZF=1 rights 0x%x", (u32)(sf.gdt[sel >> 3] >> 32) & mask);
-	else
-		sb_fmt(&exp, "ZF=1 rights (GDT not found)");
-	if (zf)
-		sb_fmt(&obs, "ZF=1 rights 0x%x", v & mask);
-	else
-		sb_fmt(&obs, "ZF=0");
-	sb_fmt(&name, "lar 0x%x", sel);
-	sf_row(name.s, "hypercall", b - a);
+	sf_lar_lsl_row(PV_DESC_LAR, sel, mask,
+		       sf.gdt ? (u32)(sf.gdt[sel >> 3] >> 32) & mask : 0, sf.gdt != 0);
 }
 
 SF static void sf_lsl(u16 sel, u32 want)
 {
-	u32 v = 0, a, b;
-	u8 zf;
-	struct sbuf name;
-
-	a = sf_trap_count();
-	zf = sf_lar_lsl(PV_DESC_LSL, sel, &v);
-	b = sf_trap_count();
-	sb_fmt(&exp, "ZF=1 limit 0x%x", want);
-	if (zf)
-		sb_fmt(&obs, "ZF=1 limit 0x%x", v);
-	else
-		sb_fmt(&obs, "ZF=0");
-	sb_fmt(&name, "lsl 0x%x", sel);
-	sf_row(name.s, "hypercall", b - a);
+	sf_lar_lsl_row(PV_DESC_LSL, sel, ~0u, want, true);
 }
 
 SF static void sf_verrw(u16 sel, bool write)
