@@ -9,30 +9,13 @@
  * bytes being lost.
  */
 #include <trapvisor/boot.h>
+#include <trapvisor/uart16550.h>
 
 #include "defs.h"
 
-/* Register offsets from the base port (the 16550A datasheet's names). */
-#define UART_RBR 0   /* receive buffer (read, DLAB=0) */
-#define UART_THR 0   /* transmit holding register (write, DLAB=0) */
-#define UART_DLL 0   /* divisor latch low (DLAB=1) */
-#define UART_IER 1   /* interrupt enable (DLAB=0) */
-#define UART_DLM 1   /* divisor latch high (DLAB=1) */
-#define UART_IIR 2   /* interrupt identification (read) */
-#define UART_FCR 2   /* FIFO control (write) */
-#define UART_LCR 3   /* line control */
-#define UART_MCR 4   /* modem control */
-#define UART_LSR 5   /* line status */
-#define UART_MSR 6   /* modem status */
-
-#define UART_LCR_DLAB  0x80  /* divisor latch access */
-#define UART_LCR_8N1   0x03  /* 8 data bits, no parity, 1 stop bit */
-#define UART_FCR_INIT  0x07  /* enable the FIFOs and clear both */
-#define UART_IER_ERBFI 0x01  /* interrupt when received data is available */
-#define UART_MCR_DTR_RTS 0x03
-#define UART_MCR_OUT2  0x08  /* on a PC, gates the UART's interrupt to the PIC */
-#define UART_LSR_DR    0x01  /* data ready: RBR holds a byte */
-#define UART_LSR_THRE  0x20  /* transmit holding register empty */
+/* What the driver writes, from the datasheet's bits. */
+#define UART_FCR_INIT    (UART_FCR_ENABLE | UART_FCR_CLEAR_RCVR | UART_FCR_CLEAR_XMIT)
+#define UART_MCR_DTR_RTS (UART_MCR_DTR | UART_MCR_RTS)
 
 static bool rx_throttled;    /* receive interrupt off until console_read() makes room */
 
