@@ -178,7 +178,13 @@ build/ptyrun: tests/ptyrun.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $< -lutil
 
-tests: $(UNIT_BINS) build/ptyrun
+# What this host's CPU and kernel do with the instructions the tests'
+# expectations depend on (tests/hostfacts.c; lib.sh reads it).
+build/hostfacts: tests/hostfacts.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+tests: $(UNIT_BINS) build/ptyrun build/hostfacts
 
 test: all tests
 	$(Q)B=$(B) tests/run.sh

@@ -31,6 +31,7 @@ enum {
 	OPT_PATCH,
 	OPT_CHAIN,
 	OPT_DISK,
+	OPT_CPUID_FAULTING,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +47,7 @@ static const struct option long_options[] = {
 	{ "bench-log",       required_argument, NULL, OPT_BENCH_LOG },
 	{ "patch",           required_argument, NULL, OPT_PATCH },
 	{ "chain",           required_argument, NULL, OPT_CHAIN },
+	{ "cpuid-faulting",  required_argument, NULL, OPT_CPUID_FAULTING },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -80,6 +82,8 @@ static void usage(FILE *out, const char *default_kernel)
 		"                      instructions to trap (default on)\n"
 		"      --chain=on|off  emulate trapping kernel instructions that follow\n"
 		"                      one another (SWAPGS; SYSRETQ) in one stop (default on)\n"
+		"      --cpuid-faulting=on|off  make the guest's CPUID trap where the host\n"
+		"                      offers CPUID faulting (default on; off: it runs natively)\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -225,6 +229,7 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		.pin = true,
 		.patch = true,
 		.chain = true,
+		.cpuid_faulting = true,
 	};
 
 	optind = 0;
@@ -294,6 +299,10 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 			break;
 		case OPT_CHAIN:
 			if (parse_on_off("--chain", optarg, &opt->chain, err) < 0)
+				return -1;
+			break;
+		case OPT_CPUID_FAULTING:
+			if (parse_on_off("--cpuid-faulting", optarg, &opt->cpuid_faulting, err) < 0)
 				return -1;
 			break;
 		case 'h':

@@ -1404,6 +1404,7 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	/* 5. The stub and the shadow context pool. */
 	if (stub_init(&vm->stub, vm->ram_fd, err, errlen) < 0)
 		goto err_host;
+	vm->stub.cpuid_faulting_off = !opt->cpuid_faulting;
 	if (shadow_init(&vm->shadow, &vm->stub, vm->ram, vm->ram_size,
 			opt->contexts ? opt->contexts : SHADOW_DEFAULT_CONTEXTS, opt->prefetch) < 0) {
 		snprintf(err, errlen, "cannot allocate the shadow page bookkeeping");
@@ -1415,6 +1416,7 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	}
 	/* 6. Time: the guest's TSC runs at the host's rate; tell it how fast. */
 	vm->tsc_khz = vm_tsc_khz();
+	vm->rdtsc_traps = host_rdtsc_traps() == 1;
 	((struct boot_info *)(vm->ram + vm->vcpu.gpr[R_RDI]))->tsc_khz = vm->tsc_khz;
 	/* 7. The I/O thread: console input, the timer, signals. */
 	if (io_start(&vm->io, STDIN_FILENO, err, errlen) < 0)
@@ -1477,10 +1479,14 @@ void vm_report(struct vm *vm, FILE *f)
 			"(--chain: no stop of their own)\n",
 			(unsigned long long)vm->emulated, (unsigned long long)vm->chained);
 		fprintf(f, "stub: %llu batches, %llu operations; %llu stops in all; "
-			"CPUID faulting %s\n",
+			"CPUID faulting %s; RDTSC trapping %s\n",
 			(unsigned long long)vm->stub.batches, (unsigned long long)vm->stub.ops,
 			(unsigned long long)vm->stops,
-			vm->stub.cpuid_faulting ? "on" : "unavailable on this host (CPUID runs natively)");
+			vm->stub.cpuid_faulting ? "on" :
+			vm->stub.cpuid_faulting_off ? "off (--cpuid-faulting=off: CPUID runs natively)" :
+			"unavailable on this host (CPUID runs natively)",
+			vm->rdtsc_traps ? "on" :
+			"not honoured by this host (RDTSC runs natively: the guest reads the host's TSC)");
 		fprintf(f, "wall time %.3f ms, of which %.3f ms asleep in HLT: %.2f us per stop, "
 			"host round trip and guest run time included\n",
 			vm->run_ns / 1e6, vm->idle_ns / 1e6,

@@ -41,6 +41,8 @@ struct vm_options {
 	bool patch;              /* --patch=on: scan and patch guest kernel code */
 	bool chain;              /* --chain=on: emulate back-to-back trapping kernel
 	                          * instructions in one stop (vm_chain()) */
+	bool cpuid_faulting;     /* --cpuid-faulting=on: make CPUID trap where
+	                          * the host can (off: it runs natively) */
 };
 
 /* disk.c: open and check --disk FILE[,ro] and attach it to d.  Returns the
@@ -202,6 +204,8 @@ struct vm {
 	u64 idle_ns;             /* of which asleep on a halted vCPU */
 	u64 seen_events;         /* io.events when last looked at */
 	u64 tsc_khz;             /* guest TSC frequency told in boot_info */
+	bool rdtsc_traps;        /* the host honours PR_TSC_SIGSEGV (else RDTSC
+	                          * runs natively: the guest reads the host TSC) */
 	bool quit_reported;      /* stopped by Ctrl-A x or a signal */
 	FILE *bench;             /* --bench-log file, NULL if none */
 	int exit_status;         /* EXIT_* or the guest's status */

@@ -319,9 +319,12 @@ int ctx_spawn(struct stub *s, pid_t *pidp)
 		goto err_kill;
 	}
 
-	/* CPUID faulting is optional: some hosts (this AMD one) lack it. */
-	ctx_queue(s, pid, SYS_arch_prctl, ARCH_SET_CPUID, 0, 0, 0, 0, 0);
-	s->cpuid_faulting = ctx_flush(s) == 0;
+	/* CPUID faulting is optional: many hosts lack it (docs/ARCHITECTURE.md,
+	 * "Facts that depend on the host"), and --cpuid-faulting=off declines it. */
+	if (!s->cpuid_faulting_off) {
+		ctx_queue(s, pid, SYS_arch_prctl, ARCH_SET_CPUID, 0, 0, 0, 0, 0);
+		s->cpuid_faulting = ctx_flush(s) == 0;
+	}
 
 	/* Leave only the stub: unmap the exec stack, vDSO and vvar. */
 	ctx_queue(s, pid, SYS_munmap, 0x1000, STUB_BASE - 0x1000, 0, 0, 0, 0);

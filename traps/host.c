@@ -13,6 +13,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
+#include <x86intrin.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -198,4 +201,27 @@ int host_pin_to_current_cpu(void)
 	if (sched_setaffinity(0, sizeof(set), &set) < 0)
 		return -errno;
 	return cpu;
+}
+
+/* A child asks for RDTSC trapping and executes RDTSC: killed by SIGSEGV
+ * where the host honours CR4.TSD.  Some hypervisors intercept RDTSC and
+ * ignore the guest's TSD, so the prctl succeeds and RDTSC runs anyway. */
+int host_rdtsc_traps(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0)
+			_exit(1);
+		(void)__rdtsc();
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
 }

@@ -414,6 +414,9 @@ void host_kill(pid_t pid);
 /* Pin the calling thread (and future children) to the CPU it runs on.
  * Returns the CPU number or -errno. */
 int host_pin_to_current_cpu(void);
+/* Does prctl(PR_SET_TSC, PR_TSC_SIGSEGV) really make RDTSC trap on this
+ * host?  1 or 0 (probed in a child process), or -errno. */
+int host_rdtsc_traps(void);
 
 /* context.c: context processes running the stub, and mapping batches. */
 struct stub {
@@ -425,6 +428,8 @@ struct stub {
 	pid_t batch_pid;         /* context the pending operations are for */
 	int nops;                /* pending operations in the data page */
 	bool cpuid_faulting;     /* the host made CPUID trap in contexts */
+	bool cpuid_faulting_off; /* do not ask for it (--cpuid-faulting=off); set
+	                          * after stub_init, before the first context */
 	u64 batches;             /* batches run */
 	u64 ops;                 /* operations run */
 	u64 spawned;             /* context processes created */
