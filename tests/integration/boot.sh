@@ -83,7 +83,7 @@ report "an unemulated privileged kernel instruction stops the VM with a diagnost
 if [ "$(id -u)" = 0 ]; then
 	d=$(mktemp -d)
 	cp "$TRAPVISOR" "$d/trapvisor" && cp "$KERNEL" "$d/guest-kernel.elf" && chmod 755 "$d" "$d"/*
-	timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
+	timeout "$(limit 300)" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$d/trapvisor" $CHECK --append "run=hello,cowtest" "$d/guest-kernel.elf" \
 		</dev/null >"$OUT" 2>"$ERR"
 	STATUS=$?

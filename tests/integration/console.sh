@@ -7,8 +7,8 @@ script=$(mktemp)
 trap 'rm -f "$OUT" "$ERR" "$script"' EXIT
 
 pty() { # seconds, then trapvisor arguments; the script is in $script
-	local secs=$1; shift
-	timeout 90 "$PTYRUN" "$secs" "$script" -- "$TRAPVISOR" "$@" >"$OUT" 2>&1
+	local secs; secs=$(limit "$1"); shift
+	timeout "$((secs + 30))" "$PTYRUN" "$secs" "$script" -- "$TRAPVISOR" "$@" >"$OUT" 2>&1
 	STATUS=$?
 }
 
@@ -63,13 +63,13 @@ expect_status 143
 expect_out 'stopped by Terminated'
 report "SIGTERM stops the VM (status 143) and restores the terminal"
 
-printf 'echo hi from a pipe\nexit 3\n' | timeout 60 "$TRAPVISOR" --append "init=sh" >"$OUT" 2>"$ERR"
+printf 'echo hi from a pipe\nexit 3\n' | timeout "$(limit 300)" "$TRAPVISOR" --append "init=sh" >"$OUT" 2>"$ERR"
 STATUS=$?
 expect_status 3
 expect_out 'hi from a pipe'
 report "a shell reading a pipe runs its commands (exit 3)"
 
-printf 'echo last line' | timeout 60 "$TRAPVISOR" --append "init=sh" >"$OUT" 2>"$ERR"
+printf 'echo last line' | timeout "$(limit 300)" "$TRAPVISOR" --append "init=sh" >"$OUT" 2>"$ERR"
 STATUS=$?
 expect_status 0
 expect_out 'last line'
@@ -86,7 +86,7 @@ send exit\r
 wait
 SCRIPT
 san=; case $TRAPVISOR in build-san/*) san=1 ;; esac   # the monitor under test
-timeout 90 "$PTYRUN" 60 "$script" -- make -s --no-print-directory run SAN=$san >"$OUT" 2>&1
+timeout "$(limit 300)" "$PTYRUN" "$(limit 120)" "$script" -- make -s --no-print-directory run SAN=$san >"$OUT" 2>&1
 STATUS=$?
 expect_status 0
 expect_out 'libctest: ok'
