@@ -74,11 +74,21 @@ static void dump_regs(const struct trapframe *tf)
 	kprintf("  cs 0x%lx ss 0x%lx rflags 0x%lx\n", tf->cs, tf->ss, tf->rflags);
 }
 
-/* The signal Linux sends for an exception in user mode. */
+/*
+ * The signal Linux sends for an exception in user mode (its
+ * arch/x86/kernel/traps.c), which kills the process here; a shell, and the
+ * shutdown status (main.c), report 128 + the signal:
+ *   #DE, #09 (coprocessor segment overrun, 386 only), #MF, #XM   SIGFPE  136
+ *   #UD                                                          SIGILL  132
+ *   #DB, #BP                                                     SIGTRAP 133
+ *   #NP, #SS, #AC                                                SIGBUS  135
+ *   #OF, #BR, #TS, #GP, #PF, the rest                            SIGSEGV 139
+ */
 static int exc_signal(unsigned vector)
 {
 	switch (vector) {
 	case X86_EXC_DE:
+	case 9:
 	case X86_EXC_MF:
 	case X86_EXC_XM:
 		return SIGFPE;
@@ -87,6 +97,8 @@ static int exc_signal(unsigned vector)
 	case X86_EXC_DB:
 	case X86_EXC_BP:
 		return SIGTRAP;
+	case X86_EXC_NP:
+	case X86_EXC_SS:
 	case X86_EXC_AC:
 		return SIGBUS;
 	default:
