@@ -4,11 +4,9 @@
  * Command line (boot_info.cmdline, space-separated key=value words):
  *   run=a,b,c   the embedded programs to run, one after another, each with
  *               everything it starts (default: run=hello, unless init= is
- *               given)
+ *               given); all of them run, whatever the ones before did
  *   init=NAME   after the run= programs, run NAME (e.g. init=sh, the
- *               interactive shell); when it and everything it started have
- *               ended, the VM shuts down with its exit status (128 + the
- *               signal if it was killed)
+ *               interactive shell) the same way
  *   hz=N        timer ticks per second, 10 to 1000 (default 100)
  *   crash=ud2   execute UD2 before anything else, while the IDT limit is
  *               still 0: delivery escalates to a triple fault, and the
@@ -32,9 +30,14 @@
  *   sfbench     once the kernel is up, time the silent-fail instructions
  *               against their paravirtual replacements, in phases marked
  *               for --bench-log (bench/silentfail.sh)
- *   exit=N      the shutdown status, whatever happened (default: 0, or 1
- *               if a program in run= or init= could not be started, or
- *               init's status)
+ *   exit=N      the shutdown status, whatever happened
+ *
+ * Without exit=, the VM shuts down with the status of the first program
+ * (run= in order, then init=) that failed, as a shell reports it: its exit
+ * status if it exited non-zero, 128 + the signal if it was killed (a fault
+ * kills with the signal Linux sends, trap.c: #DE 136, #UD 132, #GP and #PF
+ * 139), 1 if it could not be started; 0 if every one exited 0.  As with
+ * make -k, every program runs, and any failure fails the whole run.
  */
 #include <trapvisor/boot.h>
 
@@ -190,6 +193,22 @@ static void parse_cmdline(void)
 	}
 }
 
+/* A wait status as a shell's $? reports it: the exit status, or 128 +
+ * the signal that killed the process. */
+static int shell_status(int wstatus)
+{
+	return W_IFEXITED(wstatus) ? W_EXITSTATUS(wstatus) : 128 + W_TERMSIG(wstatus);
+}
+
+/* Run the embedded program name (proc_run()); its shell status, or 1 if
+ * it could not be started. */
+static int run_program(const char *name)
+{
+	int ws = proc_run(name);
+
+	return ws < 0 ? 1 : shell_status(ws);
+}
+
 /* Stop the VM: the byte written to the debug-exit port becomes the
  * monitor's exit status. */
 void poweroff(int status)
@@ -207,6 +226,7 @@ void kmain(u64 boot_info_gpa)
 {
 	bool boot_ok = boot_info_copy(boot_info_gpa);
 	int status = 0;
+	const char *failed = 0;           /* the first program that failed */
 	u64 realtime_boot;
 
 	/* Before anything else, while IDTR.limit is still 0 (see the top). */
@@ -255,19 +275,26 @@ void kmain(u64 boot_info_gpa)
 		opts.init = 0;
 	}
 
-	for (int i = 0; i < opts.nrun; i++)
-		if (proc_run(opts.run[i]) < 0)
-			status = 1;
-	if (opts.init) {
-		int ws = proc_run(opts.init);
-		if (ws < 0)
-			status = 1;
-		else
-			status = W_IFEXITED(ws) ? W_EXITSTATUS(ws) : 128 + W_TERMSIG(ws);
+	/* Every program runs, init= after run= (i == nrun); the first
+	 * failure is the VM's status (see the top). */
+	for (int i = 0; i <= opts.nrun; i++) {
+		const char *name = i < opts.nrun ? opts.run[i] : opts.init;
+		if (!name)
+			continue;
+		int st = run_program(name);
+		if (st != 0 && !failed) {
+			status = st;
+			failed = name;
+		}
 	}
 
-	if (opts.exit_status >= 0)
+	if (opts.exit_status >= 0) {
 		status = opts.exit_status;
-	kprintf("trapvisor guest kernel: shutting down (status %d)\n", status);
+		failed = 0;
+	}
+	if (failed)
+		kprintf("trapvisor guest kernel: shutting down (status %d, from %s)\n", status, failed);
+	else
+		kprintf("trapvisor guest kernel: shutting down (status %d)\n", status);
 	poweroff(status);
 }

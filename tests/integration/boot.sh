@@ -15,19 +15,19 @@ expect_out '64 MiB RAM, command line "run=hello extra=word"'
 report "-m and --append reach the guest"
 
 boot --append "run=divzero,hello"
-expect_status 0
+expect_status 136
 expect_out 'divzero: dividing by zero'
 expect_out 'divzero: killed by #DE'
 expect_out 'hello from user space'
-report "a user divide by zero kills only that program"
+report "a user divide by zero kills only that program (status 136: SIGFPE)"
 
 boot --append "run=ring"
-expect_status 0
+expect_status 139
 expect_out 'ring: killed by #GP'
-report "CLI in guest user mode is a #GP for the guest kernel"
+report "CLI in guest user mode is a #GP for the guest kernel (status 139: SIGSEGV)"
 
 boot --append "run=badptr"
-expect_status 0
+expect_status 139
 expect_out 'badptr: write returned -14'
 expect_out 'badptr: killed by #PF (page fault) at rip'
 expect_out 'error 0x7, cr2 0x600000000000'

@@ -41,6 +41,7 @@ expect_status() { [ "$STATUS" = "$1" ] || why+="exit status $STATUS, wanted $1; 
 expect_out()    { grep -qF -- "$1" "$OUT" || why+="console lacks '$1'; "; }
 expect_no_out() { ! grep -qF -- "$1" "$OUT" || why+="console has '$1'; "; }
 expect_err()    { grep -qF -- "$1" "$ERR" || why+="stderr lacks '$1'; "; }
+expect_no_err() { ! grep -qF -- "$1" "$ERR" || why+="stderr has '$1'; "; }
 expect_err_lines() {
 	local n; n=$(wc -l <"$ERR")
 	[ "$n" = "$1" ] || why+="stderr has $n lines, wanted $1; "
