@@ -56,6 +56,7 @@ LIB_OBJS += monitor/loader.o
 LIB_OBJS += monitor/stats.o
 LIB_OBJS += monitor/symbols.o
 LIB_OBJS += monitor/io.o
+LIB_OBJS += monitor/place.o
 LIB_OBJS += monitor/disk.o
 LIB_OBJS += traps/emulate.o
 LIB_OBJS += traps/patch.o

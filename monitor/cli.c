@@ -32,6 +32,7 @@ enum {
 	OPT_CHAIN,
 	OPT_DISK,
 	OPT_CPUID_FAULTING,
+	OPT_CPU,
 };
 
 static const struct option long_options[] = {
@@ -41,6 +42,7 @@ static const struct option long_options[] = {
 	{ "disk",    required_argument, NULL, OPT_DISK },
 	{ "stats",   no_argument,       NULL, OPT_STATS },
 	{ "no-pin",  no_argument,       NULL, OPT_NO_PIN },
+	{ "cpu",     required_argument, NULL, OPT_CPU },
 	{ "shadow-contexts", required_argument, NULL, OPT_SHADOW_CONTEXTS },
 	{ "shadow-prefetch", required_argument, NULL, OPT_SHADOW_PREFETCH },
 	{ "shadow-check",    optional_argument, NULL, OPT_SHADOW_CHECK },
@@ -69,7 +71,9 @@ static void usage(FILE *out, const char *default_kernel)
 		"      --disk FILE[,ro]  attach FILE, a raw image, as the guest's disk (ATA\n"
 		"                      at 0x1f0, IRQ 14, and paravirtual); ,ro: read-only\n"
 		"      --stats         print the table of traps and port I/O at exit\n"
-		"      --no-pin        do not pin the monitor and guest to one CPU\n"
+		"      --cpu N         run the monitor and guest on host CPU N (default: the\n"
+		"                      least-loaded allowed CPU, moving when it stays contended)\n"
+		"      --no-pin        do not keep the monitor and guest on one CPU\n"
 		"      --shadow-contexts N  guest address spaces kept as host processes\n"
 		"                      (2-%d, default %d; the least recently used is recycled)\n"
 		"      --shadow-prefetch N  on a hidden page fault also map up to N\n"
@@ -227,6 +231,7 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		.mem_size = VM_DEFAULT_MEM,
 		.stats = false,
 		.pin = true,
+		.cpu = -1,
 		.patch = true,
 		.chain = true,
 		.cpuid_faulting = true,
@@ -273,6 +278,11 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 			break;
 		case OPT_NO_PIN:
 			opt->pin = false;
+			break;
+		case OPT_CPU:
+			if (parse_count("--cpu", optarg, 0, CPU_SETSIZE - 1, &n, err) < 0)
+				return -1;
+			opt->cpu = (int)n;
 			break;
 		case OPT_SHADOW_CONTEXTS:
 			if (parse_count("--shadow-contexts", optarg, 2, SHADOW_MAX_CONTEXTS, &n, err) < 0)

@@ -1392,14 +1392,12 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 		vm_destroy(vm);
 		return EXIT_USAGE;
 	}
-	/* 4. Pin to one CPU: tracer and contexts then hand over without an
-	 * inter-processor wake-up (about 3x faster, DESIGN.md section 4). */
-	if (opt->pin) {
-		r = host_pin_to_current_cpu();
-		if (r < 0) {
-			snprintf(err, errlen, "cannot pin to a CPU: %s", strerror(-r));
-			goto err_host;
-		}
+	/* 4. One CPU for the monitor and its contexts, the least loaded: they
+	 * then hand over without an inter-processor wake-up (place.c). */
+	r = place_start(&vm->place, opt, err, errlen);
+	if (r < 0) {
+		vm_destroy(vm);
+		return -r;
 	}
 	/* 5. The stub and the shadow context pool. */
 	if (stub_init(&vm->stub, vm->ram_fd, err, errlen) < 0)
@@ -1420,6 +1418,9 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	((struct boot_info *)(vm->ram + vm->vcpu.gpr[R_RDI]))->tsc_khz = vm->tsc_khz;
 	/* 7. The I/O thread: console input, the timer, signals. */
 	if (io_start(&vm->io, STDIN_FILENO, err, errlen) < 0)
+		goto err_host;
+	/* 8. Watch the CPU's load, and move the VM when it stays contended. */
+	if (place_watch(&vm->place, err, errlen) < 0)
 		goto err_host;
 	return 0;
 err_host:
@@ -1491,6 +1492,7 @@ void vm_report(struct vm *vm, FILE *f)
 			"host round trip and guest run time included\n",
 			vm->run_ns / 1e6, vm->idle_ns / 1e6,
 			vm->stops ? (vm->run_ns - vm->idle_ns) / 1e3 / vm->stops : 0.0);
+		place_report(&vm->place, f);
 		fprintf(f, "time: PIT ticks %llu delivered, %llu missed (coalesced); "
 			"I/O thread kicks %llu; guest TSC %llu kHz\n",
 			(unsigned long long)vm->pit.ticks, (unsigned long long)vm->pit.missed,
@@ -1501,6 +1503,7 @@ void vm_report(struct vm *vm, FILE *f)
 
 void vm_destroy(struct vm *vm)
 {
+	place_stop(&vm->place);
 	io_stop(&vm->io);
 	if (vm->bench)
 		fclose(vm->bench);

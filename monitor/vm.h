@@ -33,7 +33,8 @@ struct vm_options {
 	const char *append;      /* kernel command line ("" if none) */
 	u64 mem_size;            /* guest RAM bytes */
 	bool stats;              /* print the trap table at exit */
-	bool pin;                /* pin monitor and contexts to one CPU */
+	bool pin;                /* keep monitor and contexts on one CPU */
+	int cpu;                 /* --cpu N: that CPU; -1: the least loaded (place.c) */
 	int contexts;            /* shadow context pool size, 0 = default */
 	int prefetch;            /* --shadow-prefetch: neighbours mapped ahead */
 	u64 shadow_check;        /* --shadow-check=N: check every N stops, 0 = off */
@@ -149,6 +150,48 @@ void io_arm_timer(struct io *io, u64 deadline_ns);
 /* vCPU thread: sleep until the I/O thread wakes it. */
 int io_sleep(struct io *io);
 
+/* place.c: which host CPU the VM runs on (see the file's opening comment) */
+enum place_mode {
+	PLACE_NONE,              /* --no-pin: Linux places every task */
+	PLACE_FIXED,             /* --cpu N, or only one CPU allowed: never moves */
+	PLACE_AUTO,              /* the least-loaded CPU, moving when contended */
+};
+struct place {
+	bool inited;             /* place_start() set this struct up */
+	enum place_mode mode;    /* how the CPU was chosen */
+	int cpu;                 /* the CPU the VM's tasks run on, -1 if none */
+	int first_cpu;           /* the CPU chosen at start */
+	int ncpus;               /* CPUs the host has (load[] and own[] entries) */
+	cpu_set_t allowed;       /* the process's affinity mask at start */
+	pid_t self;              /* the monitor's pid: its children are the VM's */
+	double *load, *own;      /* per CPU: runnable tasks, and of them the VM's own
+	                          * (placement thread only, after start) */
+	unsigned seed;           /* rand_r state for ties and move decisions */
+	pthread_t thread;        /* the placement thread (PLACE_AUTO) */
+	bool started;            /* it runs */
+	int stop_fd;             /* eventfd: the placement thread must end */
+	u64 windows, moves;      /* windows sampled, moves made */
+};
+/* Choose and pin the calling thread to the VM's CPU (before the first
+ * context process, which inherits it).  0, or -EXIT_USAGE / -EXIT_HOST_ERROR
+ * with one line in err. */
+int place_start(struct place *p, const struct vm_options *opt, char *err, size_t errlen);
+/* Start the placement thread when the VM may move (after io_start, so the
+ * I/O thread is pinned too).  0, or -1 with one line in err. */
+int place_watch(struct place *p, char *err, size_t errlen);
+void place_stop(struct place *p);
+void place_report(const struct place *p, FILE *f);
+/* At start: the allowed CPU with the least load of others (load - own),
+ * near ties chosen by rnd in [0, 1).  -1 if none is allowed. */
+int place_initial(const cpu_set_t *allowed, int ncpus, const double *load, const double *own,
+		  double rnd);
+/* While running on cur with 'own' of its load: the CPU to move to, or -1.
+ * Moves only when the least-loaded other CPU stays clearly below cur after
+ * the move, and then only if rnd in [0, 1) falls under this VM's share of
+ * the excess (rnd 0: would any move help). */
+int place_decide(const cpu_set_t *allowed, int ncpus, const double *load, double own, int cur,
+		 double rnd);
+
 /* stats.c */
 enum stat_kind {
 	STAT_INSN,               /* an emulated instruction, by mnemonic */
@@ -187,6 +230,7 @@ struct vm {
 	struct debug_exit qemu_exit;   /* port 0xf4 */
 	struct ata_disk ata;     /* the ATA disk, 0x1f0 and 0x3f6, IRQ 14 */
 	struct io io;            /* the I/O thread: console input, timer, signals */
+	struct place place;      /* the host CPU it runs on (place.c) */
 	struct stub stub;        /* context processes and mapping batches */
 	struct shadow shadow;    /* shadow page tables and guest contexts */
 	struct stats stats;      /* stops by reason */

@@ -189,20 +189,6 @@ void host_kill(pid_t pid)
 		;
 }
 
-int host_pin_to_current_cpu(void)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return -errno;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		return -errno;
-	return cpu;
-}
-
 /* A child asks for RDTSC trapping and executes RDTSC: killed by SIGSEGV
  * where the host honours CR4.TSD.  Some hypervisors intercept RDTSC and
  * ignore the guest's TSD, so the prctl succeeds and RDTSC runs anyway. */

@@ -411,9 +411,6 @@ int host_get_fpu(pid_t pid, void *buf, size_t size);
 int host_set_fpu(pid_t pid, const void *buf, size_t size);
 /* Kill and reap a context process. */
 void host_kill(pid_t pid);
-/* Pin the calling thread (and future children) to the CPU it runs on.
- * Returns the CPU number or -errno. */
-int host_pin_to_current_cpu(void);
 /* Does prctl(PR_SET_TSC, PR_TSC_SIGSEGV) really make RDTSC trap on this
  * host?  1 or 0 (probed in a child process), or -errno. */
 int host_rdtsc_traps(void);
