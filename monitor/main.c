@@ -1,7 +1,10 @@
 /*
  * trapvisor: boot a guest kernel deprivileged, as ordinary host processes.
  * main() is the start-up order, one call per step, and the only place the
- * process exits.
+ * process exits.  Each status trapvisor gives for itself (EXIT_* in vm.h,
+ * 128 + a signal) comes with one "trapvisor: ..." line on stderr, the
+ * guest's own with none (README "Exit status"): a guest that writes 1 to
+ * its debug-exit port is never taken for a host failure.
  */
 #include <libgen.h>
 #include <limits.h>
@@ -53,7 +56,7 @@ int main(int argc, char **argv)
 	/* 3. RAM, devices, kernel, contexts. */
 	r = vm_create(&vm, &opt, err, sizeof(err));
 	if (r != 0) {
-		fprintf(stderr, "trapvisor: %s\n", err);
+		fprintf(stderr, "trapvisor: %s%s\n", r == EXIT_HOST_ERROR ? "host failure: " : "", err);
 		return r;
 	}
 

@@ -67,12 +67,22 @@ void vm_kill(struct vm *vm, const char *fmt, ...)
 	vm->exit_status = EXIT_GUEST_CRASH;
 }
 
-/* A host failure: the monitor itself cannot go on. */
-static void vm_host_error(struct vm *vm, const char *what, int err)
+/* A host failure: the monitor itself cannot go on.  The reason is "what
+ * failed: why" (err is -errno); vm_report() prints it as the one
+ * "trapvisor: host failure: ..." line that exit status 1 comes with. */
+static void __attribute__((format(printf, 3, 4)))
+vm_host_error(struct vm *vm, int err, const char *fmt, ...)
 {
+	va_list ap;
+	size_t n;
+
 	if (vm->stop)
 		return;
-	snprintf(vm->kill_reason, sizeof(vm->kill_reason), "%s: %s", what, strerror(-err));
+	va_start(ap, fmt);
+	vsnprintf(vm->kill_reason, sizeof(vm->kill_reason), fmt, ap);
+	va_end(ap);
+	n = strlen(vm->kill_reason);
+	snprintf(vm->kill_reason + n, sizeof(vm->kill_reason) - n, ": %s", strerror(-err));
 	vm->stop = true;
 	vm->crashed = true;
 	vm->exit_status = EXIT_HOST_ERROR;
@@ -147,7 +157,8 @@ static void vm_write_ram(struct vm *vm, u64 gpa, const void *src, unsigned n)
 	memcpy(vm->ram + gpa, src, n);
 	int r = shadow_written(&vm->shadow, lo, old, hi - lo);
 	if (r < 0)
-		vm_host_error(vm, "dropping shadow mappings", r);
+		vm_host_error(vm, r, "dropping the shadow mappings of the page table at GPA %#llx",
+			      (unsigned long long)lo);
 }
 
 /* vm_write_ram() for len bytes at gpa that may cross pages (in RAM). */
@@ -272,7 +283,7 @@ static void op_cr_written(struct emu_ctxt *c, int n, u64 old)
 	    (n == 4 && ((old ^ now) & X86_CR4_PGE)))
 		r = shadow_flush_all(&vm->shadow);
 	if (r < 0)
-		vm_host_error(vm, "flush", r);
+		vm_host_error(vm, r, "dropping every shadow mapping after a change of CR%u", n);
 }
 
 static u64 op_host_tsc(struct emu_ctxt *c)
@@ -411,7 +422,7 @@ static int vm_fpu_save(struct vm *vm)
 		return -1;
 	n = host_get_fpu(sh->fpu->pid, fpu_buf, sizeof(fpu_buf));
 	if (n < 0) {
-		vm_host_error(vm, "reading guest FPU state", n);
+		vm_host_error(vm, n, "reading the FPU state of context process %d", sh->fpu->pid);
 		return -1;
 	}
 	vm_write_ram_span(vm, vm->fpu_live_gpa, fpu_buf, (u64)n);
@@ -432,7 +443,8 @@ static bool vm_fpu_enter_user(struct vm *vm, struct pv_vcpu *pv, struct context 
 
 	if (gpa == vm->fpu_live_gpa && !pv->fpu_reload) {
 		if (sh->fpu && sh->fpu != c && (err = host_move_fpu(sh->fpu->pid, c->pid)) < 0) {
-			vm_host_error(vm, "moving FPU state between contexts", err);
+			vm_host_error(vm, err, "moving the FPU state from context process %d to %d",
+				      sh->fpu->pid, c->pid);
 			return false;
 		}
 		sh->fpu = c;
@@ -732,7 +744,8 @@ static void vm_patch_scan(struct vm *vm, u64 la, const struct gwalk *w)
 	if (n <= 0) {
 		free(sites);
 		if (n == 0 && shadow_mark_clean(&vm->shadow, w->gpa & ~0xfffull) < 0)
-			vm_host_error(vm, "tracking a scanned code page", -ENOMEM);
+			vm_host_error(vm, -ENOMEM, "tracking the scanned code page at GPA %#llx",
+				      (unsigned long long)(w->gpa & ~0xfffull));
 		return;
 	}
 	u8 copy[4096];
@@ -740,7 +753,8 @@ static void vm_patch_scan(struct vm *vm, u64 la, const struct gwalk *w)
 	patch_apply(copy, page, sites, n);
 	int r = shadow_add_copy(&vm->shadow, w->gpa & ~0xfffull, page, copy, sites, n);
 	if (r < 0 && r != -ENOSPC)
-		vm_host_error(vm, "installing a patched code page", r);
+		vm_host_error(vm, r, "installing the patched copy of the code page at GPA %#llx",
+			      (unsigned long long)(w->gpa & ~0xfffull));
 }
 
 /* INT3 at RIP-1 in guest kernel mode: one of our patches?  Then emulate
@@ -785,7 +799,8 @@ static void vm_pt_write(struct vm *vm, struct context *ctx, u64 la, const struct
 		if (r == 0)
 			r = shadow_fill(&vm->shadow, ctx, la, w, &vm->vcpu);
 		if (r < 0)
-			vm_host_error(vm, "untracking a page table", r);
+			vm_host_error(vm, r, "untracking the page table at GPA %#llx",
+				      (unsigned long long)w->gpa);
 		return;
 	}
 }
@@ -853,7 +868,8 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 		vm_patch_scan(vm, la, &w);
 	r = shadow_fill(&vm->shadow, ctx, la, &w, v);
 	if (r < 0)
-		vm_host_error(vm, "shadow map", r);
+		vm_host_error(vm, r, "mapping guest address %#llx (GPA %#llx) into context process %d",
+			      (unsigned long long)la, (unsigned long long)w.gpa, ctx->pid);
 	stats_add(&vm->stats, STAT_EXIT, "hidden page fault", now_ns() - t0);
 }
 
@@ -1027,7 +1043,7 @@ static void vm_idle(struct vm *vm)
 	u64 t0 = now_ns();
 	int r = io_sleep(&vm->io);
 	if (r < 0)
-		vm_host_error(vm, "waiting for an event", r);
+		vm_host_error(vm, r, "waiting for an event while the guest is halted");
 	vm->idle_ns += now_ns() - t0;
 }
 
@@ -1049,7 +1065,9 @@ static struct context *vm_context(struct vm *vm)
 	struct context *c = shadow_context(sh, vm->vcpu.cr3, vm->vcpu.cpl == 3, &err);
 
 	if (!c) {
-		vm_host_error(vm, "cannot create a guest context process", err);
+		vm_host_error(vm, err, "cannot create a guest context process for CR3 %#llx%s",
+			      (unsigned long long)vm->vcpu.cr3, err == -EAGAIN ?
+			      " (fork: at a limit on processes: ulimit -u, or the cgroup's pids.max)" : "");
 		return NULL;
 	}
 	if (c != sh->cur) {
@@ -1069,7 +1087,8 @@ static struct context *vm_context(struct vm *vm)
 	if (sh->fpu && sh->fpu != c) {
 		err = host_move_fpu(sh->fpu->pid, c->pid);
 		if (err < 0) {
-			vm_host_error(vm, "moving FPU state between contexts", err);
+			vm_host_error(vm, err, "moving the FPU state from context process %d to %d",
+				      sh->fpu->pid, c->pid);
 			return NULL;
 		}
 	}
@@ -1104,13 +1123,13 @@ int vm_run(struct vm *vm)
 			break;
 		r = ctx_flush(&vm->stub);
 		if (r < 0) {
-			vm_host_error(vm, "updating guest mappings", r);
+			vm_host_error(vm, r, "updating the mappings of context process %d", ctx->pid);
 			break;
 		}
 		vm_pv_sync_out(vm);
 		r = host_load_vcpu(ctx->pid, v);
 		if (r < 0) {
-			vm_host_error(vm, "loading guest registers", r);
+			vm_host_error(vm, r, "loading the vCPU's registers into context process %d", ctx->pid);
 			break;
 		}
 		/* 5. Run.  After STI with an interrupt waiting, exactly one
@@ -1127,7 +1146,7 @@ int vm_run(struct vm *vm)
 		r = host_run(ctx->pid, &ev, step);
 		atomic_store(&vm->io.running, 0);
 		if (r < 0) {
-			vm_host_error(vm, "running the guest", r);
+			vm_host_error(vm, r, "running the guest in context process %d", ctx->pid);
 			break;
 		}
 		vm->stops++;
@@ -1141,7 +1160,7 @@ int vm_run(struct vm *vm)
 		}
 		r = host_save_vcpu(ctx->pid, v, ev.kind == TRAP_SYSCALL);
 		if (r < 0) {
-			vm_host_error(vm, "reading guest registers", r);
+			vm_host_error(vm, r, "reading the vCPU's registers from context process %d", ctx->pid);
 			break;
 		}
 		vm_pv_sync_in(vm);
@@ -1455,10 +1474,11 @@ void vm_report(struct vm *vm, FILE *f)
 {
 	if (vm->quit_reported)
 		fprintf(f, "\ntrapvisor: %s\n", vm->kill_reason);
-	if (vm->crashed && vm->kill_reason[0]) {
+	if (vm->crashed && vm->exit_status == EXIT_HOST_ERROR)
+		fprintf(f, "trapvisor: host failure: %s\n", vm->kill_reason);
+	else if (vm->crashed && vm->kill_reason[0]) {
 		fprintf(f, "trapvisor: VM stopped: %s\n", vm->kill_reason);
-		if (vm->exit_status == EXIT_GUEST_CRASH)
-			vm_dump(vm, f);
+		vm_dump(vm, f);
 	}
 	if (vm->opt.stats) {
 		fprintf(f, "\n");

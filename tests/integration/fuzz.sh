@@ -27,10 +27,10 @@ for seed in $(seq 1 12); do
 	# that crashed or hung would not have printed its statistics.
 	grep -q 'stops in all' "$ERR" || why+="seed $seed: status $STATUS, no orderly exit (no statistics); "
 	for bad in 'unexpected host signal' 'no progress' 'shadow check failed' 'AddressSanitizer' \
-		'runtime error' 'LeakSanitizer'; do
+		'runtime error' 'LeakSanitizer' 'trapvisor: host failure'; do
 		! grep -q "$bad" "$ERR" || why+="seed $seed: '$bad'; "
 	done
-	# A stop the guest caused is status 3; 1 would be the host failing.
+	# A stop the guest caused is status 3 (a host failure says so above).
 	! grep -q 'VM stopped:' "$ERR" || [ "$STATUS" = 3 ] ||
 		why+="seed $seed: VM stopped with status $STATUS; "
 	[ -z "$why" ] || { why+="(rerun: $TRAPVISOR --append fuzz=$seed:300); "; break; }

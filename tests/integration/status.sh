@@ -64,3 +64,58 @@ printf 'exit 0\n' | timeout 60 "$TRAPVISOR" --append "run=divzero init=sh" >"$OU
 STATUS=$?
 expect_status 136
 report "init= after run=: a failed run= program still decides the status"
+
+# Host failures: status 1, and one "trapvisor: host failure: ..." line that
+# names what failed and why.  First at start-up: guest RAM is a memfd as
+# large as the guest, which a file-size limit forbids (SIGXFSZ ignored, so
+# ftruncate fails with EFBIG instead of killing the monitor).
+(trap '' XFSZ; ulimit -f 1024; exec timeout 60 "$TRAPVISOR" --append "run=hello" \
+	</dev/null >"$OUT" 2>"$ERR")
+STATUS=$?
+expect_status 1
+expect_err 'trapvisor: host failure: cannot allocate 256 MiB of guest RAM: File too large'
+expect_err_lines 1
+report "a host failure at start-up (ulimit -f): status 1 and one trapvisor: line"
+
+# Then while the guest runs: every guest address space is a host process,
+# so a limit on processes makes creating the first one fail.  Run as root,
+# the guest runs as a uid nobody else uses (root ignores RLIMIT_NPROC) with
+# room for the monitor and its I/O thread only; otherwise the user's own
+# processes already fill a limit of 1, and the I/O thread fails first.
+if [ "$(id -u)" = 0 ]; then
+	d=$(mktemp -d)
+	cp "$TRAPVISOR" "$d/trapvisor" && cp "$KERNEL" "$d/guest-kernel.elf" && chmod 755 "$d" "$d"/*
+	id=$((3000000 + $$))
+	(ulimit -u 2; exec timeout 60 setpriv --reuid=$id --regid=$id --clear-groups \
+		"$d/trapvisor" --append "run=hello" "$d/guest-kernel.elf" </dev/null >"$OUT" 2>"$ERR")
+	STATUS=$?
+	rm -rf "$d"
+	expect_err 'trapvisor: host failure: cannot create a guest context process for CR3 0x'
+	expect_err "(fork: at a limit on processes: ulimit -u, or the cgroup's pids.max): Resource temporarily unavailable"
+else
+	(ulimit -u 1; exec "$TRAPVISOR" --append "run=hello" </dev/null >"$OUT" 2>"$ERR")
+	STATUS=$?
+	expect_err 'trapvisor: host failure: '
+	expect_err 'Resource temporarily unavailable'
+fi
+expect_status 1
+expect_err_lines 1
+report "a host failure while running (ulimit -u): status 1 and one trapvisor: line"
+
+# 128 + N twice over: trapvisor itself stopped by host SIGTERM says so on
+# stderr; a guest program killed by a fault (run=) is the guest's status.
+"$TRAPVISOR" --append "run=idle3" </dev/null >"$OUT" 2>"$ERR" &
+pid=$!
+for _ in $(seq 100); do grep -q 'guest kernel 0.1' "$OUT" && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid
+STATUS=$?
+expect_status 143
+expect_err 'trapvisor: stopped by Terminated'
+report "trapvisor stopped by SIGTERM: status 143 and a trapvisor: line"
+
+boot --append "run=badptr"
+expect_status 139
+expect_out 'badptr: killed by #PF'
+expect_no_err 'trapvisor:'
+report "a guest program killed by #PF: status 139 (SIGSEGV), no trapvisor: line"
