@@ -91,8 +91,10 @@ static void usage(FILE *out, const char *default_kernel)
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
-		"Exit status: the guest's debug-exit status; %d on a host failure,\n"
-		"%d on a bad command line or input file, %d if the guest crashed.\n",
+		"Exit status: the guest's own (what it wrote to its debug-exit port), with\n"
+		"no \"trapvisor: ...\" line on stderr; after such a line, %d for a host\n"
+		"failure, %d for a bad command line or input file, %d when the VM stopped\n"
+		"with a diagnostic, 128 + N for host signal N (SIGINT, SIGTERM, SIGHUP).\n",
 		default_kernel ? default_kernel : "none",
 		cli_format_size(VM_DEFAULT_MEM, def, sizeof(def)),
 		BOOT_CMDLINE_MAX - 1, SHADOW_MAX_CONTEXTS, SHADOW_DEFAULT_CONTEXTS,
