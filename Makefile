@@ -31,7 +31,9 @@ endif
 DEB_PACKAGES := libzydis-dev libcmocka-dev musl-tools
 DEPS_STAMP := build/.deps-ok
 
-$(DEPS_STAMP): Makefile
+# tools/apt-install.sh waits (up to APT_LOCK_TIMEOUT seconds, default 600)
+# while another package manager holds apt's locks, instead of failing.
+$(DEPS_STAMP): Makefile tools/apt-install.sh
 	$(Q)mkdir -p build
 	$(Q)missing=""; \
 	for p in $(DEB_PACKAGES); do \
@@ -40,7 +42,7 @@ $(DEPS_STAMP): Makefile
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "  APT     $$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+			sh tools/apt-install.sh $$missing || exit 1; \
 		else \
 			echo "trapvisor needs these Debian packages:$$missing"; \
 			echo "install them with:  sudo apt-get install -y$$missing"; \
