@@ -51,6 +51,7 @@ expect_out 'blkcheck: past the end -22, bad request -22, too long -22, buffer ou
 report "HC_BLK_IO refuses bad requests with an errno and the VM goes on"
 
 boot --append "run=disktest"
+expect_status 1
 expect_out 'disktest: open /dev/sda: No such device or address'
 expect_no_out 'ata: '
 expect_no_out 'pvblk: '
