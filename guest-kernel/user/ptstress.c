@@ -4,7 +4,7 @@
  * emulated, and the shadow mappings it covered dropped).
  *
  * It starts WORKERS processes that run at once, more address spaces than
- * the monitor keeps contexts for (16 by default), all runnable and
+ * the monitor keeps contexts for in tests/integration/shadow.sh (8), all runnable and
  * yielding often.  In each round a worker
  *   1. maps 1 to 4 regions of 1 to 64 pages with MAP_FIXED, each in its own
  *      1 GiB (so a new page directory and page table each), most across a
