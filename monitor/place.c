@@ -54,6 +54,21 @@
 
 /* ---- Reading the run queues ---- */
 
+int place_parse_stat(const char *buf, char *state, int *ppid, int *cpu)
+{
+	/* "pid (comm) state ppid ...": comm may hold anything, spaces and
+	 * parentheses too, so fields are counted from the last ')'. */
+	const char *s = strrchr(buf, ')');
+	int field = 2;           /* s is in field 2, comm */
+
+	if (!s || sscanf(s + 1, " %c %d", state, ppid) != 2)
+		return -1;
+	for (; *s && field < 39; s++)
+		if (*s == ' ')
+			field++;
+	return field == 39 && sscanf(s, "%d", cpu) == 1 && *cpu >= 0 ? 0 : -1;
+}
+
 /* One pass over /proc: add each runnable task to load[] at its CPU, and the
  * VM's own (pid 'self' or a child of it) to own[] as well.  Own tasks that
  * are not on 'pin' (>= 0) are pinned there again. */
@@ -66,8 +81,7 @@ static int place_sample(struct place *p, double *load, double *own, int pin)
 		return -errno;
 	while ((e = readdir(d)) != NULL) {
 		char path[64], buf[1024], state;
-		const char *s;
-		int fd, ppid, cpu = -1;
+		int fd, ppid, cpu;
 		long pid;
 		ssize_t n;
 
@@ -83,15 +97,7 @@ static int place_sample(struct place *p, double *load, double *own, int pin)
 		if (n <= 0)
 			continue;
 		buf[n] = 0;
-		/* "pid (comm) state ppid ...": comm may hold anything, so
-		 * parse from the last ')'; the CPU is field 39. */
-		s = strrchr(buf, ')');
-		if (!s || sscanf(s + 1, " %c %d", &state, &ppid) != 2)
-			continue;
-		for (int field = 3; *s && field < 39; s++)
-			if (*s == ' ')
-				field++;
-		if (sscanf(s, "%d", &cpu) != 1 || cpu < 0 || cpu >= p->ncpus)
+		if (place_parse_stat(buf, &state, &ppid, &cpu) < 0 || cpu >= p->ncpus)
 			continue;
 		bool mine = pid == p->self || ppid == p->self;
 		if (mine && pin >= 0 && cpu != pin) {

@@ -181,6 +181,9 @@ int place_start(struct place *p, const struct vm_options *opt, char *err, size_t
 int place_watch(struct place *p, char *err, size_t errlen);
 void place_stop(struct place *p);
 void place_report(const struct place *p, FILE *f);
+/* One line of /proc/PID/stat: its state letter, parent and CPU (field 39).
+ * 0, or -1 if the line is not one. */
+int place_parse_stat(const char *buf, char *state, int *ppid, int *cpu);
 /* At start: the allowed CPU with the least load of others (load - own),
  * near ties chosen by rnd in [0, 1).  -1 if none is allowed. */
 int place_initial(const cpu_set_t *allowed, int ncpus, const double *load, const double *own,
