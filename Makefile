@@ -3,6 +3,7 @@
 #   make run      boot the default guest on this terminal
 #   make test     build everything, run unit and integration tests
 #   make bench    run the benchmarks, numbers written to build/bench/
+#   make load     many VMs at once, results and fairness checked (make soak: long)
 #   make SAN=1    build the monitor with ASan + UBSan (into build-san/)
 #   V=1 shows commands; WERROR=0 drops -Werror.
 
@@ -201,10 +202,17 @@ run: all
 bench: all
 	$(Q)B=$(B) bench/run.sh
 
+# Many VMs at once (tests/load/run.sh): the short form, 2 x CPUs guests with
+# checked results (CI runs it, also with SAN=1); make soak: 8 for 10 minutes.
+load: all
+	$(Q)B=$(B) TRAPVISOR=$(MONITOR) tests/load/run.sh
+soak: all
+	$(Q)B=$(B) TRAPVISOR=$(MONITOR) tests/load/run.sh 8 600
+
 clean:
 	rm -rf build build-san
 
-.PHONY: all run test tests bench clean
+.PHONY: all run test tests bench load soak clean
 .SUFFIXES:
 .SECONDARY:
 
