@@ -66,3 +66,6 @@ B=$B ROUNDS=$ROUNDS bench/silentfail.sh
 
 # The emulated ATA disk against the same reads on the host.
 B=$B ROUNDS=$ROUNDS bench/disk.sh
+
+# Many VMs on one host: what CPU placement buys.
+B=$B bench/place.sh

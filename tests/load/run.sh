@@ -18,7 +18,8 @@
 # first round is at most 10% + 2 MiB above its largest during it.
 # Numbers go to $B/load/.
 # Each check prints "ok NAME" or "FAIL NAME: why"; the last line is
-# "N passed, N failed".
+# "N passed, N failed".  VM_ARGS adds monitor options to every guest
+# (bench/place.sh compares placements with it).
 set -u
 cd "$(dirname "$0")/../.."
 B=${B:-build}
@@ -47,7 +48,7 @@ vm_start() {
 	truncate -s 1M "$work/disk$i.img"
 	printf 'image of guest %d\n' "$i" | dd of="$work/disk$i.img" conv=notrunc status=none
 	mkfifo "$work/in$i"
-	"$TRAPVISOR" --stats --disk "$work/disk$i.img" --append init=sh "$KERNEL" \
+	"$TRAPVISOR" --stats ${VM_ARGS:-} --disk "$work/disk$i.img" --append init=sh "$KERNEL" \
 		<"$work/in$i" >"$work/out$i" 2>"$work/err$i" &
 	pids[i]=$!
 	eval "exec $((10 + i))>\"$work/in$i\""
