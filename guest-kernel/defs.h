@@ -247,6 +247,7 @@ s64 mm_brk(struct mm *mm, u64 addr);
 /* pic.c */
 void pic_init(void);
 void pic_enable(void);
+void pic_restore(void);
 bool pic_ack(unsigned irq);
 
 /* printf.c */
@@ -290,6 +291,7 @@ void syscall_dispatch(struct trapframe *tf);
 
 /* timer.c */
 void timer_init(unsigned hz, u64 realtime_boot);
+void timer_restore(void);
 bool timer_intr(void);
 unsigned timer_slice(void);
 u64 clock_monotonic(void);

@@ -14,7 +14,8 @@
  * an interrupt stack (IST 1) while fuzzing, so random code that breaks RSP
  * still reaches the handler.  After each trial the kernel reloads what
  * random code may have changed (GDTR, IDTR, segments, MSRs, CR0, CR4,
- * EFER, CR3) and clears the data page.
+ * EFER, CR3, and the PIT and PIC if their ports were written: without
+ * ticks no later trial could be cut) and clears the data page.
  *
  * Random code can also do what stops a VM for good: an instruction the
  * monitor does not emulate, a triple fault, HLT with interrupts off, a
@@ -133,6 +134,8 @@ static void fuzz_trial(u64 regs[16])
 	asm volatile("mov %0, %%cr0" : : "r"(fz.cr0) : "memory");
 	wrmsr(MSR_EFER, fz.efer);
 	cpu_reload(1);
+	timer_restore();                         /* the watchdog's ticks */
+	pic_restore();
 	memset(fz.data, 0, 64);                  /* where most writes land */
 }
 
@@ -155,7 +158,8 @@ static void fuzz_random_trial(void)
 }
 
 /*
- * Inputs that once went wrong, each with the vector it must end with.
+ * Inputs that once went wrong, each with the vector it must end with (-1:
+ * cut by the watchdog).
  * Registers are all FUZZ_DATA but RSP.
  */
 static const struct {
@@ -178,6 +182,16 @@ static const struct {
 	/* Debug registers are stored and read back (not armed): on to INT3. */
 	{ "mov dr0, rax; mov rbx, dr0", "\x0f\x23\xc0\x0f\x21\xc3", 6, FUZZ_STACK + 2048,
 	  X86_EXC_BP },
+	/* A trial masked IRQ 0 at the PIC (seed 111), or stopped the PIT's
+	 * channel 0, and the harness kept it: a later trial halting with
+	 * interrupts on got no tick and was never cut.  Each pair is a trial
+	 * that breaks the timer, then one that must be cut by the watchdog. */
+	{ "mask every IRQ at the master PIC", "\xb0\xff\xe6\x21", 4, FUZZ_STACK + 2048,
+	  X86_EXC_BP },
+	{ "hlt in a loop after the PIC was masked", "\xf4\xeb\xfd", 3, FUZZ_STACK + 2048, -1 },
+	{ "put the PIT's channel 0 in mode 0, no count", "\xb0\x30\xe6\x43", 4,
+	  FUZZ_STACK + 2048, X86_EXC_BP },
+	{ "hlt in a loop after the PIT was stopped", "\xf4\xeb\xfd", 3, FUZZ_STACK + 2048, -1 },
 };
 
 static void fuzz_regressions(void)

@@ -52,6 +52,22 @@ void pic_enable(void)
 	outb(PIC_DATA(PORT_PIC_SLAVE), ~(PIC_UNMASKED >> 8) & 0xff);
 }
 
+/*
+ * For fuzz.c, after each trial: random code at CPL 0 may have written the
+ * PICs' ports, and a masked IRQ 0 would leave the next runaway trial with
+ * no timer tick to end it.  If either mask is not what pic_enable() set
+ * (an ICW1 also clears it), program both PICs again.  Two port reads when
+ * nothing changed.
+ */
+void pic_restore(void)
+{
+	if (inb(PIC_DATA(PORT_PIC_MASTER)) == (~PIC_UNMASKED & 0xff) &&
+	    inb(PIC_DATA(PORT_PIC_SLAVE)) == (~(PIC_UNMASKED >> 8) & 0xff))
+		return;
+	pic_init();
+	pic_enable();
+}
+
 static u8 pic_isr(u16 base)
 {
 	outb(PIC_CMD(base), PIC_OCW3_READ_ISR);

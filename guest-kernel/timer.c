@@ -21,6 +21,8 @@
 #define PIT_CH0       (PORT_PIT + 0)
 #define PIT_MODE      (PORT_PIT + 3)
 #define PIT_CH0_MODE2 0x34        /* channel 0, low then high byte, mode 2, binary */
+#define PIT_CH0_STATUS 0xe2      /* read-back: channel 0's status, not its count */
+#define PIT_ST_MODE   0x7f        /* status: null count, access, mode, BCD */
 #define PIT_MAX_DIV   65535ul     /* a 16-bit counter: 18.2 Hz at the slowest */
 #define NS_PER_S      1000000000ul
 #define SLICE_NS      10000000ul  /* a process runs 10 ms before it is preempted */
@@ -29,12 +31,21 @@ static struct {
 	unsigned hz;              /* ticks per second asked for */
 	unsigned irqs_per_tick;   /* PIT interrupts per tick (> 1 below 18.2 Hz) */
 	unsigned irqs;            /* PIT interrupts since the last tick */
+	u16 div;                  /* channel 0's divisor */
 	u64 period;               /* one tick, in ns * PIT_HZ (exact) */
 	u64 ticks;                /* ticks since timer_init() */
 	u64 ns;                   /* the monotonic clock, ns, at the last tick */
 	u64 ns_frac;              /* its remainder, in ns / PIT_HZ */
 	u64 realtime_boot;        /* seconds since 1970 at boot, from the RTC */
 } timer;
+
+/* Channel 0: mode 2 at timer.div. */
+static void pit_program(void)
+{
+	outb(PIT_MODE, PIT_CH0_MODE2);
+	outb(PIT_CH0, timer.div & 0xff);
+	outb(PIT_CH0, timer.div >> 8);
+}
 
 /*
  * Program PIT channel 0 for hz ticks a second (10..1000).  Below 18.2 Hz
@@ -53,10 +64,22 @@ void timer_init(unsigned hz, u64 realtime_boot)
 	timer.irqs_per_tick = k;
 	timer.period = div * k * NS_PER_S;
 	timer.realtime_boot = realtime_boot;
+	timer.div = (u16)div;
+	pit_program();
+}
 
-	outb(PIT_MODE, PIT_CH0_MODE2);
-	outb(PIT_CH0, div & 0xff);
-	outb(PIT_CH0, div >> 8);
+/*
+ * For fuzz.c, after each trial: random code at CPL 0 may have written the
+ * PIT's ports, and a channel 0 left in another mode, or waiting for its
+ * count, would stop the ticks that end a runaway trial.  If the read-back
+ * status is not what timer_init() programmed, program it again.  A new
+ * divisor in the same mode still ticks and is left alone.
+ */
+void timer_restore(void)
+{
+	outb(PIT_MODE, PIT_CH0_STATUS);
+	if ((inb(PIT_CH0) & PIT_ST_MODE) != PIT_CH0_MODE2)
+		pit_program();
 }
 
 /* IRQ 0.  Returns true if it was a tick (and not just one of several PIT
