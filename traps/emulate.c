@@ -2287,6 +2287,38 @@ static void insn_name(const struct insn *in, char *buf, size_t size)
 }
 
 /*
+ * For an instruction not emulated (c->noncanonical_exc, traps.h): the
+ * exception of its first memory reference at a non-canonical address,
+ * #SS(0) through SS and #GP(0) through the other segments (SDM Vol. 1
+ * 3.3.7.1), or -1 if none is.  Memory is read before it is written (PUSH
+ * [m] reads m, then writes the stack; POP [m] the other way round), so the
+ * operands read are looked at first.  The slot that PUSH, CALL and ENTER
+ * write is below RSP, where Zydis's hidden [rsp] operand points.
+ */
+static int noncanonical_exc(const struct vcpu *v, const struct insn *in)
+{
+	/* Pass 0: the operands read (or read and written); pass 1: written. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < in->zi.operand_count; i++) {
+			const ZydisDecodedOperand *op = &in->op[i];
+			bool read = (op->actions & ZYDIS_OPERAND_ACTION_MASK_READ) != 0;
+			u64 len = op->size >= 8 ? op->size / 8 : 1, la;
+
+			if (op->type != ZYDIS_OPERAND_TYPE_MEMORY ||
+			    op->mem.type != ZYDIS_MEMOP_TYPE_MEM || read != (pass == 0))
+				continue;
+			la = operand_ea(v, in, op);
+			if (op->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN &&
+			    op->mem.base == ZYDIS_REGISTER_RSP && !read)
+				la -= len;
+			if (!X86_CANONICAL(la) || !X86_CANONICAL(la + len - 1))
+				return op->mem.segment == ZYDIS_REGISTER_SS ? X86_EXC_SS : X86_EXC_GP;
+		}
+	}
+	return -1;
+}
+
+/*
  * Emulate one instruction.  The interrupt shadow of a previous STI or MOV
  * SS ends with this instruction, unless it faults (then it never ran).
  * EMU_EXCEPTION for INT n / INT3 (c->exc.soft) has advanced RIP: the
@@ -2307,6 +2339,7 @@ enum emu_result emu_step(struct emu_ctxt *c)
 	c->mnemonic = ZYDIS_MNEMONIC_INVALID;
 	c->privileged = false;
 	c->why = NULL;
+	c->noncanonical_exc = -1;
 	c->name[0] = '\0';
 	decoder_init(&dec);
 	rc = fetch_decode(c, &dec, &in);
@@ -2315,8 +2348,10 @@ enum emu_result emu_step(struct emu_ctxt *c)
 	c->privileged = in.zi.attributes & ZYDIS_ATTRIB_IS_PRIVILEGED;
 	insn_name(&in, c->name, sizeof(c->name));
 	fn = em_table[in.zi.mnemonic];
-	if (!fn)
+	if (!fn) {
+		c->noncanonical_exc = noncanonical_exc(v, &in);
 		return EMU_UNHANDLEABLE;
+	}
 
 	shadow = v->sti_shadow;
 	v->sti_shadow = false;
@@ -2326,6 +2361,8 @@ enum emu_result emu_step(struct emu_ctxt *c)
 		return rc;
 	}
 	v->sti_shadow = shadow;
+	if (rc == EMU_UNHANDLEABLE)
+		c->noncanonical_exc = noncanonical_exc(v, &in);
 	return rc;
 }
 

@@ -203,6 +203,10 @@ struct emu_ctxt {
 	char name[24];           /* [OUT] its name for statistics: "out", "mov to cr3" */
 	const char *why;         /* [OUT] EMU_UNHANDLEABLE for one form of an emulated
 	                          * instruction: why that form is not, else NULL */
+	int noncanonical_exc;    /* [OUT] EMU_UNHANDLEABLE: what its first memory
+	                          * reference at a non-canonical address raises:
+	                          * X86_EXC_SS through SS (PUSH, POP, CALL, RET, ENTER,
+	                          * LEAVE, [rsp], [rbp]), else X86_EXC_GP; -1 if none */
 };
 
 /*

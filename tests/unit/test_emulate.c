@@ -440,6 +440,7 @@ struct emu_row {
 	u64 crw_old;
 	int hc;                 /* 1: one hypercall(hc_nr, hc_args) expected */
 	u64 hc_nr, hc_args[5];
+	u8 noncanon;            /* EMU_UNHANDLEABLE: c.noncanonical_exc, 0 for -1 */
 };
 
 #define B(s)  .bytes = (s), .len = sizeof(s) - 1
@@ -447,6 +448,8 @@ struct emu_row {
 #define GP(e) EXC(X86_EXC_GP, e)
 #define UD    EXC(X86_EXC_UD, 0)
 #define SOFT(v) .result = EMU_EXCEPTION, .vec = (v), .soft = true
+/* Not emulated; a #GP the host raised for it is exception v on a CPU. */
+#define HOST_GP_IS(v) .result = EMU_UNHANDLEABLE, .noncanon = (v)
 #define CPL3  { F_CPL, 3 }
 #define LE2(x) (u8)(x), (u8)((x) >> 8)
 
@@ -1792,6 +1795,49 @@ static const struct emu_row emu_rows[] = {
 	{ .name = "into (invalid in 64-bit mode) is not emulated", B("\xce"),
 	  .result = EMU_UNHANDLEABLE },
 
+	/* ---- Non-canonical references: the MOVs emulated, the rest tells
+	 * the VM what a host #GP is (#SS(0) through SS, SDM Vol. 1 3.3.7.1) ---- */
+	{ .name = "mov rax, [rsp+8] non-canonical is #SS(0)", B("\x48\x8b\x44\x24\x08"),
+	  .set = { { F_RSP, 0x00007ffffffffffcull } }, EXC(X86_EXC_SS, 0) },
+	{ .name = "mov [rsp+0x10], rax non-canonical is #SS(0)", B("\x48\x89\x44\x24\x10"),
+	  .set = { { F_RSP, 0x8000000000000000ull } }, EXC(X86_EXC_SS, 0) },
+	{ .name = "mov rax, [rax] non-canonical is #GP(0)", B("\x48\x8b\x00"),
+	  .set = { { F_RAX, 0x0000800000000000ull } }, GP(0) },
+	{ .name = "push rax with a non-canonical rsp: a host #GP is #SS(0)", B("\x50"),
+	  .set = { { F_RSP, 0x8000000000000000ull } }, HOST_GP_IS(X86_EXC_SS) },
+	{ .name = "push rax with rsp at the upper half's start: its slot is #SS(0)", B("\x50"),
+	  .set = { { F_RSP, 0xffff800000000000ull } }, HOST_GP_IS(X86_EXC_SS) },
+	{ .name = "push rax with rsp just past the lower half: its slot is canonical", B("\x50"),
+	  .set = { { F_RSP, 0x0000800000000000ull } }, HOST_GP_IS(0) },
+	{ .name = "66 push ax: a 2-byte slot below a non-canonical rsp is #SS(0)", B("\x66\x50"),
+	  .set = { { F_RSP, 0x0000800000000002ull } }, HOST_GP_IS(X86_EXC_SS) },
+	{ .name = "pop rax with a non-canonical rsp: #SS(0)", B("\x58"),
+	  .set = { { F_RSP, 0x0000800000000000ull } }, HOST_GP_IS(X86_EXC_SS) },
+	{ .name = "call rel32 with a non-canonical rsp: #SS(0)", B("\xe8\x00\x00\x00\x00"),
+	  .set = { { F_RSP, 0x8000000000000000ull } }, HOST_GP_IS(X86_EXC_SS) },
+	{ .name = "ret with a non-canonical rsp: #SS(0)", B("\xc3"),
+	  .set = { { F_RSP, 0x8000000000000000ull } }, HOST_GP_IS(X86_EXC_SS) },
+	{ .name = "leave with a non-canonical rbp: #SS(0)", B("\xc9"),
+	  .set = { { F_RBP, 0x0000800000000000ull } }, HOST_GP_IS(X86_EXC_SS) },
+	{ .name = "cmp [rsp+8], rax non-canonical: #SS(0)", B("\x48\x39\x44\x24\x08"),
+	  .set = { { F_RSP, 0x00007ffffffffffcull } }, HOST_GP_IS(X86_EXC_SS) },
+	{ .name = "cmp [rax], rax non-canonical: #GP(0)", B("\x48\x39\x00"),
+	  .set = { { F_RAX, 0x0000800000000000ull } }, HOST_GP_IS(X86_EXC_GP) },
+	{ .name = "cmp fs:[rax], rax non-canonical by the fs base: #GP(0)", B("\x64\x48\x39\x00"),
+	  .set = { { F_RAX, 0x2000 }, { F_FS_BASE, 0x00007ffffffff000ull } },
+	  HOST_GP_IS(X86_EXC_GP) },
+	{ .name = "push qword [rax] non-canonical reads it first: #GP(0)", B("\xff\x30"),
+	  .set = { { F_RAX, 0x0000800000000000ull }, { F_RSP, 0x8000000000000000ull } },
+	  HOST_GP_IS(X86_EXC_GP) },
+	{ .name = "push qword [rax] with a non-canonical rsp: #SS(0)", B("\xff\x30"),
+	  .set = { { F_RAX, DATA }, { F_RSP, 0x8000000000000000ull } }, HOST_GP_IS(X86_EXC_SS) },
+	{ .name = "pop qword [rax] reads the stack first: #SS(0)", B("\x8f\x00"),
+	  .set = { { F_RAX, 0x0000800000000000ull }, { F_RSP, 0x8000000000000000ull } },
+	  HOST_GP_IS(X86_EXC_SS) },
+	{ .name = "jmp [rip] with a non-canonical rsp references nothing non-canonical",
+	  B("\xff\x25\x00\x00\x00\x00"), .set = { { F_RSP, 0x8000000000000000ull } },
+	  HOST_GP_IS(0) },
+
 	/* ---- Fetch at the edge of a mapping ---- */
 	{ .name = "instruction ending at the last byte before an absent page",
 	  B("\x0f\x01\xf8"), .set = { { F_RIP, 0x5ffd } },
@@ -1908,6 +1954,8 @@ static void emu_row_run(void **state)
 		if (r->vec == X86_EXC_PF)
 			assert_int_equal(c.exc.cr2, r->cr2);
 	}
+	if (rc == EMU_UNHANDLEABLE)
+		assert_int_equal(c.noncanonical_exc, r->noncanon ? r->noncanon : -1);
 	if (rc == EMU_OK || rc == EMU_HALT) {
 		assert_int_equal(c.insn_len, r->len);
 		assert_memory_equal(c.insn, r->bytes, r->len);

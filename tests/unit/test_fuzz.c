@@ -863,6 +863,8 @@ static void check_step(struct trial *t, struct fake *f)
 	case EMU_UNHANDLEABLE:
 		/* traps.h: "not an instruction we emulate; no state changed". */
 		CHECK(memcmp(a, b, sizeof(*a)) == 0, "UNHANDLEABLE changed the vCPU");
+		CHECK(c->noncanonical_exc == -1 || c->noncanonical_exc == X86_EXC_GP ||
+		      c->noncanonical_exc == X86_EXC_SS, "noncanonical_exc %d", c->noncanonical_exc);
 		CHECK(f->nwrite + f->nwrite_sys + f->npio_in + f->npio_out + f->ninvlpg +
 		      f->ncrw + f->nhc == 0, "UNHANDLEABLE after an effect (writes %u/%u pio "
 		      "%u/%u invlpg %u crw %u hc %u)", f->nwrite, f->nwrite_sys, f->npio_in,
