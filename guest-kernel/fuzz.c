@@ -173,7 +173,9 @@ static const struct {
 	 * mapped the page again, and stopped the VM for lack of progress. */
 	{ "push onto the read-only code page just past RIP", "\x90\x56", 2, FUZZ_CODE + 0xb,
 	  X86_EXC_PF },
-	/* The host's #SS arrives as SIGBUS, which the monitor did not know. */
+	/* The host's #SS arrives as SIGBUS, which the monitor did not know.
+	 * A host that cannot resume a tracee with a non-canonical RSP gives
+	 * #GP at the JMP to it instead: #SS too (vm.c, vm_gp_vector()). */
 	{ "push with a non-canonical RSP", "\x50", 1, 0x8000000000000000ul, X86_EXC_SS },
 	/* VMX is not offered: #UD, not "not emulated". */
 	{ "vmptrld", "\x0f\xc7\x30", 3, FUZZ_STACK + 2048, X86_EXC_UD },

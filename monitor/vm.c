@@ -668,6 +668,23 @@ static void vm_chain(struct vm *vm)
 	}
 }
 
+/*
+ * The host raised #GP for an unprivileged instruction the monitor does not
+ * emulate: which exception is it on a CPU?  Its first memory reference at
+ * a non-canonical address says: #SS(0) through SS, #GP(0) otherwise.  With
+ * none, a non-canonical RSP means the host could not resume the guest at
+ * all (this host faults on its way back to user mode, before the
+ * instruction runs: docs/ARCHITECTURE.md), and the guest gets the #SS(0)
+ * its next stack reference would raise, here rather than there.  Else the
+ * #GP stands (a misaligned SSE operand...).
+ */
+static u8 vm_gp_vector(const struct vm *vm, const struct emu_ctxt *c)
+{
+	if (c->noncanonical_exc >= 0)
+		return (u8)c->noncanonical_exc;
+	return X86_CANONICAL(vm->vcpu.gpr[R_RSP]) ? X86_EXC_GP : X86_EXC_SS;
+}
+
 /* An instruction trapped with #GP (or #UD): emulate it, or reflect 'vector'
  * when it is not one the monitor emulates.  True if it was emulated and
  * execution goes on at the next instruction (not HLT, no exception). */
@@ -699,6 +716,8 @@ static bool vm_emulate(struct vm *vm, u8 vector)
 		else if (vm->vcpu.cpl == 0 && c.privileged)
 			vm_kill(vm, "the guest kernel executed %s, a privileged instruction the monitor does not emulate",
 				c.name);
+		else if (vector == X86_EXC_GP && !c.privileged)
+			vm_raise(vm, vm_gp_vector(vm, &c), 0, 0);
 		else
 			vm_raise(vm, vector, 0, 0);
 		break;
