@@ -315,11 +315,14 @@ int place_start(struct place *p, const struct vm_options *opt, char *err, size_t
 
 int place_watch(struct place *p, char *err, size_t errlen)
 {
+	int r;
+
 	if (p->mode != PLACE_AUTO)
 		return 0;
 	p->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (p->stop_fd < 0 || pthread_create(&p->thread, NULL, place_thread, p) != 0) {
-		snprintf(err, errlen, "cannot start the placement thread: %s", strerror(errno ? errno : EAGAIN));
+	r = p->stop_fd < 0 ? errno : pthread_create(&p->thread, NULL, place_thread, p);
+	if (r != 0) {
+		snprintf(err, errlen, "cannot start the placement thread: %s", strerror(r));
 		return -1;
 	}
 	p->started = true;
