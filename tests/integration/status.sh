@@ -82,14 +82,15 @@ report "a host failure at start-up (ulimit -f): status 1 and one trapvisor: line
 # Then while the guest runs: every guest address space is a host process,
 # so a limit on processes makes creating the first one fail.  Run as root,
 # the guest runs as a uid nobody else uses (root ignores RLIMIT_NPROC) with
-# room for the monitor and its I/O thread only; otherwise the user's own
-# processes already fill a limit of 1, and the I/O thread fails first.
+# room for the monitor and its I/O thread only (--no-pin: no placement
+# thread); otherwise the user's own processes already fill a limit of 1,
+# and the I/O thread fails first.
 if [ "$(id -u)" = 0 ]; then
 	d=$(mktemp -d)
 	cp "$TRAPVISOR" "$d/trapvisor" && cp "$KERNEL" "$d/guest-kernel.elf" && chmod 755 "$d" "$d"/*
 	id=$((3000000 + $$))
 	(ulimit -u 2; exec timeout 60 setpriv --reuid=$id --regid=$id --clear-groups \
-		"$d/trapvisor" --append "run=hello" "$d/guest-kernel.elf" </dev/null >"$OUT" 2>"$ERR")
+		"$d/trapvisor" --no-pin --append "run=hello" "$d/guest-kernel.elf" </dev/null >"$OUT" 2>"$ERR")
 	STATUS=$?
 	rm -rf "$d"
 	expect_err 'trapvisor: host failure: cannot create a guest context process for CR3 0x'
