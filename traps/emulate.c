@@ -1129,6 +1129,8 @@ static void null_outer_segments(struct emu_ctxt *c, u8 new_cpl)
  * L = 0 (compatibility mode) is #GP(selector); and only rings 0 and 3 (a
  * host process has nothing to run rings 1 and 2 in), so a CS with RPL 1
  * or 2 is #GP(selector) too.  IRETD/IRET (no REX.W) are UNHANDLEABLE.
+ * A completed IRETQ ends NMI blocking; one that faults leaves it (the vCPU
+ * is unchanged by a fault: a CPU may unblock NMIs even then).
  */
 static enum emu_result em_iretq(struct emu_ctxt *c, struct insn *in)
 {
@@ -1189,6 +1191,7 @@ static enum emu_result em_iretq(struct emu_ctxt *c, struct insn *in)
 	v->seg[SEG_CS] = cs;
 	v->seg[SEG_SS] = ss;
 	v->gpr[R_RSP] = rsp;
+	v->nmi_blocked = false;         /* the NMI handler's return (SDM 6.7.1) */
 	in->next_rip = rip;
 	return EMU_OK;
 }

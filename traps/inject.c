@@ -12,6 +12,7 @@
  * fault is then delivered in its turn with the double-fault rules of SDM
  * Vol. 3 Table 6-5; a fault while delivering #DF is a triple fault, which
  * the caller turns into a diagnostic (a real CPU would shut down).
+ * emu_nmi() delivers a pending NMI the same way, with NMI blocking.
  */
 #include <string.h>
 
@@ -181,6 +182,9 @@ static int deliver(struct emu_ctxt *c, const struct event *ev)
 	v->gpr[R_RSP] = rsp;
 	v->rip = rip;
 	v->halted = false;                           /* an event ends HLT */
+	/* An NMI blocks the next one until IRETQ; INT 2 does not (SDM 6.7.1). */
+	if (ev->vector == X86_EXC_NMI && !ev->soft)
+		v->nmi_blocked = true;
 	return 0;
 }
 
@@ -234,4 +238,16 @@ int emu_inject(struct emu_ctxt *c, u8 vector, bool has_errcode, u32 errcode, boo
 		}
 	}
 	return EMU_TRIPLE_FAULT;
+}
+
+int emu_nmi(struct emu_ctxt *c)
+{
+	struct vcpu *v = c->vcpu;
+
+	if (!v->nmi_pending || v->nmi_blocked || v->sti_shadow)
+		return 0;
+	/* Taken, even if a fault delivering it is what reaches the guest. */
+	v->nmi_pending = false;
+	return emu_inject(c, X86_EXC_NMI, false, 0, false) == EMU_TRIPLE_FAULT ?
+	       EMU_TRIPLE_FAULT : 1;
 }

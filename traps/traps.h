@@ -124,6 +124,8 @@ struct vcpu {
 	s64 tsc_offset;          /* guest TSC = host TSC + tsc_offset */
 	bool halted;             /* executed HLT, waiting for an interrupt */
 	bool sti_shadow;         /* one-instruction interrupt shadow after STI or MOV SS */
+	bool nmi_pending;        /* an NMI waits for delivery (latched: at most one) */
+	bool nmi_blocked;        /* an NMI was delivered: no other until the next IRETQ */
 	int last_vector;         /* last exception delivered, -1 if none */
 	u64 last_errcode;        /* its error code */
 	u64 last_rip;            /* RIP at which it was raised */
@@ -347,6 +349,17 @@ unsigned emu_disasm(const u8 *bytes, unsigned len, u64 rip, char *buf, size_t si
  */
 #define EMU_TRIPLE_FAULT (-2)
 int emu_inject(struct emu_ctxt *c, u8 vector, bool has_errcode, u32 errcode, bool soft);
+
+/*
+ * Deliver the pending NMI (vcpu->nmi_pending) if the vCPU takes one now,
+ * whatever RFLAGS.IF says: not while NMIs are blocked (an NMI's delivery
+ * blocks them until the next IRETQ completes, SDM Vol. 3 6.7.1), nor in
+ * the STI/MOV SS shadow.  Vector 2 goes through the IDT as emu_inject()
+ * delivers it.  Returns 1 if it was taken (pending cleared; NMIs blocked
+ * unless a fault delivering it was delivered instead), 0 if it waits, or
+ * EMU_TRIPLE_FAULT.
+ */
+int emu_nmi(struct emu_ctxt *c);
 
 /* patch.c: finding the silent-fail instructions of a guest code page before
  * it first runs, so that a private copy with INT3 on them can run instead. */

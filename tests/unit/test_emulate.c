@@ -231,7 +231,7 @@ enum field {
 	F_GDTR_BASE, F_GDTR_LIMIT, F_IDTR_BASE, F_IDTR_LIMIT,
 	F_TR, F_TR_BASE, F_TR_LIMIT, F_LDTR, F_FS_BASE, F_GS_BASE, F_KGS_BASE,
 	F_STAR, F_LSTAR, F_CSTAR, F_SFMASK, F_TSC_OFFSET, F_HALTED, F_STI_SHADOW,
-	F_LAST_VECTOR, F_LAST_ERRCODE, F_LAST_RIP, F_COUNT
+	F_NMI_PENDING, F_NMI_BLOCKED, F_LAST_VECTOR, F_LAST_ERRCODE, F_LAST_RIP, F_COUNT
 };
 
 static const char *const field_name[F_COUNT] = {
@@ -242,7 +242,7 @@ static const char *const field_name[F_COUNT] = {
 	"gdtr.base", "gdtr.limit", "idtr.base", "idtr.limit",
 	"tr", "tr_base", "tr_limit", "ldtr", "fs_base", "gs_base", "kernel_gs_base",
 	"star", "lstar", "cstar", "sfmask", "tsc_offset", "halted", "sti_shadow",
-	"last_vector", "last_errcode", "last_rip",
+	"nmi_pending", "nmi_blocked", "last_vector", "last_errcode", "last_rip",
 };
 
 static u64 field_get(const struct vcpu *v, enum field f)
@@ -283,6 +283,8 @@ static u64 field_get(const struct vcpu *v, enum field f)
 	case F_TSC_OFFSET: return (u64)v->tsc_offset;
 	case F_HALTED: return v->halted;
 	case F_STI_SHADOW: return v->sti_shadow;
+	case F_NMI_PENDING: return v->nmi_pending;
+	case F_NMI_BLOCKED: return v->nmi_blocked;
 	case F_LAST_VECTOR: return (u64)(s64)v->last_vector;
 	case F_LAST_ERRCODE: return v->last_errcode;
 	case F_LAST_RIP: return v->last_rip;
@@ -332,6 +334,8 @@ static void field_set(struct vcpu *v, enum field f, u64 x)
 	case F_TSC_OFFSET: v->tsc_offset = (s64)x; break;
 	case F_HALTED: v->halted = x; break;
 	case F_STI_SHADOW: v->sti_shadow = x; break;
+	case F_NMI_PENDING: v->nmi_pending = x; break;
+	case F_NMI_BLOCKED: v->nmi_blocked = x; break;
 	case F_LAST_VECTOR: v->last_vector = (int)x; break;
 	case F_LAST_ERRCODE: v->last_errcode = x; break;
 	case F_LAST_RIP: v->last_rip = x; break;
@@ -1044,6 +1048,13 @@ static const struct emu_row emu_rows[] = {
 	  .set = { { F_RSP, 0x8f00 } },
 	  IRET_FRAME(0x4100, 0x08, X86_RFLAGS_VM | X86_RFLAGS_VIF | X86_RFLAGS_VIP, 0x8800, 0x10),
 	  .expect = { { F_RIP, 0x4100 }, { F_RSP, 0x8800 }, { F_RFLAGS, 0x2 } } },
+	{ .name = "iretq ends NMI blocking; a waiting NMI stays pending", B("\x48\xcf"),
+	  .set = { { F_RSP, 0x8f00 }, { F_NMI_BLOCKED, 1 }, { F_NMI_PENDING, 1 } },
+	  IRET_FRAME(0x4100, 0x08, 0x2, 0x8800, 0x10),
+	  .expect = { { F_RIP, 0x4100 }, { F_RSP, 0x8800 }, { F_NMI_BLOCKED, 0 } } },
+	{ .name = "iretq that faults keeps NMIs blocked", B("\x48\xcf"),
+	  .set = { { F_RSP, 0x8f00 }, { F_NMI_BLOCKED, 1 } },
+	  IRET_FRAME(0x4100, 0x70, 0x2, 0x8800, 0x10), EXC(X86_EXC_NP, 0x70) },
 	{ .name = "iretq with NT set is #GP(0)", B("\x48\xcf"),
 	  .set = { { F_RSP, 0x8f00 }, { F_RFLAGS, 0x2 | X86_RFLAGS_NT } },
 	  IRET_FRAME(0x4100, 0x08, 0x2, 0x8800, 0x10), GP(0) },

@@ -5,7 +5,9 @@
  * default of CPL 3 user code with IF set and a loaded 64-bit TSS), the IDT
  * gates it needs, the event, and the outcome: EMU_OK or EMU_TRIPLE_FAULT,
  * every vCPU field that changes (all others must keep their value), and
- * the exact frame pushed.  Guest memory is a flat fake (linear address =
+ * the exact frame pushed; NMI rows go through emu_nmi() instead, and
+ * test_nmi_blocked_until_iretq() follows NMI blocking through a handler's
+ * IRETQ.  Guest memory is a flat fake (linear address =
  * offset into a 64 KiB buffer) whose optional absent range raises #PF; the
  * whole buffer is compared after each row, so a stray write fails too.
  */
@@ -87,12 +89,13 @@ static const struct emu_ops fake_ops = { .read = fake_read, .write = fake_write 
 enum field {
 	F_END, F_RSP, F_RIP, F_RFLAGS, F_CPL, F_CS, F_SS, F_CR2, F_IDTR_LIMIT,
 	F_TR, F_TR_LIMIT, F_HALTED, F_LAST_VECTOR, F_LAST_ERRCODE, F_LAST_RIP, F_RAX,
-	F_COUNT
+	F_STI_SHADOW, F_NMI_PENDING, F_NMI_BLOCKED, F_COUNT
 };
 
 static const char *const field_name[F_COUNT] = {
 	"end", "rsp", "rip", "rflags", "cpl", "cs", "ss", "cr2", "idtr.limit",
 	"tr", "tr_limit", "halted", "last_vector", "last_errcode", "last_rip", "rax",
+	"sti_shadow", "nmi_pending", "nmi_blocked",
 };
 
 static u64 *field_u64(struct vcpu *v, enum field f)
@@ -124,6 +127,9 @@ static u64 field_get(struct vcpu *v, enum field f)
 	case F_TR_LIMIT: return v->tr_limit;
 	case F_HALTED: return v->halted;
 	case F_LAST_VECTOR: return (u64)(s64)v->last_vector;
+	case F_STI_SHADOW: return v->sti_shadow;
+	case F_NMI_PENDING: return v->nmi_pending;
+	case F_NMI_BLOCKED: return v->nmi_blocked;
 	default: fail_msg("bad field %d", f); return 0;
 	}
 }
@@ -145,6 +151,9 @@ static void field_set(struct vcpu *v, enum field f, u64 x)
 	case F_TR_LIMIT: v->tr_limit = (u32)x; break;
 	case F_HALTED: v->halted = x; break;
 	case F_LAST_VECTOR: v->last_vector = (int)x; break;
+	case F_STI_SHADOW: v->sti_shadow = x; break;
+	case F_NMI_PENDING: v->nmi_pending = x; break;
+	case F_NMI_BLOCKED: v->nmi_blocked = x; break;
 	default: fail_msg("bad field %d", f);
 	}
 }
@@ -213,6 +222,8 @@ struct inj_row {
 	bool has_err;
 	u32 err;
 	bool soft;
+	bool nmi;                 /* call emu_nmi() instead (the event is the
+	                           * pending NMI; result 1: taken, 0: waits) */
 	u64 cr2;                  /* passed in c->exc.cr2 */
 	int result;
 	struct kv expect[12];     /* fields that change */
@@ -266,7 +277,7 @@ static const struct inj_row inj_rows[] = {
 	  .set = { { F_CPL, 0 }, { F_CS, 0x08 }, { F_SS, 0x10 }, { F_RSP, 0x8f00 } },
 	  .gates = { { 2, INTR, 0, false, 0, 1 } }, .vector = X86_EXC_NMI,
 	  .expect = { { F_RSP, IST1 - 40 }, { F_RIP, HANDLER(2) }, { F_RFLAGS, 0x2 },
-		      { F_LAST_VECTOR, 2 }, { F_LAST_RIP, URIP } },
+		      { F_LAST_VECTOR, 2 }, { F_LAST_RIP, URIP }, { F_NMI_BLOCKED, 1 } },
 	  .frame_at = IST1 - 40, .frame = { URIP, 0x08, 0x202, 0x8f00, 0x10 }, .nframe = 5 },
 	{ .name = "a halted vCPU leaves HLT",
 	  .set = { { F_CPL, 0 }, { F_CS, 0x08 }, { F_SS, 0x10 }, { F_RSP, 0x8f00 },
@@ -282,6 +293,42 @@ static const struct inj_row inj_rows[] = {
 	{ .name = "INT 13 (soft) pushes no error code",
 	  .gates = { { 13, INTR, 3 } }, .vector = 13, .soft = true, .has_err = true, .err = 7,
 	  .expect = { TO_KERNEL(13, RSP0 - 40), { F_RFLAGS, 0x2 } },
+	  .frame_at = RSP0 - 40, USER_FRAME(), .nframe = 5 },
+
+	/* ---- NMIs (emu_nmi): IF does not matter, blocking does ---- */
+	{ .name = "NMI at cpl0 with IF clear: delivered, ends HLT, blocks NMIs",
+	  .set = { { F_CPL, 0 }, { F_CS, 0x08 }, { F_SS, 0x10 }, { F_RSP, 0x8f08 },
+		   { F_RIP, 0x7f0000002000ull }, { F_RFLAGS, 0x2 }, { F_HALTED, 1 },
+		   { F_NMI_PENDING, 1 } },
+	  .gates = { { 2, INTR } }, .nmi = true, .result = 1,
+	  .expect = { { F_RSP, 0x8f00 - 40 }, { F_RIP, HANDLER(2) }, { F_LAST_VECTOR, 2 },
+		      { F_LAST_RIP, 0x7f0000002000ull }, { F_HALTED, 0 },
+		      { F_NMI_PENDING, 0 }, { F_NMI_BLOCKED, 1 } },
+	  .frame_at = 0x8f00 - 40,
+	  .frame = { 0x7f0000002000ull, 0x08, 0x2, 0x8f08, 0x10 }, .nframe = 5 },
+	{ .name = "NMI from cpl3: RSP0 stack, an interrupt's frame, no error code",
+	  .set = { { F_NMI_PENDING, 1 } },
+	  .gates = { { 2, INTR } }, .nmi = true, .result = 1,
+	  .expect = { TO_KERNEL(2, RSP0 - 40), { F_RFLAGS, 0x2 }, { F_NMI_PENDING, 0 },
+		      { F_NMI_BLOCKED, 1 } },
+	  .frame_at = RSP0 - 40, USER_FRAME(), .nframe = 5 },
+	{ .name = "NMI while NMIs are blocked waits, vCPU unchanged",
+	  .set = { { F_NMI_PENDING, 1 }, { F_NMI_BLOCKED, 1 } },
+	  .gates = { { 2, INTR } }, .nmi = true, .result = 0 },
+	{ .name = "NMI in the STI shadow waits",
+	  .set = { { F_NMI_PENDING, 1 }, { F_STI_SHADOW, 1 } },
+	  .gates = { { 2, INTR } }, .nmi = true, .result = 0 },
+	{ .name = "no NMI pending: nothing delivered",
+	  .gates = { { 2, INTR } }, .nmi = true, .result = 0 },
+	{ .name = "NMI through a not-present gate: #NP delivered, NMIs not blocked",
+	  .set = { { F_NMI_PENDING, 1 } },
+	  .gates = { { 2, INTR, 0, true }, { 11, INTR } }, .nmi = true, .result = 1,
+	  .expect = { TO_KERNEL(11, RSP0 - 48), { F_RFLAGS, 0x2 }, { F_LAST_ERRCODE, 2 * 8 + 3 },
+		      { F_NMI_PENDING, 0 } },
+	  .frame_at = RSP0 - 48, USER_FRAME(0x13,), .nframe = 6 },
+	{ .name = "INT 2 (soft) does not block NMIs",
+	  .gates = { { 2, INTR, 3 } }, .vector = X86_EXC_NMI, .soft = true,
+	  .expect = { TO_KERNEL(2, RSP0 - 40), { F_RFLAGS, 0x2 } },
 	  .frame_at = RSP0 - 40, USER_FRAME(), .nframe = 5 },
 
 	/* ---- Faults during delivery: the second event is delivered ---- */
@@ -431,7 +478,7 @@ static void inj_row_run(void **state)
 	c.ops = &fake_ops;
 	c.opaque = f;
 	c.exc.cr2 = r->cr2;
-	rc = emu_inject(&c, r->vector, r->has_err, r->err, r->soft);
+	rc = r->nmi ? emu_nmi(&c) : emu_inject(&c, r->vector, r->has_err, r->err, r->soft);
 	if (rc != r->result)
 		fail_msg("%s: result %d, expected %d (last fault %u errcode %#x)",
 			 r->name, rc, r->result, c.exc.vector, c.exc.errcode);
@@ -456,6 +503,70 @@ static void inj_row_run(void **state)
 	free(f);
 }
 
+/*
+ * NMI blocking lasts until IRETQ: an NMI taken at CPL 0 with IF clear, a
+ * second one raised inside its handler waits, through an IRETQ that
+ * faults too; the handler's IRETQ (emulated, from the frame the NMI
+ * pushed) returns to the interrupted code and the waiting NMI is taken.
+ */
+#define NMI_HANDLER 0x3000ull     /* the gate's target: an IRETQ */
+
+static void test_nmi_blocked_until_iretq(void **state)
+{
+	static const struct gate nmi_gate = { .vec = 2, .type = INTR, .off = NMI_HANDLER };
+	struct fake *f = calloc(1, sizeof(*f));
+	struct vcpu v;
+	struct emu_ctxt c = { .vcpu = &v, .ops = &fake_ops, .opaque = f };
+	unsigned i;
+
+	assert_non_null(f);
+	vcpu_default(&v);
+	v.cpl = 0;
+	v.seg[SEG_CS] = 0x08;
+	v.seg[SEG_SS] = 0x10;
+	v.gpr[R_RSP] = 0x8f00;
+	v.rip = 0x7f0000002000ull;
+	v.rflags = X86_RFLAGS_FIXED;              /* cli; jmp . */
+	for (i = 0; i < sizeof(gdt_image) / sizeof(gdt_image[0]); i++)
+		put_le(f->mem, GDT + gdt_image[i].sel, 8, gdt_image[i].lo);
+	gate_install(f->mem, &nmi_gate);
+	put_le(f->mem, NMI_HANDLER, 2, 0xcf48);   /* iretq */
+
+	v.nmi_pending = true;
+	assert_int_equal(emu_nmi(&c), 1);
+	assert_int_equal(v.rip, NMI_HANDLER);
+	assert_int_equal(v.gpr[R_RSP], 0x8f00 - 40);
+	assert_true(v.nmi_blocked);
+	assert_false(v.nmi_pending);
+
+	/* The watchdog fires again inside the handler: it waits. */
+	v.nmi_pending = true;
+	assert_int_equal(emu_nmi(&c), 0);
+	assert_int_equal(v.rip, NMI_HANDLER);
+
+	/* An IRETQ that faults (NT set: #GP(0)) does not unblock. */
+	v.rflags |= X86_RFLAGS_NT;
+	assert_int_equal(emu_step(&c), EMU_EXCEPTION);
+	assert_int_equal(c.exc.vector, X86_EXC_GP);
+	assert_true(v.nmi_blocked);
+	assert_int_equal(emu_nmi(&c), 0);
+	v.rflags &= ~X86_RFLAGS_NT;
+
+	/* The handler's IRETQ: back where the NMI struck, IF still clear. */
+	assert_int_equal(emu_step(&c), EMU_OK);
+	assert_int_equal(v.rip, 0x7f0000002000ull);
+	assert_int_equal(v.gpr[R_RSP], 0x8f00);
+	assert_int_equal(v.rflags, X86_RFLAGS_FIXED);
+	assert_false(v.nmi_blocked);
+
+	/* Now the waiting NMI is taken. */
+	assert_int_equal(emu_nmi(&c), 1);
+	assert_int_equal(v.rip, NMI_HANDLER);
+	assert_true(v.nmi_blocked);
+	assert_false(v.nmi_pending);
+	free(f);
+}
+
 static void test_has_errcode(void **state)
 {
 	static const unsigned with[] = { 8, 10, 11, 12, 13, 14, 17, 21, 29, 30 };
@@ -475,6 +586,7 @@ int main(void)
 {
 	static const struct CMUnitTest other[] = {
 		cmocka_unit_test(test_has_errcode),
+		cmocka_unit_test(test_nmi_blocked_until_iretq),
 	};
 	size_t n = sizeof(inj_rows) / sizeof(inj_rows[0]), i;
 	struct CMUnitTest *rows = calloc(n, sizeof(*rows));
