@@ -223,7 +223,7 @@ static void vm_port_stat(struct vm *vm, u16 port, const char *dev, u64 t0)
 	stats_add(&vm->stats, STAT_PORT, name, now_ns() - t0);
 }
 
-static void vm_sync_pit(struct vm *vm);
+static void vm_sync_timer(struct vm *vm);
 static void vm_feed_uart(struct vm *vm);
 
 static void vm_pio(struct vm *vm, u16 port, unsigned size, bool is_write, u32 *val)
@@ -237,7 +237,7 @@ static void vm_pio(struct vm *vm, u16 port, unsigned size, bool is_write, u32 *v
 	 * PIT period needs the host timer re-armed, a drained UART FIFO can
 	 * take more queued input. */
 	if (r && r->fn == pit_io && is_write)
-		vm_sync_pit(vm);
+		vm_sync_timer(vm);
 	if (r && r->fn == uart_io && !is_write)
 		vm_feed_uart(vm);
 	if (r && r->fn == rtc_io)
@@ -480,6 +480,7 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 		[HC_IRQ_WINDOW] = "hypercall irq window", [HC_DESC_QUERY] = "hypercall desc query",
 		[HC_CPUID] = "hypercall cpuid", [HC_BLK_INFO] = "hypercall blk info",
 		[HC_BLK_IO] = "hypercall blk io", [HC_FPU_SAVE] = "hypercall fpu save",
+		[HC_NMI_WATCHDOG] = "hypercall nmi watchdog",
 	};
 	struct vm *vm = c->opaque;
 
@@ -511,6 +512,10 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 		break;
 	case HC_IRQ_WINDOW:
 		*ret = 0;               /* the stop itself lets the loop deliver */
+		break;
+	case HC_NMI_WATCHDOG:
+		*ret = (u64)vm_watchdog_arm(vm, args[0], now_ns());
+		vm_sync_timer(vm);      /* the host timer, for the new deadline */
 		break;
 	case HC_DESC_QUERY: {
 		u64 val;
@@ -999,10 +1004,36 @@ static void vm_feed_uart(struct vm *vm)
 	}
 }
 
-/* Bring the PIT up to now and arm the host timer for its next tick. */
-static void vm_sync_pit(struct vm *vm)
+s64 vm_watchdog_arm(struct vm *vm, u64 us, u64 now)
 {
-	io_arm_timer(&vm->io, pit_update(&vm->pit, now_ns()));
+	if (us > PV_NMI_WATCHDOG_MAX_US)
+		return -22;
+	vm->nmi_deadline_ns = us ? now + us * 1000 : 0;
+	return 0;
+}
+
+u64 vm_watchdog_check(struct vm *vm, u64 now, u64 next)
+{
+	if (vm->nmi_deadline_ns && now >= vm->nmi_deadline_ns) {
+		vm->nmi_deadline_ns = 0;
+		vm->vcpu.nmi_pending = true;
+		stats_add(&vm->stats, STAT_EXIT, "nmi watchdog expired", 0);
+	}
+	if (vm->nmi_deadline_ns && (!next || vm->nmi_deadline_ns < next))
+		next = vm->nmi_deadline_ns;
+	return next;
+}
+
+/* Bring the PIT up to now, fire the NMI watchdog if its time has come, and
+ * arm the host timer for whichever is next: the PIT's tick or the
+ * watchdog.  The timer's expiry kicks the running context like any event,
+ * so the vCPU thread gets a stop even from a guest that spins with IF=0
+ * and never traps. */
+static void vm_sync_timer(struct vm *vm)
+{
+	u64 now = now_ns();
+
+	io_arm_timer(&vm->io, vm_watchdog_check(vm, now, pit_update(&vm->pit, now)));
 }
 
 /* Everything the I/O thread noted since the last look. */
@@ -1018,11 +1049,13 @@ static void vm_events(struct vm *vm)
 	}
 	atomic_store(&vm->io.timer_fired, false);
 	vm_feed_uart(vm);
-	vm_sync_pit(vm);
+	vm_sync_timer(vm);
 }
 
-/* Deliver the PIC's highest-priority request if the vCPU accepts it now:
- * IF set and not in the one-instruction shadow after STI. */
+/* Deliver a pending NMI if the vCPU takes one now (whatever IF says: not
+ * while NMIs are blocked, emu_nmi()), then the PIC's highest-priority
+ * request if the vCPU accepts it now: IF set and not in the
+ * one-instruction shadow after STI. */
 static void vm_interrupts(struct vm *vm)
 {
 	struct vcpu *v = &vm->vcpu;
@@ -1030,6 +1063,17 @@ static void vm_interrupts(struct vm *vm)
 	char name[24];
 	u64 t0 = now_ns();
 
+	if (v->nmi_pending) {
+		vm_emu_ctxt(vm, &c);
+		int r = emu_nmi(&c);
+		if (r == EMU_TRIPLE_FAULT)
+			vm_kill(vm, "triple fault: an NMI could not be delivered");
+		if (r != 0)
+			stats_add(&vm->stats, STAT_EXIT, "nmi", now_ns() - t0);
+		if (vm->stop)
+			return;
+		t0 = now_ns();
+	}
 	if (!pic_intr(&vm->pic) || !(v->rflags & X86_RFLAGS_IF) || v->sti_shadow)
 		return;
 	int vector = pic_ack(&vm->pic);
@@ -1041,16 +1085,18 @@ static void vm_interrupts(struct vm *vm)
 	stats_add(&vm->stats, STAT_EXIT, name, now_ns() - t0);
 }
 
-/* The vCPU is halted: sleep until an event could wake it.  With IF clear,
- * or with nothing that could ever raise an interrupt, it never wakes: stop
- * and say so rather than hang. */
+/* The vCPU is halted: sleep until an event could wake it.  With IF clear
+ * and no NMI to come (the watchdog off, or NMIs blocked), or with nothing
+ * that could ever raise an interrupt, it never wakes: stop and say so
+ * rather than hang. */
 static void vm_idle(struct vm *vm)
 {
 	struct vcpu *v = &vm->vcpu;
 	bool input_possible = !atomic_load(&vm->io.in_eof) || io_input_pending(&vm->io) ||
 			      uart_rx_pending(&vm->com1);
+	bool nmi_possible = vm->nmi_deadline_ns && !v->nmi_blocked;
 
-	if (!(v->rflags & X86_RFLAGS_IF)) {
+	if (!(v->rflags & X86_RFLAGS_IF) && !nmi_possible) {
 		vm_kill(vm, "guest halted with interrupts disabled: nothing can wake it");
 		return;
 	}
@@ -1151,11 +1197,11 @@ int vm_run(struct vm *vm)
 			vm_host_error(vm, r, "loading the vCPU's registers into context process %d", ctx->pid);
 			break;
 		}
-		/* 5. Run.  After STI with an interrupt waiting, exactly one
-		 * instruction (the shadow), then the interrupt.  The I/O thread
-		 * kicks the pid published here; an event noted before it was
-		 * published is seen by the check that follows. */
-		bool step = v->sti_shadow && pic_intr(&vm->pic);
+		/* 5. Run.  After STI with an interrupt or NMI waiting, exactly
+		 * one instruction (the shadow), then the interrupt.  The I/O
+		 * thread kicks the pid published here; an event noted before it
+		 * was published is seen by the check that follows. */
+		bool step = v->sti_shadow && (pic_intr(&vm->pic) || v->nmi_pending);
 		v->sti_shadow = false;
 		atomic_store(&vm->io.running, ctx->pid);
 		if (atomic_load(&vm->io.events) != vm->seen_events) {

@@ -247,6 +247,7 @@ struct vm {
 	u64 fpu_live_gpa;        /* paravirtual FPU: the area whose state is live */
 	u32 fpu_size;            /* the host's XSAVE size: what an area needs */
 	u64 fpu_saves, fpu_loads;/* paravirtual FPU: areas written, areas loaded */
+	u64 nmi_deadline_ns;     /* HC_NMI_WATCHDOG: CLOCK_MONOTONIC time it fires, 0: off */
 	u64 run_ns;              /* wall time spent in vm_run() */
 	u64 idle_ns;             /* of which asleep on a halted vCPU */
 	u64 seen_events;         /* io.events when last looked at */
@@ -271,6 +272,15 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
  * with --stats, the trap table. */
 void vm_report(struct vm *vm, FILE *f);
 int vm_run(struct vm *vm);
+/* HC_NMI_WATCHDOG at host time 'now_ns': arm the watchdog for 'us'
+ * microseconds from then (0 disarms).  0, or -22 (EINVAL) for a timeout
+ * above PV_NMI_WATCHDOG_MAX_US, the watchdog unchanged. */
+s64 vm_watchdog_arm(struct vm *vm, u64 us, u64 now_ns);
+/* At host time 'now_ns', with 'next_ns' the PIT's next tick (0: none):
+ * fire the watchdog if its deadline has passed (an NMI pending, the
+ * watchdog off) and return when the host timer must wake the vCPU next,
+ * the earlier of the tick and the deadline (0: never). */
+u64 vm_watchdog_check(struct vm *vm, u64 now_ns, u64 next_ns);
 void vm_destroy(struct vm *vm);
 
 #endif

@@ -69,7 +69,7 @@ struct boot_info {
 /* Hypercalls: vmcall, RAX = number, RDI, RSI, RDX, R10, R8 = args, RAX =
  * result (negative errno on error).  Only from guest kernel mode. */
 #define HC_VERSION        0      /* returns the hypercall ABI version */
-#define HC_ABI_VERSION    3
+#define HC_ABI_VERSION    4
 #define HC_PV_REGISTER    1      /* RDI = GPA of a page-aligned struct pv_vcpu:
                                   * from now on its vif is the interrupt flag
                                   * and the monitor keeps its 'cpu' fields;
@@ -104,11 +104,22 @@ struct boot_info {
                                   * area at pv_vcpu.fpu_gpa now (before a
                                   * fork copies it); returns 0 or -14 */
 
+#define HC_NMI_WATCHDOG   8      /* (ABI 4) RDI = timeout in microseconds
+                                  * (<= PV_NMI_WATCHDOG_MAX_US), 0 disarms:
+                                  * a one-shot host-time deadline replacing
+                                  * any earlier one; when it passes unchanged
+                                  * the vCPU gets an NMI (vector 2, whatever
+                                  * IF says; none while an NMI handler runs,
+                                  * until its IRETQ).  Returns 0 or -22 */
+
 /* HC_BLK_IO's RDI */
 #define PV_BLK_READ  0
 #define PV_BLK_WRITE 1
 #define PV_BLK_FLUSH 2
 #define PV_BLK_MAX   128          /* sectors in one request (64 KiB) */
+
+/* HC_NMI_WATCHDOG's limit: a minute, as Linux's watchdog_thresh */
+#define PV_NMI_WATCHDOG_MAX_US 60000000u
 
 /* HC_DESC_QUERY's RDI */
 #define PV_DESC_LAR  0
