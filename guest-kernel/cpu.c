@@ -79,7 +79,9 @@ void cpu_init(void)
  * Everything cpu_init() set up that can be loaded again at any time (all
  * but the task register, whose TSS is busy now): GDTR, data segments,
  * IDT, SYSCALL and GS MSRs, EFER.SCE.  'ist' nonzero makes every gate
- * switch to that interrupt stack (tss.ist[ist - 1], cpu_set_ist()).  The
+ * switch to that interrupt stack (tss.ist[ist - 1], cpu_set_ist()) but the
+ * NMI's, which gets the next one: an NMI may strike while a handler runs
+ * on 'ist' and must not write its frame over that handler's.  The
  * fuzzer (fuzz.c) calls this after each trial of random instructions.
  */
 void cpu_reload(unsigned ist)
@@ -90,7 +92,7 @@ void cpu_reload(unsigned ist)
 	lgdt(&gdtr);
 	load_data_segments(KERNEL_DS);
 	for (int i = 0; i < 256; i++)
-		set_gate(&idt[i], vectors[i], ist);
+		set_gate(&idt[i], vectors[i], ist && i == X86_EXC_NMI ? ist + 1 : ist);
 	lidt(&idtr);
 
 	wrmsr(MSR_STAR, ((u64)USER_BASE_SEL << 48) | ((u64)KERNEL_CS << 32));

@@ -294,6 +294,7 @@ void timer_init(unsigned hz, u64 realtime_boot);
 void timer_restore(void);
 bool timer_intr(void);
 unsigned timer_slice(void);
+u64 timer_tick_ns(void);
 u64 clock_monotonic(void);
 u64 clock_realtime(void);
 int timer_sleep(u64 ns, u64 *left);
@@ -333,6 +334,7 @@ u32 pv_fpu_size(void);
 void pv_fpu_switch(void *area, bool fresh);
 bool pv_fpu_reload_pending(void);
 void pv_fpu_save(void);
+long pv_nmi_watchdog(u64 us);
 long pv_blk_io(int op, u64 sector, u32 count, void *kbuf);
 
 /* vm.c */

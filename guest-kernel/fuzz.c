@@ -10,16 +10,21 @@
  * random writes reach a write-protected page table), and jumps there at
  * CPL 0 with interrupts on.  The trial ends at the first exception, an
  * INT3 after the bytes, or after 5 timer ticks (a loop): the trap handler
- * calls fuzz_fixup(), which resumes the harness instead.  Every gate uses
- * an interrupt stack (IST 1) while fuzzing, so random code that breaks RSP
- * still reaches the handler.  After each trial the kernel reloads what
+ * calls fuzz_fixup(), which resumes the harness instead.  A loop with
+ * interrupts off gets no tick: with the paravirtual interface each trial
+ * also arms the monitor's NMI watchdog (HC_NMI_WATCHDOG, 4 times the tick
+ * watchdog's time), whose NMI ends the trial the same way.  Every gate
+ * uses an interrupt stack (IST 1; the NMI's IST 2, as an NMI may strike
+ * while a handler runs on IST 1) while fuzzing, so random code that breaks
+ * RSP still reaches the handler.  After each trial the kernel reloads what
  * random code may have changed (GDTR, IDTR, segments, MSRs, CR0, CR4,
  * EFER, CR3, and the PIT and PIC if their ports were written: without
  * ticks no later trial could be cut) and clears the data page.
  *
  * Random code can also do what stops a VM for good: an instruction the
- * monitor does not emulate, a triple fault, HLT with interrupts off, a
- * write to the exit port, a page table pointing outside RAM.  The monitor
+ * monitor does not emulate, a triple fault, HLT with interrupts off (when
+ * there is no NMI watchdog to wake it), a write to the exit port, a page
+ * table pointing outside RAM.  The monitor
  * must then stop with its diagnostic or the guest's status, and the run
  * ends there; "fuzz: trial N" lines tell how far it got.  Nothing here is
  * needed by anything else in the kernel.
@@ -31,6 +36,7 @@
 #define FUZZ_STACK  0x7e0000800000ul    /* stack page for the random code */
 #define FUZZ_BYTES  16
 #define FUZZ_TICKS  5                   /* a trial running longer is cut */
+#define FUZZ_NMI_TICKS (4 * FUZZ_TICKS) /* one running this long, by an NMI */
 
 /* fuzz_enter/fuzz_resume (below) share these with the C code. */
 #define HIDDEN __attribute__((visibility("hidden")))
@@ -47,8 +53,11 @@ static struct {
 	u8 *data;
 	u64 *pt;                /* the page table mapping the data page */
 	u64 ist_gpa;            /* the interrupt stack's page */
+	u64 nmi_ist_gpa;        /* the NMI's interrupt stack's page */
+	u64 nmi_us;             /* the NMI watchdog's time per trial, 0: none (nopv) */
 	u64 cr0, cr4, efer;
-	u64 ended[33];          /* trials ended by vector 0..31, [32] by the watchdog */
+	u64 ended[33];          /* trials ended by vector 0..31 (2: the NMI
+	                         * watchdog), [32] by the tick watchdog */
 } fz;
 
 /* The harness: save the callee-saved registers and RSP, load all sixteen
@@ -125,9 +134,14 @@ static void fuzz_trial(u64 regs[16])
 	fz.vector = -1;
 	fz.active = true;
 	fuzz_target = FUZZ_CODE;
+	if (fz.nmi_us)
+		pv_nmi_watchdog(fz.nmi_us);
 	fuzz_enter(regs);
-	/* fuzz_fixup() ended the trial: restore what random code may have
-	 * changed, interrupts off as the kernel always runs. */
+	/* fuzz_fixup() ended the trial: first no NMI for the harness, then
+	 * restore what random code may have changed, interrupts off as the
+	 * kernel always runs. */
+	if (fz.nmi_us)
+		pv_nmi_watchdog(0);
 	cli();
 	vm_reload_kernel();
 	asm volatile("mov %0, %%cr4" : : "r"(fz.cr4) : "memory");
@@ -159,7 +173,8 @@ static void fuzz_random_trial(void)
 
 /*
  * Inputs that once went wrong, each with the vector it must end with (-1:
- * cut by the watchdog).
+ * cut by the tick watchdog, X86_EXC_NMI: by the NMI watchdog, skipped
+ * without one).
  * Registers are all FUZZ_DATA but RSP.
  */
 static const struct {
@@ -194,6 +209,12 @@ static const struct {
 	{ "put the PIT's channel 0 in mode 0, no count", "\xb0\x30\xe6\x43", 4,
 	  FUZZ_STACK + 2048, X86_EXC_BP },
 	{ "hlt in a loop after the PIT was stopped", "\xf4\xeb\xfd", 3, FUZZ_STACK + 2048, -1 },
+	/* Seed 128, trial 971: cli; nop; cwde; jmp back.  No tick can cut a
+	 * loop with interrupts off, and the run never ended; an NMI can. */
+	{ "spin with interrupts off", "\xfa\x90\x98\xeb\xfc", 5, FUZZ_STACK + 2048,
+	  X86_EXC_NMI },
+	/* HLT with interrupts off stopped the VM; an NMI wakes it. */
+	{ "hlt with interrupts off", "\xfa\xf4\xeb\xfd", 4, FUZZ_STACK + 2048, X86_EXC_NMI },
 };
 
 static void fuzz_regressions(void)
@@ -201,6 +222,11 @@ static void fuzz_regressions(void)
 	for (unsigned i = 0; i < sizeof(regressions) / sizeof(regressions[0]); i++) {
 		u64 regs[16];
 
+		if (regressions[i].vector == X86_EXC_NMI && !fz.nmi_us) {
+			kprintf("fuzz: regression %u (%s): skipped, no NMI watchdog\n", i + 1,
+				regressions[i].what);
+			continue;
+		}
 		memset(fz.code, 0xcc, FUZZ_BYTES);
 		memcpy(fz.code, regressions[i].bytes, regressions[i].len);
 		for (int r = 0; r < 16; r++)
@@ -220,8 +246,8 @@ bool fuzzing(void)
 
 /*
  * Called by trap() for every vector while a trial runs (after it handled
- * an IRQ).  An exception (vectors 0-31, INT n included), or the FUZZ_TICKS
- * timer tick, ends the trial: the frame is changed to resume fuzz_resume at
+ * an IRQ).  An exception (vectors 0-31, INT n included), the NMI
+ * watchdog's NMI (vector 2), or the FUZZ_TICKS timer tick, ends the trial: the frame is changed to resume fuzz_resume at
  * CPL 0 with interrupts off.  Otherwise the random code resumes.
  */
 void fuzz_fixup(struct trapframe *tf, bool tick)
@@ -243,7 +269,8 @@ void fuzz_run(const char *arg)
 	u64 code_gpa = kalloc(), data_gpa = kalloc(), stack_gpa = kalloc();
 
 	fz.ist_gpa = kalloc();
-	if (!code_gpa || !data_gpa || !stack_gpa || !fz.ist_gpa)
+	fz.nmi_ist_gpa = kalloc();
+	if (!code_gpa || !data_gpa || !stack_gpa || !fz.ist_gpa || !fz.nmi_ist_gpa)
 		panic("fuzz: out of memory");
 	while (*arg >= '0' && *arg <= '9')
 		seed = seed * 10 + (u64)(*arg++ - '0');
@@ -264,7 +291,14 @@ void fuzz_run(const char *arg)
 	asm volatile("mov %%cr4, %0" : "=r"(fz.cr4));
 	fz.efer = rdmsr(MSR_EFER);
 	cpu_set_ist(1, (u64)phys_to_virt(fz.ist_gpa) + PGSIZE);
+	cpu_set_ist(2, (u64)phys_to_virt(fz.nmi_ist_gpa) + PGSIZE);   /* the NMI's */
 	cpu_reload(1);
+	if (pv_nmi_watchdog(0) == 0)
+		fz.nmi_us = FUZZ_NMI_TICKS * timer_tick_ns() / 1000;
+	if (fz.nmi_us)
+		kprintf("fuzz: NMI watchdog after %lu us\n", fz.nmi_us);
+	else
+		kprintf("fuzz: no NMI watchdog (nopv): a loop with interrupts off is not cut\n");
 
 	fuzz_regressions();
 	kprintf("fuzz: seed %lu, %lu trials of %d random bytes in kernel mode\n", seed, trials,
@@ -276,9 +310,10 @@ void fuzz_run(const char *arg)
 	}
 	cpu_reload(0);
 	kprintf("fuzz: %lu trials done: #PF %lu, #GP %lu, #UD %lu, #BP %lu, #DE %lu, "
-		"other exceptions %lu, cut by the watchdog %lu\n", trials,
-		fz.ended[X86_EXC_PF], fz.ended[X86_EXC_GP], fz.ended[X86_EXC_UD],
+		"other exceptions %lu, cut by the watchdog %lu, by the NMI watchdog %lu\n",
+		trials, fz.ended[X86_EXC_PF], fz.ended[X86_EXC_GP], fz.ended[X86_EXC_UD],
 		fz.ended[X86_EXC_BP], fz.ended[X86_EXC_DE],
 		trials - fz.ended[X86_EXC_PF] - fz.ended[X86_EXC_GP] - fz.ended[X86_EXC_UD] -
-		fz.ended[X86_EXC_BP] - fz.ended[X86_EXC_DE] - fz.ended[32], fz.ended[32]);
+		fz.ended[X86_EXC_BP] - fz.ended[X86_EXC_DE] - fz.ended[32] -
+		fz.ended[X86_EXC_NMI], fz.ended[32], fz.ended[X86_EXC_NMI]);
 }

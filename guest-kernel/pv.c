@@ -13,7 +13,8 @@
  *   - LAR, LSL, VERR, VERW and CPUID become hypercalls (one trap each,
  *     the same as trapping the instruction, but asked for explicitly);
  *   - the disk, when the monitor has one, is read and written with one
- *     HC_BLK_IO per request of up to 64 KiB instead of ATA port I/O.
+ *     HC_BLK_IO per request of up to 64 KiB instead of ATA port I/O;
+ *   - an NMI watchdog (HC_NMI_WATCHDOG), which the fuzzer arms per trial.
  * RDTSC needs no replacement: it traps (PR_SET_TSC) and is emulated.
  * Under hardware (QEMU) the feature bit is clear and nothing here is used.
  */
@@ -155,4 +156,11 @@ bool pv_fpu_reload_pending(void)
 void pv_fpu_save(void)
 {
 	pv_hypercall(HC_FPU_SAVE, 0, 0, 0);
+}
+
+/* The NMI watchdog: an NMI in 'us' microseconds unless called again
+ * first (0: never).  0, -EINVAL, or -ENOSYS without the interface. */
+long pv_nmi_watchdog(u64 us)
+{
+	return pv_on ? pv_hypercall(HC_NMI_WATCHDOG, (long)us, 0, 0) : -ENOSYS;
 }

@@ -97,6 +97,12 @@ bool timer_intr(void)
 	return true;
 }
 
+/* The length of a tick, in ns. */
+u64 timer_tick_ns(void)
+{
+	return timer.period / PIT_HZ;
+}
+
 /* The length of a time slice in ticks: 10 ms, at least one tick. */
 unsigned timer_slice(void)
 {

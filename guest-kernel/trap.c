@@ -8,6 +8,8 @@
  *    Linux would send for it as its wait status.
  *  - An exception in the kernel is a kernel bug: it prints the registers
  *    and stops the VM with status 3.
+ *  - An NMI comes only from the fuzzer's watchdog (fuzz.c); one that
+ *    arrives after its trial ended is reported and ignored.
  *  - IRQs from the PIC (vectors 32-47) are acknowledged first, then
  *    handled: the timer tick (which may end the running process's time
  *    slice) and console input.  They arrive only in user mode or in the
@@ -162,6 +164,10 @@ void trap(struct trapframe *tf)
 	}
 	if (is_irq) {
 		irq(vector - IRQ_VECTOR_BASE, from_user);
+	} else if (vector == X86_EXC_NMI) {
+		/* Only the fuzzer's watchdog raises one: this one came as its
+		 * trial ended. */
+		kprintf("trap: NMI with no trial running, ignored\n");
 	} else if (vector >= 32) {
 		kprintf("trap: unexpected interrupt, vector %u, ignored\n", vector);
 	} else if (from_user && vector == X86_EXC_PF && user_page_fault(tf)) {
