@@ -6,11 +6,11 @@
 
 boot --append "fuzz=1:0"
 expect_status 0
-for i in 1 2 3 4 5 6 7 8 9; do
+for i in 1 2 3 4 5 6 7 8 9 10 11; do
 	grep -q "^fuzz: regression $i (.*: ok\$" "$OUT" || why+="regression $i not ok; "
 done
 expect_no_out 'WRONG'
-report "fuzz regressions: a data fault near RIP, the host's #SS, VMX #UD, LMSW, MOV DRn, the watchdog after a trial masked the PIC or stopped the PIT"
+report "fuzz regressions: a data fault near RIP, the host's #SS, VMX #UD, LMSW, MOV DRn, the watchdog after a trial masked the PIC or stopped the PIT, the NMI watchdog on a spin and a HLT with IF=0"
 
 # Seed 111: trial 404 masks IRQ 0 at the PIC (out 0x21, al), trial 512
 # halts with interrupts on: with no tick to count, the watchdog never cut
@@ -19,6 +19,20 @@ boot --append "fuzz=111:600"
 expect_status 0
 expect_out 'fuzz: 600 trials done'
 report "fuzz seed 111: a halt after an earlier trial masked the timer is cut"
+
+# Seed 128: trial 971 (cli; nop; cwde; jmp back) spins with interrupts off,
+# which no tick can cut: the run never ended until the NMI watchdog
+# (HC_NMI_WATCHDOG) cut it.  1000 trials take about 5 s here with the
+# checker; the limit only ends a hang, with SIGINT, as below.
+timeout --preserve-status -s INT -k 10 "$(limit 60)" "$TRAPVISOR" $CHECK --stats \
+	--append "fuzz=128:1000" </dev/null >"$OUT" 2>"$ERR"
+STATUS=$?
+expect_status 0
+expect_out 'fuzz: 1000 trials done'
+grep -q 'by the NMI watchdog [1-9]' "$OUT" || why+="no trial cut by the NMI watchdog; "
+expect_err 'stops in all'
+grep -Eq '^ +nmi +[1-9]' "$ERR" || why+="--stats counts no NMI; "
+report "fuzz seed 128: a loop with interrupts off is cut by the NMI watchdog"
 
 # Seeds 1..12, 300 trials each.  The guest may end any way it likes (even
 # through the exit port); the monitor must print its statistics at the end
@@ -31,8 +45,9 @@ for seed in $(seq 1 12); do
 	runs=$((runs + 1))
 	grep -q 'fuzz: 300 trials done' "$OUT" && deep=$((deep + 1))
 	# Any status may be the guest's (random code writes the exit ports;
-	# 130 is our SIGINT after a guest spun with interrupts off); a monitor
-	# that crashed or hung would not have printed its statistics.
+	# 130 is our SIGINT after a hang: a spin with interrupts off, before
+	# the NMI watchdog, or with nopv); a monitor that crashed or hung
+	# would not have printed its statistics.
 	grep -q 'stops in all' "$ERR" || why+="seed $seed: status $STATUS, no orderly exit (no statistics); "
 	for bad in 'unexpected host signal' 'no progress' 'shadow check failed' 'AddressSanitizer' \
 		'runtime error' 'LeakSanitizer' 'trapvisor: host failure'; do
