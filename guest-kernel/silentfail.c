@@ -539,10 +539,13 @@ SF static void sf_pv_refusals(void)
 {
 	kprintf("silentfail-pv: refused: cpuid into a misaligned buffer -> %ld, "
 		"cpuid outside RAM -> %ld, descriptor query 9 -> %ld, "
-		"shared page at -4096 -> %ld, hypercall 99 -> %ld\n",
+		"shared page at -4096 -> %ld, NMI watchdog over a minute -> %ld, "
+		"hypercall 99 -> %ld\n",
 		pv_hypercall(HC_CPUID, 0, 0, 8), pv_hypercall(HC_CPUID, 0, 0, -16),
 		pv_hypercall(HC_DESC_QUERY, 9, KERNEL_CS, 0),
-		pv_hypercall(HC_PV_REGISTER, -4096, 0, 0), pv_hypercall(99, 0, 0, 0));
+		pv_hypercall(HC_PV_REGISTER, -4096, 0, 0),
+		pv_hypercall(HC_NMI_WATCHDOG, PV_NMI_WATCHDOG_MAX_US + 1, 0, 0),
+		pv_hypercall(99, 0, 0, 0));
 }
 
 /* The hypercall answers CPUID as the instruction would on the vCPU: leaf 1

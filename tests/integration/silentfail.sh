@@ -102,7 +102,7 @@ expect_out 'silentfail-pv: 0 silently wrong, '
 ! grep -q '^silentfail-pv: .*| silently wrong$' "$OUT" || why+="a paravirtual row is silently wrong; "
 report "silentfail, paravirtual: every row correct through the shared page and hypercalls"
 
-expect_out 'silentfail-pv: refused: cpuid into a misaligned buffer -> -14, cpuid outside RAM -> -14, descriptor query 9 -> -22, shared page at -4096 -> -22, hypercall 99 -> -38'
+expect_out 'silentfail-pv: refused: cpuid into a misaligned buffer -> -14, cpuid outside RAM -> -14, descriptor query 9 -> -22, shared page at -4096 -> -22, NMI watchdog over a minute -> -22, hypercall 99 -> -38'
 report "hypercalls with bad arguments are refused with an errno, the monitor carries on"
 
 grep -qE '^silentfail-pv: cpuid 1 through the hypercall: OSXSAVE ([01]), CR4.OSXSAVE \1$' "$OUT" ||
