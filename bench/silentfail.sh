@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the silent-fail instructions and their fixes cost, per operation,
 # measured side by side in one run (interleaved rounds; medians): the guest
-# kernel's sfbench (guest-kernel/silentfail.c) under --patch=off (the
+# kernel's sfbench (guest-kernel/demo/silentfail.c) under --patch=off (the
 # instructions run natively: cheap, and wrong) and --patch=on (each one
 # trapped and emulated), with the paravirtual replacements in the same
 # boots. Writes build/bench/silentfail.csv (every round) and

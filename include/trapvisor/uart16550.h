@@ -1,8 +1,8 @@
 /*
  * The 16550A UART's registers (offsets from the base port) and bits, in
  * the datasheet's names: shared by the monitor's device (devices/uart.c)
- * and the guest kernel's driver (guest-kernel/uart.c), which is written
- * for PC hardware.  Freestanding: only macros.
+ * and the guest kernel's driver (guest-kernel/drivers/uart.c), which is
+ * written for PC hardware.  Freestanding: only macros.
  */
 #ifndef TRAPVISOR_UART16550_H
 #define TRAPVISOR_UART16550_H

@@ -1,4 +1,4 @@
-# Random instructions in guest kernel mode (guest-kernel/fuzz.c): whatever
+# Random instructions in guest kernel mode (guest-kernel/demo/fuzz.c): whatever
 # the guest kernel does, the monitor must end in order -- the guest's own
 # status, or the VM stopped with a diagnostic -- never crash, loop, hang or
 # meet a host event it does not understand.

@@ -1,4 +1,4 @@
-# The silent-fail instructions (guest-kernel/silentfail.c): run in guest
+# The silent-fail instructions (guest-kernel/demo/silentfail.c): run in guest
 # kernel mode under pure trap-and-emulate, the sensitive unprivileged
 # instructions that do not trap report the host's state, and the irq-save
 # idiom (pushf; cli; ...; popf) loses IF.
