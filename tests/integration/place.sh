@@ -8,8 +8,10 @@ trap 'kill "${hogs[@]}" $vm 2>/dev/null; rm -f "$OUT" "$ERR" "$OUT.in"' EXIT
 ncpu=$(nproc)
 allowed=$(taskset -pc $$ | sed 's/.*: //')
 
-# hog CPU N: three busy loops on CPU N, until unhog.
-hog() { for _ in 1 2 3; do taskset -c "$1" sh -c 'while :; do :; done' & hogs+=($!); done; }
+# hog CPU N: six busy loops on CPU N, until unhog: enough that the CPU
+# stays the busiest even on a host loaded by others (a run with eight
+# soak VMs beside it chose the hogged CPU when three loops were used).
+hog() { for _ in 1 2 3 4 5 6; do taskset -c "$1" sh -c 'while :; do :; done' & hogs+=($!); done; }
 unhog() { kill "${hogs[@]}" 2>/dev/null; wait "${hogs[@]}" 2>/dev/null; hogs=(); }
 # cpus_of PID: the affinity lists of the monitor's threads and its
 # children, one distinct list a line.
@@ -62,11 +64,11 @@ if [ "$ncpu" -ge 2 ] && [ "$first" != "$last" ]; then
 	boot --stats --append run=hello
 	unhog
 	expect_status 0
-	grep -q "placement: started on CPU $first " "$ERR" && why+="started on the CPU three busy loops hold; "
+	grep -q "placement: started on CPU $first " "$ERR" && why+="started on the CPU six busy loops hold; "
 	expect_err "placement: started on CPU "
-	report "at start the VM takes a CPU other than the one three busy loops hold"
+	report "at start the VM takes a CPU other than the one six busy loops hold"
 
-	# While running: three busy loops join the VM's CPU; it moves away.
+	# While running: six busy loops join the VM's CPU; it moves away.
 	spin_vm 20
 	on=$(cpus_of "$vm")
 	hog "$on"
@@ -79,7 +81,7 @@ if [ "$ncpu" -ge 2 ] && [ "$first" != "$last" ]; then
 	wait "$vm"; STATUS=$?
 	expect_status 0
 	[ "$moved_to" != "$on" ] && [ -n "$moved_to" ] ||
-		why+="still on CPU $on after 20 s beside three busy loops; "
+		why+="still on CPU $on after 20 s beside six busy loops; "
 	grep -qE "placement: started on CPU $on \(least loaded\), on CPU [0-9]+ at exit; [1-9][0-9]* moves" "$ERR" ||
 		why+="--stats shows no move; "
 	report "a VM whose CPU stays contended moves, with all its tasks, to a free one ($on -> $moved_to)"
