@@ -329,7 +329,8 @@ int ctx_spawn(struct stub *s, pid_t *pidp)
 	/* Leave only the stub: unmap the exec stack, vDSO and vvar. */
 	ctx_queue(s, pid, SYS_munmap, 0x1000, STUB_BASE - 0x1000, 0, 0, 0, 0);
 	ctx_queue(s, pid, SYS_munmap, STUB_END, HOST_TASK_SIZE_MAX - STUB_END, 0, 0, 0, 0);
-	ctx_queue(s, pid, SYS_prctl, PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0, 0);
+	if (!s->rdtsc_trap_off)
+		ctx_queue(s, pid, SYS_prctl, PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0, 0);
 	ctx_queue(s, pid, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
 	ctx_queue(s, pid, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx_write_filter(s), 0, 0, 0);
 	r = ctx_flush(s);
