@@ -1489,8 +1489,7 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	vm->stub.cpuid_faulting_off = !opt->cpuid_faulting;
 	/* Where the host ignores RDTSC trapping, asking for it in every context
 	 * only makes each switch to and from them dearer (CR4.TSD rewritten). */
-	vm->rdtsc_traps = host_rdtsc_traps() == 1;
-	vm->stub.rdtsc_trap_off = !vm->rdtsc_traps;
+	vm->stub.rdtsc_trap_off = host_rdtsc_traps() == 0;
 	if (shadow_init(&vm->shadow, &vm->stub, vm->ram, vm->ram_size,
 			opt->contexts ? opt->contexts : SHADOW_DEFAULT_CONTEXTS, opt->prefetch) < 0) {
 		snprintf(err, errlen, "cannot allocate the shadow page bookkeeping");
@@ -1574,7 +1573,7 @@ void vm_report(struct vm *vm, FILE *f)
 			vm->stub.cpuid_faulting ? "on" :
 			vm->stub.cpuid_faulting_off ? "off (--cpuid-faulting=off: CPUID runs natively)" :
 			"unavailable on this host (CPUID runs natively)",
-			vm->rdtsc_traps ? "on" :
+			!vm->stub.rdtsc_trap_off ? "on" :
 			"not honoured by this host (RDTSC runs natively: the guest reads the host's TSC)");
 		fprintf(f, "wall time %.3f ms, of which %.3f ms asleep in HLT: %.2f us per stop, "
 			"host round trip and guest run time included\n",

@@ -252,8 +252,6 @@ struct vm {
 	u64 idle_ns;             /* of which asleep on a halted vCPU */
 	u64 seen_events;         /* io.events when last looked at */
 	u64 tsc_khz;             /* guest TSC frequency told in boot_info */
-	bool rdtsc_traps;        /* the host honours PR_TSC_SIGSEGV (else RDTSC
-	                          * runs natively: the guest reads the host TSC) */
 	bool quit_reported;      /* stopped by Ctrl-A x or a signal */
 	FILE *bench;             /* --bench-log file, NULL if none */
 	int exit_status;         /* EXIT_* or the guest's status */

@@ -445,7 +445,8 @@ struct stub {
 	bool cpuid_faulting_off; /* do not ask for it (--cpuid-faulting=off); set
 	                          * after stub_init, before the first context */
 	bool rdtsc_trap_off;     /* do not ask for RDTSC trapping: the host
-	                          * ignores it (host_rdtsc_traps()); likewise */
+	                          * ignores it (host_rdtsc_traps()), so RDTSC
+	                          * runs natively; set likewise */
 	u64 batches;             /* batches run */
 	u64 ops;                 /* operations run */
 	u64 spawned;             /* context processes created */
