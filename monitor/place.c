@@ -69,6 +69,16 @@ int place_parse_stat(const char *buf, char *state, int *ppid, int *cpu)
 	return field == 39 && sscanf(s, "%d", cpu) == 1 && *cpu >= 0 ? 0 : -1;
 }
 
+/* Pin task 'tid' (0: the calling thread) to 'cpu'.  0 or -errno. */
+static int place_set(pid_t tid, int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(tid, sizeof(one), &one) < 0 ? -errno : 0;
+}
+
 /* One pass over /proc: add each runnable task to load[] at its CPU, and the
  * VM's own (pid 'self' or a child of it) to own[] as well.  Own tasks that
  * are not on 'pin' (>= 0) are pinned there again. */
@@ -100,12 +110,8 @@ static int place_sample(struct place *p, double *load, double *own, int pin)
 		if (place_parse_stat(buf, &state, &ppid, &cpu) < 0 || cpu >= p->ncpus)
 			continue;
 		bool mine = pid == p->self || ppid == p->self;
-		if (mine && pin >= 0 && cpu != pin) {
-			cpu_set_t one;
-			CPU_ZERO(&one);
-			CPU_SET(pin, &one);
-			sched_setaffinity((pid_t)pid, sizeof(one), &one);
-		}
+		if (mine && pin >= 0 && cpu != pin)
+			place_set((pid_t)pid, pin);
 		if (state != 'R')
 			continue;
 		load[cpu] += 1;
@@ -116,16 +122,12 @@ static int place_sample(struct place *p, double *load, double *own, int pin)
 	return 0;
 }
 
-/* Sleep ms, or less if the thread is asked to stop; true if it is. */
+/* Sleep ms, or less if the thread is asked to stop; true if it is.  Before
+ * the thread exists stop_fd is -1, which poll() ignores: a plain sleep. */
 static bool place_nap(struct place *p, int ms)
 {
 	struct pollfd pfd = { .fd = p->stop_fd, .events = POLLIN };
 
-	if (p->stop_fd < 0) {
-		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-		return false;
-	}
 	return poll(&pfd, 1, ms) > 0;
 }
 
@@ -190,15 +192,6 @@ int place_decide(const cpu_set_t *allowed, int ncpus, const double *load, double
 }
 
 /* ---- Moving ---- */
-
-static int place_set(pid_t tid, int cpu)
-{
-	cpu_set_t one;
-
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	return sched_setaffinity(tid, sizeof(one), &one) < 0 ? -errno : 0;
-}
 
 /* Every thread of the monitor, then every child: all on 'cpu'. */
 static int place_move(struct place *p, int cpu)
