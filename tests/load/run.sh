@@ -105,7 +105,7 @@ run_vms() {
 
 # check_vm I: its results, and its numbers into $out/vms.csv.
 check_vm() {
-	local i=$1 why="" st rounds ms rss_half1 rss_half2
+	local i=$1 why="" st rounds ms rss_first rss_after
 	st=$(cat "$work/status$i")
 	rounds=$(rounds_done "$i")
 	ms=$(($(cat "$work/end$i") - $(cat "$work/start$i")))
@@ -118,20 +118,20 @@ check_vm() {
 	grep -q 'placement:' "$work/err$i" || why+="no placement line in --stats; "
 	# Resident memory: the largest sample during the first round (and the
 	# disk test before it) against the largest after it.
-	rss_half1=$(awk '$1 == 0 {print $2}' "$work/rss$i" | sort -n | tail -1)
-	rss_half2=$(awk '$1 >= 1 {print $2}' "$work/rss$i" | sort -n | tail -1)
-	if [ -n "$rss_half1" ] && [ -n "$rss_half2" ]; then
-		[ "$rss_half2" -le $((rss_half1 + rss_half1 / 10 + 2048)) ] ||
-			why+="RSS grew from ${rss_half1} KiB in the first round to ${rss_half2} KiB after it; "
+	rss_first=$(awk '$1 == 0 {print $2}' "$work/rss$i" | sort -n | tail -1)
+	rss_after=$(awk '$1 >= 1 {print $2}' "$work/rss$i" | sort -n | tail -1)
+	if [ -n "$rss_first" ] && [ -n "$rss_after" ]; then
+		[ "$rss_after" -le $((rss_first + rss_first / 10 + 2048)) ] ||
+			why+="RSS grew from ${rss_first} KiB in the first round to ${rss_after} KiB after it; "
 	else
 		why+="too few memory samples; "
 	fi
-	echo "$i,$ms,$st,$rounds,$rss_half1,$rss_half2,\"$(sed -n 's/^placement: //p' "$work/err$i")\"" >>"$out/vms.csv"
+	echo "$i,$ms,$st,$rounds,$rss_first,$rss_after,\"$(sed -n 's/^placement: //p' "$work/err$i")\"" >>"$out/vms.csv"
 	if [ -n "$why" ]; then
 		sed 's/^/    console: /' "$work/out$i" | tail -8
 		sed 's/^/    stderr:  /' "$work/err$i" | grep -v '^    stderr:  *$' | tail -6
 	fi
-	check "guest $i of $2: results right, memory flat ($rounds rounds, $ms ms, RSS ${rss_half1:-?} -> ${rss_half2:-?} KiB)" "$why"
+	check "guest $i of $2: results right, memory flat ($rounds rounds, $ms ms, RSS ${rss_first:-?} -> ${rss_after:-?} KiB)" "$why"
 }
 
 echo "vm,ms,status,rounds,rss_first_round_kib,rss_after_kib,placement" >"$out/vms.csv"
