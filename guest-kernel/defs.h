@@ -35,46 +35,9 @@
 #define KERNEL_VBASE  0x7f0000100000ul    /* kernel.ld: where the image is linked */
 #define KERNEL_PBASE  0x100000ul          /* kernel.ld: where it is loaded (GPA) */
 
-/* Linux errno values (syscalls return -errno). */
-#define EPERM   1
-#define ENOENT  2
-#define ESRCH   3
-#define EIO     5
-#define ENXIO   6
-#define EINTR   4
-#define E2BIG   7
-#define ENOEXEC 8
-#define EBADF   9
-#define ECHILD  10
-#define EAGAIN  11
-#define ENOMEM  12
-#define EFAULT  14
-#define EEXIST  17
-#define EINVAL  22
-#define EMFILE  24
-#define ENOTTY  25
-#define ENOSPC  28
-#define EROFS   30
-#define ENAMETOOLONG 36
-#define ENOSYS  38
-
-/* Linux signal numbers: the ones the kernel sends. */
-#define SIGINT  2
-#define SIGILL  4
-#define SIGTRAP 5
-#define SIGBUS  7
-#define SIGFPE  8
-#define SIGKILL 9
-#define SIGSEGV 11
-#define NSIG    64
-
-/* Wait statuses, Linux encoding: exit code in bits 15:8, or the signal
- * that killed the process in bits 6:0. */
-#define W_EXITCODE(code)  (((code) & 0xff) << 8)
-#define W_SIGNALED(sig)   ((sig) & 0x7f)
-#define W_IFEXITED(ws)    (((ws) & 0x7f) == 0)
-#define W_EXITSTATUS(ws)  (((ws) >> 8) & 0xff)
-#define W_TERMSIG(ws)     ((ws) & 0x7f)
+/* The Linux ABI (uapi/): error numbers, signals, wait statuses. */
+#include "uapi/errno.h"
+#include "uapi/signal.h"
 
 /* The PIC's IRQs arrive as vectors 32-47 (pic.c). */
 #define IRQ_VECTOR_BASE 32
@@ -288,6 +251,7 @@ void strlcpy(char *dst, const char *src, size_t size);
 
 /* syscall.c */
 void syscall_dispatch(struct trapframe *tf);
+const char *syscall_name(u64 nr);
 
 /* timer.c */
 void timer_init(unsigned hz, u64 realtime_boot);
