@@ -80,8 +80,9 @@ LIB_OBJS += devices/ata.o
 
 LIB := $(B)/libtrapvisor.a
 MONITOR := $(B)/trapvisor
+INITRAMFS := build/initramfs.cpio.gz
 
-all: $(MONITOR) build/guest-kernel.elf
+all: $(MONITOR) build/guest-kernel.elf $(INITRAMFS)
 
 $(B)/%.o: %.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -145,6 +146,21 @@ GUEST_SRCS += guest-kernel/arch/x86/trap.c
 GUEST_SRCS += guest-kernel/arch/x86/trapasm.S
 GUEST_SRCS += guest-kernel/drivers/uart.c
 GUEST_SRCS += guest-kernel/mm/vm.c
+# The file layer (fs/), and what it needs
+GUEST_SRCS += guest-kernel/fs/inode.c
+GUEST_SRCS += guest-kernel/fs/file.c
+GUEST_SRCS += guest-kernel/fs/namei.c
+GUEST_SRCS += guest-kernel/fs/ramfs.c
+GUEST_SRCS += guest-kernel/fs/devices.c
+GUEST_SRCS += guest-kernel/fs/pipe.c
+GUEST_SRCS += guest-kernel/fs/poll.c
+GUEST_SRCS += guest-kernel/fs/sys_file.c
+GUEST_SRCS += guest-kernel/fs/sys_path.c
+GUEST_SRCS += guest-kernel/fs/mount.c
+GUEST_SRCS += guest-kernel/fs/procfs.c
+GUEST_SRCS += guest-kernel/fs/initramfs.c
+GUEST_SRCS += guest-kernel/mm/kmalloc.c
+GUEST_SRCS += guest-kernel/lib/random.c
 GUEST_OBJS := $(patsubst guest-kernel/%,build/guest/%.o,$(GUEST_SRCS))
 USER_SRCS := $(sort $(wildcard guest-kernel/user/*.c))
 # Programs built against musl libc (guest-kernel/musl/): ordinary Linux
@@ -197,6 +213,12 @@ build/guest-kernel.elf: $(GUEST_OBJS) build/guest/user_blobs.o $(GUEST_LDS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 		-T $(GUEST_LDS) -o $@ $(GUEST_OBJS) build/guest/user_blobs.o
+
+# ---- The default initramfs (tools/mkinitramfs.sh): Debian's busybox-static ----
+INITRAMFS_FILES := $(sort $(wildcard guest-kernel/initramfs/* guest-kernel/initramfs/*/*))
+$(INITRAMFS): tools/mkinitramfs.sh $(INITRAMFS_FILES) $(DEPS_STAMP)
+	@$(if $(Q),echo "  CPIO    $@")
+	$(Q)sh tools/mkinitramfs.sh $@ build/initramfs-root
 
 # ---- Tests ----
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))

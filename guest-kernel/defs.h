@@ -39,6 +39,8 @@
 #include "uapi/errno.h"
 #include "uapi/signal.h"
 
+#include "fs/fs.h"
+
 /* The PIC's IRQs arrive as vectors 32-47 (pic.c). */
 #define IRQ_VECTOR_BASE 32
 #define IRQ_TIMER       0      /* PIT channel 0 */
@@ -92,15 +94,6 @@ struct mm {
 
 enum proc_state { UNUSED, EMBRYO, RUNNABLE, RUNNING, SLEEPING, ZOMBIE };
 
-/* An open "/dev/sda" (blk.c): descriptors FD_DISK_BASE and up. */
-#define FD_DISK_BASE 3
-#define NFD_DISK     8
-struct disk_fd {
-	bool open;
-	bool writable;
-	u64 pos;                  /* byte offset for read/write */
-};
-
 /* One user process (proc.c, which also holds its kernel stack). */
 struct proc {
 	enum proc_state state;
@@ -118,7 +111,9 @@ struct proc {
 	int slice;                /* ticks left in its time slice */
 	int xstate;               /* ZOMBIE: its wait status */
 	u64 fs_base;              /* its FS base (arch_prctl): musl's thread pointer */
-	struct disk_fd disk[NFD_DISK];   /* its open disk descriptors */
+	struct fdtable *files;    /* its open files (fs/file.c) */
+	struct inode *cwd;        /* its working directory */
+	u32 umask;
 	u8 fpu[512] __attribute__((aligned(16)));   /* its x87/SSE state (FXSAVE image) */
 	bool fpu_fresh;           /* its FPU image is new: load it as it is */
 	bool fpu_exec;            /* ... and it is execve's reset of the live area */
@@ -140,6 +135,7 @@ struct cpu {
 extern struct cpu cpu;
 
 /* console.c */
+extern int console_fg_pgrp;
 bool console_has_room(void);
 void console_input(char c);
 s64 console_read(char *dst, u64 n);
@@ -174,13 +170,7 @@ int ata_flush(void);
 /* blk.c */
 void blk_init(void);
 void blk_check(void);
-bool blk_is_fd(int fd);
-s64 blk_open(const char *path, int flags);
-s64 blk_close(int fd);
-s64 blk_rw(int fd, u8 *buf, u64 n, s64 pos, bool write);
-s64 blk_lseek(int fd, s64 off, int whence);
-s64 blk_fsync(int fd);
-s64 blk_size(int fd);
+extern const struct file_ops blk_fops;
 
 /* fuzz.c */
 void fuzz_run(const char *arg);
@@ -193,6 +183,11 @@ u64 kalloc(void);
 void kfree(u64 gpa);
 void kref(u64 gpa);
 unsigned kref_count(u64 gpa);
+
+/* kmalloc.c */
+void *kmalloc(u64 n);
+void kfree_obj(void *p);
+char *kstrdup(const char *s);
 
 /* main.c */
 void kmain(u64 boot_info_gpa) __attribute__((noreturn));
@@ -228,9 +223,18 @@ int proc_kill(int pid, int sig);
 void proc_intr(const void *reading);
 bool proc_killed(void);
 void proc_tick(void);
+u64 proc_nofile_limit(void);
+/* Signals, until kernel/signal.c: */
+bool signal_pending(void);
+void signal_send(struct proc *p, int sig);
+int signal_mask_swap(u64 mask_va, u64 size);
+void signal_mask_restore(bool interrupted);
 void sleep(const void *chan);
 void wakeup(const void *chan);
 void yield(void);
+
+/* random.c */
+void random_bytes(void *buf, u64 n);
 
 /* rtc.c */
 u64 rtc_init(void);
@@ -243,6 +247,7 @@ void sfbench_run(void);
 /* string.c */
 void *memset(void *dst, int c, size_t n);
 void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
@@ -251,6 +256,10 @@ void strlcpy(char *dst, const char *src, size_t size);
 
 /* syscall.c */
 void syscall_dispatch(struct trapframe *tf);
+bool user_ok(u64 va, u64 len, bool write);
+int copyin(void *dst, u64 va, u64 len);
+int copyout(u64 va, const void *src, u64 len);
+int copyin_str(char *dst, u64 va, u64 size);
 const char *syscall_name(u64 nr);
 
 /* timer.c */
@@ -262,6 +271,7 @@ u64 timer_tick_ns(void);
 u64 clock_monotonic(void);
 u64 clock_realtime(void);
 int timer_sleep(u64 ns, u64 *left);
+void timer_wait_tick(void);
 
 /* trap.c */
 void trap(struct trapframe *tf);

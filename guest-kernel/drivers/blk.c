@@ -14,19 +14,13 @@
  * (bench/disk.sh compares them).  A read-only image refuses writes with
  * EIO either way.
  *
- * Each process has NFD_DISK descriptors (3 and up) with their own file
- * position; fork copies them, execve keeps them, exit drops them.  The
- * caller (syscall.c) has checked the user buffer already.
+ * It is the block device 8:0 (fs/devices.c); the file layer (fs/file.c)
+ * keeps each open file's position and has checked the user buffer.
  */
 #include <trapvisor/boot.h>
 
 #include "defs.h"
 
-#define SEEK_SET 0
-#define SEEK_CUR 1
-#define SEEK_END 2
-#define O_ACCMODE 3
-#define O_RDONLY  0
 
 static u8 bounce[ATA_SECTOR_SIZE];
 /* The paravirtual path's buffer: in the kernel image, so physically
@@ -82,47 +76,11 @@ static int disk_io(u64 lba, u8 *buf, u32 count, bool write)
 	return 0;
 }
 
-static struct disk_fd *slot(int fd)
+/* open("/dev/sda"): ENXIO without a disk. */
+static int blk_open(struct file *f)
 {
-	struct proc *p = cpu.proc;
-
-	if (fd < FD_DISK_BASE || fd >= FD_DISK_BASE + NFD_DISK)
-		return 0;
-	struct disk_fd *f = &p->disk[fd - FD_DISK_BASE];
-	return f->open ? f : 0;
-}
-
-bool blk_is_fd(int fd)
-{
-	return slot(fd) != 0;
-}
-
-s64 blk_open(const char *path, int flags)
-{
-	struct proc *p = cpu.proc;
-
-	if (strcmp(path, "/dev/sda") != 0)
-		return -ENOENT;
-	if (!disk.present)
-		return -ENXIO;
-	for (int i = 0; i < NFD_DISK; i++) {
-		if (!p->disk[i].open) {
-			p->disk[i] = (struct disk_fd){ .open = true,
-				.writable = (flags & O_ACCMODE) != O_RDONLY };
-			return FD_DISK_BASE + i;
-		}
-	}
-	return -EMFILE;
-}
-
-s64 blk_close(int fd)
-{
-	struct disk_fd *f = slot(fd);
-
-	if (!f)
-		return -EBADF;
-	f->open = false;
-	return 0;
+	(void)f;
+	return disk.present ? 0 : -ENXIO;
 }
 
 /* Move n bytes between the disk at byte offset off and buf. */
@@ -168,30 +126,30 @@ static s64 transfer(u8 *buf, u64 n, u64 off, bool write)
 	return (s64)done;
 }
 
-/* read/write (pos < 0: at the file position, which then moves) and
- * pread64/pwrite64 (at pos). */
-s64 blk_rw(int fd, u8 *buf, u64 n, s64 pos, bool write)
+static s64 blk_read(struct file *f, void *buf, u64 n, u64 *pos)
 {
-	struct disk_fd *f = slot(fd);
-	s64 r;
+	s64 r = transfer(buf, n, *pos, false);
 
-	if (!f)
-		return -EBADF;
-	if (write && !f->writable)
-		return -EBADF;
-	r = transfer(buf, n, pos < 0 ? f->pos : (u64)pos, write);
-	if (r > 0 && pos < 0)
-		f->pos += (u64)r;
+	(void)f;
+	if (r > 0)
+		*pos += r;
 	return r;
 }
 
-s64 blk_lseek(int fd, s64 off, int whence)
+static s64 blk_write(struct file *f, const void *buf, u64 n, u64 *pos)
 {
-	struct disk_fd *f = slot(fd);
+	s64 r = transfer((u8 *)buf, n, *pos, true);
+
+	(void)f;
+	if (r > 0)
+		*pos += r;
+	return r;
+}
+
+static s64 blk_llseek(struct file *f, s64 off, int whence)
+{
 	s64 base;
 
-	if (!f)
-		return -EBADF;
 	if (whence == SEEK_SET)
 		base = 0;
 	else if (whence == SEEK_CUR)
@@ -206,21 +164,33 @@ s64 blk_lseek(int fd, s64 off, int whence)
 	return (s64)f->pos;
 }
 
-s64 blk_fsync(int fd)
+static int blk_fsync(struct file *f)
 {
-	if (!slot(fd))
-		return -EBADF;
+	(void)f;
 	if (disk.pv)
 		return pv_blk_io(PV_BLK_FLUSH, 0, 0, pvbuf) < 0 ? -EIO : 0;
 	return ata_flush();
 }
 
-s64 blk_size(int fd)
+static s64 blk_ioctl(struct file *f, u64 req, u64 arg)
 {
-	if (!slot(fd))
-		return -EBADF;
-	return (s64)(disk.sectors * ATA_SECTOR_SIZE);
+	s64 size = (s64)(disk.sectors * ATA_SECTOR_SIZE);
+
+	(void)f;
+	if (req != BLKGETSIZE64)
+		return -ENOTTY;
+	return copyout(arg, &size, sizeof(size));
 }
+
+const struct file_ops blk_fops = {
+	.open = blk_open,
+	.read = blk_read,
+	.write = blk_write,
+	.ioctl = blk_ioctl,
+	.llseek = blk_llseek,
+	.fsync = blk_fsync,
+	.seekable = true,
+};
 
 /* The command-line word "blkcheck": the monitor refuses bad HC_BLK_IO
  * requests with an errno and goes on (tests/integration/disk.sh). */

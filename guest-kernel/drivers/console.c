@@ -44,6 +44,7 @@ static void commit(void)
 {
 	tty.w = tty.e;
 	wakeup(&tty);
+	poll_notify();
 }
 
 static void echo(const char *s)
@@ -139,3 +140,87 @@ s64 console_read(char *dst, u64 n)
 	uart_unthrottle();
 	return got;
 }
+
+/* ---- The console as a file: /dev/console and /dev/tty (fs/devices.c) ---- */
+
+/* What TCGETS reports: a cooked terminal at 38400 baud (what the line
+ * editor above does), and what TCSETS* last stored. */
+static struct termios termios = {
+	.c_iflag = 0x0500,            /* ICRNL | IXON */
+	.c_oflag = 0x0005,            /* OPOST | ONLCR */
+	.c_cflag = 0x00bf,            /* B38400 | CS8 | CREAD */
+	.c_lflag = 0x8a3b,            /* ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN */
+	.c_cc = { 3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0 },
+};
+static u16 winsize[4] = { 24, 80, 0, 0 };   /* rows, columns, x and y pixels */
+int console_fg_pgrp;                          /* TIOCSPGRP: the foreground group */
+
+static s64 con_read(struct file *f, void *buf, u64 n, u64 *pos)
+{
+	(void)f, (void)pos;
+	if (n == 0)
+		return 0;
+	if (n > PGSIZE)
+		n = PGSIZE;
+	return console_read(buf, n);
+}
+
+static s64 con_write(struct file *f, const void *buf, u64 n, u64 *pos)
+{
+	(void)f, (void)pos;
+	for (u64 i = 0; i < n; i++)
+		uart_putc(((const char *)buf)[i]);
+	return n;
+}
+
+static s64 con_ioctl(struct file *f, u64 req, u64 arg)
+{
+	int n;
+
+	(void)f;
+	switch (req) {
+	case TCGETS:
+		return copyout(arg, &termios, sizeof(termios));
+	case TCSETS:
+	case TCSETSW:
+	case TCSETSF:
+		return copyin(&termios, arg, sizeof(termios));
+	case TIOCGWINSZ:
+		return copyout(arg, winsize, sizeof(winsize));
+	case TIOCSWINSZ:
+		return copyin(winsize, arg, sizeof(winsize));
+	case TIOCGPGRP:
+		n = console_fg_pgrp ? console_fg_pgrp : cpu.proc->pid;
+		return copyout(arg, &n, sizeof(n));
+	case TIOCSPGRP:
+		if (copyin(&n, arg, sizeof(n)) < 0)
+			return -EFAULT;
+		if (n <= 0)
+			return -EINVAL;
+		console_fg_pgrp = n;
+		return 0;
+	case FIONREAD:
+		n = tty.w - tty.r;
+		return copyout(arg, &n, sizeof(n));
+	case TCFLSH:
+	case TCXONC:
+	case TIOCSCTTY:
+	case TIOCNOTTY:
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int con_poll(struct file *f)
+{
+	(void)f;
+	return POLLOUT | POLLWRNORM | (tty.r != tty.w ? POLLIN | POLLRDNORM : 0);
+}
+
+const struct file_ops console_ops = {
+	.read = con_read,
+	.write = con_write,
+	.ioctl = con_ioctl,
+	.poll = con_poll,
+};

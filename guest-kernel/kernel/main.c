@@ -7,6 +7,10 @@
  *               given); all of them run, whatever the ones before did
  *   init=NAME   after the run= programs, run NAME (e.g. init=sh, the
  *               interactive shell) the same way
+ *   rdinit=PATH with an initrd: the program to start instead of /init
+ *   -- ARGS     the words after "--" are the arguments of init (Linux's
+ *               convention), e.g. "rdinit=/bin/sh -- -c 'exit 3'" is not
+ *               possible (no quoting) but "-- /tests/session.sh" is
  *   hz=N        timer ticks per second, 10 to 1000 (default 100)
  *   crash=ud2   execute UD2 before anything else, while the IDT limit is
  *               still 0: delivery escalates to a triple fault, and the
@@ -44,6 +48,7 @@
 #include "defs.h"
 
 #define MAX_RUN 32
+#define MAX_INIT_ARGS 16
 #define HZ_DEFAULT 100
 #define HZ_MIN 10
 #define HZ_MAX 1000
@@ -55,6 +60,9 @@ static struct {
 	const char *run[MAX_RUN];       /* run=: program names, in buf */
 	int nrun;                       /* -1: no run= given */
 	const char *init;               /* init=NAME, or 0 */
+	const char *rdinit;             /* rdinit=PATH, or 0 */
+	char *init_argv[MAX_INIT_ARGS + 2];   /* init's argv: the program, the words after "--" */
+	int init_argc;
 	unsigned hz;                    /* hz=N */
 	int exit_status;                /* exit=N, or -1 if not given */
 	const char *fuzz;               /* fuzz=SEED[:TRIALS], or 0 */
@@ -166,12 +174,31 @@ static void parse_cmdline(void)
 			s++;
 		if (*s)
 			*s++ = 0;
+		if (strcmp(word, "--") == 0) {
+			/* The rest are init's arguments. */
+			while (*s) {
+				while (*s == ' ')
+					s++;
+				if (!*s)
+					break;
+				word = s;
+				while (*s && *s != ' ')
+					s++;
+				if (*s)
+					*s++ = 0;
+				if (opts.init_argc < MAX_INIT_ARGS)
+					opts.init_argv[1 + opts.init_argc++] = word;
+			}
+			break;
+		}
 		if (strncmp(word, "run=", 4) == 0)
 			option_run(word + 4);
 		else if (strncmp(word, "exit=", 5) == 0)
 			option_exit(word + 5);
 		else if (strncmp(word, "init=", 5) == 0 && word[5])
 			opts.init = word + 5;
+		else if (strncmp(word, "rdinit=", 7) == 0 && word[7])
+			opts.rdinit = word + 7;
 		else if (strncmp(word, "fuzz=", 5) == 0)
 			opts.fuzz = word + 5;
 		else if (strncmp(word, "hz=", 3) == 0)
@@ -188,9 +215,13 @@ static void parse_cmdline(void)
 	}
 	if (opts.nrun < 0) {
 		opts.nrun = 0;
-		if (!opts.init)
+		if (!opts.init && !boot.initrd_size)
 			opts.run[opts.nrun++] = "hello";
 	}
+	/* With an initrd, its /init (or rdinit=) is the init, unless init=
+	 * names one. */
+	if (!opts.init && boot.initrd_size)
+		opts.init = opts.rdinit ? opts.rdinit : "/init";
 }
 
 /* A wait status as a shell's $? reports it: the exit status, or 128 +
@@ -256,6 +287,12 @@ void kmain(u64 boot_info_gpa)
 		asm volatile("mov %0, %%dr7" : : "r"(1ull));   /* arms breakpoint 0 */
 
 	timer_init(opts.hz, realtime_boot);    /* PIT channel 0: IRQ 0 */
+	fs_init(boot.ram_size / PGSIZE);  /* the root file system, /dev, /proc (fs/mount.c) */
+	if (boot.initrd_size) {
+		if (initramfs_unpack(phys_to_virt(boot.initrd_gpa), boot.initrd_size) < 0)
+			panic("initramfs: cannot unpack the initrd");
+		fs_after_initramfs();
+	}
 	uart_enable_rx();                 /* console input: IRQ 4 */
 	pic_enable();                     /* IRQs arrive from the first user mode or idle on */
 	pv_init(boot.features, has_word(boot.cmdline, "nopv"));  /* paravirtual IF, if offered */

@@ -31,7 +31,7 @@
 #include "defs.h"
 
 #define NPROC       64
-#define KSTACK_SIZE (8 * 1024)
+#define KSTACK_SIZE (16 * 1024)
 
 _Static_assert(offsetof(struct kcontext, rsp) == 48 && offsetof(struct kcontext, rip) == 56,
 	       "context.S uses these offsets");
@@ -250,6 +250,29 @@ static void scheduler(void)
 	}
 }
 
+/* A process the kernel starts: the root as its working directory, umask
+ * 022, and /dev/console open as descriptors 0, 1 and 2. */
+static int console_files(struct proc *p)
+{
+	struct inode *ip;
+	struct file *f;
+	int r;
+
+	p->umask = 022;
+	p->cwd = iget(fs_root());
+	if (!(p->files = fdtable_copy(0)))
+		return -ENOMEM;
+	if ((r = path_lookup(AT_FDCWD, "/dev/console", LOOKUP_FOLLOW, &ip)) < 0)
+		return r;
+	r = file_open_inode(ip, O_RDWR, &f);
+	iput(ip);
+	if (r < 0)
+		return r;
+	for (int fd = 0; fd < 3; fd++)
+		p->files->fd[fd] = fd ? file_get(f) : f;
+	return 0;
+}
+
 /*
  * Start the embedded program name as a child of the kernel, and run it and
  * everything it starts until no process is left.  Returns its wait status,
@@ -280,6 +303,12 @@ int proc_run(const char *name)
 		return -1;
 	}
 	p->name = prog->name;
+	if (console_files(p) < 0) {
+		kprintf("%s: out of memory\n", name);
+		uvm_free(p->mm.pml4);
+		p->state = UNUSED;
+		return -1;
+	}
 	tf_start(p->tf, entry, sp);
 	proc_ready(p);
 	top.pid = p->pid;
@@ -307,7 +336,14 @@ int proc_fork(void)
 	*c->tf = *p->tf;
 	c->tf->rax = 0;
 	c->fs_base = p->fs_base;
-	memcpy(c->disk, p->disk, sizeof(c->disk));
+	c->files = fdtable_copy(p->files);
+	if (!c->files) {
+		uvm_free(c->mm.pml4);
+		c->state = UNUSED;
+		return -ENOMEM;
+	}
+	c->cwd = iget(p->cwd);
+	c->umask = p->umask;
 	if (pv_fpu) {                               /* the parent's, live */
 		pv_fpu_save();
 		memcpy(fpu_area(c), fpu_area(p), pv_fpu_size());
@@ -345,6 +381,7 @@ int proc_exec(const char *path, char *const argv[], int argc)
 	vm_switch(mm.pml4);
 	uvm_free(old);
 	p->name = prog->name;
+	fdtable_exec(p->files);
 	tf_start(p->tf, entry, sp);
 	proc_set_fs(0);
 	fpu_reset(p);
@@ -370,6 +407,10 @@ void proc_exit(int wstatus)
 	vm_switch_kernel();
 	uvm_free(p->mm.pml4);
 	p->mm.pml4 = 0;
+	fdtable_close_all(p->files);
+	p->files = 0;
+	iput(p->cwd);
+	p->cwd = 0;
 	for (struct proc *c = procs; c < procs + NPROC; c++) {
 		if (c->parent != p || c->state == UNUSED)
 			continue;
@@ -479,4 +520,34 @@ void proc_intr(const void *reading)
 bool proc_killed(void)
 {
 	return cpu.proc->killed != 0;
+}
+
+/* RLIMIT_NOFILE: every process may use the whole table. */
+u64 proc_nofile_limit(void)
+{
+	return NOFILE_MAX;
+}
+
+/* ---- Signals as this kernel has them so far: every signal not ignored
+ * is fatal, nothing is blocked (kernel/signal.c replaces these) ---- */
+
+bool signal_pending(void)
+{
+	return proc_killed();
+}
+
+void signal_send(struct proc *p, int sig)
+{
+	send_signal(p, sig);
+}
+
+int signal_mask_swap(u64 mask_va, u64 size)
+{
+	(void)mask_va, (void)size;
+	return 0;
+}
+
+void signal_mask_restore(bool interrupted)
+{
+	(void)interrupted;
 }

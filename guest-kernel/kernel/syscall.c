@@ -21,22 +21,10 @@
 
 #include "defs.h"
 
+#include "uapi/time.h"
 #include "uapi/unistd.h"
 
-#define CLOCK_REALTIME          0
-#define CLOCK_MONOTONIC         1
-#define CLOCK_MONOTONIC_RAW     4
-#define CLOCK_REALTIME_COARSE   5
-#define CLOCK_MONOTONIC_COARSE  6
-#define CLOCK_BOOTTIME          7
-
-#define NS_PER_S 1000000000ul
 #define MAX_SLEEP_S (100ul * 365 * 86400)   /* longer sleeps are cut to a century */
-
-struct timespec {
-	s64 tv_sec;
-	s64 tv_nsec;
-};
 
 /* Linux's struct rusage.  Only ru_minflt is counted: page faults served
  * without I/O (first touches and copies on write, trap.c). */
@@ -60,13 +48,13 @@ struct ksigaction {
 };
 
 /* True if the running process may read (write) [va, va + len). */
-static bool user_ok(u64 va, u64 len, bool write)
+bool user_ok(u64 va, u64 len, bool write)
 {
 	return mm_user_ok(&cpu.proc->mm, va, len, write);
 }
 
 /* Copy len bytes from user address va to dst; -EFAULT if not readable. */
-static int copyin(void *dst, u64 va, u64 len)
+int copyin(void *dst, u64 va, u64 len)
 {
 	if (!user_ok(va, len, false))
 		return -EFAULT;
@@ -75,7 +63,7 @@ static int copyin(void *dst, u64 va, u64 len)
 }
 
 /* Copy len bytes from src to user address va; -EFAULT if not writable. */
-static int copyout(u64 va, const void *src, u64 len)
+int copyout(u64 va, const void *src, u64 len)
 {
 	if (!user_ok(va, len, true))
 		return -EFAULT;
@@ -85,7 +73,7 @@ static int copyout(u64 va, const void *src, u64 len)
 
 /* Copy the NUL-terminated string at user address va into dst[size].
  * Returns its length, -EFAULT, or -ENAMETOOLONG if it does not fit. */
-static int copyin_str(char *dst, u64 va, u64 size)
+int copyin_str(char *dst, u64 va, u64 size)
 {
 	for (u64 i = 0; i < size; i++) {
 		if ((i == 0 || ((va + i) & (PGSIZE - 1)) == 0) && !user_ok(va + i, 1, false))
@@ -95,112 +83,6 @@ static int copyin_str(char *dst, u64 va, u64 size)
 			return i;
 	}
 	return -ENAMETOOLONG;
-}
-
-/* read, write, pread64, pwrite64 on a disk descriptor (blk.c): at most
- * 1 MiB per call, into or out of a buffer the process may use. */
-static s64 disk_rw(u64 fd, u64 buf, u64 n, s64 pos, bool write)
-{
-	if (n > (1ul << 20))
-		n = 1ul << 20;
-	if (n == 0)
-		return 0;
-	if (!user_ok(buf, n, !write))
-		return -EFAULT;
-	return blk_rw((int)fd, (u8 *)buf, n, pos, write);
-}
-
-/* open(path, flags): only "/dev/sda", the disk. */
-static s64 sys_open(u64 path_va, u64 flags)
-{
-	char path[64];
-	int r = copyin_str(path, path_va, sizeof(path));
-
-	if (r < 0)
-		return r;
-	return blk_open(path, (int)flags);
-}
-
-/* read(fd, buf, n): fd 0 is the console, line by line (console.c).  A
- * line never fills a page, so only that much of buf need be writable. */
-static s64 sys_read(u64 fd, u64 buf, u64 n)
-{
-	if (blk_is_fd((int)fd))
-		return disk_rw(fd, buf, n, -1, false);
-	if (fd != 0)
-		return -EBADF;
-	if (n == 0)
-		return 0;
-	if (n > PGSIZE)
-		n = PGSIZE;
-	if (!user_ok(buf, n, true))
-		return -EFAULT;
-	return console_read((char *)buf, n);
-}
-
-/* write(fd, buf, n): fds 1 and 2 are the console.  The buffer must lie in
- * user space and be mapped user-readable, or nothing is written. */
-static s64 sys_write(u64 fd, u64 buf, u64 n)
-{
-	if (blk_is_fd((int)fd))
-		return disk_rw(fd, buf, n, -1, true);
-	if (fd != 1 && fd != 2)
-		return -EBADF;
-	if (n == 0)
-		return 0;
-	if (!user_ok(buf, n, false))
-		return -EFAULT;
-	for (u64 i = 0; i < n; i++)
-		uart_putc(((const char *)buf)[i]);
-	return n;
-}
-
-/* writev(fd, iov, n): write() of each piece in turn, as musl's stdio
- * uses it; stops at the first error after something was written. */
-struct iovec {
-	u64 base, len;
-};
-
-static s64 sys_writev(u64 fd, u64 iov_va, u64 n)
-{
-	s64 done = 0;
-
-	if (n > 1024)
-		return -EINVAL;
-	for (u64 i = 0; i < n; i++) {
-		struct iovec v;
-		s64 r;
-
-		if (copyin(&v, iov_va + i * sizeof(v), sizeof(v)) < 0)
-			return done ? done : -EFAULT;
-		r = sys_write(fd, v.base, v.len);
-		if (r < 0)
-			return done ? done : r;
-		done += r;
-	}
-	return done;
-}
-
-/* ioctl(fd, TIOCGWINSZ, ws): the console is a terminal of 24 x 80 (so
- * isatty() holds and stdio line-buffers it); anything else is ENOTTY. */
-#define TIOCGWINSZ 0x5413
-#define BLKGETSIZE64 0x80081272
-
-static s64 sys_ioctl(u64 fd, u64 req, u64 arg)
-{
-	const u16 ws[4] = { 24, 80, 0, 0 };       /* rows, cols, xpixel, ypixel */
-
-	if (blk_is_fd((int)fd)) {
-		s64 size = blk_size((int)fd);
-		if (req != BLKGETSIZE64)
-			return -ENOTTY;
-		return copyout(arg, &size, sizeof(size));
-	}
-	if (fd > 2)
-		return -EBADF;
-	if (req != TIOCGWINSZ)
-		return -ENOTTY;
-	return copyout(arg, ws, sizeof(ws));
 }
 
 /* arch_prctl(ARCH_SET_FS / ARCH_GET_FS, addr): the thread pointer that
@@ -390,31 +272,6 @@ static s64 sys_rt_sigprocmask(u64 how, u64 set_va, u64 oldset_va, u64 setsize)
 	return 0;
 }
 
-static s64 sys_close(u64 fd)
-{
-	return fd <= 2 ? 0 : blk_close((int)fd);
-}
-
-static s64 sys_pread64(u64 fd, u64 buf, u64 n, u64 pos)
-{
-	return (s64)pos < 0 ? -EINVAL : disk_rw(fd, buf, n, (s64)pos, false);
-}
-
-static s64 sys_pwrite64(u64 fd, u64 buf, u64 n, u64 pos)
-{
-	return (s64)pos < 0 ? -EINVAL : disk_rw(fd, buf, n, (s64)pos, true);
-}
-
-static s64 sys_lseek(u64 fd, u64 off, u64 whence)
-{
-	return blk_lseek((int)fd, (s64)off, (int)whence);
-}
-
-static s64 sys_fsync(u64 fd)
-{
-	return blk_fsync((int)fd);
-}
-
 static s64 sys_set_tid_address(void)
 {
 	return cpu.proc->pid;         /* one thread: its tid is the pid */
@@ -484,21 +341,87 @@ typedef s64 (*syscall_fn)(u64, u64, u64, u64, u64, u64);
 #define CALL(name, fn) [SYS_##name] = (syscall_fn)(void (*)(void))(fn)
 
 static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
+	/* Files: descriptors (fs/sys_file.c, fs/poll.c) */
 	CALL(read, sys_read),
 	CALL(write, sys_write),
-	CALL(open, sys_open),
 	CALL(close, sys_close),
 	CALL(lseek, sys_lseek),
+	CALL(pread64, sys_pread64),
+	CALL(pwrite64, sys_pwrite64),
+	CALL(readv, sys_readv),
+	CALL(writev, sys_writev),
+	CALL(preadv, sys_preadv),
+	CALL(pwritev, sys_pwritev),
+	CALL(sendfile, sys_sendfile),
+	CALL(ioctl, sys_ioctl),
+	CALL(fcntl, sys_fcntl),
+	CALL(dup, sys_dup),
+	CALL(dup2, sys_dup2),
+	CALL(dup3, sys_dup3),
+	CALL(pipe, sys_pipe),
+	CALL(pipe2, sys_pipe2),
+	CALL(fsync, sys_fsync),
+	CALL(fdatasync, sys_fsync),
+	CALL(ftruncate, sys_ftruncate),
+	CALL(getdents64, sys_getdents64),
+	CALL(poll, sys_poll),
+	CALL(ppoll, sys_ppoll),
+	CALL(select, sys_select),
+	CALL(pselect6, sys_pselect6),
+	CALL(fstat, sys_fstat),
+	CALL(fchmod, sys_fchmod),
+	CALL(fchown, sys_fchown),
+	CALL(fchdir, sys_fchdir),
+	CALL(fstatfs, sys_fstatfs),
+	/* Files: paths (fs/sys_path.c, fs/mount.c) */
+	CALL(open, sys_open),
+	CALL(openat, sys_openat),
+	CALL(creat, sys_creat),
+	CALL(stat, sys_stat),
+	CALL(lstat, sys_lstat),
+	CALL(newfstatat, sys_newfstatat),
+	CALL(statx, sys_statx),
+	CALL(access, sys_access),
+	CALL(faccessat, sys_faccessat),
+	CALL(faccessat2, sys_faccessat2),
+	CALL(mkdir, sys_mkdir),
+	CALL(mkdirat, sys_mkdirat),
+	CALL(mknod, sys_mknod),
+	CALL(mknodat, sys_mknodat),
+	CALL(rmdir, sys_rmdir),
+	CALL(unlink, sys_unlink),
+	CALL(unlinkat, sys_unlinkat),
+	CALL(rename, sys_rename),
+	CALL(renameat, sys_renameat),
+	CALL(renameat2, sys_renameat2),
+	CALL(link, sys_link),
+	CALL(linkat, sys_linkat),
+	CALL(symlink, sys_symlink),
+	CALL(symlinkat, sys_symlinkat),
+	CALL(readlink, sys_readlink),
+	CALL(readlinkat, sys_readlinkat),
+	CALL(chmod, sys_chmod),
+	CALL(fchmodat, sys_fchmodat),
+	CALL(chown, sys_chown),
+	CALL(lchown, sys_lchown),
+	CALL(fchownat, sys_fchownat),
+	CALL(utimensat, sys_utimensat),
+	CALL(truncate, sys_truncate),
+	CALL(chdir, sys_chdir),
+	CALL(getcwd, sys_getcwd),
+	CALL(umask, sys_umask),
+	CALL(sync, sys_sync),
+	CALL(mount, sys_mount),
+	CALL(umount2, sys_umount2),
+	CALL(statfs, sys_statfs),
+	/* Memory (mm/mmap.c) */
 	CALL(mmap, sys_mmap),
 	CALL(mprotect, sys_mprotect),
 	CALL(munmap, sys_munmap),
 	CALL(brk, sys_brk),
+	/* Processes, signals and time (kernel/) */
 	CALL(rt_sigaction, sys_rt_sigaction),
 	CALL(rt_sigprocmask, sys_rt_sigprocmask),
-	CALL(ioctl, sys_ioctl),
-	CALL(pread64, sys_pread64),
-	CALL(pwrite64, sys_pwrite64),
-	CALL(writev, sys_writev),
 	CALL(sched_yield, sys_sched_yield),
 	CALL(nanosleep, sys_nanosleep),
 	CALL(getpid, sys_getpid),
@@ -508,8 +431,6 @@ static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
 	CALL(exit, sys_exit),
 	CALL(wait4, sys_wait4),
 	CALL(kill, sys_kill),
-	CALL(fsync, sys_fsync),
-	CALL(fdatasync, sys_fsync),
 	CALL(getrusage, sys_getrusage),
 	CALL(arch_prctl, sys_arch_prctl),
 	CALL(set_tid_address, sys_set_tid_address),

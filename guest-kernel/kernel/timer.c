@@ -144,3 +144,9 @@ int timer_sleep(u64 ns, u64 *left)
 	*left = 0;
 	return 0;
 }
+
+/* Sleep until the next tick (poll.c's wait with a timeout). */
+void timer_wait_tick(void)
+{
+	sleep(&timer.ticks);
+}

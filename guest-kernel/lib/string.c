@@ -66,3 +66,18 @@ void strlcpy(char *dst, const char *src, size_t size)
 		dst[i] = src[i];
 	dst[i] = 0;
 }
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+
+	if (d < s || d >= s + n) {
+		while (n--)
+			*d++ = *s++;
+	} else {
+		while (n--)
+			d[n] = s[n];
+	}
+	return dst;
+}

@@ -58,6 +58,8 @@ typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 typedef int64_t s64;
+typedef int32_t s32;
+typedef int16_t s16;
 
 /* ---- RFLAGS ---- */
 #define FL_FIXED    (1ul << 1)    /* always 1 */

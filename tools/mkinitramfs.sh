@@ -1,0 +1,31 @@
+#!/bin/sh
+# mkinitramfs.sh OUT.cpio.gz STAGING [FILE:PATH ...]
+# Builds the default initramfs: Debian's busybox-static as /bin/busybox with
+# a link for every applet it lists, the skeleton in guest-kernel/initramfs/
+# (/init, /etc/passwd, /etc/group, /etc/profile), empty /tmp, /proc, /dev
+# and /root, and each FILE copied to PATH in the image (the guest test
+# programs).  The archive is cpio "newc", owned by root, gzip-compressed:
+# what the monitor's --initrd takes.
+set -eu
+out=$1 root=$2
+shift 2
+busybox=${BUSYBOX:-/bin/busybox}
+[ -x "$busybox" ] || { echo "mkinitramfs: $busybox not found (apt-get install busybox-static)" >&2; exit 1; }
+rm -rf "$root"
+mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/tmp" "$root/proc" "$root/dev" "$root/root" "$root/etc"
+chmod 1777 "$root/tmp"
+chmod 700 "$root/root"
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list-full); do
+	[ "$applet" = bin/busybox ] && continue
+	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done
+here=$(dirname "$0")/..
+cp -R "$here/guest-kernel/initramfs/." "$root/"
+for spec in "$@"; do
+	src=${spec%%:*} dst=${spec#*:}
+	mkdir -p "$root/$(dirname "$dst")"
+	cp "$src" "$root/$dst"
+done
+(cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -9n > "$out.tmp"
+mv "$out.tmp" "$out"
