@@ -210,10 +210,12 @@ s64 file_read(struct file *f, void *buf, u64 n)
 {
 	s64 r;
 
-	if (!readable(f) || !f->op->read)
+	if (!readable(f))
 		return -EBADF;
 	if (f->ip && S_ISDIR(f->ip->mode))
 		return -EISDIR;
+	if (!f->op->read)
+		return -EINVAL;
 	r = f->op->read(f, buf, n, &f->pos);
 	return r;
 }

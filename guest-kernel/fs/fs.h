@@ -132,6 +132,7 @@ s64 file_write(struct file *f, const void *buf, u64 n);
 #define LOOKUP_DIR    2           /* the result must be a directory */
 int path_lookup(int dirfd, const char *path, int flags, struct inode **out);
 int path_parent(int dirfd, const char *path, struct inode **dir, char *name);
+int path_parent_in(struct inode *dir, const char *path, struct inode **parent, char *name);
 int path_of(struct inode *ip, char *buf, u64 size);
 struct inode *fs_root(void);
 

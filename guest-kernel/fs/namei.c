@@ -236,6 +236,18 @@ int path_parent(int dirfd, const char *path, struct inode **dir, char *name)
 	return walk(start, path, 0, &links, 0, dir, name);
 }
 
+/* path_parent() from the directory dir (whose reference it takes). */
+int path_parent_in(struct inode *dir, const char *path, struct inode **parent, char *name)
+{
+	int links = 0;
+
+	if (path[0] == '/') {
+		iput(dir);
+		dir = iget(root_dir);
+	}
+	return walk(dir, path, 0, &links, 0, parent, name);
+}
+
 /* Name of ip in its parent directory pdir, into name; false if absent. */
 struct name_search {
 	u64 ino;

@@ -178,7 +178,20 @@ s64 sys_select(u64 nfds, u64 rd, u64 wr, u64 ex, u64 tv_va)
 		return -EFAULT;
 	if (tv_va && (tv.tv_sec < 0 || tv.tv_usec < 0))
 		return -EINVAL;
-	return do_select(nfds, rd, wr, ex, tv_va ? tv.tv_sec * (s64)NS_PER_S + tv.tv_usec * 1000 : -1);
+	s64 timeout = tv_va ? tv.tv_sec * (s64)NS_PER_S + tv.tv_usec * 1000 : -1;
+	u64 start = clock_monotonic();
+	s64 r = do_select(nfds, rd, wr, ex, timeout);
+
+	if (tv_va && r != -EFAULT && r != -EBADF && r != -EINVAL) {
+		/* Linux's select() leaves the time not slept in *tv. */
+		s64 left = timeout - (s64)(clock_monotonic() - start);
+		if (left < 0 || r == 0)
+			left = 0;
+		tv.tv_sec = left / NS_PER_S;
+		tv.tv_usec = left % NS_PER_S / 1000;
+		copyout(tv_va, &tv, sizeof(tv));
+	}
+	return r;
 }
 
 s64 sys_pselect6(u64 nfds, u64 rd, u64 wr, u64 ex, u64 ts_va, u64 sig_va)
@@ -198,7 +211,16 @@ s64 sys_pselect6(u64 nfds, u64 rd, u64 wr, u64 ex, u64 ts_va, u64 sig_va)
 		return -EFAULT;
 	if ((r = signal_mask_swap(sig.mask_va, sig.size)) < 0)
 		return r;
+	u64 start = clock_monotonic();
 	r = do_select(nfds, rd, wr, ex, ts_va ? ns_of(&ts) : -1);
 	signal_mask_restore(r == -EINTR);
+	if (ts_va && r != -EFAULT && r != -EBADF && r != -EINVAL) {
+		s64 left = ns_of(&ts) - (s64)(clock_monotonic() - start);
+		if (left < 0 || r == 0)
+			left = 0;
+		ts.tv_sec = left / NS_PER_S;
+		ts.tv_nsec = left % NS_PER_S;
+		copyout(ts_va, &ts, sizeof(ts));
+	}
 	return r;
 }

@@ -241,6 +241,8 @@ static int rd_create(struct inode *dir, const char *name, u32 mode, u32 rdev, st
 {
 	struct inode *ip;
 
+	if (dir->nlink == 0)
+		return -ENOENT;       /* a removed directory takes no new names */
 	if (dir_find(dir, name, 0))
 		return -EEXIST;
 	if (!(ip = inode_new(dir->sb, mode)))
@@ -276,6 +278,8 @@ static int rd_link(struct inode *dir, const char *name, struct inode *ip)
 {
 	int r;
 
+	if (dir->nlink == 0)
+		return -ENOENT;
 	if (dir_find(dir, name, 0))
 		return -EEXIST;
 	if ((r = dir_add(dir, name, ip)) < 0)
@@ -342,7 +346,7 @@ static int rd_rename(struct inode *odir, const char *oname, struct inode *ndir,
 	struct dirent_k *n = dir_find(ndir, nname, &nlink);
 	struct inode *ip;
 
-	if (!o)
+	if (!o || ndir->nlink == 0)
 		return -ENOENT;
 	if (flags & ~(u32)(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;

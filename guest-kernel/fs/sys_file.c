@@ -259,7 +259,7 @@ s64 sys_fcntl(u64 fd, u64 cmd, u64 arg)
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		if ((s64)arg < 0 || arg >= NOFILE_MAX)
+		if ((s64)arg < 0 || arg >= NOFILE_MAX || arg >= proc_nofile_limit())
 			return -EINVAL;
 		r = fd_install(file_get(f), arg, cmd == F_DUPFD_CLOEXEC);
 		if (r < 0)

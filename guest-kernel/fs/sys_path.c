@@ -58,6 +58,58 @@ static int lookup_at(s64 dirfd, u64 path_va, int flags, int at_flags, struct ino
 
 /* ---- open ---- */
 
+/*
+ * open() with O_CREAT of name in dir (whose reference it takes): the file
+ * that is there, or a new regular file.  A symbolic link there is followed
+ * (unless O_NOFOLLOW: ELOOP); one that leads nowhere creates its target,
+ * as on Linux.  buf (PATH_MAX bytes) holds link targets on the way.
+ */
+static int create_in(struct inode *dir, char *name, u64 flags, u64 mode, char *buf,
+		     struct inode **out)
+{
+	for (int links = 0;; links++) {
+		struct inode *ip = dir->op->lookup ? dir->op->lookup(dir, name) : 0;
+		s64 n;
+		int r;
+
+		if (ip && (flags & O_EXCL)) {
+			iput(ip);
+			iput(dir);
+			return -EEXIST;
+		}
+		if (ip && !S_ISLNK(ip->mode)) {
+			iput(dir);
+			*out = ip;
+			return 0;
+		}
+		if (!ip) {
+			r = dir->op->create ? dir->op->create(dir, name,
+					S_IFREG | (mode & 07777 & ~cpu.proc->umask), 0, out) : -EROFS;
+			iput(dir);
+			return r;
+		}
+		if ((flags & O_NOFOLLOW) || links >= SYMLOOP_MAX) {
+			iput(ip);
+			iput(dir);
+			return -ELOOP;
+		}
+		/* A link: go on with its target's last component. */
+		n = ip->size < PATH_MAX ? ip->op->read(ip, buf, 0, ip->size) : -ENAMETOOLONG;
+		iput(ip);
+		if (n < 0) {
+			iput(dir);
+			return n;
+		}
+		buf[n] = 0;
+		if ((r = path_parent_in(dir, buf, &dir, name)) < 0)
+			return r;
+		if (r == 1 || name[0] == 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+			iput(dir);
+			return -EISDIR;
+		}
+	}
+}
+
 s64 sys_openat(s64 dirfd, u64 path_va, u64 flags, u64 mode)
 {
 	char *path, name[NAME_MAX + 1];
@@ -75,29 +127,8 @@ s64 sys_openat(s64 dirfd, u64 path_va, u64 flags, u64 mode)
 			iput(dir);
 			r = -EISDIR;
 		}
-		if (r >= 0) {
-			ip = dir->op->lookup ? dir->op->lookup(dir, name) : 0;
-			if (ip && (flags & O_EXCL)) {
-				iput(ip);
-				ip = 0;
-				r = -EEXIST;
-			} else if (ip && S_ISLNK(ip->mode)) {
-				/* Follow it (unless O_NOFOLLOW): open the target. */
-				iput(ip);
-				ip = 0;
-				r = (flags & O_NOFOLLOW) ? -ELOOP
-					: path_lookup(dirfd, path, LOOKUP_FOLLOW, &ip);
-				if (r == -ENOENT) {
-					r = -ENOENT;  /* a dangling link: Linux creates the target; not here */
-				}
-			} else if (!ip) {
-				if (!dir->op->create)
-					r = -EROFS;
-				else
-					r = dir->op->create(dir, name, S_IFREG | (mode & 07777 & ~cpu.proc->umask), 0, &ip);
-			}
-			iput(dir);
-		}
+		if (r >= 0)
+			r = create_in(dir, name, flags, mode, path, &ip);
 	} else {
 		r = path_lookup(dirfd, path, (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &ip);
 		if (r == 0 && S_ISLNK(ip->mode)) {
@@ -245,7 +276,9 @@ static int parent_of(s64 dirfd, u64 path_va, struct inode **dir, char *name, boo
 		*slash = r == 1;
 	if (name[0] == 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
 		iput(*dir);
-		return name[0] == 0 ? -EEXIST : -EINVAL;
+		/* What Linux says for "/", "." and ".." (rmdir: EBUSY, EINVAL,
+		 * ENOTEMPTY; the callers translate for their call). */
+		return name[0] == 0 ? -EEXIST : name[1] == 0 ? -EINVAL : -ENOTEMPTY;
 	}
 	return 0;
 }
@@ -258,7 +291,7 @@ static s64 make_node(s64 dirfd, u64 path_va, u32 mode, u32 rdev)
 	int r;
 
 	if ((r = parent_of(dirfd, path_va, &dir, name, &slash)) < 0)
-		return r == -EINVAL ? -EEXIST : r;
+		return r == -EINVAL || r == -ENOTEMPTY ? -EEXIST : r;
 	if (slash && !S_ISDIR(mode)) {
 		iput(dir);
 		return -ENOENT;
@@ -307,8 +340,11 @@ s64 sys_unlinkat(s64 dirfd, u64 path_va, u64 flags)
 
 	if (flags & ~(u64)AT_REMOVEDIR)
 		return -EINVAL;
-	if ((r = parent_of(dirfd, path_va, &dir, name, &slash)) < 0)
-		return rmdir && r == -EEXIST ? -EBUSY : r;
+	if ((r = parent_of(dirfd, path_va, &dir, name, &slash)) < 0) {
+		if (r == -EEXIST)
+			return rmdir ? -EBUSY : -EISDIR;
+		return !rmdir && (r == -EINVAL || r == -ENOTEMPTY) ? -EISDIR : r;
+	}
 	if (slash && !rmdir) {
 		struct inode *ip = dir->op->lookup ? dir->op->lookup(dir, name) : 0;
 		r = !ip ? -ENOENT : S_ISDIR(ip->mode) ? -EISDIR : -ENOTDIR;
@@ -346,7 +382,7 @@ s64 sys_symlinkat(u64 target_va, s64 dirfd, u64 path_va)
 	}
 	if ((r = parent_of(dirfd, path_va, &dir, name, 0)) < 0) {
 		put_path(target);
-		return r == -EINVAL ? -EEXIST : r;
+		return r == -EINVAL || r == -ENOTEMPTY ? -EEXIST : r;
 	}
 	r = dir->op->create ? dir->op->create(dir, name, S_IFLNK | 0777, 0, &ip) : -EROFS;
 	if (r == 0) {
@@ -419,7 +455,7 @@ s64 sys_linkat(s64 olddirfd, u64 old_va, s64 newdirfd, u64 new_va, u64 flags)
 	}
 	if ((r = parent_of(newdirfd, new_va, &dir, name, 0)) < 0) {
 		iput(ip);
-		return r == -EINVAL ? -EEXIST : r;
+		return r == -EINVAL || r == -ENOTEMPTY ? -EEXIST : r;
 	}
 	if (dir->sb != ip->sb)
 		r = -EXDEV;
@@ -446,10 +482,10 @@ s64 sys_renameat2(s64 olddirfd, u64 old_va, s64 newdirfd, u64 new_va, u64 flags)
 	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
 		return -EINVAL;
 	if ((r = parent_of(olddirfd, old_va, &odir, oname, 0)) < 0)
-		return r == -EEXIST ? -EBUSY : r;
+		return r == -EEXIST || r == -ENOTEMPTY ? -EBUSY : r;
 	if ((r = parent_of(newdirfd, new_va, &ndir, nname, 0)) < 0) {
 		iput(odir);
-		return r == -EEXIST ? -EBUSY : r;
+		return r == -EEXIST || r == -ENOTEMPTY ? -EBUSY : r;
 	}
 	if (odir->sb != ndir->sb)
 		r = -EXDEV;
