@@ -10,6 +10,8 @@
  *               the ^D)
  *   ^C          echo "^C\n", throw away all input not read yet, and send
  *               SIGINT to every process (proc_intr())
+ * With ICANON off (TCSETS: a program with its own line editor) every byte
+ * is input as it comes; ECHO off echoes nothing; ICRNL maps CR to LF.
  * There is no job control: every process counts as being in the
  * foreground, and a shell survives ^C by ignoring SIGINT, as real shells
  * do.  Linux echoes "^C" without the newline and leaves that to the shell;
@@ -34,6 +36,25 @@ static struct {
 	unsigned e;               /* end of the line being edited */
 } tty;
 
+/* What TCGETS reports: a cooked terminal at 38400 baud (what the line
+ * editor above does), and what TCSETS* last stored. */
+static struct termios termios = {
+	.c_iflag = 0x0500,            /* ICRNL | IXON */
+	.c_oflag = 0x0005,            /* OPOST | ONLCR */
+	.c_cflag = 0x00bf,            /* B38400 | CS8 | CREAD */
+	.c_lflag = 0x8a3b,            /* ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN */
+	.c_cc = { 3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0 },
+};
+#define ICANON 0x0002
+#define ECHO   0x0008
+#define ISIG   0x0001
+#define ICRNL  0x0100
+
+static bool canonical(void)
+{
+	return termios.c_lflag & ICANON;
+}
+
 static void put(char c)
 {
 	tty.buf[tty.e++ % TTY_BUF] = c;
@@ -49,6 +70,8 @@ static void commit(void)
 
 static void echo(const char *s)
 {
+	if (!(termios.c_lflag & ECHO))
+		return;
 	while (*s)
 		uart_putc(*s++);
 }
@@ -68,6 +91,19 @@ bool console_has_room(void)
 /* One byte from the keyboard (the UART's interrupt). */
 void console_input(char c)
 {
+	if (c == '\r' && (termios.c_iflag & ICRNL))
+		c = '\n';
+	if (!canonical() && !(c == CTRL('C') && (termios.c_lflag & ISIG))) {
+		/* Raw input (a line editor such as busybox's is running):
+		 * every byte is input at once; the program echoes. */
+		if (tty.e - tty.r < TTY_BUF) {
+			put(c);
+			if (termios.c_lflag & ECHO)
+				uart_putc(c);
+			commit();
+		}
+		return;
+	}
 	switch (c) {
 	case CTRL('C'):
 		tty.w = tty.e = tty.r;    /* as Linux flushes input on SIGINT */
@@ -98,7 +134,8 @@ void console_input(char c)
 	default:
 		if (tty.e - tty.r < TTY_BUF - 1) {
 			put(c);
-			uart_putc(c);
+			if (termios.c_lflag & ECHO)
+				uart_putc(c);
 		}
 		break;
 	}
@@ -125,6 +162,12 @@ s64 console_read(char *dst, u64 n)
 			break;
 		sleep(&tty);
 	}
+	if (!canonical()) {
+		while (got < n && tty.r != tty.w)
+			dst[got++] = tty.buf[tty.r++ % TTY_BUF];
+		uart_unthrottle();
+		return got;
+	}
 	while (got < n && tty.r != tty.w) {
 		c = tty.buf[tty.r++ % TTY_BUF];
 		if (c == CTRL('D'))
@@ -143,15 +186,6 @@ s64 console_read(char *dst, u64 n)
 
 /* ---- The console as a file: /dev/console and /dev/tty (fs/devices.c) ---- */
 
-/* What TCGETS reports: a cooked terminal at 38400 baud (what the line
- * editor above does), and what TCSETS* last stored. */
-static struct termios termios = {
-	.c_iflag = 0x0500,            /* ICRNL | IXON */
-	.c_oflag = 0x0005,            /* OPOST | ONLCR */
-	.c_cflag = 0x00bf,            /* B38400 | CS8 | CREAD */
-	.c_lflag = 0x8a3b,            /* ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN */
-	.c_cc = { 3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0 },
-};
 static u16 winsize[4] = { 24, 80, 0, 0 };   /* rows, columns, x and y pixels */
 int console_fg_pgrp;                          /* TIOCSPGRP: the foreground group */
 
