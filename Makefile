@@ -22,14 +22,17 @@ WARNINGS += -Werror
 endif
 CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -MD -MP -Iinclude -Itraps -Ishadow \
 	-Idevices -Imonitor -D_GNU_SOURCE
-LDLIBS := -lZydis -lpthread
+LDLIBS := -lZydis -lz -lpthread
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
 
 # ---- Debian packages the build needs (installed when missing) ----
-DEB_PACKAGES := libzydis-dev libcmocka-dev musl-tools
+# zlib1g-dev: the monitor inflates a gzip'd --initrd (monitor/initrd.c).
+# cpio builds initrd archives (tests/integration/initrd.sh); busybox-static
+# is a static busybox for the programs in a guest's initrd.
+DEB_PACKAGES := libzydis-dev libcmocka-dev musl-tools zlib1g-dev cpio busybox-static
 DEPS_STAMP := build/.deps-ok
 
 # tools/apt-install.sh waits (up to APT_LOCK_TIMEOUT seconds, default 600)
