@@ -59,6 +59,7 @@ $(DEPS_STAMP): Makefile tools/apt-install.sh
 LIB_OBJS += monitor/vm.o
 LIB_OBJS += monitor/cli.o
 LIB_OBJS += monitor/loader.o
+LIB_OBJS += monitor/initrd.o
 LIB_OBJS += monitor/stats.o
 LIB_OBJS += monitor/symbols.o
 LIB_OBJS += monitor/io.o

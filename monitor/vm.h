@@ -84,6 +84,25 @@ struct kernel_image {
 int loader_parse_elf(const void *img, size_t size, u64 ram_size,
 		     struct kernel_image *ki, char *err, size_t errlen);
 
+/* initrd.c: the --initrd archive, checked before the guest sees it.  The
+ * guest always gets an uncompressed cpio newc archive. */
+/* Does buf start with the gzip magic (1f 8b)? */
+bool initrd_is_gzip(const u8 *buf, size_t len);
+/* Inflate the gzip stream in[0, len) into a new malloc'd buffer (*out,
+ * *outlen: the caller frees it) of at most max bytes; only zero padding
+ * may follow the stream.  Returns 0, or -1 with a one-line reason in err
+ * (corrupt, truncated, larger than max). */
+int initrd_gunzip(const u8 *in, size_t len, u64 max, u8 **out, size_t *outlen,
+		  char *err, size_t errlen);
+/* Check a cpio newc (070701, or 070702 with checksums) archive: headers,
+ * names, padding, the trailer and nothing but zeros after it; every entry
+ * inside the archive and the root, no larger than ram_size, of a type an
+ * initrd may hold; and the program the kernel runs first present (/init, or
+ * the absolute path cmdline names with rdinit= or init=).  Returns 0, or -1
+ * with a one-line reason naming the entry in err. */
+int initrd_check(const u8 *a, size_t len, u64 ram_size, const char *cmdline,
+		 char *err, size_t errlen);
+
 struct vm;
 /* Load the kernel, the initrd, boot_info, a boot stack and boot page tables
  * into vm->ram and set the vCPU's entry state.  Returns 0, or -1 with a
