@@ -3,7 +3,8 @@
  * instruction (boot.h has the contract).  In order, from low to high GPA:
  *
  *   (i)   the kernel's PT_LOAD segments at their p_paddr, bss zeroed;
- *   (ii)  the initrd, if any, page-aligned just above the kernel;
+ *   (ii)  the initrd, if any, page-aligned just above the kernel: always an
+ *         uncompressed cpio newc archive, inflated and checked by initrd.c;
  *   (iii) the boot data region: one page of struct boot_info, the boot stack,
  *         then the boot page tables, allocated page by page as they are
  *         built; free_gpa is the first page after them.
@@ -312,12 +313,14 @@ static int read_kernel(const char *path, u8 **img, size_t *size, char *err, size
 	return 0;
 }
 
-/* (ii) Load the initrd at 'gpa' (page-aligned) straight into guest RAM.
- * Returns its size, or 0 with the reason in err. */
+/* (ii) Load the initrd at 'gpa' (page-aligned) into guest RAM: the file as
+ * it is, then, if it is gzip, the archive it inflates to in its place (at
+ * most the RAM above gpa), checked as a newc archive (initrd.c).  Returns
+ * the archive's size, or 0 with the reason in err. */
 static u64 load_initrd(struct vm *vm, const char *path, u64 gpa, u64 ram_end,
-		       char *err, size_t errlen)
+		       const char *cmdline, char *err, size_t errlen)
 {
-	char ram[32];
+	char ram[32], why[256];
 	u64 len;
 	int fd = open_input(path, &len, err, errlen);
 	int r;
@@ -339,6 +342,26 @@ static u64 load_initrd(struct vm *vm, const char *path, u64 gpa, u64 ram_end,
 	close(fd);
 	if (r < 0) {
 		fail(err, errlen, "%s: %s", path, strerror(-r));
+		return 0;
+	}
+	if (initrd_is_gzip(vm->ram + gpa, len)) {
+		size_t n;
+		u8 *plain;
+
+		if (initrd_gunzip(vm->ram + gpa, len, ram_end - gpa, &plain, &n,
+				  why, sizeof(why)) < 0) {
+			fail(err, errlen, "%s: %s", path, why);
+			return 0;
+		}
+		memcpy(vm->ram + gpa, plain, n);
+		/* No compressed bytes left behind in what becomes free RAM. */
+		if (n < len)
+			memset(vm->ram + gpa + n, 0, len - n);
+		free(plain);
+		len = n;
+	}
+	if (initrd_check(vm->ram + gpa, len, vm->ram_size, cmdline, why, sizeof(why)) < 0) {
+		fail(err, errlen, "%s: %s", path, why);
 		return 0;
 	}
 	return len;
@@ -511,7 +534,8 @@ int loader_boot(struct vm *vm, char *err, size_t errlen)
 	/* (ii) The initrd. */
 	if (vm->opt.initrd) {
 		initrd_gpa = ki.end;
-		initrd_size = load_initrd(vm, vm->opt.initrd, initrd_gpa, ram_end, err, errlen);
+		initrd_size = load_initrd(vm, vm->opt.initrd, initrd_gpa, ram_end, append,
+					  err, errlen);
 		if (!initrd_size)
 			return -1;
 		boot_data = page_up(initrd_gpa + initrd_size);

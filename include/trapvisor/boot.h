@@ -31,8 +31,11 @@ struct boot_info {
 	uint64_t ram_size;        /* bytes of RAM at GPA [0, ram_size) */
 	uint64_t kernel_start;    /* lowest GPA of the kernel image */
 	uint64_t kernel_end;      /* end GPA of the kernel image (exclusive) */
-	uint64_t initrd_gpa;      /* page-aligned GPA of the initrd, 0 if none */
-	uint64_t initrd_size;     /* bytes, 0 if none */
+	uint64_t initrd_gpa;      /* page-aligned GPA of the initrd, 0 if none:
+	                           * an uncompressed cpio newc archive, validated
+	                           * by the monitor (a gzip'd --initrd arrives
+	                           * inflated) */
+	uint64_t initrd_size;     /* bytes of that archive, 0 if none */
 	uint64_t boot_data_gpa;   /* start of boot_info + stack + boot page tables */
 	uint64_t free_gpa;        /* first free page-aligned GPA above everything */
 	uint64_t features;        /* BOOT_FEATURE_* */

@@ -2,9 +2,9 @@
  * Unit tests for monitor/loader.c.  ELF images are built in memory from a
  * small description, so each refusal is one field changed from a valid
  * image; every refusal checks the -1 and a distinctive part of the reason.
- * loader_boot runs on temporary files and a calloc'd RAM buffer; the boot
- * page tables it writes are then walked here by hand, independently of the
- * shadow/ walker.
+ * loader_boot runs on temporary files (the initrd plain and gzip'd) and a
+ * calloc'd RAM buffer; the boot page tables it writes are then walked here
+ * by hand, independently of the shadow/ walker.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <cmocka.h>
 
 #include "vm.h"
@@ -281,6 +282,56 @@ static void test_parse_segment_refusals(void **state)
 
 /* ---- loader_boot ---- */
 
+/*
+ * A cpio newc archive of exactly 5000 bytes, as initrd.c accepts it (its
+ * checks are test_initrd.c's): bin/sh (the init= of test_boot's command
+ * line) holding 4756 bytes from 'next', then the trailer.
+ */
+#define INITRD_SIZE 5000
+static void build_initrd(u8 *buf, u8 (*next)(size_t))
+{
+	static const char *const name[2] = { "bin/sh", "TRAILER!!!" };
+	const u32 mode[2] = { 0100755, 0 }, size[2] = { 4756, 0 };
+	size_t off = 0;
+
+	for (int e = 0; e < 2; e++) {
+		u32 namesize = (u32)strlen(name[e]) + 1;
+		char h[128];
+
+		snprintf(h, sizeof(h), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+			 e + 1, mode[e], 0, 0, 1, 0, size[e], 0, 0, 0, 0, namesize, 0);
+		memcpy(buf + off, h, 110);
+		memcpy(buf + off + 110, name[e], namesize);
+		off = (off + 110 + namesize + 3) & ~(size_t)3;
+		for (u32 k = 0; k < size[e]; k++)
+			buf[off++] = next(k);
+	}
+	off = (off + 3) & ~(size_t)3;
+	assert_int_equal(off, INITRD_SIZE);
+}
+
+static u8 initrd_pattern(size_t i)
+{
+	return (u8)(i * 13 + 5);
+}
+
+/* Store in[0, len) as one gzip member (level 0: not compressed, so the
+ * file is larger than the archive) into out; returns its size. */
+static size_t gzip_stored(const u8 *in, size_t len, u8 *out, size_t cap)
+{
+	z_stream zs;
+
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(deflateInit2(&zs, 0, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	deflateEnd(&zs);
+	return zs.total_out;
+}
+
 /* Write 'len' bytes to a new temporary file; its name goes to path. */
 static void write_temp(char *path, size_t pathlen, const void *data, size_t len)
 {
@@ -394,15 +445,14 @@ static void test_boot(void **state)
 {
 	struct elf_spec sp = valid_spec();
 	char kpath[64], ipath[64], err[256] = "";
-	static u8 initrd[5000];
+	static u8 initrd[INITRD_SIZE];
 	size_t n = build_elf(img, sizeof(img), &sp);
 	const u64 ram = 16 * MIB;
 	struct boot_info bi;
 	struct vm *vm;
 	const struct vcpu *v;
 
-	for (size_t i = 0; i < sizeof(initrd); i++)
-		initrd[i] = (u8)(i * 13 + 5);
+	build_initrd(initrd, initrd_pattern);
 	write_temp(kpath, sizeof(kpath), img, n);
 	write_temp(ipath, sizeof(ipath), initrd, sizeof(initrd));
 	vm = new_vm(ram, kpath);
@@ -499,6 +549,66 @@ static void test_boot(void **state)
 	expect_unmapped(vm, KVA - 0x1000);
 	/* the stack top is identity-mapped and writable */
 	expect_map(vm, v->gpr[R_RSP] - 8, v->gpr[R_RSP] - 8, 1, true, true);
+
+	unlink(kpath);
+	unlink(ipath);
+	free_vm(vm);
+}
+
+/* A gzip'd initrd is placed inflated, where the plain one would be, with
+ * no compressed bytes left behind it; a bad one is refused naming the file
+ * (the archive's own checks are test_initrd.c's). */
+static void test_boot_initrd(void **state)
+{
+	struct elf_spec sp = valid_spec();
+	char kpath[64], ipath[64], err[256] = "";
+	static u8 plain[INITRD_SIZE], gz[2 * INITRD_SIZE];
+	size_t n = build_elf(img, sizeof(img), &sp), zlen;
+	struct boot_info bi;
+	struct vm *vm;
+
+	build_initrd(plain, initrd_pattern);
+	zlen = gzip_stored(plain, sizeof(plain), gz, sizeof(gz));
+	assert_true(zlen > sizeof(plain));
+	write_temp(kpath, sizeof(kpath), img, n);
+	write_temp(ipath, sizeof(ipath), gz, zlen);
+	vm = new_vm(16 * MIB, kpath);
+	vm->opt.initrd = ipath;
+	vm->opt.append = "init=/bin/sh";
+
+	if (loader_boot(vm, err, sizeof(err)) != 0)
+		fail_msg("loader_boot: %s", err);
+	assert_memory_equal(vm->ram + 0x105000, plain, sizeof(plain));
+	for (size_t k = sizeof(plain); k < zlen; k++)
+		assert_int_equal(vm->ram[0x105000 + k], 0);
+	assert_int_equal(vm->ram[0x105000 + zlen], 0xaa);
+	memcpy(&bi, vm->ram + 0x107000, sizeof(bi));
+	assert_int_equal(bi.initrd_gpa, 0x105000);
+	assert_int_equal(bi.initrd_size, INITRD_SIZE);
+
+	/* The program the command line names must be in the archive. */
+	vm->opt.append = "run=hello";
+	assert_int_equal(loader_boot(vm, err, sizeof(err)), -1);
+	assert_int_equal(strncmp(err, ipath, strlen(ipath)), 0);
+	assert_non_null(strstr(err, ": no /init in the archive"));
+	vm->opt.append = "init=sh";
+	if (loader_boot(vm, err, sizeof(err)) != 0)
+		fail_msg("loader_boot: %s", err);
+
+	/* Corrupt gzip data, and a plain archive cut short. */
+	gz[zlen / 2] ^= 0xff;
+	gz[zlen / 2 + 1] ^= 0xff;
+	unlink(ipath);
+	write_temp(ipath, sizeof(ipath), gz, zlen);
+	vm->opt.initrd = ipath;
+	assert_int_equal(loader_boot(vm, err, sizeof(err)), -1);
+	assert_int_equal(strncmp(err, ipath, strlen(ipath)), 0);
+	assert_non_null(strstr(err, ": gzip: "));
+	unlink(ipath);
+	write_temp(ipath, sizeof(ipath), plain, 1000);
+	assert_int_equal(loader_boot(vm, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ": entry \"bin/sh\": its 4756 bytes of data at offset 120 run "
+				"past the end of the archive (1000 bytes)"));
 
 	unlink(kpath);
 	unlink(ipath);
@@ -630,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_parse_header_refusals),
 		cmocka_unit_test(test_parse_segment_refusals),
 		cmocka_unit_test(test_boot),
+		cmocka_unit_test(test_boot_initrd),
 		cmocka_unit_test(test_boot_identity_kernel),
 		cmocka_unit_test(test_boot_refusals),
 	};
