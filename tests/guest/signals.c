@@ -778,7 +778,9 @@ TEST(restart_read)
 	char c = 0;
 	CHECK_EQ(read(p[0], &c, 1), 1);
 	CHECK_EQ(c, 'x');
-	CHECK_EQ(hits, 3);
+	/* three were sent; two may merge into one if both arrive before
+	 * this process runs (a standard signal is pending at most once) */
+	CHECK(hits >= 1 && hits <= 3);
 	CHECK_EXIT(t_wait(pid), 0);
 }
 
@@ -831,7 +833,9 @@ TEST(nanosleep_eintr)
 	CHECK(hits >= 1);
 	long long rem_ms = rem.tv_sec * 1000LL + rem.tv_nsec / 1000000;
 	CHECK_MSG(rem_ms > 0 && rem_ms <= 2000, "rem %lld ms", rem_ms);
-	CHECK_MSG(rem_ms + ms >= 1900 && rem_ms + ms <= 2100,
+	/* what was slept and what is left make the 2 s (plus however long
+	 * this process waited to run again after the signal) */
+	CHECK_MSG(rem_ms + ms >= 1900 && rem_ms + ms <= 3000,
 		  "slept %lld ms, rem %lld ms: not 2 s in all", ms, rem_ms);
 	CHECK(rem.tv_nsec >= 0 && rem.tv_nsec < 1000000000);
 }
