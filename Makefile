@@ -218,11 +218,20 @@ build/guest-kernel.elf: $(GUEST_OBJS) build/guest/user_blobs.o $(GUEST_LDS)
 	$(Q)$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 		-T $(GUEST_LDS) -o $@ $(GUEST_OBJS) build/guest/user_blobs.o
 
+# ---- The guest test suite (tests/guest/): static Linux programs ----
+include tests/guest/guest-tests.mk
+
 # ---- The default initramfs (tools/mkinitramfs.sh): Debian's busybox-static ----
+# It also carries the guest test suite, as /tests/<libc>/<group>, with the
+# busybox session script and the runner (tests/guest/README.md).
 INITRAMFS_FILES := $(sort $(wildcard guest-kernel/initramfs/* guest-kernel/initramfs/*/*))
-$(INITRAMFS): tools/mkinitramfs.sh $(INITRAMFS_FILES) $(DEPS_STAMP)
+INITRAMFS_EXTRA := $(foreach b,$(GT_BINS),$(b):/tests/$(patsubst $(GT_OUT)/%,%,$(b))) \
+	tests/guest/busybox-session.sh:/tests/busybox-session.sh \
+	tests/guest/run-in-guest.sh:/tests/run-in-guest.sh
+$(INITRAMFS): tools/mkinitramfs.sh $(INITRAMFS_FILES) $(GT_BINS) tests/guest/busybox-session.sh \
+		tests/guest/run-in-guest.sh $(DEPS_STAMP)
 	@$(if $(Q),echo "  CPIO    $@")
-	$(Q)sh tools/mkinitramfs.sh $@ build/initramfs-root
+	$(Q)sh tools/mkinitramfs.sh $@ build/initramfs-root $(INITRAMFS_EXTRA)
 
 # ---- Tests ----
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))

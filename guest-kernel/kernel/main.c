@@ -8,6 +8,8 @@
  *   init=NAME   after the run= programs, run NAME (e.g. init=sh, the
  *               interactive shell) the same way
  *   rdinit=PATH with an initrd: the program to start instead of /init
+ *               (with an initrd and neither run= nor init=, the kernel
+ *               runs /init, or rdinit=, as Linux does)
  *   -- ARGS     the words after "--" are the arguments of init (Linux's
  *               convention), e.g. "rdinit=/bin/sh -- -c 'exit 3'" is not
  *               possible (no quoting) but "-- /tests/session.sh" is
@@ -218,9 +220,9 @@ static void parse_cmdline(void)
 		if (!opts.init && !boot.initrd_size)
 			opts.run[opts.nrun++] = "hello";
 	}
-	/* With an initrd, its /init (or rdinit=) is the init, unless init=
-	 * names one. */
-	if (!opts.init && boot.initrd_size)
+	/* With an initrd, its /init (or rdinit=) is the init, unless run= or
+	 * init= name the programs to run. */
+	if (!opts.init && opts.nrun == 0 && boot.initrd_size)
 		opts.init = opts.rdinit ? opts.rdinit : "/init";
 }
 
