@@ -141,6 +141,7 @@ GUEST_SRCS += guest-kernel/drivers/pic.c
 GUEST_SRCS += guest-kernel/kernel/printf.c
 GUEST_SRCS += guest-kernel/kernel/proc.c
 GUEST_SRCS += guest-kernel/arch/x86/pv.c
+GUEST_SRCS += guest-kernel/kernel/random.c
 GUEST_SRCS += guest-kernel/drivers/rtc.c
 GUEST_SRCS += guest-kernel/demo/silentfail.c
 GUEST_SRCS += guest-kernel/lib/string.c
@@ -164,7 +165,6 @@ GUEST_SRCS += guest-kernel/fs/mount.c
 GUEST_SRCS += guest-kernel/fs/procfs.c
 GUEST_SRCS += guest-kernel/fs/initramfs.c
 GUEST_SRCS += guest-kernel/mm/kmalloc.c
-GUEST_SRCS += guest-kernel/lib/random.c
 GUEST_OBJS := $(patsubst guest-kernel/%,build/guest/%.o,$(GUEST_SRCS))
 USER_SRCS := $(sort $(wildcard guest-kernel/user/*.c))
 # Programs built against musl libc (guest-kernel/musl/): ordinary Linux
@@ -191,10 +191,30 @@ build/guest/user/%.elf: guest-kernel/user/%.c $(wildcard guest-kernel/user/*.h)
 	@$(if $(Q),echo "  USER    $@")
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
 
-build/guest/user/%.elf: guest-kernel/musl/%.c $(DEPS_STAMP)
+MUSL_CFLAGS := -std=gnu11 -O2 $(WARNINGS) -Wl,--build-id=none
+build/guest/user/%.elf: guest-kernel/musl/%.c $(wildcard guest-kernel/musl/*.h) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  MUSL    $@")
-	$(Q)musl-gcc -std=gnu11 -O2 -static -no-pie $(WARNINGS) -Wl,--build-id=none -o $@ $<
+	$(Q)musl-gcc $(MUSL_CFLAGS) -static -no-pie -o $@ $<
+
+# One program is static-PIE (ET_DYN, no PT_INTERP), as a user would build
+# it with musl.  Debian's musl-gcc wrapper does not know -static-pie (its
+# specs name the dynamic loader and Scrt1.o), so the link is spelled out:
+# rcrt1.o, musl's start for a program that relocates itself, and libc.a.
+MUSL_LIB := /usr/lib/x86_64-linux-musl
+build/guest/user/staticpie.elf: guest-kernel/musl/staticpie.c $(wildcard guest-kernel/musl/*.h) $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MUSLPIE $@")
+	$(Q)musl-gcc $(MUSL_CFLAGS) -fPIE -c -o $@.o $<
+	$(Q)$(CC) -static-pie -nostdlib -Wl,--build-id=none -o $@ $(MUSL_LIB)/rcrt1.o \
+		$(MUSL_LIB)/crti.o $$($(CC) -print-file-name=crtbeginS.o) $@.o $(MUSL_LIB)/libc.a \
+		$$($(CC) -print-libgcc-file-name) $$($(CC) -print-file-name=crtendS.o) $(MUSL_LIB)/crtn.o
+
+# And one is dynamically linked (PT_INTERP), which the guest refuses.
+build/guest/user/dynhello.elf: guest-kernel/musl/dynhello.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MUSLDYN $@")
+	$(Q)musl-gcc $(MUSL_CFLAGS) -o $@ $<
 
 # Every user program is embedded in the kernel; user_programs[] names them.
 build/guest/user_blobs.S: $(USER_ELFS)

@@ -26,10 +26,11 @@
  * upper part of the lower half instead of the upper half.
  */
 #define USER_BASE     0x1000ul            /* lowest user address (page 0 is never mapped) */
-#define USER_TOP      0x400000000000ul    /* user space is [USER_BASE, USER_TOP) */
-#define USER_PML4_ENTRIES PT_INDEX(USER_TOP, 4)   /* PML4 slots 0..127 are per process */
+#define USER_TOP      0x580000000000ul    /* user space is [USER_BASE, USER_TOP) */
+#define USER_PML4_ENTRIES PT_INDEX(USER_TOP, 4)   /* PML4 slots 0..175 are per process */
 #define USER_STACK_TOP  0x7ffff000ul
-#define USER_STACK_SIZE (64 * 1024)
+#define USER_STACK_SIZE (8ul << 20)        /* an area, backed on first touch (exec.c) */
+#define ELF_ET_DYN_BASE 0x555555554000ul   /* where a static-PIE program is loaded (exec.c) */
 #define MMAP_BASE     0x100000000ul       /* mmap() without an address looks from here up */
 #define DIRECT_MAP    0x600000000000ul    /* all RAM at DIRECT_MAP + GPA */
 #define KERNEL_VBASE  0x7f0000100000ul    /* kernel.ld: where the image is linked */
@@ -85,8 +86,10 @@ struct vma {
 	u64 start, end;           /* [start, end), page-aligned */
 	int prot;                 /* PROT_* */
 };
+/* An address space has a reference count; the last mm_put() frees it. */
 struct mm {
 	u64 pml4;                 /* GPA of its PML4, 0 once freed */
+	int refs;                 /* processes using it; 0: a free slot */
 	int nvma;
 	struct vma vma[NVMA];     /* sorted, disjoint; neighbours with equal rights merged */
 	u64 brk_base, brk;        /* the heap is [brk_base, brk) */
@@ -98,8 +101,8 @@ enum proc_state { UNUSED, EMBRYO, RUNNABLE, RUNNING, SLEEPING, ZOMBIE };
 struct proc {
 	enum proc_state state;
 	int pid;
-	const char *name;         /* the user_programs[] name it runs */
-	struct mm mm;             /* its address space; mm.pml4 is 0 once it has exited */
+	char name[16];            /* the basename of the program it runs (PR_SET_NAME) */
+	struct mm *mm;            /* its address space; 0 once it has exited */
 	struct proc *parent;      /* who wait4()s for it; 0: the kernel */
 	struct trapframe *tf;     /* its user registers, at the top of its kernel stack */
 	u64 kstack_top;           /* top of its kernel stack (TSS RSP0) */
@@ -150,10 +153,28 @@ void cpu_set_ist(unsigned n, u64 top);
 void cpu_set_kstack(u64 top);
 
 /* exec.c */
-#define MAXARG 32                 /* execve: at most this many arguments */
-const struct user_program *find_program(const char *path);
-int exec_load(const struct user_program *prog, char *const argv[], int argc,
-	      struct mm *mm, u64 *entry, u64 *sp);
+/* Where a program's bytes come from: exec_open() fills one in, read() gets
+ * n bytes at offset off into buf (the count read, or -errno), and
+ * exec_release() gives it back. */
+struct exec_file {
+	const char *name;
+	u64 size;
+	void *ctx;
+	s64 (*read)(void *ctx, u64 off, void *buf, u64 n);
+	void (*release)(void *ctx);   /* or 0 */
+};
+int exec_open(const char *path, struct exec_file *ef);
+void exec_release(struct exec_file *ef);
+/* execve's arguments and environment, in kernel pages (at most ARG_MAX
+ * bytes of strings and pointers, else E2BIG). */
+#define ARG_MAX (256 * 1024)
+struct exec_args;
+struct exec_args *exec_args_new(void);
+void exec_args_free(struct exec_args *a);
+int exec_args_add(struct exec_args *a, const char *s, bool env);
+int exec_args_count(const struct exec_args *a);
+int exec_args_add_user(struct exec_args *a, u64 vec_va, bool env);
+int exec_load(const char *path, struct exec_args *args, struct mm **mmp, u64 *entry, u64 *sp);
 
 /* ata.c */
 #define ATA_SECTOR_SIZE 512
@@ -194,7 +215,10 @@ void kmain(u64 boot_info_gpa) __attribute__((noreturn));
 void poweroff(int status) __attribute__((noreturn));
 
 /* mmap.c */
+struct mm *mm_alloc(void);
+void mm_put(struct mm *mm);
 int mm_add(struct mm *mm, u64 start, u64 end, int prot);
+int mm_prot_at(struct mm *mm, u64 va);
 int mm_fault(struct mm *mm, u64 va, u64 err);
 bool mm_user_ok(struct mm *mm, u64 va, u64 len, bool write);
 s64 mm_mmap(struct mm *mm, u64 addr, u64 len, u64 prot, u64 flags, s64 fd, u64 off);
@@ -217,7 +241,7 @@ int proc_run(const char *name);
 void proc_exit(int wstatus) __attribute__((noreturn));
 int proc_fork(void);
 int proc_set_fs(u64 base);
-int proc_exec(const char *path, char *const argv[], int argc);
+int proc_exec(const char *path, struct exec_args *args);
 int proc_wait(int pid, int options, int *wstatus, u64 *minflt);
 int proc_kill(int pid, int sig);
 void proc_intr(const void *reading);
@@ -234,6 +258,7 @@ void wakeup(const void *chan);
 void yield(void);
 
 /* random.c */
+u64 random_u64(void);
 void random_bytes(void *buf, u64 n);
 
 /* rtc.c */

@@ -11,8 +11,12 @@
 #define ELFCLASS64     2
 #define ELFDATA2LSB    1
 #define ET_EXEC        2
+#define ET_DYN         3          /* a PIE (or a shared library) */
 #define EM_X86_64      62
 #define PT_LOAD        1
+#define PT_INTERP      3          /* a dynamically linked program's loader */
+#define PT_PHDR        6          /* where the program headers are */
+#define PT_GNU_STACK   0x6474e551 /* p_flags: the stack's rights */
 #define PF_X           1
 #define PF_W           2
 #define PF_R           4

@@ -179,7 +179,7 @@ static void run(struct proc *p)
 	p->slice = timer_slice();
 	cpu.proc = p;
 	cpu_set_kstack(p->kstack_top);
-	vm_switch(p->mm.pml4);
+	vm_switch(p->mm->pml4);
 	if (p->fs_base != loaded_fs) {
 		wrmsr(MSR_FS_BASE, p->fs_base);
 		loaded_fs = p->fs_base;
@@ -273,39 +273,54 @@ static int console_files(struct proc *p)
 	return 0;
 }
 
+/* The last part of path, at most 15 characters: a process's name. */
+static void set_name(struct proc *p, const char *path)
+{
+	const char *base = path;
+
+	for (const char *c = path; *c; c++)
+		if (*c == '/' && c[1])
+			base = c + 1;
+	strlcpy(p->name, base, sizeof(p->name));
+}
+
 /*
  * Start the embedded program name as a child of the kernel, and run it and
- * everything it starts until no process is left.  Returns its wait status,
- * or -1 when it could not be started.
+ * everything it starts until no process is left.  Its argv is its name,
+ * its environment Linux's for init (HOME=/, TERM=linux).  Returns its wait
+ * status, or -1 when it could not be started.
  */
 int proc_run(const char *name)
 {
-	const struct user_program *prog = find_program(name);
-	char *argv[1] = { (char *)name };
+	struct exec_args *args = exec_args_new();
 	struct proc *p;
 	u64 entry, sp;
-	int err;
+	int err = -ENOMEM;
 
-	if (!prog) {
-		kprintf("run: no program \"%s\"\n", name);
-		return -1;
-	}
 	p = proc_alloc();
 	if (!p) {
 		kprintf("%s: no free process slot\n", name);
+		exec_args_free(args);
 		return -1;
 	}
-	err = exec_load(prog, argv, 1, &p->mm, &entry, &sp);
+	if (args && (err = exec_args_add(args, name, false)) == 0 &&
+	    (err = exec_args_add(args, "HOME=/", true)) == 0 &&
+	    (err = exec_args_add(args, "TERM=linux", true)) == 0)
+		err = exec_load(name, args, &p->mm, &entry, &sp);
+	exec_args_free(args);
 	if (err < 0) {
-		if (err == -ENOMEM)
+		if (err == -ENOENT)
+			kprintf("run: no program \"%s\"\n", name);
+		else if (err == -ENOMEM)
 			kprintf("%s: out of memory\n", name);
 		p->state = UNUSED;
 		return -1;
 	}
-	p->name = prog->name;
+	set_name(p, name);
 	if (console_files(p) < 0) {
 		kprintf("%s: out of memory\n", name);
-		uvm_free(p->mm.pml4);
+		mm_put(p->mm);
+		p->mm = 0;
 		p->state = UNUSED;
 		return -1;
 	}
@@ -318,29 +333,38 @@ int proc_run(const char *name)
 
 /* ---- System calls ---- */
 
-/* fork(): a copy of the running process, its memory shared copy-on-write
- * (vm.c).  Returns the child's pid to the parent; the child returns 0 from
- * the same system call. */
-int proc_fork(void)
+/* A copy of the running process, its memory shared copy-on-write (vm.c),
+ * for fork().  Returns the new process, or 0 with *err set. */
+static struct proc *copy_process(int *err)
 {
 	struct proc *p = cpu.proc, *c = proc_alloc();
+	struct mm *mm;
+	u64 pml4;
 
+	*err = -EAGAIN;
 	if (!c)
-		return -EAGAIN;
-	c->mm = p->mm;
-	c->mm.pml4 = uvm_copy(p->mm.pml4);
-	if (!c->mm.pml4) {
+		return 0;
+	*err = -ENOMEM;
+	if (!(mm = mm_alloc()) || !(pml4 = uvm_copy(p->mm->pml4))) {
+		if (mm)
+			mm_put(mm);
 		c->state = UNUSED;
-		return -ENOMEM;
+		return 0;
 	}
+	uvm_free(mm->pml4);               /* mm_alloc()'s empty one */
+	*mm = *p->mm;
+	mm->pml4 = pml4;
+	mm->refs = 1;
+	c->mm = mm;
 	*c->tf = *p->tf;
 	c->tf->rax = 0;
 	c->fs_base = p->fs_base;
 	c->files = fdtable_copy(p->files);
 	if (!c->files) {
-		uvm_free(c->mm.pml4);
+		mm_put(c->mm);
+		c->mm = 0;
 		c->state = UNUSED;
-		return -ENOMEM;
+		return 0;
 	}
 	c->cwd = iget(p->cwd);
 	c->umask = p->umask;
@@ -351,9 +375,21 @@ int proc_fork(void)
 	} else {
 		asm volatile("fxsave64 %0" : "=m"(c->fpu));
 	}
-	c->name = p->name;
+	memcpy(c->name, p->name, sizeof(c->name));
 	c->parent = p;
 	c->sig_ignored = p->sig_ignored;
+	return c;
+}
+
+/* fork(): returns the child's pid to the parent; the child returns 0 from
+ * the same system call. */
+int proc_fork(void)
+{
+	int err;
+	struct proc *c = copy_process(&err);
+
+	if (!c)
+		return err;
 	proc_ready(c);
 	return c->pid;
 }
@@ -364,23 +400,20 @@ int proc_fork(void)
  * call returns to the new program's entry with the registers of a fresh
  * start.  Ignored signals stay ignored, as in Linux.
  */
-int proc_exec(const char *path, char *const argv[], int argc)
+int proc_exec(const char *path, struct exec_args *args)
 {
-	const struct user_program *prog = find_program(path);
 	struct proc *p = cpu.proc;
-	u64 old = p->mm.pml4, entry, sp;
-	struct mm mm;
+	struct mm *old = p->mm, *mm;
+	u64 entry, sp;
 	int err;
 
-	if (!prog)
-		return -ENOENT;
-	err = exec_load(prog, argv, argc, &mm, &entry, &sp);
+	err = exec_load(path, args, &mm, &entry, &sp);
 	if (err < 0)
 		return err;
 	p->mm = mm;
-	vm_switch(mm.pml4);
-	uvm_free(old);
-	p->name = prog->name;
+	vm_switch(mm->pml4);
+	mm_put(old);
+	set_name(p, path);
 	fdtable_exec(p->files);
 	tf_start(p->tf, entry, sp);
 	proc_set_fs(0);
@@ -405,8 +438,8 @@ void proc_exit(int wstatus)
 	struct proc *p = cpu.proc;
 
 	vm_switch_kernel();
-	uvm_free(p->mm.pml4);
-	p->mm.pml4 = 0;
+	mm_put(p->mm);
+	p->mm = 0;
 	fdtable_close_all(p->files);
 	p->files = 0;
 	iput(p->cwd);

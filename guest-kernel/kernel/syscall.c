@@ -50,7 +50,7 @@ struct ksigaction {
 /* True if the running process may read (write) [va, va + len). */
 bool user_ok(u64 va, u64 len, bool write)
 {
-	return mm_user_ok(&cpu.proc->mm, va, len, write);
+	return mm_user_ok(cpu.proc->mm, va, len, write);
 }
 
 /* Copy len bytes from user address va to dst; -EFAULT if not readable. */
@@ -100,50 +100,36 @@ static s64 sys_arch_prctl(u64 code, u64 addr)
 }
 
 /*
- * execve(path, argv, envp): path names an embedded program ("hello" or
- * "/bin/hello").  The argument strings are gathered in one kernel page
- * first: the old address space, where they live, is gone once the new one
- * is in place.  The environment is not passed on.
+ * execve(path, argv, envp): path names a program (exec.c finds it).  The
+ * path, arguments and environment are copied into kernel pages first: the
+ * old address space, where they live, is gone once the new one is in
+ * place.
  */
 static s64 sys_execve(u64 path_va, u64 argv_va, u64 envp_va)
 {
-	char *argv[MAXARG];
-	int argc = 0, len;
-	s64 err;
+	struct exec_args *args = exec_args_new();
 	u64 page = kalloc();
-	char *path, *buf, *end;
+	s64 err = -ENOMEM;
+	char *path;
 
-	if (!page)
-		return -ENOMEM;
-	path = buf = phys_to_virt(page);
-	end = buf + PGSIZE;
-	len = copyin_str(buf, path_va, end - buf);
-	if (len < 0) {
-		err = len;
+	if (!page || !args)
 		goto out;
-	}
-	buf += len + 1;
-	for (; argv_va; argc++) {
-		u64 arg;
-		if ((err = copyin(&arg, argv_va + argc * sizeof(u64), sizeof(arg))) < 0)
-			goto out;
-		if (!arg)
-			break;
-		if (argc == MAXARG) {
-			err = -E2BIG;
-			goto out;
-		}
-		len = copyin_str(buf, arg, end - buf);
-		if (len < 0) {
-			err = len == -ENAMETOOLONG ? -E2BIG : len;
-			goto out;
-		}
-		argv[argc] = buf;
-		buf += len + 1;
-	}
-	err = proc_exec(path, argv, argc);
+	path = phys_to_virt(page);
+	if ((err = copyin_str(path, path_va, PGSIZE)) < 0)
+		goto out;
+	if ((err = exec_args_add_user(args, argv_va, false)) < 0)
+		goto out;
+	/* An empty argv gets "" as argv[0], as Linux does since 5.18: a
+	 * program may take argv[0] for granted. */
+	if (exec_args_count(args) == 0 && (err = exec_args_add(args, "", false)) < 0)
+		goto out;
+	if ((err = exec_args_add_user(args, envp_va, true)) < 0)
+		goto out;
+	err = proc_exec(path, args);
 out:
-	kfree(page);
+	if (page)
+		kfree(page);
+	exec_args_free(args);
 	return err;
 }
 
@@ -305,22 +291,22 @@ static s64 sys_kill(u64 pid, u64 sig)
 
 static s64 sys_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off)
 {
-	return mm_mmap(&cpu.proc->mm, addr, len, prot, flags, fd, off);
+	return mm_mmap(cpu.proc->mm, addr, len, prot, flags, fd, off);
 }
 
 static s64 sys_mprotect(u64 addr, u64 len, u64 prot)
 {
-	return mm_mprotect(&cpu.proc->mm, addr, len, prot);
+	return mm_mprotect(cpu.proc->mm, addr, len, prot);
 }
 
 static s64 sys_munmap(u64 addr, u64 len)
 {
-	return mm_munmap(&cpu.proc->mm, addr, len);
+	return mm_munmap(cpu.proc->mm, addr, len);
 }
 
 static s64 sys_brk(u64 addr)
 {
-	return mm_brk(&cpu.proc->mm, addr);
+	return mm_brk(cpu.proc->mm, addr);
 }
 
 static s64 sys_tv_mark(u64 id)

@@ -15,6 +15,9 @@
  * The areas are a small sorted array per process, neighbours with equal
  * rights merged: a handful of areas is the usual case, and a linear scan
  * is simpler than a tree.
+ *
+ * The address spaces themselves (struct mm) come from a pool, with a
+ * reference count.
  */
 #include "defs.h"
 
@@ -24,6 +27,38 @@
 #define MAP_ANONYMOUS       0x20
 #define MAP_FIXED_NOREPLACE 0x100000
 #define PROT_ALL            (PROT_READ | PROT_WRITE | PROT_EXEC)
+
+/* ---- Address spaces ---- */
+
+/* Two per process: exec builds the new one before it drops the old. */
+static struct mm mms[2 * 64];
+
+/* A new address space: a fresh PML4, no areas, one reference.  0 when
+ * out of memory. */
+struct mm *mm_alloc(void)
+{
+	for (struct mm *mm = mms; mm < mms + sizeof(mms) / sizeof(mms[0]); mm++) {
+		if (mm->refs)
+			continue;
+		memset(mm, 0, sizeof(*mm));
+		mm->pml4 = uvm_create();
+		if (!mm->pml4)
+			return 0;
+		mm->refs = 1;
+		return mm;
+	}
+	return 0;
+}
+
+/* Drop a reference to mm; the last frees its pages and tables (they must
+ * not be the loaded ones). */
+void mm_put(struct mm *mm)
+{
+	if (--mm->refs > 0)
+		return;
+	uvm_free(mm->pml4);
+	mm->pml4 = 0;
+}
 
 /* Round up to a page; the callers have checked that a < USER_TOP. */
 static u64 page_up(u64 a)
@@ -170,6 +205,14 @@ int mm_add(struct mm *mm, u64 start, u64 end, int prot)
 		return -ENOMEM;
 	vma_cut(mm, start, end);
 	return vma_insert(mm, start, end, prot);
+}
+
+/* The rights of the area holding va, or -1 if there is none. */
+int mm_prot_at(struct mm *mm, u64 va)
+{
+	struct vma *v = vma_find(mm, va);
+
+	return v ? v->prot : -1;
 }
 
 /*

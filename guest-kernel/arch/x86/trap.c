@@ -137,7 +137,7 @@ static bool irq(unsigned n, bool from_user)
 static bool user_page_fault(struct trapframe *tf)
 {
 	u64 va = rcr2();
-	int r = mm_fault(&cpu.proc->mm, va, tf->errcode);
+	int r = mm_fault(cpu.proc->mm, va, tf->errcode);
 
 	if (r == -ENOMEM) {
 		kprintf("%s: out of memory at 0x%lx, killed\n", cpu.proc->name, va);
