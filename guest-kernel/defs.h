@@ -204,6 +204,8 @@ u64 kalloc(void);
 void kfree(u64 gpa);
 void kref(u64 gpa);
 unsigned kref_count(u64 gpa);
+u64 kalloc_total_pages(void);
+u64 kalloc_free_pages(void);
 
 /* kmalloc.c */
 void *kmalloc(u64 n);
@@ -353,6 +355,8 @@ u64 uvm_copy(u64 pml4);
 void uvm_free(u64 pml4);
 int uvm_alloc(u64 pml4, u64 va, u64 len, u64 perm);
 int uvm_copyout(u64 pml4, u64 va, const void *src, u64 len);
+u64 uvm_read(u64 pml4, u64 va, void *dst, u64 len);
+u64 uvm_resident(u64 pml4);
 void uvm_unmap(u64 pml4, u64 va, u64 len);
 void uvm_protect(u64 pml4, u64 va, u64 len, u64 flags);
 int uvm_touch(u64 pml4, u64 va, bool write, u64 flags);

@@ -30,6 +30,7 @@ static struct {
 	u64 start;                /* first allocatable page, for the checks */
 	u64 freelist;             /* GPA of the first freed page, 0 = none */
 	u64 refs;                 /* GPA of u16 refs[], one per page from start */
+	u64 nfree;                /* pages on the free list */
 } kmem;
 
 /* The reference count of the allocatable page gpa.  Through phys_to_virt()
@@ -62,6 +63,7 @@ void kinit(u64 start, u64 end)
 	kmem.start = kmem.bump = start + ((pages * sizeof(u16) + PGSIZE - 1) & ~(PGSIZE - 1));
 	kmem.end = end;
 	kmem.freelist = 0;
+	kmem.nfree = 0;
 	if (kmem.bump >= kmem.end)
 		panic("kinit: no free memory after the reference counts");
 }
@@ -76,6 +78,7 @@ u64 kalloc(void)
 	if (kmem.freelist) {
 		gpa = kmem.freelist;
 		kmem.freelist = ((struct run *)phys_to_virt(gpa))->next;
+		kmem.nfree--;
 	} else if (kmem.bump < kmem.end) {
 		gpa = kmem.bump;
 		kmem.bump += PGSIZE;
@@ -111,4 +114,17 @@ void kfree(u64 gpa)
 		return;
 	((struct run *)phys_to_virt(gpa))->next = kmem.freelist;
 	kmem.freelist = gpa;
+	kmem.nfree++;
+}
+
+/* The pages kalloc() hands out, and those free now (never used, or given
+ * back): /proc/meminfo's MemTotal and MemFree, sysinfo(). */
+u64 kalloc_total_pages(void)
+{
+	return (kmem.end - kmem.start) / PGSIZE;
+}
+
+u64 kalloc_free_pages(void)
+{
+	return (kmem.end - kmem.bump) / PGSIZE + kmem.nfree;
 }

@@ -339,6 +339,52 @@ int uvm_copyout(u64 pml4, u64 va, const void *src, u64 len)
 	return 0;
 }
 
+/*
+ * Copy up to len bytes from user address va of the address space pml4 (any
+ * process's, loaded or not) to the kernel's dst, through the direct map:
+ * /proc/PID/cmdline.  Stops at the first page that is not present, never
+ * touching, backing or copying one; returns the number of bytes copied.
+ */
+u64 uvm_read(u64 pml4, u64 va, void *dst, u64 len)
+{
+	u64 done = 0;
+
+	if (!pml4 || !uvm_user_range(va, len))
+		return 0;
+	while (done < len) {
+		u64 *e = walk(pml4, va + done, 1, 0);
+		u64 off = (va + done) & (PGSIZE - 1);
+		u64 n = PGSIZE - off < len - done ? PGSIZE - off : len - done;
+
+		if (!e || !(*e & PTE_P))
+			break;
+		memcpy((u8 *)dst + done, (u8 *)phys_to_virt(*e & PTE_ADDR) + off, n);
+		done += n;
+	}
+	return done;
+}
+
+/* The user pages present in the table of the given level. */
+static u64 count_present(u64 table, int level)
+{
+	const u64 *t = phys_to_virt(table);
+	u64 n = 0;
+
+	for (int i = 0; i < user_entries(level); i++) {
+		if (!(t[i] & PTE_P))
+			continue;
+		n += level > 1 ? count_present(t[i] & PTE_ADDR, level - 1) : 1;
+	}
+	return n;
+}
+
+/* The resident set of an address space: its user pages present, shared
+ * ones included (/proc/PID/stat rss, VmRSS). */
+u64 uvm_resident(u64 pml4)
+{
+	return pml4 ? count_present(pml4, 4) : 0;
+}
+
 /* True if every entry of the table at gpa is zero. */
 static bool table_empty(u64 gpa)
 {
