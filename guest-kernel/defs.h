@@ -93,6 +93,8 @@ struct mm {
 	int nvma;
 	struct vma vma[NVMA];     /* sorted, disjoint; neighbours with equal rights merged */
 	u64 brk_base, brk;        /* the heap is [brk_base, brk) */
+	u64 arg_start, arg_end;   /* the argument strings, in order, each NUL-ended (/proc/PID/cmdline) */
+	u64 env_start, env_end;   /* the environment strings, likewise (/proc/PID/environ) */
 };
 
 enum proc_state { UNUSED, EMBRYO, RUNNABLE, RUNNING, SLEEPING, ZOMBIE };

@@ -664,14 +664,21 @@ static u64 build_stack(struct mm *mm, struct exec_args *a, const char *execfn,
 	w->va = sp;
 	w->n = 0;
 	put_word(w, a->argc);
+	/* The strings are in order, arguments then environment: record
+	 * where each part lies (/proc/PID/cmdline and environ). */
+	mm->arg_start = mm->arg_end = str;
+	mm->env_end = str + a->len;
 	for (int i = 0, off = 0; i < a->argc + a->envc; i++) {
 		put_word(w, str + off);
 		while (*args_at(a, off))
 			off++;
 		off++;
-		if (i == a->argc - 1)
+		if (i == a->argc - 1) {
 			put_word(w, 0);
+			mm->arg_end = str + off;
+		}
 	}
+	mm->env_start = mm->arg_end;
 	if (a->argc == 0)
 		put_word(w, 0);
 	put_word(w, 0);                           /* end of envp */
