@@ -124,6 +124,9 @@ struct proc {
 	bool fpu_exec;            /* ... and it is execve's reset of the live area */
 	u64 minflt;               /* page faults served (rusage ru_minflt) */
 	u64 cminflt;              /* the same for its reaped children, and theirs */
+	char exe[256];            /* the program's absolute path (/proc/PID/exe) */
+	u64 start_ns;             /* clock_monotonic() when it was created */
+	u64 utime_ns;             /* time spent in user mode, counted in timer ticks */
 };
 
 /*
@@ -252,6 +255,10 @@ void proc_intr(const void *reading);
 bool proc_killed(void);
 void proc_tick(void);
 u64 proc_nofile_limit(void);
+struct proc *proc_find(int pid);
+struct proc *proc_next(struct proc *p);
+int proc_last_pid(void);
+u64 proc_user_ns(void);
 /* Signals, until kernel/signal.c: */
 bool signal_pending(void);
 void signal_send(struct proc *p, int sig);

@@ -134,6 +134,7 @@ int path_lookup(int dirfd, const char *path, int flags, struct inode **out);
 int path_parent(int dirfd, const char *path, struct inode **dir, char *name);
 int path_parent_in(struct inode *dir, const char *path, struct inode **parent, char *name);
 int path_of(struct inode *ip, char *buf, u64 size);
+int path_canonical(const char *path, char *buf, u64 size);
 struct inode *fs_root(void);
 
 /* ramfs.c: the RAM file system (/, and mounts of tmpfs) */

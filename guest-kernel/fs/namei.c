@@ -248,6 +248,62 @@ int path_parent_in(struct inode *dir, const char *path, struct inode **parent, c
 	return walk(dir, path, 0, &links, 0, parent, name);
 }
 
+/*
+ * The absolute path of what path names, with every symbolic link on the
+ * way resolved (the last component too), into buf: /proc/PID/exe's
+ * target.  Returns its length or -errno.
+ */
+int path_canonical(const char *path, char *buf, u64 size)
+{
+	char name[NAME_MAX + 1];
+	struct inode *dir, *ip;
+	u64 page = kalloc();
+	char *tmp;
+	int r, n;
+
+	if (!page)
+		return -ENOMEM;
+	tmp = phys_to_virt(page);
+	strlcpy(tmp, path, PATH_MAX);
+	r = path_parent(AT_FDCWD, tmp, &dir, name);
+	for (int links = 0; r >= 0; links++) {
+		ip = name[0] && dir->op->lookup ? dir->op->lookup(dir, name) : 0;
+		if (!ip && name[0]) {
+			iput(dir);
+			r = -ENOENT;
+			break;
+		}
+		if (!ip || !S_ISLNK(ip->mode) || links >= SYMLOOP_MAX) {
+			iput(ip);
+			break;
+		}
+		n = ip->size < PATH_MAX ? ip->op->read(ip, tmp, 0, ip->size) : -ENAMETOOLONG;
+		iput(ip);
+		if (n < 0) {
+			iput(dir);
+			r = n;
+			break;
+		}
+		tmp[n] = 0;
+		r = path_parent_in(dir, tmp, &dir, name);
+	}
+	if (r >= 0) {
+		r = path_of(dir, buf, size);
+		iput(dir);
+		n = strlen(name);
+		if (r >= 0 && name[0] && (u64)r + 1 + n < size) {
+			if (r > 1)
+				buf[r++] = '/';
+			memcpy(buf + r, name, n + 1);
+			r += n;
+		} else if (r >= 0 && name[0]) {
+			r = -ENAMETOOLONG;
+		}
+	}
+	kfree(page);
+	return r;
+}
+
 /* Name of ip in its parent directory pdir, into name; false if absent. */
 struct name_search {
 	u64 ino;

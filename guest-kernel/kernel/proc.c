@@ -44,6 +44,7 @@ static u8 fpu_areas[NPROC][PV_FPU_AREA_MAX] __attribute__((aligned(64)));
 static u64 loaded_fs;            /* the FS base the CPU holds */
 static u8 kstacks[NPROC][KSTACK_SIZE] __attribute__((aligned(16)));
 static int next_pid = 1;
+static u64 user_ns;               /* all processes' time in user mode (/proc/stat) */
 static int rr_next;               /* where the round-robin search starts */
 static struct {
 	int pid;                      /* the program proc_run() started */
@@ -95,6 +96,7 @@ static struct proc *proc_alloc(void)
 	p->pid = next_pid++;
 	p->kstack_top = (u64)kstacks[i] + KSTACK_SIZE;
 	p->tf = (struct trapframe *)p->kstack_top - 1;
+	p->start_ns = clock_monotonic();
 	fpu_reset(p);
 	return p;
 }
@@ -168,6 +170,8 @@ void wakeup(const void *chan)
 /* A timer tick arrived while the running process was in user mode. */
 void proc_tick(void)
 {
+	cpu.proc->utime_ns += timer_tick_ns();
+	user_ns += timer_tick_ns();
 	if (--cpu.proc->slice <= 0)
 		yield();
 }
@@ -284,6 +288,18 @@ static void set_name(struct proc *p, const char *path)
 	strlcpy(p->name, base, sizeof(p->name));
 }
 
+/* /proc/PID/exe: the program's path with every symbolic link resolved
+ * (so that a program run as /proc/self/exe names the real file); an
+ * embedded program, which no file has, is the /bin/NAME exec also
+ * accepts for it. */
+static void set_exe(struct proc *p, const char *path)
+{
+	if (path_canonical(path, p->exe, sizeof(p->exe)) < 0) {
+		strlcpy(p->exe, "/bin/", sizeof(p->exe));
+		strlcpy(p->exe + 5, p->name, sizeof(p->exe) - 5);
+	}
+}
+
 /*
  * Start the embedded program name as a child of the kernel, and run it and
  * everything it starts until no process is left.  Its argv is its name,
@@ -317,6 +333,7 @@ int proc_run(const char *name)
 		return -1;
 	}
 	set_name(p, name);
+	set_exe(p, name);
 	if (console_files(p) < 0) {
 		kprintf("%s: out of memory\n", name);
 		mm_put(p->mm);
@@ -376,6 +393,7 @@ static struct proc *copy_process(int *err)
 		asm volatile("fxsave64 %0" : "=m"(c->fpu));
 	}
 	memcpy(c->name, p->name, sizeof(c->name));
+	memcpy(c->exe, p->exe, sizeof(c->exe));
 	c->parent = p;
 	c->sig_ignored = p->sig_ignored;
 	return c;
@@ -414,6 +432,7 @@ int proc_exec(const char *path, struct exec_args *args)
 	vm_switch(mm->pml4);
 	mm_put(old);
 	set_name(p, path);
+	set_exe(p, path);
 	fdtable_exec(p->files);
 	tf_start(p->tf, entry, sp);
 	proc_set_fs(0);
@@ -553,6 +572,41 @@ void proc_intr(const void *reading)
 bool proc_killed(void)
 {
 	return cpu.proc->killed != 0;
+}
+
+/* ---- For /proc (fs/procfs.c) ---- */
+
+/* The process pid, if it exists (zombies included), or 0. */
+struct proc *proc_find(int pid)
+{
+	for (struct proc *p = procs; p < procs + NPROC; p++)
+		if (p->pid == pid && p->state != UNUSED && p->state != EMBRYO)
+			return p;
+	return 0;
+}
+
+/* The process after p in the table (the first one for p = 0), or 0 after
+ * the last: the processes in no particular order, zombies included. */
+struct proc *proc_next(struct proc *p)
+{
+	for (p = p ? p + 1 : procs; p < procs + NPROC; p++)
+		if (p->state != UNUSED && p->state != EMBRYO)
+			return p;
+	return 0;
+}
+
+/* The last pid handed out: the processes created since boot. */
+int proc_last_pid(void)
+{
+	return next_pid - 1;
+}
+
+/* The time all processes, living or gone, have spent in user mode.
+ * Timer ticks arrive only in user mode or in the idle loop (interrupts
+ * are off in the kernel), so the rest of the uptime counts as idle. */
+u64 proc_user_ns(void)
+{
+	return user_ns;
 }
 
 /* RLIMIT_NOFILE: every process may use the whole table. */
