@@ -35,6 +35,7 @@ void file_put(struct file *f)
 	if (f->op && f->op->release)
 		f->op->release(f);
 	iput(f->ip);
+	kfree_obj(f->path);
 	kfree_obj(f);
 }
 

@@ -93,6 +93,7 @@ struct file {
 	struct inode *ip;         /* 0 for a pipe's ends */
 	const struct file_ops *op;
 	void *data;               /* the pipe, a directory's read position, ... */
+	char *path;               /* kmalloc'ed: the absolute path open() found it by, or 0 (/proc/PID/fd) */
 };
 
 /* The per-process descriptor table (struct proc.files). */
@@ -171,6 +172,7 @@ void fs_set_root(struct inode *ip);
 
 /* procfs.c */
 struct super *procfs_new(void);
+char *procfs_file_path(int dirfd, const char *path, struct inode *ip);
 
 /* poll.c */
 void poll_notify(void);

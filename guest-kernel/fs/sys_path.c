@@ -136,14 +136,17 @@ s64 sys_openat(s64 dirfd, u64 path_va, u64 flags, u64 mode)
 			r = -ELOOP;           /* O_NOFOLLOW on a link */
 		}
 	}
-	put_path(path);
-	if (r < 0)
+	if (r < 0) {
+		put_path(path);
 		return r;
+	}
 	if ((flags & O_DIRECTORY) && !S_ISDIR(ip->mode)) {
+		put_path(path);
 		iput(ip);
 		return -ENOTDIR;
 	}
 	if (S_ISDIR(ip->mode) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_CREAT))) {
+		put_path(path);
 		iput(ip);
 		return -EISDIR;
 	}
@@ -152,6 +155,9 @@ s64 sys_openat(s64 dirfd, u64 path_va, u64 flags, u64 mode)
 		inode_touch(ip, false, true);
 	}
 	r = file_open_inode(ip, flags, &f);
+	if (r == 0)
+		f->path = procfs_file_path(dirfd, path, ip);    /* for /proc/PID/fd */
+	put_path(path);
 	iput(ip);
 	if (r < 0)
 		return r;
