@@ -173,6 +173,7 @@ void fs_set_root(struct inode *ip);
 /* procfs.c */
 struct super *procfs_new(void);
 char *procfs_file_path(int dirfd, const char *path, struct inode *ip);
+s64 sys_sysinfo(u64 info_va);
 
 /* poll.c */
 void poll_notify(void);

@@ -1193,3 +1193,31 @@ char *procfs_file_path(int dirfd, const char *path, struct inode *ip)
 	kfree(page);
 	return s;
 }
+
+/* ---- sysinfo(2): the same numbers (busybox free and uptime use it) ---- */
+
+struct sysinfo {
+	s64 uptime;
+	u64 loads[3];
+	u64 totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	u16 procs, pad;
+	u64 totalhigh, freehigh;
+	u32 mem_unit;
+};
+_Static_assert(sizeof(struct sysinfo) == 112, "Linux's struct sysinfo");
+
+s64 sys_sysinfo(u64 info_va)
+{
+	struct sysinfo si;
+	int total, running;
+
+	memset(&si, 0, sizeof(si));
+	count_procs(&total, &running);
+	si.uptime = clock_monotonic() / NS_PER_S;
+	si.totalram = kalloc_total_pages() * PGSIZE;
+	si.freeram = kalloc_free_pages() * PGSIZE;
+	si.sharedram = ramfs_pages_used() * PGSIZE;
+	si.procs = total;
+	si.mem_unit = 1;
+	return copyout(info_va, &si, sizeof(si));
+}

@@ -422,6 +422,7 @@ static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
 	CALL(set_tid_address, sys_set_tid_address),
 	CALL(clock_gettime, sys_clock_gettime),
 	CALL(exit_group, sys_exit),
+	CALL(sysinfo, sys_sysinfo),   /* fs/procfs.c: /proc/meminfo's numbers */
 };
 
 /* Names for the diagnostics, from the same list as the numbers. */
