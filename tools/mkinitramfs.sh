@@ -2,10 +2,11 @@
 # mkinitramfs.sh OUT.cpio.gz STAGING [FILE:PATH ...]
 # Builds the default initramfs: Debian's busybox-static as /bin/busybox with
 # a link for every applet it lists, the skeleton in guest-kernel/initramfs/
-# (/init, /etc/passwd, /etc/group, /etc/profile), empty /tmp, /proc, /dev
-# and /root, and each FILE copied to PATH in the image (the guest test
-# programs).  The archive is cpio "newc", owned by root, gzip-compressed:
-# what the monitor's --initrd takes.
+# (/init, /etc/passwd, /etc/group, /etc/profile), /etc/mtab as a link to
+# /proc/self/mounts, empty /tmp, /proc, /dev and /root, and each FILE
+# copied to PATH in the image (the guest test programs).  The archive is
+# cpio "newc", owned by root, gzip-compressed: what the monitor's --initrd
+# takes.
 set -eu
 out=$1 root=$2
 shift 2
@@ -22,6 +23,8 @@ for applet in $("$busybox" --list-full); do
 done
 here=$(dirname "$0")/..
 cp -R "$here/guest-kernel/initramfs/." "$root/"
+# df and getmntent() read /etc/mtab; on Linux it is the kernel's own table.
+[ -L "$root/etc/mtab" ] || [ -e "$root/etc/mtab" ] || ln -s /proc/self/mounts "$root/etc/mtab"
 for spec in "$@"; do
 	src=${spec%%:*} dst=${spec#*:}
 	mkdir -p "$root/$(dirname "$dst")"
