@@ -487,12 +487,12 @@ static void gen_mounts(struct out *o)
 
 static bool has_mm(struct proc *p)
 {
-	return p->state != ZOMBIE && p->mm.pml4;
+	return p->state != ZOMBIE && p->mm && p->mm->pml4;
 }
 
 static const char *comm_of(struct proc *p, char comm[16])
 {
-	strlcpy(comm, p->name ? p->name : "", 16);    /* TASK_COMM_LEN */
+	strlcpy(comm, p->name, 16);    /* TASK_COMM_LEN */
 	return comm;
 }
 
@@ -531,7 +531,7 @@ struct mm_sum {
 
 static void mm_sum(struct proc *p, struct mm_sum *m)
 {
-	struct mm *mm = &p->mm;
+	struct mm *mm = p->mm;
 
 	memset(m, 0, sizeof(*m));
 	if (!has_mm(p))
@@ -578,7 +578,7 @@ static void gen_stat(struct out *o, struct proc *p)
 	out_printf(o, "20 0 1 0 %lu %lu %lu 18446744073709551615 ",
 		   to_ticks(p->start_ns), m.size, m.rss);
 	/* 26-30: startcode endcode startstack kstkesp kstkeip */
-	out_printf(o, "%lu %lu %lu 0 0 ", m.code_start, m.code_end, mm ? p->mm.arg_start : 0);
+	out_printf(o, "%lu %lu %lu 0 0 ", m.code_start, m.code_end, mm ? p->mm->arg_start : 0);
 	/* 31-37: signal blocked sigignore sigcatch wchan nswap cnswap */
 	out_printf(o, "%lu 0 %lu 0 0 0 0 ", pending_of(p), p->sig_ignored);
 	/* 38-44: exit_signal processor rt_priority policy delayacct_blkio_ticks
@@ -587,8 +587,8 @@ static void gen_stat(struct out *o, struct proc *p)
 	/* 45-52: start_data end_data start_brk arg_start arg_end env_start
 	 * env_end exit_code */
 	out_printf(o, "%lu %lu %lu %lu %lu %lu %lu %d\n", m.data_start, m.data_end,
-		   mm ? p->mm.brk_base : 0, mm ? p->mm.arg_start : 0, mm ? p->mm.arg_end : 0,
-		   mm ? p->mm.env_start : 0, mm ? p->mm.env_end : 0,
+		   mm ? p->mm->brk_base : 0, mm ? p->mm->arg_start : 0, mm ? p->mm->arg_end : 0,
+		   mm ? p->mm->env_start : 0, mm ? p->mm->env_end : 0,
 		   p->state == ZOMBIE ? p->xstate : 0);
 }
 
@@ -637,7 +637,7 @@ static void gen_statm(struct out *o, struct proc *p)
  * the heap and the stack as Linux names them. */
 static void gen_maps(struct out *o, struct proc *p)
 {
-	struct mm *mm = &p->mm;
+	struct mm *mm = p->mm;
 
 	if (!has_mm(p))
 		return;
@@ -831,13 +831,13 @@ static s64 read_memory(struct pnode *d, void *buf, u64 off, u64 n)
 		return -ESRCH;
 	if (!has_mm(p))
 		return 0;
-	start = d->kind == K_CMDLINE ? p->mm.arg_start : p->mm.env_start;
-	end = d->kind == K_CMDLINE ? p->mm.arg_end : p->mm.env_end;
+	start = d->kind == K_CMDLINE ? p->mm->arg_start : p->mm->env_start;
+	end = d->kind == K_CMDLINE ? p->mm->arg_end : p->mm->env_end;
 	if (end <= start || off >= end - start)
 		return 0;
 	if (n > end - start - off)
 		n = end - start - off;
-	return uvm_read(p->mm.pml4, start + off, buf, n);
+	return uvm_read(p->mm->pml4, start + off, buf, n);
 }
 
 static s64 copy_from(const char *text, u64 len, void *buf, u64 off, u64 n)
