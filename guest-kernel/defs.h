@@ -81,17 +81,21 @@ struct kcontext {
  * is an error.  The program's segments, its stack and its heap (brk) are
  * areas too.
  */
-#define NVMA 32
+#define NVMA 64
+#define VMA_SHARED 1              /* MAP_SHARED: pages shared with forked children, not COW */
 struct vma {
 	u64 start, end;           /* [start, end), page-aligned */
 	int prot;                 /* PROT_* */
+	int flags;                /* VMA_* */
+	void *file;               /* a file-backed area's file (not yet: always 0) */
+	u64 off;                  /* ... and the file offset of start */
 };
 /* An address space has a reference count; the last mm_put() frees it. */
 struct mm {
 	u64 pml4;                 /* GPA of its PML4, 0 once freed */
 	int refs;                 /* processes using it; 0: a free slot */
 	int nvma;
-	struct vma vma[NVMA];     /* sorted, disjoint; neighbours with equal rights merged */
+	struct vma vma[NVMA];     /* sorted, disjoint; equal neighbours merged */
 	u64 brk_base, brk;        /* the heap is [brk_base, brk) */
 	u64 arg_start, arg_end;   /* the argument strings, in order, each NUL-ended (/proc/PID/cmdline) */
 	u64 env_start, env_end;   /* the environment strings, likewise (/proc/PID/environ) */
@@ -225,7 +229,11 @@ void poweroff(int status) __attribute__((noreturn));
 struct mm *mm_alloc(void);
 void mm_put(struct mm *mm);
 int mm_add(struct mm *mm, u64 start, u64 end, int prot);
+int mm_add_flags(struct mm *mm, u64 start, u64 end, int prot, int flags);
 int mm_prot_at(struct mm *mm, u64 va);
+s64 mm_mremap(struct mm *mm, u64 old, u64 old_len, u64 new_len, u64 flags, u64 new_addr);
+s64 mm_madvise(struct mm *mm, u64 addr, u64 len, u64 advice);
+bool mm_shared_at(struct mm *mm, u64 va);
 int mm_fault(struct mm *mm, u64 va, u64 err);
 bool mm_user_ok(struct mm *mm, u64 va, u64 len, bool write);
 s64 mm_mmap(struct mm *mm, u64 addr, u64 len, u64 prot, u64 flags, s64 fd, u64 off);
@@ -370,6 +378,8 @@ void uvm_unmap(u64 pml4, u64 va, u64 len);
 void uvm_protect(u64 pml4, u64 va, u64 len, u64 flags);
 int uvm_touch(u64 pml4, u64 va, bool write, u64 flags);
 bool uvm_user_range(u64 va, u64 len);
+int uvm_move(u64 pml4, u64 from, u64 to, u64 len);
+u64 uvm_gpa(u64 pml4, u64 va);
 
 #pragma GCC visibility pop
 

@@ -309,6 +309,16 @@ static s64 sys_brk(u64 addr)
 	return mm_brk(cpu.proc->mm, addr);
 }
 
+static s64 sys_mremap(u64 old, u64 old_len, u64 new_len, u64 flags, u64 new_addr)
+{
+	return mm_mremap(cpu.proc->mm, old, old_len, new_len, flags, new_addr);
+}
+
+static s64 sys_madvise(u64 addr, u64 len, u64 advice)
+{
+	return mm_madvise(cpu.proc->mm, addr, len, advice);
+}
+
 static s64 sys_tv_mark(u64 id)
 {
 	outl(PORT_BENCH_MARK, (u32)id);
@@ -423,6 +433,8 @@ static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
 	CALL(clock_gettime, sys_clock_gettime),
 	CALL(exit_group, sys_exit),
 	CALL(sysinfo, sys_sysinfo),   /* fs/procfs.c: /proc/meminfo's numbers */
+	CALL(mremap, sys_mremap),
+	CALL(madvise, sys_madvise),
 };
 
 /* Names for the diagnostics, from the same list as the numbers. */

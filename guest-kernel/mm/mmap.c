@@ -16,17 +16,58 @@
  * rights merged: a handful of areas is the usual case, and a linear scan
  * is simpler than a tree.
  *
- * The address spaces themselves (struct mm) come from a pool, with a
- * reference count.
+ * MAP_SHARED|MAP_ANONYMOUS memory is shared with the children fork()
+ * makes instead of copied on write.  Its pages are all backed at mmap
+ * time and carry PTE_SHARED (vm.c), which fork and mprotect leave
+ * writable: there is no object behind the area that a page touched later
+ * by one process could be found in by the other.  mremap moves page-table
+ * entries, so it keeps both kinds of memory as they are.
+ *
+ * The address spaces themselves (struct mm) come from a pool: a vfork()
+ * child shares its parent's (refs 2) until it execs or exits.
  */
 #include "defs.h"
 
 #define MAP_SHARED          0x01
 #define MAP_PRIVATE         0x02
+#define MAP_SHARED_VALIDATE 0x03
 #define MAP_FIXED           0x10
 #define MAP_ANONYMOUS       0x20
+#define MAP_GROWSDOWN       0x100
+#define MAP_DENYWRITE       0x800
+#define MAP_EXECUTABLE      0x1000
+#define MAP_LOCKED          0x2000
+#define MAP_NORESERVE       0x4000
+#define MAP_POPULATE        0x8000
+#define MAP_NONBLOCK        0x10000
+#define MAP_STACK           0x20000
+#define MAP_HUGETLB         0x40000
 #define MAP_FIXED_NOREPLACE 0x100000
+/* The flags that change nothing here (Linux takes them as hints too). */
+#define MAP_HINTS (MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE | \
+		   MAP_POPULATE | MAP_NONBLOCK | MAP_STACK)
 #define PROT_ALL            (PROT_READ | PROT_WRITE | PROT_EXEC)
+
+#define MREMAP_MAYMOVE      1
+#define MREMAP_FIXED        2
+
+#define MADV_NORMAL         0
+#define MADV_RANDOM         1
+#define MADV_SEQUENTIAL     2
+#define MADV_WILLNEED       3
+#define MADV_DONTNEED       4
+#define MADV_FREE           8
+#define MADV_REMOVE         9
+#define MADV_DONTFORK       10
+#define MADV_DOFORK         11
+#define MADV_MERGEABLE      12
+#define MADV_UNMERGEABLE    13
+#define MADV_HUGEPAGE       14
+#define MADV_NOHUGEPAGE     15
+#define MADV_DONTDUMP       16
+#define MADV_DODUMP         17
+#define MADV_COLD           20
+#define MADV_PAGEOUT        21
 
 /* ---- Address spaces ---- */
 
@@ -82,6 +123,18 @@ static u64 pte_flags(int prot)
 	if (!(prot & PROT_EXEC))
 		f |= PTE_NX;
 	return f;
+}
+
+/* The leaf flags for the pages of area v. */
+static u64 vma_pte_flags(const struct vma *v)
+{
+	return pte_flags(v->prot) | (v->flags & VMA_SHARED ? PTE_SHARED : 0);
+}
+
+/* Two areas that could be one if they touched. */
+static bool vma_same(const struct vma *a, const struct vma *b)
+{
+	return a->prot == b->prot && a->flags == b->flags && !a->file && !b->file;
 }
 
 /* The area holding va, or 0. */
@@ -148,13 +201,16 @@ static int vma_cut(struct mm *mm, u64 start, u64 end)
 			if (mm->nvma == NVMA)
 				return -ENOMEM;
 			vma_open(mm, i + 1);
-			mm->vma[i + 1] = (struct vma){ end, v->end, v->prot };
+			mm->vma[i + 1] = *v;
+			mm->vma[i + 1].start = end;
+			mm->vma[i + 1].off += end - v->start;
 			v->end = start;
 			return 0;
 		}
 		if (v->start < start) {
 			v->end = start;
 		} else if (v->end > end) {
+			v->off += end - v->start;
 			v->start = end;
 		} else {
 			vma_close(mm, i);
@@ -164,18 +220,19 @@ static int vma_cut(struct mm *mm, u64 start, u64 end)
 	return 0;
 }
 
-/* Record the area [start, end), where there is none, with rights prot,
- * merged into a neighbour with the same rights.  -ENOMEM if no slot. */
-static int vma_insert(struct mm *mm, u64 start, u64 end, int prot)
+/* Record the area n where there is none, merged into a neighbour like
+ * it.  -ENOMEM if no slot. */
+static int vma_insert(struct mm *mm, const struct vma *n)
 {
+	u64 start = n->start, end = n->end;
 	int i = 0;
 
 	while (i < mm->nvma && mm->vma[i].start < start)
 		i++;
 	struct vma *prev = i > 0 ? &mm->vma[i - 1] : 0;
 	struct vma *next = i < mm->nvma ? &mm->vma[i] : 0;
-	bool join_prev = prev && prev->end == start && prev->prot == prot;
-	bool join_next = next && next->start == end && next->prot == prot;
+	bool join_prev = prev && prev->end == start && vma_same(prev, n);
+	bool join_next = next && next->start == end && vma_same(next, n);
 
 	if (join_prev && join_next) {
 		prev->end = next->end;
@@ -188,7 +245,7 @@ static int vma_insert(struct mm *mm, u64 start, u64 end, int prot)
 		if (mm->nvma == NVMA)
 			return -ENOMEM;
 		vma_open(mm, i);
-		mm->vma[i] = (struct vma){ start, end, prot };
+		mm->vma[i] = *n;
 	}
 	return 0;
 }
@@ -199,12 +256,24 @@ static int vma_insert(struct mm *mm, u64 start, u64 end, int prot)
  * (the middle cut out of an area, then the new one), so it needs two free
  * ones, checked first: -ENOMEM changes nothing.
  */
-int mm_add(struct mm *mm, u64 start, u64 end, int prot)
+static int vma_replace(struct mm *mm, const struct vma *n)
 {
 	if (mm->nvma > NVMA - 2)
 		return -ENOMEM;
-	vma_cut(mm, start, end);
-	return vma_insert(mm, start, end, prot);
+	vma_cut(mm, n->start, n->end);
+	return vma_insert(mm, n);
+}
+
+int mm_add_flags(struct mm *mm, u64 start, u64 end, int prot, int flags)
+{
+	struct vma n = { .start = start, .end = end, .prot = prot, .flags = flags };
+
+	return vma_replace(mm, &n);
+}
+
+int mm_add(struct mm *mm, u64 start, u64 end, int prot)
+{
+	return mm_add_flags(mm, start, end, prot, 0);
 }
 
 /* The rights of the area holding va, or -1 if there is none. */
@@ -213,6 +282,15 @@ int mm_prot_at(struct mm *mm, u64 va)
 	struct vma *v = vma_find(mm, va);
 
 	return v ? v->prot : -1;
+}
+
+/* True if va is in a MAP_SHARED area (futex.c: such a futex is named by
+ * its page, not by the address space). */
+bool mm_shared_at(struct mm *mm, u64 va)
+{
+	struct vma *v = vma_find(mm, va);
+
+	return v && (v->flags & VMA_SHARED);
 }
 
 /*
@@ -230,7 +308,7 @@ int mm_fault(struct mm *mm, u64 va, u64 err)
 
 	if (!v || !(v->prot & need))
 		return -EFAULT;
-	return uvm_touch(mm->pml4, va & ~(PGSIZE - 1), err & PFERR_W, pte_flags(v->prot));
+	return uvm_touch(mm->pml4, va & ~(PGSIZE - 1), err & PFERR_W, vma_pte_flags(v));
 }
 
 /* True if the process may read (or write) all of [va, va + len), whose
@@ -244,6 +322,16 @@ bool mm_user_ok(struct mm *mm, u64 va, u64 len, bool write)
 		if (mm_fault(mm, a, write ? PFERR_W : 0) < 0)
 			return false;
 	return true;
+}
+
+/* Back every page of [start, start + len) of the address space mm now,
+ * with leaf flags (MAP_SHARED memory).  0 or -ENOMEM. */
+static int populate(struct mm *mm, u64 start, u64 len, u64 flags)
+{
+	for (u64 a = start; a < start + len; a += PGSIZE)
+		if (uvm_touch(mm->pml4, a, false, flags) == -ENOMEM)
+			return -ENOMEM;
+	return 0;
 }
 
 /* Where a new area of len bytes goes: at hint if that range is free, else
@@ -265,21 +353,28 @@ static u64 find_free(struct mm *mm, u64 hint, u64 len)
 }
 
 /*
- * mmap(addr, len, prot, flags, fd, off): only MAP_PRIVATE|MAP_ANONYMOUS,
- * with MAP_FIXED (replacing what was mapped there) or MAP_FIXED_NOREPLACE;
- * otherwise addr is a hint.  Returns the address of the new zero-filled
- * memory, or -errno.
+ * mmap(addr, len, prot, flags, fd, off): anonymous memory only, private or
+ * MAP_SHARED (shared with forked children, backed at once), with
+ * MAP_FIXED (replacing what was mapped there) or MAP_FIXED_NOREPLACE;
+ * otherwise addr is a hint.  MAP_GROWSDOWN, MAP_STACK, MAP_NORESERVE,
+ * MAP_POPULATE and the like are accepted and change nothing.  Returns the
+ * address of the new zero-filled memory, or -errno.
  */
 s64 mm_mmap(struct mm *mm, u64 addr, u64 len, u64 prot, u64 flags, s64 fd, u64 off)
 {
-	u64 start;
+	u64 type = flags & MAP_SHARED_VALIDATE, start;
+	int vflags = type == MAP_PRIVATE ? 0 : VMA_SHARED;
 
 	if (prot & ~(u64)PROT_ALL)
 		return -EINVAL;
 	if (!(flags & MAP_ANONYMOUS))
 		return -EBADF;                /* there are no files to map */
-	if ((flags & (MAP_SHARED | MAP_PRIVATE)) != MAP_PRIVATE)
-		return -EINVAL;               /* shared memory is not supported */
+	if (type == 0 || (type == MAP_SHARED_VALIDATE &&
+			  (flags & ~(u64)(MAP_SHARED_VALIDATE | MAP_FIXED | MAP_ANONYMOUS |
+					  MAP_FIXED_NOREPLACE | MAP_HINTS))))
+		return -EINVAL;
+	if (flags & MAP_HUGETLB)
+		return -EINVAL;
 	if (len == 0 || (off & (PGSIZE - 1)))
 		return -EINVAL;
 	if (len > USER_TOP)
@@ -298,9 +393,17 @@ s64 mm_mmap(struct mm *mm, u64 addr, u64 len, u64 prot, u64 flags, s64 fd, u64 o
 		if (!start)
 			return -ENOMEM;
 	}
-	if (mm_add(mm, start, start + len, prot) < 0)
+	if (mm_add_flags(mm, start, start + len, prot, vflags) < 0)
 		return -ENOMEM;
 	uvm_unmap(mm->pml4, start, len);      /* MAP_FIXED: the old pages go */
+	if (vflags & VMA_SHARED) {
+		struct vma *v = vma_find(mm, start);
+		if (populate(mm, start, len, vma_pte_flags(v)) < 0) {
+			vma_cut(mm, start, start + len);
+			uvm_unmap(mm->pml4, start, len);
+			return -ENOMEM;
+		}
+	}
 	return start;
 }
 
@@ -318,7 +421,8 @@ s64 mm_munmap(struct mm *mm, u64 addr, u64 len)
 	return 0;
 }
 
-/* mprotect(addr, len, prot): the whole range must be mapped. */
+/* mprotect(addr, len, prot): the whole range must be mapped.  Each area
+ * in it keeps its other attributes (shared or not). */
 s64 mm_mprotect(struct mm *mm, u64 addr, u64 len, u64 prot)
 {
 	if ((addr & (PGSIZE - 1)) || (prot & ~(u64)PROT_ALL))
@@ -330,9 +434,18 @@ s64 mm_mprotect(struct mm *mm, u64 addr, u64 len, u64 prot)
 	len = page_up(len);
 	if (!uvm_user_range(addr, len) || !vma_covers(mm, addr, addr + len))
 		return -ENOMEM;
-	if (mm_add(mm, addr, addr + len, prot) < 0)
-		return -ENOMEM;
-	uvm_protect(mm->pml4, addr, len, pte_flags(prot));
+	for (u64 a = addr; a < addr + len;) {
+		struct vma n = *vma_find(mm, a);
+		n.off += a - n.start;
+		n.start = a;
+		if (n.end > addr + len)
+			n.end = addr + len;
+		n.prot = prot;
+		if (vma_replace(mm, &n) < 0)
+			return -ENOMEM;
+		uvm_protect(mm->pml4, n.start, n.end - n.start, vma_pte_flags(&n));
+		a = n.end;
+	}
 	return 0;
 }
 
@@ -351,7 +464,8 @@ s64 mm_brk(struct mm *mm, u64 addr)
 	old = page_up(mm->brk);
 	new = page_up(addr);
 	if (new > old) {
-		if (vma_overlaps(mm, old, new) || mm_add(mm, old, new, PROT_READ | PROT_WRITE) < 0)
+		if (!uvm_user_range(old, new - old) || vma_overlaps(mm, old, new) ||
+		    mm_add(mm, old, new, PROT_READ | PROT_WRITE) < 0)
 			return mm->brk;
 	} else if (new < old) {
 		if (vma_cut(mm, new, old) < 0)
@@ -360,4 +474,145 @@ s64 mm_brk(struct mm *mm, u64 addr)
 	}
 	mm->brk = addr;
 	return addr;
+}
+
+/*
+ * mremap(old, old_len, new_len, flags, new_addr): resize the mapping at
+ * old, which must lie inside one area.  Shrinking unmaps the tail; growing
+ * extends it in place when the pages after it are free, else with
+ * MREMAP_MAYMOVE moves it (its page-table entries: the memory itself stays
+ * where it is) to a free range, or with MREMAP_FIXED to new_addr, which
+ * replaces what was mapped there.  Returns the new address, or -errno as
+ * Linux: EINVAL for bad flags or alignment, EFAULT if old is not mapped,
+ * ENOMEM if it cannot grow where it is and may not move.
+ */
+s64 mm_mremap(struct mm *mm, u64 old, u64 old_len, u64 new_len, u64 flags, u64 new_addr)
+{
+	struct vma *v, n;
+	u64 dst;
+
+	if ((old & (PGSIZE - 1)) || (flags & ~(u64)(MREMAP_MAYMOVE | MREMAP_FIXED)) ||
+	    ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)))
+		return -EINVAL;
+	if (old_len > USER_TOP || new_len > USER_TOP || new_len == 0)
+		return -EINVAL;
+	old_len = page_up(old_len);
+	new_len = page_up(new_len);
+	if (old_len == 0)
+		return -EINVAL;           /* a second mapping of shared memory: not here */
+	if ((flags & MREMAP_FIXED) &&
+	    ((new_addr & (PGSIZE - 1)) || !uvm_user_range(new_addr, new_len) ||
+	     (new_addr < old + old_len && old < new_addr + new_len)))
+		return -EINVAL;
+	v = vma_find(mm, old);
+	if (!uvm_user_range(old, old_len) || !v || old + old_len > v->end)
+		return -EFAULT;
+	n = *v;
+
+	if (!(flags & MREMAP_FIXED)) {
+		if (new_len <= old_len) {
+			if (new_len < old_len) {
+				if (vma_cut(mm, old + new_len, old + old_len) < 0)
+					return -ENOMEM;
+				uvm_unmap(mm->pml4, old + new_len, old_len - new_len);
+			}
+			return old;
+		}
+		/* Grow in place if the pages after it are free. */
+		if (uvm_user_range(old, new_len) &&
+		    !vma_overlaps(mm, old + old_len, old + new_len)) {
+			n.off += old - n.start;
+			n.start = old + old_len;
+			n.end = old + new_len;
+			n.off += old_len;
+			if (vma_replace(mm, &n) < 0)
+				return -ENOMEM;
+			if ((n.flags & VMA_SHARED) &&
+			    populate(mm, n.start, n.end - n.start, vma_pte_flags(&n)) < 0) {
+				vma_cut(mm, n.start, n.end);
+				uvm_unmap(mm->pml4, n.start, n.end - n.start);
+				return -ENOMEM;
+			}
+			return old;
+		}
+		if (!(flags & MREMAP_MAYMOVE))
+			return -ENOMEM;
+		dst = find_free(mm, 0, new_len);
+		if (!dst)
+			return -ENOMEM;
+	} else {
+		dst = new_addr;
+	}
+
+	/* Move: the new area first (slots permitting), then the entries. */
+	if (mm->nvma > NVMA - 4)
+		return -ENOMEM;
+	n.off += old - n.start;
+	n.start = dst;
+	n.end = dst + new_len;
+	vma_cut(mm, dst, dst + new_len);
+	uvm_unmap(mm->pml4, dst, new_len);    /* MREMAP_FIXED: what was there goes */
+	vma_insert(mm, &n);
+	{
+		u64 keep = old_len < new_len ? old_len : new_len;
+		if (uvm_move(mm->pml4, old, dst, keep) < 0) {
+			vma_cut(mm, dst, dst + new_len);
+			uvm_unmap(mm->pml4, dst, new_len);
+			return -ENOMEM;
+		}
+		if ((n.flags & VMA_SHARED) && new_len > keep &&
+		    populate(mm, dst + keep, new_len - keep, vma_pte_flags(&n)) < 0) {
+			vma_cut(mm, dst, dst + new_len);
+			uvm_unmap(mm->pml4, dst, new_len);
+			return -ENOMEM;
+		}
+	}
+	vma_cut(mm, old, old + old_len);
+	uvm_unmap(mm->pml4, old, old_len);
+	return dst;
+}
+
+/*
+ * madvise(addr, len, advice): MADV_DONTNEED (and MADV_FREE, which may act
+ * the same) drops the pages of private memory, which reads as zeros on
+ * the next touch; shared memory keeps its contents, as Linux's does.  The
+ * other advice Linux knows is accepted and changes nothing; unknown advice
+ * is EINVAL, an unmapped range ENOMEM.
+ */
+s64 mm_madvise(struct mm *mm, u64 addr, u64 len, u64 advice)
+{
+	u64 end;
+
+	if (addr & (PGSIZE - 1))
+		return -EINVAL;
+	switch (advice) {
+	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
+	case MADV_DONTNEED: case MADV_FREE: case MADV_DONTFORK: case MADV_DOFORK:
+	case MADV_MERGEABLE: case MADV_UNMERGEABLE: case MADV_HUGEPAGE: case MADV_NOHUGEPAGE:
+	case MADV_DONTDUMP: case MADV_DODUMP: case MADV_COLD: case MADV_PAGEOUT:
+		break;
+	case MADV_REMOVE:
+		return -EINVAL;           /* needs shared, file-backed memory */
+	default:
+		return -EINVAL;
+	}
+	if (len == 0)
+		return 0;
+	if (len > USER_TOP)
+		return -EINVAL;
+	end = addr + page_up(len);
+	if (!uvm_user_range(addr, end - addr))
+		return -ENOMEM;
+	if (!vma_covers(mm, addr, end))
+		return -ENOMEM;
+	if (advice != MADV_DONTNEED && advice != MADV_FREE)
+		return 0;
+	for (u64 a = addr; a < end;) {
+		struct vma *v = vma_find(mm, a);
+		u64 e = v->end < end ? v->end : end;
+		if (!(v->flags & VMA_SHARED))
+			uvm_unmap(mm->pml4, a, e - a);
+		a = e;
+	}
+	return 0;
 }

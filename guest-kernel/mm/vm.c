@@ -207,7 +207,8 @@ static int user_entries(int level)
  * empty table dst for fork.  Tables are copied (a page table is never
  * shared); the pages they map are shared.  A writable page becomes
  * read-only and copy-on-write in both, so whichever writes it first gets
- * its own copy (uvm_touch()).  Sets *changed if an entry of src changed.
+ * its own copy (uvm_touch()); a MAP_SHARED page (PTE_SHARED) stays
+ * writable in both.  Sets *changed if an entry of src changed.
  * Returns 0, or -1 when out of memory (what was copied stays in dst for
  * uvm_free()).
  */
@@ -220,7 +221,7 @@ static int copy_table(u64 src, u64 dst, int level, bool *changed)
 		if (!(s[i] & PTE_P))
 			continue;
 		if (level == 1) {
-			if (s[i] & PTE_W) {
+			if ((s[i] & PTE_W) && !(s[i] & PTE_SHARED)) {
 				s[i] = (s[i] & ~PTE_W) | PTE_COW;
 				*changed = true;
 			}
@@ -440,12 +441,12 @@ void uvm_unmap(u64 pml4, u64 va, u64 len)
 
 /* A leaf entry old given the rights flags (PTE_P and any of PTE_U, PTE_W,
  * PTE_NX), keeping its page and its A and D bits.  A page still shared
- * is not made writable but copy-on-write. */
+ * is not made writable but copy-on-write, unless it is MAP_SHARED. */
 static u64 leaf_rights(u64 old, u64 flags)
 {
 	u64 e = (old & ~(PTE_U | PTE_W | PTE_NX | PTE_COW)) | flags;
 
-	if ((e & PTE_W) && kref_count(e & PTE_ADDR) > 1)
+	if ((e & PTE_W) && !(e & PTE_SHARED) && kref_count(e & PTE_ADDR) > 1)
 		e = (e & ~PTE_W) | PTE_COW;
 	return e;
 }
@@ -470,6 +471,49 @@ void uvm_protect(u64 pml4, u64 va, u64 len, u64 flags)
 		a += PGSIZE;
 	}
 	tlb_done(&tlb);
+}
+
+/*
+ * mremap: move the leaf entries of [from, from + len) to the same places
+ * from to on (page-aligned, in user space, not overlapping; nothing mapped
+ * there), keeping their pages, rights and reference counts.  Returns 0, or
+ * -1 when out of memory for a page table (the entries moved so far stay
+ * moved: the caller unmaps both ranges).
+ */
+int uvm_move(u64 pml4, u64 from, u64 to, u64 len)
+{
+	struct tlb tlb;
+	int r = 0;
+
+	tlb_start(&tlb, pml4, len / PGSIZE);
+	for (u64 off = 0; off < len;) {
+		u64 *s = walk(pml4, from + off, 1, 0), *d;
+		if (!s) {                 /* no page table here: the next one */
+			off = ((from + off + HUGE_PGSIZE) & ~(HUGE_PGSIZE - 1)) - from;
+			continue;
+		}
+		if (*s & PTE_P) {
+			if (!(d = walk(pml4, to + off, 1, PTE_P | PTE_W | PTE_U))) {
+				r = -1;
+				break;
+			}
+			*d = *s;
+			*s = 0;
+			tlb_page(&tlb, from + off);
+		}
+		off += PGSIZE;
+	}
+	tlb_done(&tlb);
+	return r;
+}
+
+/* The GPA of the user page at va in pml4 (with va's offset in it), or 0
+ * if none is present. */
+u64 uvm_gpa(u64 pml4, u64 va)
+{
+	u64 *e = walk(pml4, va, 1, 0);
+
+	return e && (*e & PTE_P) ? (*e & PTE_ADDR) + (va & (PGSIZE - 1)) : 0;
 }
 
 /*

@@ -83,6 +83,7 @@ typedef int16_t s16;
 #define PTE_U       (1ul << 2)    /* user-accessible */
 #define PTE_PS      (1ul << 7)    /* large page (in a PDE or PDPTE) */
 #define PTE_COW     (1ul << 9)    /* software: copy on write (vm.c) */
+#define PTE_SHARED  (1ul << 10)   /* software: MAP_SHARED, fork shares it writable (vm.c) */
 #define PTE_NX      (1ul << 63)   /* no execute (EFER.NXE is set at boot) */
 #define PTE_ADDR    0x000ffffffffff000ul
 /* Index of va in the table of the given level (4 = PML4 ... 1 = PT). */
