@@ -101,6 +101,16 @@ struct mm {
 	u64 env_start, env_end;   /* the environment strings, likewise (/proc/PID/environ) */
 };
 
+/* Resource limits (getrlimit/setrlimit/prlimit64, sys_info.c): Linux's
+ * numbering and struct rlimit64; RLIM_INFINITY = ~0. */
+#define RLIM_NLIMITS  16
+#define RLIMIT_STACK  3
+#define RLIMIT_NOFILE 7
+#define RLIM_INFINITY (~0ul)
+struct rlimit {
+	u64 cur, max;
+};
+
 enum proc_state { UNUSED, EMBRYO, RUNNABLE, RUNNING, SLEEPING, ZOMBIE };
 
 /* One user process (proc.c, which also holds its kernel stack). */
@@ -131,6 +141,8 @@ struct proc {
 	char exe[256];            /* the program's absolute path (/proc/PID/exe) */
 	u64 start_ns;             /* clock_monotonic() when it was created */
 	u64 utime_ns;             /* time spent in user mode, counted in timer ticks */
+	u64 uticks, cuticks;      /* timer ticks it ran in user mode; its reaped children's */
+	struct rlimit rlim[RLIM_NLIMITS];   /* resource limits (sys_info.c), inherited */
 };
 
 /*
@@ -257,6 +269,7 @@ void proc_exit(int wstatus) __attribute__((noreturn));
 int proc_fork(void);
 int proc_set_fs(u64 base);
 int proc_exec(const char *path, struct exec_args *args);
+int proc_count(void);
 int proc_wait(int pid, int options, int *wstatus, u64 *minflt);
 int proc_kill(int pid, int sig);
 void proc_intr(const void *reading);
@@ -298,6 +311,27 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 void strlcpy(char *dst, const char *src, size_t size);
 
+/* sys_info.c: system calls */
+void rlimit_init(struct rlimit *r);
+s64 sys_uname(u64 buf_va);
+s64 sys_getuid(void);
+s64 sys_setid(u64 id);
+s64 sys_setreid(u64 r, u64 e);
+s64 sys_setresid(u64 r, u64 e, u64 s);
+s64 sys_getresid(u64 r_va, u64 e_va, u64 s_va);
+s64 sys_setfsid(u64 id);
+s64 sys_getgroups(u64 size, u64 list_va);
+s64 sys_setgroups(u64 size, u64 list_va);
+s64 sys_getppid(void);
+s64 sys_prlimit64(u64 pid, u64 res, u64 new_va, u64 old_va);
+s64 sys_getrlimit(u64 res, u64 old_va);
+s64 sys_setrlimit(u64 res, u64 new_va);
+s64 sys_getrandom(u64 buf_va, u64 len, u64 flags);
+s64 sys_prctl(u64 option, u64 arg2);
+s64 sys_sched_getaffinity(u64 pid, u64 len, u64 mask_va);
+s64 sys_sched_setaffinity(u64 pid, u64 len, u64 mask_va);
+s64 sys_getcpu(u64 cpu_va, u64 node_va);
+
 /* syscall.c */
 void syscall_dispatch(struct trapframe *tf);
 bool user_ok(u64 va, u64 len, bool write);
@@ -305,6 +339,14 @@ int copyin(void *dst, u64 va, u64 len);
 int copyout(u64 va, const void *src, u64 len);
 int copyin_str(char *dst, u64 va, u64 size);
 const char *syscall_name(u64 nr);
+
+/* time.c: system calls */
+s64 sys_clock_gettime(u64 clock, u64 tp_va);
+s64 sys_clock_getres(u64 clock, u64 res_va);
+s64 sys_gettimeofday(u64 tv_va, u64 tz_va);
+s64 sys_time(u64 tloc_va);
+s64 sys_clock_nanosleep(u64 clock, u64 flags, u64 req_va, u64 rem_va);
+s64 sys_times(u64 buf_va);
 
 /* timer.c */
 void timer_init(unsigned hz, u64 realtime_boot);
@@ -316,6 +358,7 @@ u64 clock_monotonic(void);
 u64 clock_realtime(void);
 int timer_sleep(u64 ns, u64 *left);
 void timer_wait_tick(void);
+int timer_sleep_until(u64 deadline);
 
 /* trap.c */
 void trap(struct trapframe *tf);

@@ -98,6 +98,7 @@ static struct proc *proc_alloc(void)
 	p->tf = (struct trapframe *)p->kstack_top - 1;
 	p->start_ns = clock_monotonic();
 	fpu_reset(p);
+	rlimit_init(p->rlim);
 	return p;
 }
 
@@ -167,11 +168,22 @@ void wakeup(const void *chan)
 			p->state = RUNNABLE;
 }
 
+/* How many processes exist (sysinfo). */
+int proc_count(void)
+{
+	int n = 0;
+
+	for (struct proc *p = procs; p < procs + NPROC; p++)
+		n += p->state != UNUSED;
+	return n;
+}
+
 /* A timer tick arrived while the running process was in user mode. */
 void proc_tick(void)
 {
 	cpu.proc->utime_ns += timer_tick_ns();
 	user_ns += timer_tick_ns();
+	cpu.proc->uticks++;
 	if (--cpu.proc->slice <= 0)
 		yield();
 }
@@ -396,6 +408,7 @@ static struct proc *copy_process(int *err)
 	memcpy(c->exe, p->exe, sizeof(c->exe));
 	c->parent = p;
 	c->sig_ignored = p->sig_ignored;
+	memcpy(c->rlim, p->rlim, sizeof(c->rlim));
 	return c;
 }
 
@@ -501,6 +514,7 @@ int proc_wait(int pid, int options, int *wstatus, u64 *minflt)
 				*wstatus = c->xstate;
 				*minflt = c->minflt + c->cminflt;
 				p->cminflt += *minflt;
+				p->cuticks += c->uticks + c->cuticks;
 				c->state = UNUSED;
 				return c->pid;
 			}

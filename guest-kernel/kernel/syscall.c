@@ -26,8 +26,9 @@
 
 #define MAX_SLEEP_S (100ul * 365 * 86400)   /* longer sleeps are cut to a century */
 
-/* Linux's struct rusage.  Only ru_minflt is counted: page faults served
- * without I/O (first touches and copies on write, trap.c). */
+/* Linux's struct rusage.  Only ru_minflt (page faults served without
+ * I/O: first touches and copies on write, trap.c) and, for getrusage,
+ * ru_utime (the timer ticks run in user mode) are counted. */
 struct rusage {
 	u64 times[4];             /* ru_utime, ru_stime */
 	u64 maxrss, ixrss, idrss, isrss;
@@ -157,13 +158,20 @@ static s64 sys_wait4(s64 pid, u64 wstatus_va, u64 options, u64 rusage_va)
 static s64 sys_getrusage(s64 who, u64 rusage_va)
 {
 	struct rusage ru = { 0 };
+	u64 ticks;
 
-	if (who == RUSAGE_SELF || who == RUSAGE_THREAD)
+	if (who == RUSAGE_SELF || who == RUSAGE_THREAD) {
 		ru.minflt = cpu.proc->minflt;
-	else if (who == RUSAGE_CHILDREN)
+		ticks = cpu.proc->uticks;
+	} else if (who == RUSAGE_CHILDREN) {
 		ru.minflt = cpu.proc->cminflt;
-	else
+		ticks = cpu.proc->cuticks;
+	} else {
 		return -EINVAL;
+	}
+	ticks *= timer_tick_ns() / 1000;              /* ru_utime, as a timeval */
+	ru.times[0] = ticks / 1000000;
+	ru.times[1] = ticks % 1000000;
 	return copyout(rusage_va, &ru, sizeof(ru));
 }
 
@@ -188,31 +196,6 @@ static s64 sys_nanosleep(u64 req_va, u64 rem_va)
 		copyout(rem_va, &ts, sizeof(ts));
 	}
 	return r;
-}
-
-/* clock_gettime(clock, tp): the resolution is one timer tick. */
-static s64 sys_clock_gettime(u64 clock, u64 tp_va)
-{
-	struct timespec ts;
-	u64 ns;
-
-	switch (clock) {
-	case CLOCK_REALTIME:
-	case CLOCK_REALTIME_COARSE:
-		ns = clock_realtime();
-		break;
-	case CLOCK_MONOTONIC:
-	case CLOCK_MONOTONIC_RAW:
-	case CLOCK_MONOTONIC_COARSE:
-	case CLOCK_BOOTTIME:
-		ns = clock_monotonic();
-		break;
-	default:
-		return -EINVAL;
-	}
-	ts.tv_sec = ns / NS_PER_S;
-	ts.tv_nsec = ns % NS_PER_S;
-	return copyout(tp_va, &ts, sizeof(ts));
 }
 
 /* rt_sigaction(sig, act, oldact, sigsetsize): only SIG_DFL and SIG_IGN, as
@@ -435,6 +418,39 @@ static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
 	CALL(sysinfo, sys_sysinfo),   /* fs/procfs.c: /proc/meminfo's numbers */
 	CALL(mremap, sys_mremap),
 	CALL(madvise, sys_madvise),
+	/* time.c */
+	CALL(clock_getres, sys_clock_getres),
+	CALL(gettimeofday, sys_gettimeofday),
+	CALL(time, sys_time),
+	CALL(clock_nanosleep, sys_clock_nanosleep),
+	CALL(times, sys_times),
+	/* sys_info.c */
+	CALL(uname, sys_uname),
+	CALL(getuid, sys_getuid),
+	CALL(geteuid, sys_getuid),
+	CALL(getgid, sys_getuid),
+	CALL(getegid, sys_getuid),
+	CALL(setuid, sys_setid),
+	CALL(setgid, sys_setid),
+	CALL(setreuid, sys_setreid),
+	CALL(setregid, sys_setreid),
+	CALL(setresuid, sys_setresid),
+	CALL(setresgid, sys_setresid),
+	CALL(getresuid, sys_getresid),
+	CALL(getresgid, sys_getresid),
+	CALL(setfsuid, sys_setfsid),
+	CALL(setfsgid, sys_setfsid),
+	CALL(getgroups, sys_getgroups),
+	CALL(setgroups, sys_setgroups),
+	CALL(getppid, sys_getppid),
+	CALL(prlimit64, sys_prlimit64),
+	CALL(getrlimit, sys_getrlimit),
+	CALL(setrlimit, sys_setrlimit),
+	CALL(getrandom, sys_getrandom),
+	CALL(prctl, sys_prctl),
+	CALL(sched_getaffinity, sys_sched_getaffinity),
+	CALL(sched_setaffinity, sys_sched_setaffinity),
+	CALL(getcpu, sys_getcpu),
 };
 
 /* Names for the diagnostics, from the same list as the numbers. */

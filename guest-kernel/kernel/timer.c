@@ -150,3 +150,15 @@ void timer_wait_tick(void)
 {
 	sleep(&timer.ticks);
 }
+
+/* Sleep until the monotonic clock reaches deadline (ns): 0, or -EINTR if
+ * the process was killed first. */
+int timer_sleep_until(u64 deadline)
+{
+	while (timer.ns < deadline) {
+		if (proc_killed())
+			return -EINTR;
+		sleep(&timer.ticks);
+	}
+	return 0;
+}
