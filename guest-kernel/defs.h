@@ -90,7 +90,8 @@ struct vma {
 	void *file;               /* a file-backed area's file (not yet: always 0) */
 	u64 off;                  /* ... and the file offset of start */
 };
-/* An address space has a reference count; the last mm_put() frees it. */
+/* An address space is shared by a vfork() child and its parent while the
+ * child runs (refs 2); the last mm_put() frees it. */
 struct mm {
 	u64 pml4;                 /* GPA of its PML4, 0 once freed */
 	int refs;                 /* processes using it; 0: a free slot */
@@ -142,6 +143,10 @@ struct proc {
 	u64 start_ns;             /* clock_monotonic() when it was created */
 	u64 utime_ns;             /* time spent in user mode, counted in timer ticks */
 	u64 uticks, cuticks;      /* timer ticks it ran in user mode; its reaped children's */
+	u64 clear_child_tid;      /* set_tid_address: zeroed and futex-woken at exit */
+	u64 robust_list, robust_len;   /* set_robust_list: kept, never walked */
+	struct proc *vfork_child; /* the vfork() child it waits for, or 0 */
+	struct proc *vfork_parent;/* the parent waiting until this one execs or exits */
 	struct rlimit rlim[RLIM_NLIMITS];   /* resource limits (sys_info.c), inherited */
 };
 
@@ -214,6 +219,10 @@ void blk_init(void);
 void blk_check(void);
 extern const struct file_ops blk_fops;
 
+/* futex.c */
+s64 sys_futex(u64 uaddr, u64 op, u64 val, u64 timeout, u64 uaddr2, u64 val3);
+void futex_exit(struct mm *mm, u64 tid_va);
+
 /* fuzz.c */
 void fuzz_run(const char *arg);
 bool fuzzing(void);
@@ -267,8 +276,10 @@ void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
 int proc_run(const char *name);
 void proc_exit(int wstatus) __attribute__((noreturn));
 int proc_fork(void);
+int proc_clone(u64 flags, u64 stack, u64 ptid, u64 ctid, u64 tls);
 int proc_set_fs(u64 base);
 int proc_exec(const char *path, struct exec_args *args);
+void proc_wake(struct proc *p);
 int proc_count(void);
 int proc_wait(int pid, int options, int *wstatus, u64 *minflt);
 int proc_kill(int pid, int sig);
@@ -332,6 +343,15 @@ s64 sys_sched_getaffinity(u64 pid, u64 len, u64 mask_va);
 s64 sys_sched_setaffinity(u64 pid, u64 len, u64 mask_va);
 s64 sys_getcpu(u64 cpu_va, u64 node_va);
 
+/* sys_proc.c: system calls */
+s64 sys_clone(u64 flags, u64 stack, u64 ptid, u64 ctid, u64 tls);
+s64 sys_clone3(u64 args_va, u64 size);
+s64 sys_vfork(void);
+s64 sys_set_tid_address(u64 tid_va);
+s64 sys_set_robust_list(u64 head, u64 len);
+s64 sys_get_robust_list(u64 pid, u64 head_va, u64 len_va);
+s64 sys_rseq(void);
+
 /* syscall.c */
 void syscall_dispatch(struct trapframe *tf);
 bool user_ok(u64 va, u64 len, bool write);
@@ -358,6 +378,7 @@ u64 clock_monotonic(void);
 u64 clock_realtime(void);
 int timer_sleep(u64 ns, u64 *left);
 void timer_wait_tick(void);
+const void *timer_chan(void);
 int timer_sleep_until(u64 deadline);
 
 /* trap.c */

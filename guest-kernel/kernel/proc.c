@@ -19,6 +19,14 @@
  * Signals are only ever fatal: a signal that is not ignored marks the
  * process killed, and it exits the next time it would return to user mode.
  *
+ * A vfork() child (clone with CLONE_VM|CLONE_VFORK) runs in its parent's
+ * address space (struct mm is reference-counted), and the parent sleeps
+ * until the child has exec'd or exited, as in Linux.  Other ways of
+ * sharing (threads: CLONE_THREAD, CLONE_SIGHAND, CLONE_VM without
+ * CLONE_VFORK) are refused.  A process that exits wakes the futex at the
+ * address it gave set_tid_address() or CLONE_CHILD_CLEARTID, after
+ * writing 0 there (futex.c).
+ *
  * Each process has its own x87/SSE registers and FS base (musl's thread
  * pointer), which the kernel itself never uses: run() loads them before it
  * switches to the process and saves the registers when it comes back
@@ -29,6 +37,7 @@
  * the vCPU next enters user mode, so kernel entries move nothing.
  */
 #include "defs.h"
+#include "uapi/sched.h"
 
 #define NPROC       64
 #define KSTACK_SIZE (16 * 1024)
@@ -166,6 +175,13 @@ void wakeup(const void *chan)
 	for (struct proc *p = procs; p < procs + NPROC; p++)
 		if (p->state == SLEEPING && p->chan == chan)
 			p->state = RUNNABLE;
+}
+
+/* Wake p whatever it sleeps on (futex.c): it re-checks why it slept. */
+void proc_wake(struct proc *p)
+{
+	if (p->state == SLEEPING)
+		p->state = RUNNABLE;
 }
 
 /* How many processes exist (sysinfo). */
@@ -362,28 +378,37 @@ int proc_run(const char *name)
 
 /* ---- System calls ---- */
 
-/* A copy of the running process, its memory shared copy-on-write (vm.c),
- * for fork().  Returns the new process, or 0 with *err set. */
-static struct proc *copy_process(int *err)
+/*
+ * fork(), vfork() and clone() with the flags a C library uses for them
+ * (sys_proc.c checks them): a copy of the running process.  Its memory is
+ * shared copy-on-write (vm.c), or with CLONE_VM the very same address
+ * space.  Returns the new process, or 0 with *err set.
+ */
+static struct proc *copy_process(bool share_vm, int *err)
 {
 	struct proc *p = cpu.proc, *c = proc_alloc();
 	struct mm *mm;
-	u64 pml4;
 
 	*err = -EAGAIN;
 	if (!c)
 		return 0;
-	*err = -ENOMEM;
-	if (!(mm = mm_alloc()) || !(pml4 = uvm_copy(p->mm->pml4))) {
-		if (mm)
-			mm_put(mm);
-		c->state = UNUSED;
-		return 0;
+	if (share_vm) {
+		mm = p->mm;
+		mm->refs++;
+	} else {
+		u64 pml4;
+		*err = -ENOMEM;
+		if (!(mm = mm_alloc()) || !(pml4 = uvm_copy(p->mm->pml4))) {
+			if (mm)
+				mm_put(mm);
+			c->state = UNUSED;
+			return 0;
+		}
+		uvm_free(mm->pml4);       /* mm_alloc()'s empty one */
+		*mm = *p->mm;
+		mm->pml4 = pml4;
+		mm->refs = 1;
 	}
-	uvm_free(mm->pml4);               /* mm_alloc()'s empty one */
-	*mm = *p->mm;
-	mm->pml4 = pml4;
-	mm->refs = 1;
 	c->mm = mm;
 	*c->tf = *p->tf;
 	c->tf->rax = 0;
@@ -417,12 +442,70 @@ static struct proc *copy_process(int *err)
 int proc_fork(void)
 {
 	int err;
-	struct proc *c = copy_process(&err);
+	struct proc *c = copy_process(false, &err);
 
 	if (!c)
 		return err;
 	proc_ready(c);
 	return c->pid;
+}
+
+/*
+ * clone() for fork and vfork (syscall flags checked by the caller):
+ * CLONE_VM shares the address space, CLONE_VFORK makes the parent wait
+ * until the child execs or exits, a stack gives the child its RSP,
+ * CLONE_PARENT_SETTID writes the child's pid at ptid (in the parent's
+ * memory), CLONE_CHILD_SETTID at ctid (in the child's: after a fork a
+ * copy-on-write page of its own), CLONE_CHILD_CLEARTID makes ctid the
+ * child's clear_child_tid, CLONE_SETTLS its FS base.
+ */
+int proc_clone(u64 flags, u64 stack, u64 ptid, u64 ctid, u64 tls)
+{
+	struct proc *p = cpu.proc, *c;
+	int err, pid;
+
+	if ((flags & CLONE_PARENT_SETTID) && !mm_user_ok(p->mm, ptid, sizeof(int), true))
+		return -EFAULT;
+	c = copy_process(flags & CLONE_VM, &err);
+	if (!c)
+		return err;
+	pid = c->pid;
+	if (stack)
+		c->tf->rsp = stack;
+	if (flags & CLONE_SETTLS)
+		c->fs_base = tls;
+	/* Checked again: the fork made the page copy-on-write. */
+	if ((flags & CLONE_PARENT_SETTID) && mm_user_ok(p->mm, ptid, sizeof(int), true))
+		*(int *)ptid = pid;
+	if (flags & CLONE_CHILD_SETTID) {
+		/* Written through the child's page tables, loaded for it. */
+		vm_switch(c->mm->pml4);
+		if (mm_user_ok(c->mm, ctid, sizeof(int), true))
+			*(int *)ctid = pid;
+		vm_switch(p->mm->pml4);
+	}
+	if (flags & CLONE_CHILD_CLEARTID)
+		c->clear_child_tid = ctid;
+	proc_ready(c);
+	if (flags & CLONE_VFORK) {
+		p->vfork_child = c;
+		c->vfork_parent = p;
+		while (p->vfork_child)
+			sleep(&p->vfork_child);
+	}
+	return pid;
+}
+
+/* A vfork() child that execs or exits lets its parent go on. */
+static void vfork_release(struct proc *c)
+{
+	struct proc *p = c->vfork_parent;
+
+	if (!p)
+		return;
+	c->vfork_parent = 0;
+	p->vfork_child = 0;
+	wakeup(&p->vfork_child);
 }
 
 /*
@@ -443,7 +526,9 @@ int proc_exec(const char *path, struct exec_args *args)
 		return err;
 	p->mm = mm;
 	vm_switch(mm->pml4);
-	mm_put(old);
+	mm_put(old);                  /* a vfork parent's stays */
+	vfork_release(p);
+	p->clear_child_tid = 0;
 	set_name(p, path);
 	set_exe(p, path);
 	fdtable_exec(p->files);
@@ -469,13 +554,16 @@ void proc_exit(int wstatus)
 {
 	struct proc *p = cpu.proc;
 
+	if (p->clear_child_tid)
+		futex_exit(p->mm, p->clear_child_tid);
 	vm_switch_kernel();
-	mm_put(p->mm);
+	mm_put(p->mm);                /* a vfork parent's stays */
 	p->mm = 0;
 	fdtable_close_all(p->files);
 	p->files = 0;
 	iput(p->cwd);
 	p->cwd = 0;
+	vfork_release(p);
 	for (struct proc *c = procs; c < procs + NPROC; c++) {
 		if (c->parent != p || c->state == UNUSED)
 			continue;

@@ -25,7 +25,6 @@
  * programs that read and set them (shells' ulimit) see what they set.
  */
 #include "defs.h"
-#include "defs.h"
 #include "uapi/time.h"
 
 #define RLIMIT_CORE       4

@@ -241,11 +241,6 @@ static s64 sys_rt_sigprocmask(u64 how, u64 set_va, u64 oldset_va, u64 setsize)
 	return 0;
 }
 
-static s64 sys_set_tid_address(void)
-{
-	return cpu.proc->pid;         /* one thread: its tid is the pid */
-}
-
 static s64 sys_sched_yield(void)
 {
 	yield();
@@ -418,6 +413,14 @@ static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
 	CALL(sysinfo, sys_sysinfo),   /* fs/procfs.c: /proc/meminfo's numbers */
 	CALL(mremap, sys_mremap),
 	CALL(madvise, sys_madvise),
+	/* proc.c through sys_proc.c */
+	CALL(clone, sys_clone),
+	CALL(clone3, sys_clone3),
+	CALL(vfork, sys_vfork),
+	CALL(set_robust_list, sys_set_robust_list),
+	CALL(get_robust_list, sys_get_robust_list),
+	CALL(rseq, sys_rseq),
+	CALL(futex, sys_futex),
 	/* time.c */
 	CALL(clock_getres, sys_clock_getres),
 	CALL(gettimeofday, sys_gettimeofday),

@@ -17,7 +17,6 @@
  * make these system calls.  The wall clock cannot be set.
  */
 #include "defs.h"
-#include "defs.h"
 #include "uapi/time.h"
 
 #define CLOCK_REALTIME           0

@@ -151,6 +151,12 @@ void timer_wait_tick(void)
 	sleep(&timer.ticks);
 }
 
+/* What a process sleeps on to be woken at every tick (futex timeouts). */
+const void *timer_chan(void)
+{
+	return &timer.ticks;
+}
+
 /* Sleep until the monotonic clock reaches deadline (ns): 0, or -EINTR if
  * the process was killed first. */
 int timer_sleep_until(u64 deadline)
