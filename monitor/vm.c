@@ -627,6 +627,8 @@ static void vm_syscall(struct vm *vm)
 		vm_deliver(vm, &e);
 		return;
 	}
+	if (vm->vcpu.cpl == 3)          /* a guest program's system call, by number */
+		stats_syscall(&vm->stats, vm->vcpu.gpr[R_RAX]);
 	bool ok = emu_syscall(&c) != EMU_EXCEPTION;
 	if (!ok)
 		vm_deliver(vm, &c.exc);

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <trapvisor/linux_syscalls.h>
+
 #include "traps.h"
 #include "devices.h"
 #include "shadow.h"
@@ -227,13 +229,24 @@ struct stat_row {
 	u64 count;               /* how many */
 	u64 ns;                  /* total time spent handling them */
 };
+/* The guest's system calls by number: Linux's (LINUX_SYSCALL_MAX of them),
+ * then trapvisor's tv_mark (1000), then every other number. */
+#define STATS_SYS_MARK  LINUX_SYSCALL_MAX
+#define STATS_SYS_OTHER (LINUX_SYSCALL_MAX + 1)
+#define STATS_NSYS      (LINUX_SYSCALL_MAX + 2)
 struct stats {
 	struct stat_row row[STATS_MAX]; /* rows in first-seen order */
 	int nrows;               /* rows used */
+	u64 sys[STATS_NSYS];     /* guest system calls (stats_syscall()) */
 };
 /* Add one event of 'ns' nanoseconds to the row (kind, name). */
 void stats_add(struct stats *s, enum stat_kind kind, const char *name, u64 ns);
-/* Print the table, sorted by kind then count, with totals. */
+/* Count one system call the guest's user mode made, RAX = nr. */
+void stats_syscall(struct stats *s, u64 nr);
+/* The name of system call nr ("write", "tv_mark"), NULL if unknown. */
+const char *stats_syscall_name(u64 nr);
+/* Print the table, sorted by kind then count, with totals; then the
+ * guest's system calls by name, most frequent first. */
 void stats_print(const struct stats *s, FILE *f);
 
 /* vm.c */
