@@ -273,7 +273,7 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* proc.c */
-int proc_run(const char *name);
+int proc_run(const char *name, char *const extra[], int nextra);
 void proc_exit(int wstatus) __attribute__((noreturn));
 int proc_fork(void);
 int proc_clone(u64 flags, u64 stack, u64 ptid, u64 ctid, u64 tls);

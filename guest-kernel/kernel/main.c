@@ -233,11 +233,11 @@ static int shell_status(int wstatus)
 	return W_IFEXITED(wstatus) ? W_EXITSTATUS(wstatus) : 128 + W_TERMSIG(wstatus);
 }
 
-/* Run the embedded program name (proc_run()); its shell status, or 1 if
- * it could not be started. */
-static int run_program(const char *name)
+/* Run the program name (proc_run()), init with the words after "--" as
+ * its arguments; its shell status, or 1 if it could not be started. */
+static int run_program(const char *name, bool init)
 {
-	int ws = proc_run(name);
+	int ws = init ? proc_run(name, opts.init_argv + 1, opts.init_argc) : proc_run(name, 0, 0);
 
 	return ws < 0 ? 1 : shell_status(ws);
 }
@@ -320,7 +320,7 @@ void kmain(u64 boot_info_gpa)
 		const char *name = i < opts.nrun ? opts.run[i] : opts.init;
 		if (!name)
 			continue;
-		int st = run_program(name);
+		int st = run_program(name, i == opts.nrun);
 		if (st != 0 && !failed) {
 			status = st;
 			failed = name;

@@ -330,11 +330,11 @@ static void set_exe(struct proc *p, const char *path)
 
 /*
  * Start the embedded program name as a child of the kernel, and run it and
- * everything it starts until no process is left.  Its argv is its name,
- * its environment Linux's for init (HOME=/, TERM=linux).  Returns its wait
+ * everything it starts until no process is left.  Its argv is its name
+ * and extra[nextra], its environment Linux's for init (HOME=/, TERM=linux).  Returns its wait
  * status, or -1 when it could not be started.
  */
-int proc_run(const char *name)
+int proc_run(const char *name, char *const extra[], int nextra)
 {
 	struct exec_args *args = exec_args_new();
 	struct proc *p;
@@ -347,8 +347,10 @@ int proc_run(const char *name)
 		exec_args_free(args);
 		return -1;
 	}
-	if (args && (err = exec_args_add(args, name, false)) == 0 &&
-	    (err = exec_args_add(args, "HOME=/", true)) == 0 &&
+	if (args && (err = exec_args_add(args, name, false)) == 0)
+		for (int i = 0; i < nextra && err == 0; i++)
+			err = exec_args_add(args, extra[i], false);
+	if (args && err == 0 && (err = exec_args_add(args, "HOME=/", true)) == 0 &&
 	    (err = exec_args_add(args, "TERM=linux", true)) == 0)
 		err = exec_load(name, args, &p->mm, &entry, &sp);
 	exec_args_free(args);
