@@ -282,11 +282,13 @@ tests: $(UNIT_BINS) build/ptyrun build/hostfacts
 test: all tests
 	$(Q)B=$(B) tests/run.sh
 
-# make run: the guest's shell on this terminal (Ctrl-A x quits); APPEND
-# replaces the kernel command line, e.g. make run APPEND="run=ptstress".
-APPEND ?= init=sh
+# make run: busybox's shell from the default initramfs on this terminal
+# ('exit' or Ctrl-A x quits); APPEND is the kernel command line, e.g.
+# make run APPEND="run=ptstress", or APPEND=init=sh for the kernel's own
+# small shell.
+APPEND ?=
 run: all
-	$(Q)$(MONITOR) --append "$(APPEND)" build/guest-kernel.elf
+	$(Q)$(MONITOR) --initrd $(INITRAMFS) --append "$(APPEND)" build/guest-kernel.elf
 
 bench: all
 	$(Q)B=$(B) bench/run.sh

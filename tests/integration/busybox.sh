@@ -1,0 +1,76 @@
+# Debian's busybox-static from the default initramfs (build/initramfs.cpio.gz,
+# tools/mkinitramfs.sh): the scripted session matches the host's busybox
+# line for line; init's exit status is trapvisor's; a user's own cpio of
+# their own static program runs; make run gives busybox's prompt.
+. "$(dirname "$0")/lib.sh"
+INITRAMFS=${INITRAMFS:-build/initramfs.cpio.gz}
+PTYRUN=${PTYRUN:-build/ptyrun}
+work=$(mktemp -d)
+trap 'rm -rf "$OUT" "$ERR" "$work"' EXIT
+
+# The session (tests/guest/busybox-session.sh) in the guest, against the
+# same script run by the host's busybox (busybox-compare.sh).
+sh tests/guest/busybox-compare.sh "$work/expected" >/dev/null 2>"$work/compare.err" ||
+	why+="the host's busybox could not make the expected output ($(head -1 "$work/compare.err")); "
+# Checking the shadow at every stop would make the 250 commands take
+# many minutes: every 50th stop is checked.
+CHECK=--shadow-check=50 boot --initrd "$INITRAMFS" --append "-- /tests/busybox-session.sh"
+expect_status 0
+# The guest's console: the kernel's lines, then the session's.
+sed -n '/^== 1 /,$p' "$OUT" | grep -v '^trapvisor guest kernel: shutting down' >"$work/guest"
+if [ -s "$work/expected" ] && ! diff -u "$work/expected" "$work/guest" >"$work/diff"; then
+	why+="the guest's session differs from the host's ($(grep -c '^[-+][^-+]' "$work/diff") lines): $(grep '^[-+][^-+]' "$work/diff" | head -3 | tr '\n' '|'); "
+fi
+report "a busybox sh session of $(grep -c "^== " "$work/expected") steps gives the host busybox's output, line for line"
+
+boot --initrd "$INITRAMFS" --append "rdinit=/bin/false"
+expect_status 1
+report "init's exit status is the VM's: rdinit=/bin/false exits 1"
+
+mkdir -p "$work/root"
+# The user's own program, built static with musl, as their /init.
+cat >"$work/hello.c" <<'C'
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	printf("my own init, pid %d, argv[0] %s, %d args\n", getpid(), argv[0], argc);
+	return 7;
+}
+C
+musl-gcc -static -O2 -o "$work/root/init" "$work/hello.c" || why+="musl-gcc failed; "
+(cd "$work/root" && find . | cpio --quiet -o -H newc -R 0:0) >"$work/mine.cpio"
+boot --initrd "$work/mine.cpio"
+expect_status 7
+expect_out 'my own init, pid 1, argv[0] /init, 1 args'
+report "a user's own cpio with their own static program as /init runs it (exit 7)"
+
+gzip -9 <"$work/mine.cpio" >"$work/mine.cpio.gz"
+boot --initrd "$work/mine.cpio.gz" --append "-- a b"
+expect_status 7
+expect_out 'my own init, pid 1, argv[0] /init, 3 args'
+report "the same gzip-compressed, with init's arguments after \"--\""
+
+# make run: the README's first command, on a terminal, as a person types.
+cat >"$work/script" <<'SCRIPT'
+expect # 
+send echo hello > /tmp/f && cat /tmp/f\r
+expect hello
+expect # 
+send seq 1 1000 | sort -rn | head -3 | tr '\n' ' '; echo\r
+expect 1000 999 998
+expect # 
+send sh -c 'exit 3'; echo "status $?"\r
+expect status 3
+expect # 
+send exit 5\r
+wait
+SCRIPT
+san=; case $TRAPVISOR in build-san/*) san=1 ;; esac
+timeout "$(limit 300)" "$PTYRUN" "$(limit 120)" "$work/script" -- make -s --no-print-directory run SAN=$san >"$OUT" 2>&1
+STATUS=$?
+expect_status 5
+expect_out 'hello'
+expect_out '1000 999 998'
+expect_out 'status 3'
+report "make run gives busybox's prompt; 'exit 5' leaves trapvisor with status 5"
