@@ -87,7 +87,7 @@ struct vma {
 	u64 start, end;           /* [start, end), page-aligned */
 	int prot;                 /* PROT_* */
 	int flags;                /* VMA_* */
-	void *file;               /* a file-backed area's file (not yet: always 0) */
+	struct inode *file;       /* a file-backed area's file (referenced), or 0 */
 	u64 off;                  /* ... and the file offset of start */
 };
 /* An address space is shared by a vfork() child and its parent while the
@@ -100,16 +100,29 @@ struct mm {
 	u64 brk_base, brk;        /* the heap is [brk_base, brk) */
 	u64 arg_start, arg_end;   /* the argument strings, in order, each NUL-ended (/proc/PID/cmdline) */
 	u64 env_start, env_end;   /* the environment strings, likewise (/proc/PID/environ) */
+	u64 auxv_start, auxv_end; /* the auxiliary vector exec wrote (/proc/PID/auxv) */
 };
 
 /* Resource limits (getrlimit/setrlimit/prlimit64, sys_info.c): Linux's
  * numbering and struct rlimit64; RLIM_INFINITY = ~0. */
 #define RLIM_NLIMITS  16
+#define RLIMIT_FSIZE  1
 #define RLIMIT_STACK  3
 #define RLIMIT_NOFILE 7
 #define RLIM_INFINITY (~0ul)
 struct rlimit {
 	u64 cur, max;
+};
+
+/* A process's identity (sys_info.c): user and group ids, real,
+ * effective, saved and file-system, in that order, and supplementary
+ * groups. */
+#define NGROUPS 32
+struct cred {
+	u32 uid, euid, suid, fsuid;
+	u32 gid, egid, sgid, fsgid;
+	int ngroups;
+	u32 groups[NGROUPS];
 };
 
 enum proc_state { UNUSED, EMBRYO, RUNNABLE, RUNNING, SLEEPING, ZOMBIE };
@@ -148,6 +161,7 @@ struct proc {
 	struct proc *vfork_child; /* the vfork() child it waits for, or 0 */
 	struct proc *vfork_parent;/* the parent waiting until this one execs or exits */
 	struct rlimit rlim[RLIM_NLIMITS];   /* resource limits (sys_info.c), inherited */
+	struct cred cred;         /* its ids (sys_info.c), inherited */
 };
 
 /*
@@ -249,6 +263,7 @@ void poweroff(int status) __attribute__((noreturn));
 /* mmap.c */
 struct mm *mm_alloc(void);
 void mm_put(struct mm *mm);
+void mm_dup_files(struct mm *mm);
 int mm_add(struct mm *mm, u64 start, u64 end, int prot);
 int mm_add_flags(struct mm *mm, u64 start, u64 end, int prot, int flags);
 int mm_prot_at(struct mm *mm, u64 va);
@@ -261,6 +276,7 @@ s64 mm_mmap(struct mm *mm, u64 addr, u64 len, u64 prot, u64 flags, s64 fd, u64 o
 s64 mm_munmap(struct mm *mm, u64 addr, u64 len);
 s64 mm_mprotect(struct mm *mm, u64 addr, u64 len, u64 prot);
 s64 mm_brk(struct mm *mm, u64 addr);
+s64 mm_msync(struct mm *mm, u64 addr, u64 len, u64 flags);
 
 /* pic.c */
 void pic_init(void);
@@ -326,12 +342,20 @@ void strlcpy(char *dst, const char *src, size_t size);
 void rlimit_init(struct rlimit *r);
 s64 sys_uname(u64 buf_va);
 s64 sys_getuid(void);
-s64 sys_setid(u64 id);
-s64 sys_setreid(u64 r, u64 e);
-s64 sys_setresid(u64 r, u64 e, u64 s);
-s64 sys_getresid(u64 r_va, u64 e_va, u64 s_va);
-s64 sys_setfsid(u64 id);
-s64 sys_getgroups(u64 size, u64 list_va);
+s64 sys_geteuid(void);
+s64 sys_getgid(void);
+s64 sys_getegid(void);
+s64 sys_setuid(u64 v);
+s64 sys_setgid(u64 v);
+s64 sys_setreuid(u64 r, u64 e);
+s64 sys_setregid(u64 r, u64 e);
+s64 sys_setresuid(u64 r, u64 e, u64 sv);
+s64 sys_setresgid(u64 r, u64 e, u64 sv);
+s64 sys_getresuid(u64 r, u64 e, u64 sv);
+s64 sys_getresgid(u64 r, u64 e, u64 sv);
+s64 sys_setfsuid(u64 v);
+s64 sys_setfsgid(u64 v);
+s64 sys_getgroups(u64 size_arg, u64 list_va);
 s64 sys_setgroups(u64 size, u64 list_va);
 s64 sys_getppid(void);
 s64 sys_prlimit64(u64 pid, u64 res, u64 new_va, u64 old_va);
@@ -441,6 +465,8 @@ u64 uvm_resident(u64 pml4);
 void uvm_unmap(u64 pml4, u64 va, u64 len);
 void uvm_protect(u64 pml4, u64 va, u64 len, u64 flags);
 int uvm_touch(u64 pml4, u64 va, bool write, u64 flags);
+bool uvm_present(u64 pml4, u64 va);
+int uvm_map_page(u64 pml4, u64 va, u64 gpa, u64 flags);
 bool uvm_user_range(u64 va, u64 len);
 int uvm_move(u64 pml4, u64 from, u64 to, u64 len);
 u64 uvm_gpa(u64 pml4, u64 va);

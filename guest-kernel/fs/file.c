@@ -221,12 +221,33 @@ s64 file_read(struct file *f, void *buf, u64 n)
 	return r;
 }
 
+/* RLIMIT_FSIZE on a write of *n bytes at pos of a regular file: at the
+ * limit, SIGXFSZ and EFBIG; short of it, *n shrinks to fit. */
+int file_size_limit(struct file *f, u64 pos, u64 *n)
+{
+	u64 lim = cpu.proc ? cpu.proc->rlim[RLIMIT_FSIZE].cur : RLIM_INFINITY;
+
+	if (!f->ip || !S_ISREG(f->ip->mode) || lim == RLIM_INFINITY || *n == 0)
+		return 0;
+	if (pos >= lim) {
+		signal_send(cpu.proc, SIGXFSZ);
+		return -EFBIG;
+	}
+	if (*n > lim - pos)
+		*n = lim - pos;
+	return 0;
+}
+
 /* write() at the file's position, or its end with O_APPEND. */
 s64 file_write(struct file *f, const void *buf, u64 n)
 {
+	int r;
+
 	if (!writable(f) || !f->op->write)
 		return -EBADF;
 	if ((f->flags & O_APPEND) && f->ip)
 		f->pos = f->ip->size;
+	if ((r = file_size_limit(f, f->pos, &n)) < 0)
+		return r;
 	return f->op->write(f, buf, n, &f->pos);
 }

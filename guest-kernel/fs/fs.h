@@ -43,6 +43,9 @@ struct inode_ops {
 	s64 (*read)(struct inode *ip, void *buf, u64 off, u64 n);
 	s64 (*write)(struct inode *ip, const void *buf, u64 off, u64 n);
 	int (*truncate)(struct inode *ip, u64 size);
+	/* Regular files that can be mapped: the GPA of data page pg (a hole
+	 * gets a zeroed page first), or 0 when out of memory. */
+	u64 (*page)(struct inode *ip, u64 pg);
 	/* The inode has no name and no reference left: free what it holds. */
 	void (*evict)(struct inode *ip);
 };
@@ -127,6 +130,7 @@ void fdtable_exec(struct fdtable *t);                     /* close-on-exec */
 int file_open_inode(struct inode *ip, u32 flags, struct file **out);
 s64 file_read(struct file *f, void *buf, u64 n);
 s64 file_write(struct file *f, const void *buf, u64 n);
+int file_size_limit(struct file *f, u64 pos, u64 *n);
 
 /* namei.c: paths */
 #define LOOKUP_FOLLOW 1           /* follow a symbolic link in the last component */

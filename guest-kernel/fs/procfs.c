@@ -48,7 +48,7 @@ enum kind {
 	K_OSTYPE, K_OSRELEASE, K_HOSTNAME, K_PID_MAX, K_OVERCOMMIT,
 	/* One per process (from K_PID on) */
 	K_PID, K_FD,                                   /* directories */
-	K_STAT, K_STATUS, K_STATM, K_CMDLINE, K_ENVIRON, K_COMM, K_MAPS, K_MOUNTS,
+	K_STAT, K_STATUS, K_STATM, K_CMDLINE, K_ENVIRON, K_AUXV, K_COMM, K_MAPS, K_MOUNTS,
 	K_EXE, K_CWD, K_ROOTLINK, K_FDLINK,            /* symbolic links */
 	NKIND
 };
@@ -87,6 +87,7 @@ static const struct entry {
 	{ "statm",             K_STATM,        K_PID,        REG },
 	{ "cmdline",           K_CMDLINE,      K_PID,        REG },
 	{ "environ",           K_ENVIRON,      K_PID,        S_IFREG | 0400 },
+	{ "auxv",              K_AUXV,         K_PID,        S_IFREG | 0400 },
 	{ "comm",              K_COMM,         K_PID,        REG },
 	{ "maps",              K_MAPS,         K_PID,        REG },
 	{ "mounts",            K_MOUNTS,       K_PID,        REG },
@@ -831,8 +832,10 @@ static s64 read_memory(struct pnode *d, void *buf, u64 off, u64 n)
 		return -ESRCH;
 	if (!has_mm(p))
 		return 0;
-	start = d->kind == K_CMDLINE ? p->mm->arg_start : p->mm->env_start;
-	end = d->kind == K_CMDLINE ? p->mm->arg_end : p->mm->env_end;
+	start = d->kind == K_CMDLINE ? p->mm->arg_start : d->kind == K_AUXV ? p->mm->auxv_start
+		: p->mm->env_start;
+	end = d->kind == K_CMDLINE ? p->mm->arg_end : d->kind == K_AUXV ? p->mm->auxv_end
+		: p->mm->env_end;
 	if (end <= start || off >= end - start)
 		return 0;
 	if (n > end - start - off)
@@ -857,7 +860,7 @@ static s64 procfs_read(struct inode *ip, void *buf, u64 off, u64 n)
 	u64 page;
 	s64 len;
 
-	if (d->kind == K_CMDLINE || d->kind == K_ENVIRON)
+	if (d->kind == K_CMDLINE || d->kind == K_ENVIRON || d->kind == K_AUXV)
 		return read_memory(d, buf, off, n);
 	if ((len = generate_page(d, &page)) < 0)
 		return len;
@@ -1042,7 +1045,7 @@ static s64 procfs_file_read(struct file *f, void *buf, u64 n, u64 *pos)
 	struct snapshot *s = f->data;
 	s64 r;
 
-	if (d->kind == K_CMDLINE || d->kind == K_ENVIRON || S_ISLNK(f->ip->mode)) {
+	if (d->kind == K_CMDLINE || d->kind == K_ENVIRON || d->kind == K_AUXV || S_ISLNK(f->ip->mode)) {
 		r = procfs_read(f->ip, buf, *pos, n);
 	} else {
 		if (!s && !(s = f->data = kmalloc(sizeof(*s))))

@@ -184,6 +184,11 @@ static int rf_truncate(struct inode *ip, u64 size)
 	return 0;
 }
 
+static u64 rf_page(struct inode *ip, u64 pg)
+{
+	return pg < RAMFS_MAX_FILE / PGSIZE ? data_page(ip->data, pg, true) : 0;
+}
+
 static void rf_evict(struct inode *ip)
 {
 	if (ip->data) {
@@ -448,6 +453,7 @@ static const struct inode_ops ramfs_file_ops = {
 	.read = rf_read,
 	.write = rf_write,
 	.truncate = rf_truncate,
+	.page = rf_page,
 	.evict = rf_evict,
 };
 

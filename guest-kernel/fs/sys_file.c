@@ -54,8 +54,11 @@ static s64 positioned(u64 fd, u64 buf, u64 n, s64 pos, bool write)
 	if (check_buf(buf, &n, !write) < 0)
 		return -EFAULT;
 	if (write) {
+		int r;
 		if ((f->flags & O_ACCMODE) == O_RDONLY || !f->op->write)
 			return -EBADF;
+		if ((r = file_size_limit(f, p, &n)) < 0)
+			return r;
 		return f->op->write(f, (const void *)buf, n, &p);
 	}
 	if ((f->flags & O_ACCMODE) == O_WRONLY || !f->op->read)

@@ -195,6 +195,12 @@ s64 sys_newfstatat(s64 dirfd, u64 path_va, u64 st_va, u64 flags)
 
 	if (flags & ~(u64)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 		return -EINVAL;
+	if ((flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD && fd_file(dirfd) && !fd_file(dirfd)->ip) {
+		char c;
+		/* fstat() of a pipe, as glibc asks for it. */
+		if (copyin(&c, path_va, 1) == 0 && c == 0)
+			return sys_fstat(dirfd, st_va);
+	}
 	r = lookup_at(dirfd, path_va, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, flags, &ip);
 	if (r < 0)
 		return r;

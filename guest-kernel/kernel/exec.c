@@ -682,6 +682,8 @@ static u64 build_stack(struct mm *mm, struct exec_args *a, const char *execfn,
 	if (a->argc == 0)
 		put_word(w, 0);
 	put_word(w, 0);                           /* end of envp */
+	mm->auxv_start = sp + (1 + a->argc + 1 + a->envc + 1) * sizeof(u64);
+	mm->auxv_end = mm->auxv_start + n * sizeof(u64);
 	for (int i = 0; i < n; i++)
 		put_word(w, auxv[i]);
 	flush_words(w);

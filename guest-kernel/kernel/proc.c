@@ -410,6 +410,7 @@ static struct proc *copy_process(bool share_vm, int *err)
 		*mm = *p->mm;
 		mm->pml4 = pml4;
 		mm->refs = 1;
+		mm_dup_files(mm);         /* its areas hold their files too */
 	}
 	c->mm = mm;
 	*c->tf = *p->tf;
@@ -436,6 +437,7 @@ static struct proc *copy_process(bool share_vm, int *err)
 	c->parent = p;
 	c->sig_ignored = p->sig_ignored;
 	memcpy(c->rlim, p->rlim, sizeof(c->rlim));
+	c->cred = p->cred;
 	return c;
 }
 
@@ -713,10 +715,10 @@ u64 proc_user_ns(void)
 	return user_ns;
 }
 
-/* RLIMIT_NOFILE: every process may use the whole table. */
+/* RLIMIT_NOFILE of the running process (the kernel's own: the table). */
 u64 proc_nofile_limit(void)
 {
-	return NOFILE_MAX;
+	return cpu.proc ? cpu.proc->rlim[RLIMIT_NOFILE].cur : NOFILE_MAX;
 }
 
 /* ---- Signals as this kernel has them so far: every signal not ignored

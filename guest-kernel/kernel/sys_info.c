@@ -15,7 +15,9 @@
  * The limits a process starts with (rlimit_init()), Linux's defaults
  * where they mean something here:
  *   RLIMIT_STACK     8 MiB soft, unlimited hard (the stack exec makes)
- *   RLIMIT_NOFILE    1024 soft, 4096 hard (the file layer enforces it)
+ *   RLIMIT_NOFILE    256 both: the descriptor table's size (fs/fs.h
+ *                    NOFILE_MAX), which is also the ceiling (Linux's
+ *                    fs.nr_open); the file layer enforces it
  *   RLIMIT_CORE      0 soft, unlimited hard
  *   RLIMIT_NPROC, RLIMIT_SIGPENDING  64 (the process table's size)
  *   RLIMIT_MEMLOCK   8 MiB
@@ -32,7 +34,7 @@
 #define RLIMIT_MEMLOCK    8
 #define RLIMIT_SIGPENDING 11
 #define RLIMIT_MSGQUEUE   12
-#define NR_OPEN           1048576      /* Linux's fs.nr_open: NOFILE's ceiling */
+#define NR_OPEN           NOFILE_MAX   /* Linux's fs.nr_open: NOFILE's ceiling */
 
 #define PR_SET_NAME       15
 #define PR_GET_NAME       16
@@ -46,7 +48,7 @@ void rlimit_init(struct rlimit *r)
 	for (int i = 0; i < RLIM_NLIMITS; i++)
 		r[i] = (struct rlimit){ RLIM_INFINITY, RLIM_INFINITY };
 	r[RLIMIT_STACK].cur = USER_STACK_SIZE;
-	r[RLIMIT_NOFILE] = (struct rlimit){ 1024, 4096 };
+	r[RLIMIT_NOFILE] = (struct rlimit){ NOFILE_MAX, NOFILE_MAX };
 	r[RLIMIT_CORE].cur = 0;
 	r[RLIMIT_NPROC] = (struct rlimit){ 64, 64 };
 	r[RLIMIT_SIGPENDING] = (struct rlimit){ 64, 64 };
@@ -74,73 +76,158 @@ s64 sys_uname(u64 buf_va)
 	return copyout(buf_va, &u, sizeof(u));
 }
 
-/* ---- Identity ---- */
+/* ---- Identity ----
+ *
+ * Each process has Linux's credentials (struct cred, inherited by fork and
+ * kept by exec): real, effective, saved and file-system user and group
+ * ids, and supplementary groups.  Processes start as root; root (euid 0)
+ * may take any id, anyone else only its real or saved one (EPERM), as
+ * setuid(2) and setresuid(2) say.  Permission bits are not checked against
+ * them yet: the file layer lets everyone do what root may.
+ */
 
-/* getuid, geteuid, getgid, getegid. */
-s64 sys_getuid(void)
+#define NO_ID 0xffffffffu             /* "leave this one alone" */
+
+static struct cred *cred(void)
 {
+	return &cpu.proc->cred;
+}
+
+s64 sys_getuid(void) { return cred()->uid; }
+s64 sys_geteuid(void) { return cred()->euid; }
+s64 sys_getgid(void) { return cred()->gid; }
+s64 sys_getegid(void) { return cred()->egid; }
+
+/* ids[0..3]: real, effective, saved, fs (of users or of groups). */
+static u32 *ids(bool group)
+{
+	return group ? &cred()->gid : &cred()->uid;
+}
+
+static bool privileged(void)
+{
+	return cred()->euid == 0;
+}
+
+/* May the caller take id: root, or one of its real/effective/saved. */
+static bool may_take(const u32 *id, u32 v)
+{
+	return privileged() || v == id[0] || v == id[1] || v == id[2];
+}
+
+/* setuid(2): root sets all three; others only the effective id. */
+static s64 set_id(u64 arg, bool group)
+{
+	u32 *id = ids(group), v = (u32)arg;
+
+	if (v == NO_ID)
+		return -EINVAL;
+	if (privileged()) {
+		id[0] = id[1] = id[2] = id[3] = v;
+		return 0;
+	}
+	if (v != id[0] && v != id[2])
+		return -EPERM;
+	id[1] = id[3] = v;
 	return 0;
 }
 
-/* setuid(id), setgid(id), setfsuid, setfsgid: only 0 (root) exists. */
-s64 sys_setid(u64 id)
+static s64 set_res(u64 r, u64 e, u64 sv, bool group)
 {
-	return (u32)id == 0 ? 0 : -EPERM;
+	u32 *id = ids(group), want[3] = { (u32)r, (u32)e, (u32)sv };
+
+	for (int i = 0; i < 3; i++)
+		if (want[i] != NO_ID && !may_take(id, want[i]))
+			return -EPERM;
+	for (int i = 0; i < 3; i++)
+		if (want[i] != NO_ID)
+			id[i] = want[i];
+	id[3] = id[1];
+	return 0;
 }
 
-/* setreuid(r, e), setregid: -1 leaves one alone. */
-s64 sys_setreid(u64 r, u64 e)
+static s64 set_re(u64 r, u64 e, bool group)
 {
-	return ((u32)r == 0 || (u32)r == 0xffffffffu) && ((u32)e == 0 || (u32)e == 0xffffffffu)
-		? 0 : -EPERM;
+	u32 *id = ids(group), rv = (u32)r, ev = (u32)e;
+
+	if ((rv != NO_ID && !privileged() && rv != id[0] && rv != id[1]) ||
+	    (ev != NO_ID && !may_take(id, ev)))
+		return -EPERM;
+	/* The saved id follows the new effective one when the real id is
+	 * set, or the effective one changes to other than the real (setreuid(2)). */
+	if (rv != NO_ID || (ev != NO_ID && ev != id[0]))
+		id[2] = ev != NO_ID ? ev : id[1];
+	if (rv != NO_ID)
+		id[0] = rv;
+	if (ev != NO_ID)
+		id[1] = ev;
+	id[3] = id[1];
+	return 0;
 }
 
-s64 sys_setresid(u64 r, u64 e, u64 s)
+static s64 get_res(u64 r_va, u64 e_va, u64 s_va, bool group)
 {
-	return sys_setreid(r, e) == 0 && ((u32)s == 0 || (u32)s == 0xffffffffu) ? 0 : -EPERM;
-}
+	u32 *id = ids(group);
 
-/* getresuid(r, e, s), getresgid: all three 0. */
-s64 sys_getresid(u64 r_va, u64 e_va, u64 s_va)
-{
-	u32 zero = 0;
-
-	if (copyout(r_va, &zero, 4) < 0 || copyout(e_va, &zero, 4) < 0 ||
-	    copyout(s_va, &zero, 4) < 0)
+	if (copyout(r_va, &id[0], 4) < 0 || copyout(e_va, &id[1], 4) < 0 ||
+	    copyout(s_va, &id[2], 4) < 0)
 		return -EFAULT;
 	return 0;
 }
 
-/* setfsuid/setfsgid return the old id, whatever happens. */
-s64 sys_setfsid(u64 id)
+/* setfsuid/setfsgid: the old fs id, whatever happens. */
+static s64 set_fs(u64 arg, bool group)
 {
-	(void)id;
-	return 0;
+	u32 *id = ids(group), old = id[3], v = (u32)arg;
+
+	if (v != NO_ID && (privileged() || may_take(id, v) || v == id[3]))
+		id[3] = v;
+	return old;
 }
 
-/* getgroups(size, list): there are none. */
-s64 sys_getgroups(u64 size, u64 list_va)
+s64 sys_setuid(u64 v) { return set_id(v, false); }
+s64 sys_setgid(u64 v) { return set_id(v, true); }
+s64 sys_setreuid(u64 r, u64 e) { return set_re(r, e, false); }
+s64 sys_setregid(u64 r, u64 e) { return set_re(r, e, true); }
+s64 sys_setresuid(u64 r, u64 e, u64 sv) { return set_res(r, e, sv, false); }
+s64 sys_setresgid(u64 r, u64 e, u64 sv) { return set_res(r, e, sv, true); }
+s64 sys_getresuid(u64 r, u64 e, u64 sv) { return get_res(r, e, sv, false); }
+s64 sys_getresgid(u64 r, u64 e, u64 sv) { return get_res(r, e, sv, true); }
+s64 sys_setfsuid(u64 v) { return set_fs(v, false); }
+s64 sys_setfsgid(u64 v) { return set_fs(v, true); }
+
+/* getgroups(size, list): size 0 asks how many; too small is EINVAL. */
+s64 sys_getgroups(u64 size_arg, u64 list_va)
 {
-	(void)list_va;
-	return (s64)(int)size < 0 ? -EINVAL : 0;
+	int size = (int)size_arg, n = cred()->ngroups;
+
+	if (size < 0)
+		return -EINVAL;
+	if (size == 0)
+		return n;
+	if (size < n)
+		return -EINVAL;
+	if (n && copyout(list_va, cred()->groups, n * sizeof(u32)) < 0)
+		return -EFAULT;
+	return n;
 }
 
-/* setgroups(size, list): only group 0 exists; the list is not kept (a
- * process running as root with group 0 as its primary group loses
- * nothing). */
+/* setgroups(size, list): root only. */
 s64 sys_setgroups(u64 size, u64 list_va)
 {
-	if (size > 65536)
+	u32 g[NGROUPS];
+
+	if (size > NGROUPS)
 		return -EINVAL;
-	for (u64 i = 0; i < size; i++) {
-		u32 g;
-		if (copyin(&g, list_va + i * 4, 4) < 0)
-			return -EFAULT;
-		if (g != 0)
-			return -EPERM;
-	}
+	if (!privileged())
+		return -EPERM;
+	if (size && copyin(g, list_va, size * sizeof(u32)) < 0)
+		return -EFAULT;
+	memcpy(cred()->groups, g, size * sizeof(u32));
+	cred()->ngroups = size;
 	return 0;
 }
+
 
 s64 sys_getppid(void)
 {
@@ -151,16 +238,17 @@ s64 sys_getppid(void)
 
 /* ---- Limits ---- */
 
-/* prlimit64(pid, resource, new, old) on the caller itself. */
+/* prlimit64(pid, resource, new, old): pid 0 is the caller. */
 s64 sys_prlimit64(u64 pid, u64 res, u64 new_va, u64 old_va)
 {
+	struct proc *p = (int)pid == 0 ? cpu.proc : proc_find((int)pid);
 	struct rlimit *r, n;
 
-	if (pid != 0 && (int)pid != cpu.proc->pid)
-		return -ESRCH;            /* another process's limits: not here */
+	if (!p || p->state == ZOMBIE)
+		return -ESRCH;
 	if (res >= RLIM_NLIMITS)
 		return -EINVAL;
-	r = &cpu.proc->rlim[res];
+	r = &p->rlim[res];
 	if (new_va) {
 		if (copyin(&n, new_va, sizeof(n)) < 0)
 			return -EFAULT;

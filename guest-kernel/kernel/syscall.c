@@ -155,9 +155,10 @@ static s64 sys_wait4(s64 pid, u64 wstatus_va, u64 options, u64 rusage_va)
 
 /* getrusage(who, rusage): the caller's own counts, or its reaped
  * children's (struct rusage). */
-static s64 sys_getrusage(s64 who, u64 rusage_va)
+static s64 sys_getrusage(u64 who_arg, u64 rusage_va)
 {
 	struct rusage ru = { 0 };
+	int who = (int)who_arg;           /* an int: only the low 32 bits are set */
 	u64 ticks;
 
 	if (who == RUSAGE_SELF || who == RUSAGE_THREAD) {
@@ -282,6 +283,11 @@ static s64 sys_munmap(u64 addr, u64 len)
 	return mm_munmap(cpu.proc->mm, addr, len);
 }
 
+static s64 sys_msync(u64 addr, u64 len, u64 flags)
+{
+	return mm_msync(cpu.proc->mm, addr, len, flags);
+}
+
 static s64 sys_brk(u64 addr)
 {
 	return mm_brk(cpu.proc->mm, addr);
@@ -393,6 +399,7 @@ static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
 	CALL(mprotect, sys_mprotect),
 	CALL(munmap, sys_munmap),
 	CALL(brk, sys_brk),
+	CALL(msync, sys_msync),
 	/* Processes, signals and time (kernel/) */
 	CALL(rt_sigaction, sys_rt_sigaction),
 	CALL(rt_sigprocmask, sys_rt_sigprocmask),
@@ -430,19 +437,19 @@ static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
 	/* sys_info.c */
 	CALL(uname, sys_uname),
 	CALL(getuid, sys_getuid),
-	CALL(geteuid, sys_getuid),
-	CALL(getgid, sys_getuid),
-	CALL(getegid, sys_getuid),
-	CALL(setuid, sys_setid),
-	CALL(setgid, sys_setid),
-	CALL(setreuid, sys_setreid),
-	CALL(setregid, sys_setreid),
-	CALL(setresuid, sys_setresid),
-	CALL(setresgid, sys_setresid),
-	CALL(getresuid, sys_getresid),
-	CALL(getresgid, sys_getresid),
-	CALL(setfsuid, sys_setfsid),
-	CALL(setfsgid, sys_setfsid),
+	CALL(geteuid, sys_geteuid),
+	CALL(getgid, sys_getgid),
+	CALL(getegid, sys_getegid),
+	CALL(setuid, sys_setuid),
+	CALL(setgid, sys_setgid),
+	CALL(setreuid, sys_setreuid),
+	CALL(setregid, sys_setregid),
+	CALL(setresuid, sys_setresuid),
+	CALL(setresgid, sys_setresgid),
+	CALL(getresuid, sys_getresuid),
+	CALL(getresgid, sys_getresgid),
+	CALL(setfsuid, sys_setfsuid),
+	CALL(setfsgid, sys_setfsgid),
 	CALL(getgroups, sys_getgroups),
 	CALL(setgroups, sys_setgroups),
 	CALL(getppid, sys_getppid),

@@ -59,7 +59,9 @@ void timer_init(unsigned hz, u64 realtime_boot)
 
 	while (PIT_HZ / (hz * k) > PIT_MAX_DIV)
 		k++;
-	div = (PIT_HZ + hz * k / 2) / (hz * k);
+	/* Rounded down: a tick is never longer than 1/hz (clock_getres()
+	 * promises no worse), and the clocks count the real period anyway. */
+	div = PIT_HZ / (hz * k);
 	timer.hz = hz;
 	timer.irqs_per_tick = k;
 	timer.period = div * k * NS_PER_S;

@@ -99,6 +99,16 @@ void mm_put(struct mm *mm)
 		return;
 	uvm_free(mm->pml4);
 	mm->pml4 = 0;
+	for (int i = 0; i < mm->nvma; i++)
+		iput(mm->vma[i].file);
+	mm->nvma = 0;
+}
+
+/* fork: the copy's file-backed areas hold their files too. */
+void mm_dup_files(struct mm *mm)
+{
+	for (int i = 0; i < mm->nvma; i++)
+		iget(mm->vma[i].file);
 }
 
 /* Round up to a page; the callers have checked that a < USER_TOP. */
@@ -204,6 +214,7 @@ static int vma_cut(struct mm *mm, u64 start, u64 end)
 			mm->vma[i + 1] = *v;
 			mm->vma[i + 1].start = end;
 			mm->vma[i + 1].off += end - v->start;
+			iget(v->file);            /* each piece holds the file */
 			v->end = start;
 			return 0;
 		}
@@ -213,6 +224,7 @@ static int vma_cut(struct mm *mm, u64 start, u64 end)
 			v->off += end - v->start;
 			v->start = end;
 		} else {
+			iput(v->file);
 			vma_close(mm, i);
 			i--;
 		}
@@ -260,6 +272,7 @@ static int vma_replace(struct mm *mm, const struct vma *n)
 {
 	if (mm->nvma > NVMA - 2)
 		return -ENOMEM;
+	iget(n->file);                    /* the new area's own reference */
 	vma_cut(mm, n->start, n->end);
 	return vma_insert(mm, n);
 }
@@ -294,6 +307,29 @@ bool mm_shared_at(struct mm *mm, u64 va)
 }
 
 /*
+ * The first touch of page va of a file-backed area: map the file's page
+ * itself (the ramfs page: fs/ramfs.c ramfs_page()), writable if the area
+ * is MAP_SHARED and writable, so that the process and write() see the
+ * same bytes; a MAP_PRIVATE area maps it copy-on-write, so its first
+ * write makes the process its own copy (uvm_touch()).  A page wholly past
+ * the end of the file is -EIO: SIGBUS for the process, as on Linux.
+ */
+static int file_fault(struct mm *mm, struct vma *v, u64 va)
+{
+	struct inode *ip = v->file;
+	u64 pg = (v->off + (va - v->start)) / PGSIZE;
+	u64 flags = vma_pte_flags(v), gpa;
+
+	if (pg * PGSIZE >= ip->size)
+		return -EIO;
+	if (!(gpa = ip->op->page(ip, pg)))
+		return -ENOMEM;
+	if (!(v->flags & VMA_SHARED) && (flags & PTE_W))
+		flags = (flags & ~PTE_W) | PTE_COW;
+	return uvm_map_page(mm->pml4, va, gpa, flags);
+}
+
+/*
  * A page fault in user mode at va with error code err, or the kernel about
  * to access va for the process (as if it faulted): if the area holding va
  * allows the access, make the page ready for it (vm.c: uvm_touch()) and
@@ -308,6 +344,8 @@ int mm_fault(struct mm *mm, u64 va, u64 err)
 
 	if (!v || !(v->prot & need))
 		return -EFAULT;
+	if (v->file && !uvm_present(mm->pml4, va))
+		return file_fault(mm, v, va & ~(PGSIZE - 1));
 	return uvm_touch(mm->pml4, va & ~(PGSIZE - 1), err & PFERR_W, vma_pte_flags(v));
 }
 
@@ -365,10 +403,31 @@ s64 mm_mmap(struct mm *mm, u64 addr, u64 len, u64 prot, u64 flags, s64 fd, u64 o
 	u64 type = flags & MAP_SHARED_VALIDATE, start;
 	int vflags = type == MAP_PRIVATE ? 0 : VMA_SHARED;
 
+	struct inode *file = 0;
+
 	if (prot & ~(u64)PROT_ALL)
 		return -EINVAL;
-	if (!(flags & MAP_ANONYMOUS))
-		return -EBADF;                /* there are no files to map */
+	if (!(flags & MAP_ANONYMOUS)) {
+		/* A file: its pages are mapped as they are touched
+		 * (file_fault()).  /dev/zero is anonymous memory. */
+		struct file *f = fd_file(fd);
+		if (!f)
+			return -EBADF;
+		if (off & (PGSIZE - 1))
+			return -EINVAL;
+		if (f->ip && S_ISCHR(f->ip->mode) && f->ip->rdev == DEV(1, 5)) {
+			flags |= MAP_ANONYMOUS;
+		} else {
+			if (!f->ip || !S_ISREG(f->ip->mode) || !f->ip->op->page)
+				return -ENODEV;
+			if ((f->flags & O_ACCMODE) == O_WRONLY)
+				return -EACCES;
+			if (type != MAP_PRIVATE && (prot & PROT_WRITE) &&
+			    (f->flags & O_ACCMODE) != O_RDWR)
+				return -EACCES;
+			file = f->ip;
+		}
+	}
 	if (type == 0 || (type == MAP_SHARED_VALIDATE &&
 			  (flags & ~(u64)(MAP_SHARED_VALIDATE | MAP_FIXED | MAP_ANONYMOUS |
 					  MAP_FIXED_NOREPLACE | MAP_HINTS))))
@@ -392,6 +451,14 @@ s64 mm_mmap(struct mm *mm, u64 addr, u64 len, u64 prot, u64 flags, s64 fd, u64 o
 		start = find_free(mm, addr & ~(PGSIZE - 1), len);
 		if (!start)
 			return -ENOMEM;
+	}
+	if (file) {
+		struct vma n = { .start = start, .end = start + len, .prot = prot,
+				 .flags = vflags, .file = file, .off = off };
+		if (vma_replace(mm, &n) < 0)
+			return -ENOMEM;
+		uvm_unmap(mm->pml4, start, len);
+		return start;
 	}
 	if (mm_add_flags(mm, start, start + len, prot, vflags) < 0)
 		return -ENOMEM;
@@ -614,5 +681,27 @@ s64 mm_madvise(struct mm *mm, u64 addr, u64 len, u64 advice)
 			uvm_unmap(mm->pml4, a, e - a);
 		a = e;
 	}
+	return 0;
+}
+
+/*
+ * msync(addr, len, flags): a file's mapped pages are the file's own pages
+ * (file_fault()), so there is nothing to write back; what is checked is
+ * what Linux checks: alignment, flags, and that the range is mapped.
+ */
+#define MS_ASYNC      1
+#define MS_INVALIDATE 2
+#define MS_SYNC       4
+
+s64 mm_msync(struct mm *mm, u64 addr, u64 len, u64 flags)
+{
+	if ((addr & (PGSIZE - 1)) || (flags & ~(u64)(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
+	    ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+		return -EINVAL;
+	if (len > USER_TOP)
+		return -ENOMEM;
+	len = page_up(len);
+	if (len && (!uvm_user_range(addr, len) || !vma_covers(mm, addr, addr + len)))
+		return -ENOMEM;
 	return 0;
 }

@@ -552,3 +552,27 @@ int uvm_touch(u64 pml4, u64 va, bool write, u64 flags)
 		return -EFAULT;
 	return 0;
 }
+
+/* True if the user page at va is mapped (present) in pml4. */
+bool uvm_present(u64 pml4, u64 va)
+{
+	u64 *e = walk(pml4, va & ~(PGSIZE - 1), 1, 0);
+
+	return e && (*e & PTE_P);
+}
+
+/*
+ * Map the page at va (not present) to the existing page gpa with leaf
+ * flags (a file's page, mmap.c): the mapping takes a reference, so the
+ * page outlives the file's hold on it.  0 or -ENOMEM.
+ */
+int uvm_map_page(u64 pml4, u64 va, u64 gpa, u64 flags)
+{
+	u64 *e = walk(pml4, va, 1, PTE_P | PTE_W | PTE_U);
+
+	if (!e)
+		return -ENOMEM;
+	kref(gpa);
+	*e = gpa | flags;
+	return 0;
+}
