@@ -143,6 +143,8 @@
  * signal interrupted, to restart if the handler has SA_RESTART (or there is
  * no handler), else -EINTR. */
 #define ERESTARTSYS      512
+#define ERESTARTNOINTR   513   /* always restart */
 #define ERESTARTNOHAND   514   /* restart only if no handler ran */
+#define ERESTART_RESTARTBLOCK 516   /* no handler ran: restart_syscall() goes on */
 
 #endif
