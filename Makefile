@@ -132,6 +132,7 @@ GUEST_SRCS += guest-kernel/drivers/console.c
 GUEST_SRCS += guest-kernel/arch/x86/context.S
 GUEST_SRCS += guest-kernel/arch/x86/cpu.c
 GUEST_SRCS += guest-kernel/arch/x86/entry.S
+GUEST_SRCS += guest-kernel/arch/x86/fpu.c
 GUEST_SRCS += guest-kernel/kernel/exec.c
 GUEST_SRCS += guest-kernel/kernel/futex.c
 GUEST_SRCS += guest-kernel/demo/fuzz.c

@@ -42,6 +42,9 @@
 
 #include "fs/fs.h"
 
+/* Signals, process groups, wait, and the user FPU state. */
+#include "kernel/signal.h"
+
 /* The PIC's IRQs arrive as vectors 32-47 (pic.c). */
 #define IRQ_VECTOR_BASE 32
 #define IRQ_TIMER       0      /* PIT channel 0 */
@@ -147,8 +150,7 @@ struct proc {
 	struct fdtable *files;    /* its open files (fs/file.c) */
 	struct inode *cwd;        /* its working directory */
 	u32 umask;
-	u8 fpu[512] __attribute__((aligned(16)));   /* its x87/SSE state (FXSAVE image) */
-	bool fpu_fresh;           /* its FPU image is new: load it as it is */
+	bool fpu_fresh;           /* its FPU image (fpu_area()) is new: load it as it is */
 	bool fpu_exec;            /* ... and it is execve's reset of the live area */
 	u64 minflt;               /* page faults served (rusage ru_minflt) */
 	u64 cminflt;              /* the same for its reaped children, and theirs */

@@ -314,6 +314,12 @@ void kmain(u64 boot_info_gpa)
 		opts.init = 0;
 	}
 
+	/* The user FPU state's format (fpu.c), once the paravirtual
+	 * interface is known, and only for programs: the fuzzer above must
+	 * not meet a changed CR4.OSXSAVE. */
+	if (opts.nrun > 0 || opts.init)
+		fpu_init();
+
 	/* Every program runs, init= after run= (i == nrun); the first
 	 * failure is the VM's status (see the top). */
 	for (int i = 0; i <= opts.nrun; i++) {

@@ -27,12 +27,12 @@
  * address it gave set_tid_address() or CLONE_CHILD_CLEARTID, after
  * writing 0 there (futex.c).
  *
- * Each process has its own x87/SSE registers and FS base (musl's thread
- * pointer), which the kernel itself never uses: run() loads them before it
- * switches to the process and saves the registers when it comes back
- * (FXSAVE/FXRSTOR: unprivileged, they run natively on trapvisor and move
- * the vCPU's state; AVX upper halves are not kept per process).  With the
- * paravirtual FPU (pv.c, boot.h) run() only names the process's XSAVE
+ * Each process has its own FPU registers (x87, SSE, AVX: an XSAVE area in
+ * fpu_areas[]) and FS base (musl's thread pointer), which the kernel
+ * itself never uses: run() loads them before it switches to the process
+ * and saves the registers when it comes back (XSAVE/XRSTOR, fpu.c:
+ * unprivileged, they run natively on trapvisor and move the vCPU's state).
+ * With the paravirtual FPU (pv.c, boot.h) run() only names the process's
  * area in the shared page, and the monitor switches the state itself when
  * the vCPU next enters user mode, so kernel entries move nothing.
  */
@@ -60,19 +60,19 @@ static struct {
 	int wstatus;                  /* its wait status, once it has exited */
 } top;
 
-static u8 *fpu_area(struct proc *p)
+u8 *fpu_area(struct proc *p)
 {
 	return fpu_areas[p - procs];
 }
 
 /* The FPU state of a fresh program: what FNINIT and the reset MXCSR give. */
-static void fpu_reset(struct proc *p)
+void fpu_reset(struct proc *p)
 {
-	u8 *img = pv_fpu ? fpu_area(p) : p->fpu;
+	u8 *img = fpu_area(p);
 
 	/* The XSAVE header (bytes 512-575) zero: every component in its
 	 * initial state, x87 and SSE control words as below. */
-	memset(img, 0, pv_fpu ? pv_fpu_size() : sizeof(p->fpu));
+	memset(img, 0, fpu_size());
 	*(u16 *)(img + 0) = 0x37f;                /* FCW: all exceptions masked */
 	*(u32 *)(img + 24) = 0x1f80;              /* MXCSR: all exceptions masked */
 	p->fpu_fresh = true;
@@ -224,7 +224,7 @@ static void run(struct proc *p)
 	if (pv_fpu)
 		pv_fpu_switch(fpu_area(p), p->fpu_fresh);
 	else
-		asm volatile("fxrstor64 %0" : : "m"(p->fpu));
+		fpu_load(fpu_area(p));
 	swtch(&cpu.sched, &p->context);
 	/* A fresh image stays fresh until the monitor has loaded it: p may
 	 * have slept in the kernel without ever reaching user mode. */
@@ -232,7 +232,7 @@ static void run(struct proc *p)
 		p->fpu_fresh = p->fpu_fresh && pv_fpu_reload_pending();
 		p->fpu_exec = p->fpu_exec && p->fpu_fresh;
 	} else {
-		asm volatile("fxsave64 %0" : "=m"(p->fpu));
+		fpu_store(fpu_area(p));
 	}
 	cpu.proc = 0;
 	/* The kernel is the parent of p: reap it now that it is off its stack. */
@@ -430,7 +430,7 @@ static struct proc *copy_process(bool share_vm, int *err)
 		memcpy(fpu_area(c), fpu_area(p), pv_fpu_size());
 		c->fpu_fresh = true;
 	} else {
-		asm volatile("fxsave64 %0" : "=m"(c->fpu));
+		fpu_store(fpu_area(c));               /* the parent's, live */
 	}
 	memcpy(c->name, p->name, sizeof(c->name));
 	memcpy(c->exe, p->exe, sizeof(c->exe));
@@ -543,7 +543,7 @@ int proc_exec(const char *path, struct exec_args *args)
 		p->fpu_exec = true;
 		pv_fpu_switch(fpu_area(p), true);       /* load it on the way out */
 	} else {
-		asm volatile("fxrstor64 %0" : : "m"(p->fpu));
+		fpu_load(fpu_area(p));
 	}
 	return 0;
 }

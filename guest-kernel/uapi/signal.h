@@ -126,6 +126,7 @@
 #define __WCLONE   0x80000000
 
 #ifndef __ASSEMBLER__
+#include "uapi/time.h"
 
 /* The siginfo a handler with SA_SIGINFO gets (and waitid, rt_sigtimedwait
  * fill): 128 bytes, the union at offset 16. */
@@ -202,12 +203,7 @@ struct fpx_sw_bytes {
 	u32 padding[7];
 };
 
-struct timeval {
-	s64 tv_sec;
-	s64 tv_usec;
-};
-
-struct itimerval {
+struct itimerval {                /* struct timeval: uapi/time.h */
 	struct timeval it_interval;
 	struct timeval it_value;
 };

@@ -222,6 +222,25 @@ static inline u64 rcr2(void)
 	return v;
 }
 
+static inline u64 rcr4(void)
+{
+	u64 v;
+
+	asm volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static inline void lcr4(u64 v)
+{
+	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+/* XCR0 (XSETBV with ECX = 0). */
+static inline void xsetbv0(u64 v)
+{
+	asm volatile("xsetbv" : : "c"(0), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
 static inline u64 rdmsr(u32 msr)
 {
 	u32 lo, hi;
