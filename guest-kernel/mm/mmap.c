@@ -333,17 +333,20 @@ static int file_fault(struct mm *mm, struct vma *v, u64 va)
  * A page fault in user mode at va with error code err, or the kernel about
  * to access va for the process (as if it faulted): if the area holding va
  * allows the access, make the page ready for it (vm.c: uvm_touch()) and
- * return 0; the access can then be retried.  -EFAULT if it is not allowed
- * (the process dies of SIGSEGV), -ENOMEM.  Reading needs any right: x86
- * cannot make a writable or executable page unreadable.
+ * return 0; the access can then be retried.  -EFAULT if no area holds va,
+ * -EACCES if the area does not allow the access (SIGSEGV with SEGV_MAPERR
+ * or SEGV_ACCERR, trap.c), -ENOMEM.  Reading needs any right: x86 cannot
+ * make a writable or executable page unreadable.
  */
 int mm_fault(struct mm *mm, u64 va, u64 err)
 {
 	struct vma *v = vma_find(mm, va);
 	int need = err & PFERR_W ? PROT_WRITE : err & PFERR_I ? PROT_EXEC : PROT_ALL;
 
-	if (!v || !(v->prot & need))
+	if (!v)
 		return -EFAULT;
+	if (!(v->prot & need))
+		return -EACCES;
 	if (v->file && !uvm_present(mm->pml4, va))
 		return file_fault(mm, v, va & ~(PGSIZE - 1));
 	return uvm_touch(mm->pml4, va & ~(PGSIZE - 1), err & PFERR_W, vma_pte_flags(v));
