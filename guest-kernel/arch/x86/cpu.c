@@ -93,6 +93,9 @@ void cpu_reload(unsigned ist)
 	load_data_segments(KERNEL_DS);
 	for (int i = 0; i < 256; i++)
 		set_gate(&idt[i], vectors[i], ist && i == X86_EXC_NMI ? ist + 1 : ist);
+	/* INT3 from user mode is a breakpoint (SIGTRAP, signal.c), as on
+	 * Linux, not a #GP: its gate alone has DPL 3. */
+	idt[X86_EXC_BP].type_attr |= SEG_DPL3;
 	lidt(&idtr);
 
 	wrmsr(MSR_STAR, ((u64)USER_BASE_SEL << 48) | ((u64)KERNEL_CS << 32));
