@@ -145,6 +145,7 @@ GUEST_SRCS += guest-kernel/kernel/proc.c
 GUEST_SRCS += guest-kernel/arch/x86/pv.c
 GUEST_SRCS += guest-kernel/kernel/random.c
 GUEST_SRCS += guest-kernel/drivers/rtc.c
+GUEST_SRCS += guest-kernel/kernel/signal.c
 GUEST_SRCS += guest-kernel/demo/silentfail.c
 GUEST_SRCS += guest-kernel/lib/string.c
 GUEST_SRCS += guest-kernel/kernel/sys_info.c

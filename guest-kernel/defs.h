@@ -143,7 +143,8 @@ struct proc {
 	const void *chan;         /* SLEEPING: what it waits for (sleep()) */
 	int killed;               /* a signal that ends it on the way out of the kernel, or 0 */
 	bool intr;                /* ^C ends its console read (it ignores SIGINT) */
-	u64 sig_ignored;          /* bit n-1 set: signal n is ignored (rt_sigaction) */
+	int pgid, sid;            /* its process group and session (signal.c) */
+	struct sigstate sig;      /* its handlers, mask, pending signals (signal.c) */
 	int slice;                /* ticks left in its time slice */
 	int xstate;               /* ZOMBIE: its wait status */
 	u64 fs_base;              /* its FS base (arch_prctl): musl's thread pointer */
@@ -299,9 +300,7 @@ int proc_set_fs(u64 base);
 int proc_exec(const char *path, struct exec_args *args);
 void proc_wake(struct proc *p);
 int proc_count(void);
-int proc_wait(int pid, int options, int *wstatus, u64 *minflt);
 int proc_kill(int pid, int sig);
-void proc_intr(const void *reading);
 bool proc_killed(void);
 void proc_tick(void);
 u64 proc_nofile_limit(void);
@@ -309,9 +308,7 @@ struct proc *proc_find(int pid);
 struct proc *proc_next(struct proc *p);
 int proc_last_pid(void);
 u64 proc_user_ns(void);
-/* Signals, until kernel/signal.c: */
-bool signal_pending(void);
-void signal_send(struct proc *p, int sig);
+/* signal.c: ppoll and pselect6's temporary mask */
 int signal_mask_swap(u64 mask_va, u64 size);
 void signal_mask_restore(bool interrupted);
 void sleep(const void *chan);
@@ -359,7 +356,6 @@ s64 sys_setfsuid(u64 v);
 s64 sys_setfsgid(u64 v);
 s64 sys_getgroups(u64 size_arg, u64 list_va);
 s64 sys_setgroups(u64 size, u64 list_va);
-s64 sys_getppid(void);
 s64 sys_prlimit64(u64 pid, u64 res, u64 new_va, u64 old_va);
 s64 sys_getrlimit(u64 res, u64 old_va);
 s64 sys_setrlimit(u64 res, u64 new_va);

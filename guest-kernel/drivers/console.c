@@ -9,12 +9,13 @@
  *               elsewhere: complete the line without a '\n' (and without
  *               the ^D)
  *   ^C          echo "^C\n", throw away all input not read yet, and send
- *               SIGINT to every process (proc_intr())
+ *               SIGINT to the foreground process group (proc_intr(),
+ *               signal.c: console_fg_pgrp)
  * With ICANON off (TCSETS: a program with its own line editor) every byte
  * is input as it comes; ECHO off echoes nothing; ICRNL maps CR to LF.
- * There is no job control: every process counts as being in the
- * foreground, and a shell survives ^C by ignoring SIGINT, as real shells
- * do.  Linux echoes "^C" without the newline and leaves that to the shell;
+ * A shell survives ^C by ignoring SIGINT, as real shells do; its read
+ * then ends with EINTR all the same (proc_intr()).  Linux echoes "^C"
+ * without the newline and leaves that to the shell;
  * here the kernel writes it, so that what follows starts on a fresh line
  * whoever was killed.
  *
@@ -144,8 +145,9 @@ void console_input(char c)
 /*
  * read() on the console: wait for a complete line, then copy at most n
  * bytes of it to dst (a user address the caller checked), up to and
- * including its '\n'.  Returns the count, 0 at end of file, or -EINTR if
- * the process was killed or ^C interrupted it (proc_intr()).
+ * including its '\n'.  Returns the count, 0 at end of file, -EINTR if ^C
+ * interrupted it (proc_intr()), or -ERESTARTSYS if a signal did (the read
+ * is restarted if the handler has SA_RESTART, signal.c).
  */
 s64 console_read(char *dst, u64 n)
 {
@@ -154,12 +156,14 @@ s64 console_read(char *dst, u64 n)
 	char c = 0;
 
 	for (;;) {
-		if (proc_killed() || p->intr) {
+		if (p->intr) {
 			p->intr = false;
 			return -EINTR;
 		}
 		if (tty.r != tty.w)
 			break;
+		if (signal_pending())
+			return -ERESTARTSYS;
 		sleep(&tty);
 	}
 	if (!canonical()) {
@@ -187,7 +191,6 @@ s64 console_read(char *dst, u64 n)
 /* ---- The console as a file: /dev/console and /dev/tty (fs/devices.c) ---- */
 
 static u16 winsize[4] = { 24, 80, 0, 0 };   /* rows, columns, x and y pixels */
-int console_fg_pgrp;                          /* TIOCSPGRP: the foreground group */
 
 static s64 con_read(struct file *f, void *buf, u64 n, u64 *pos)
 {

@@ -557,10 +557,15 @@ static void mm_sum(struct proc *p, struct mm_sum *m)
 	m->rss = uvm_resident(mm->pml4);
 }
 
-static u64 pending_of(struct proc *p)
+/* Its signals: pending, blocked, ignored, caught (signal.c). */
+static u64 sigset_of(struct proc *p, int which)
 {
-	return p->killed > 0 && p->killed <= 64 ? 1ul << (p->killed - 1) : 0;
+	u64 set[4];
+
+	signal_sets(p, set);
+	return set[which];
 }
+#define pending_of(p) sigset_of(p, 0)
 
 /* /proc/PID/stat: the 52 fields of proc(5), zero where this kernel has
  * no such thing. */
@@ -572,7 +577,8 @@ static void gen_stat(struct out *o, struct proc *p)
 
 	mm_sum(p, &m);
 	/* 1-9: pid comm state ppid pgrp session tty_nr tpgid flags */
-	out_printf(o, "%d (%s) %c %d 0 0 0 -1 0 ", p->pid, comm_of(p, comm), state_of(p), ppid_of(p));
+	out_printf(o, "%d (%s) %c %d %d %d 0 -1 0 ", p->pid, comm_of(p, comm), state_of(p), ppid_of(p),
+		   p->pgid, p->sid);
 	/* 10-17: minflt cminflt majflt cmajflt utime stime cutime cstime */
 	out_printf(o, "%lu %lu 0 0 %lu 0 0 0 ", p->minflt, p->cminflt, to_ticks(p->utime_ns));
 	/* 18-25: priority nice num_threads itrealvalue starttime vsize rss rsslim */
@@ -581,7 +587,8 @@ static void gen_stat(struct out *o, struct proc *p)
 	/* 26-30: startcode endcode startstack kstkesp kstkeip */
 	out_printf(o, "%lu %lu %lu 0 0 ", m.code_start, m.code_end, mm ? p->mm->arg_start : 0);
 	/* 31-37: signal blocked sigignore sigcatch wchan nswap cnswap */
-	out_printf(o, "%lu 0 %lu 0 0 0 0 ", pending_of(p), p->sig_ignored);
+	out_printf(o, "%lu %lu %lu %lu 0 0 0 ", pending_of(p), sigset_of(p, 1), sigset_of(p, 2),
+		   sigset_of(p, 3));
 	/* 38-44: exit_signal processor rt_priority policy delayacct_blkio_ticks
 	 * guest_time cguest_time */
 	out_printf(o, "%d 0 0 0 0 0 0 ", SIGCHLD);
@@ -617,7 +624,7 @@ static void gen_status(struct out *o, struct proc *p)
 	}
 	out_printf(o, "Threads:\t1\nSigQ:\t0/0\nSigPnd:\t%016lx\nShdPnd:\t%016lx\n"
 		   "SigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\n",
-		   pending_of(p), 0ul, 0ul, p->sig_ignored, 0ul);
+		   pending_of(p), 0ul, sigset_of(p, 1), sigset_of(p, 2), sigset_of(p, 3));
 	out_printf(o, "CapInh:\t%016lx\nCapPrm:\t%016lx\nCapEff:\t%016lx\nCapBnd:\t%016lx\n"
 		   "CapAmb:\t%016lx\nNoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed:\t1\n"
 		   "Cpus_allowed_list:\t0\nvoluntary_ctxt_switches:\t0\n"

@@ -14,10 +14,10 @@
  * interrupt handler only ever runs on top of user mode or the idle loop.
  *
  * The kernel itself is the parent of the programs it starts (proc_run()),
- * and adopts the children of a process that exits, like init; it reaps
- * them itself.  proc_run() returns when no process is left at all.
- * Signals are only ever fatal: a signal that is not ignored marks the
- * process killed, and it exits the next time it would return to user mode.
+ * and adopts the children of a process that exits when there is no
+ * process 1 to take them, like init; it reaps them itself.  proc_run()
+ * returns when no process is left at all.  Signals, process groups and
+ * wait4() are signal.c's: proc_exit() and proc_fork() call it.
  *
  * A vfork() child (clone with CLONE_VM|CLONE_VFORK) runs in its parent's
  * address space (struct mm is reference-counted), and the parent sleeps
@@ -46,7 +46,7 @@ _Static_assert(offsetof(struct kcontext, rsp) == 48 && offsetof(struct kcontext,
 	       "context.S uses these offsets");
 _Static_assert(sizeof(struct trapframe) % 16 == 0, "a kernel stack top keeps 16-byte alignment");
 
-static struct proc procs[NPROC];
+struct proc procs[NPROC];        /* signal.c walks them too */
 /* Paravirtual FPU save areas, one per slot: in the kernel image, so each
  * is physically contiguous as the monitor wants. */
 static u8 fpu_areas[NPROC][PV_FPU_AREA_MAX] __attribute__((aligned(64)));
@@ -115,8 +115,7 @@ static struct proc *proc_alloc(void)
  * with the registers in its trap frame. */
 static void __attribute__((noreturn)) forkret(void)
 {
-	if (proc_killed())            /* by a ^C before it ever ran */
-		proc_exit(W_SIGNALED(cpu.proc->killed));
+	signal_user_return(cpu.proc->tf);   /* signals sent before it ever ran */
 	trap_return(cpu.proc->tf);
 }
 
@@ -435,9 +434,9 @@ static struct proc *copy_process(bool share_vm, int *err)
 	memcpy(c->name, p->name, sizeof(c->name));
 	memcpy(c->exe, p->exe, sizeof(c->exe));
 	c->parent = p;
-	c->sig_ignored = p->sig_ignored;
 	memcpy(c->rlim, p->rlim, sizeof(c->rlim));
 	c->cred = p->cred;
+	signal_fork(c, p);
 	return c;
 }
 
@@ -516,7 +515,8 @@ static void vfork_release(struct proc *c)
  * execve(): replace the running process's program.  Returns -errno and
  * changes nothing if the new one cannot be loaded; on success, the system
  * call returns to the new program's entry with the registers of a fresh
- * start.  Ignored signals stay ignored, as in Linux.
+ * start.  Handled signals go back to SIG_DFL, ignored ones stay ignored
+ * (signal_exec()).
  */
 int proc_exec(const char *path, struct exec_args *args)
 {
@@ -538,6 +538,7 @@ int proc_exec(const char *path, struct exec_args *args)
 	fdtable_exec(p->files);
 	tf_start(p->tf, entry, sp);
 	proc_set_fs(0);
+	signal_exec(p);
 	fpu_reset(p);
 	if (pv_fpu) {
 		p->fpu_exec = true;
@@ -550,9 +551,10 @@ int proc_exec(const char *path, struct exec_args *args)
 
 /*
  * The running process ends with wait status wstatus: free its address
- * space, give its children to the kernel, and leave a zombie for its
- * parent's wait4().  The kernel reports on the programs it started itself
- * (the line the tests look for).
+ * space, give its children to process 1 or the kernel, tell its parent
+ * (signal_exit()), and leave a zombie for the parent's wait4().  The
+ * kernel reports on the programs it started itself (the line the tests
+ * look for).
  */
 void proc_exit(int wstatus)
 {
@@ -568,13 +570,7 @@ void proc_exit(int wstatus)
 	iput(p->cwd);
 	p->cwd = 0;
 	vfork_release(p);
-	for (struct proc *c = procs; c < procs + NPROC; c++) {
-		if (c->parent != p || c->state == UNUSED)
-			continue;
-		c->parent = 0;
-		if (c->state == ZOMBIE)
-			c->state = UNUSED;    /* the kernel reaps it: nobody waits */
-	}
+	signal_exit(p, wstatus);
 	if (p->pid == top.pid && W_IFEXITED(wstatus))
 		kprintf("%s exited with status %d\n", p->name, W_EXITSTATUS(wstatus));
 	p->xstate = wstatus;
@@ -585,96 +581,10 @@ void proc_exit(int wstatus)
 	panic("zombie %d ran again", p->pid);
 }
 
-/*
- * wait4(): wait for a child to exit (any child if pid <= 0, there are no
- * process groups).  Returns its pid and sets *wstatus and *minflt (its page
- * faults and its children's, which the caller's count of its children's
- * faults then includes); 0 with WNOHANG if no child has exited yet; -ECHILD
- * if there is no such child; -EINTR if the caller was killed while waiting.
- */
-int proc_wait(int pid, int options, int *wstatus, u64 *minflt)
-{
-	struct proc *p = cpu.proc;
-
-	for (;;) {
-		bool have = false;
-		for (struct proc *c = procs; c < procs + NPROC; c++) {
-			if (c->parent != p || c->state == UNUSED || (pid > 0 && c->pid != pid))
-				continue;
-			have = true;
-			if (c->state == ZOMBIE) {
-				*wstatus = c->xstate;
-				*minflt = c->minflt + c->cminflt;
-				p->cminflt += *minflt;
-				p->cuticks += c->uticks + c->cuticks;
-				c->state = UNUSED;
-				return c->pid;
-			}
-		}
-		if (!have)
-			return -ECHILD;
-		if (options & 1)        /* WNOHANG */
-			return 0;
-		if (proc_killed())
-			return -EINTR;
-		sleep(p);               /* proc_exit() wakes the parent */
-	}
-}
-
-/* Deliver sig to p: every signal this kernel delivers is fatal, unless p
- * ignores it. */
-static void send_signal(struct proc *p, int sig)
-{
-	if (p->sig_ignored & (1ul << (sig - 1)))
-		return;
-	if (!p->killed)
-		p->killed = sig;
-	if (p->state == SLEEPING)
-		p->state = RUNNABLE;    /* its sleep loop sees p->killed */
-}
-
-/* kill(): send sig (1..64, or 0 to test) to process pid. */
-int proc_kill(int pid, int sig)
-{
-	if (sig < 0 || sig > NSIG)
-		return -EINVAL;
-	for (struct proc *p = procs; p < procs + NPROC; p++) {
-		if (p->pid != pid || p->state == UNUSED || p->state == ZOMBIE)
-			continue;
-		if (sig)
-			send_signal(p, sig);
-		return 0;
-	}
-	return -ESRCH;
-}
-
-/*
- * ^C on the console: SIGINT to every live process (no job control: all are
- * in the foreground).  A process that ignores SIGINT has its console read
- * end with -EINTR instead: the read it is asleep in (on the channel
- * reading), or, if it is running, its next one - a shell that has just
- * printed its prompt may not be reading yet.  That is the stand-in for the
- * SIGINT handler with which a real shell starts a fresh line.  A process
- * asleep for another reason (a shell waiting for its command) is left
- * alone.
- */
-void proc_intr(const void *reading)
-{
-	for (struct proc *p = procs; p < procs + NPROC; p++) {
-		if (p->state == UNUSED || p->state == EMBRYO || p->state == ZOMBIE)
-			continue;
-		if (!(p->sig_ignored & (1ul << (SIGINT - 1)))) {
-			send_signal(p, SIGINT);
-		} else if (p->state != SLEEPING || p->chan == reading) {
-			p->intr = true;
-			if (p->state == SLEEPING)
-				p->state = RUNNABLE;
-		}
-	}
-}
-
-/* True if the running process has been killed: a blocking system call
- * then stops waiting and returns -EINTR. */
+/* True if the running process is being killed (SIGKILL, or a signal whose
+ * default action ends it): it exits on its way back to user mode.  A
+ * blocking call asks signal_pending() instead, which also covers the
+ * signals a handler takes. */
 bool proc_killed(void)
 {
 	return cpu.proc->killed != 0;
@@ -719,28 +629,4 @@ u64 proc_user_ns(void)
 u64 proc_nofile_limit(void)
 {
 	return cpu.proc ? cpu.proc->rlim[RLIMIT_NOFILE].cur : NOFILE_MAX;
-}
-
-/* ---- Signals as this kernel has them so far: every signal not ignored
- * is fatal, nothing is blocked (kernel/signal.c replaces these) ---- */
-
-bool signal_pending(void)
-{
-	return proc_killed();
-}
-
-void signal_send(struct proc *p, int sig)
-{
-	send_signal(p, sig);
-}
-
-int signal_mask_swap(u64 mask_va, u64 size)
-{
-	(void)mask_va, (void)size;
-	return 0;
-}
-
-void signal_mask_restore(bool interrupted)
-{
-	(void)interrupted;
 }

@@ -229,13 +229,6 @@ s64 sys_setgroups(u64 size, u64 list_va)
 }
 
 
-s64 sys_getppid(void)
-{
-	struct proc *p = cpu.proc->parent;
-
-	return p ? p->pid : 0;
-}
-
 /* ---- Limits ---- */
 
 /* prlimit64(pid, resource, new, old): pid 0 is the caller. */

@@ -7,7 +7,10 @@
  * execve, which starts the new program with fresh registers).
  *
  * This file checks and copies the arguments; the work is done by proc.c,
- * console.c, timer.c and mmap.c.  User memory is reached directly: the
+ * console.c, timer.c and mmap.c.  The signal, process-group and waitid
+ * calls are signal.c's (sys_* there, listed in the table below), which
+ * also decides, on the way out of every call, whether a signal handler
+ * runs first and whether an interrupted call is restarted.  User memory is reached directly: the
  * process's page tables are loaded, and the guest has no SMAP.  Every
  * pointer is checked first by mm_user_ok(), which also makes its pages
  * ready (backed, and the process's own if written), because a fault in the
@@ -40,18 +43,10 @@ _Static_assert(sizeof(struct rusage) == 144, "Linux's struct rusage");
 #define RUSAGE_CHILDREN (-1)
 #define RUSAGE_THREAD   1
 
-/* Linux's struct sigaction as the rt_sigaction system call sees it. */
-struct ksigaction {
-	u64 handler;              /* SIG_DFL, SIG_IGN or a function */
-	u64 flags;
-	u64 restorer;
-	u64 mask;
-};
-
 /* True if the running process may read (write) [va, va + len). */
 bool user_ok(u64 va, u64 len, bool write)
 {
-	return mm_user_ok(cpu.proc->mm, va, len, write);
+	return len == 0 || mm_user_ok(cpu.proc->mm, va, len, write);
 }
 
 /* Copy len bytes from user address va to dst; -EFAULT if not readable. */
@@ -176,7 +171,9 @@ static s64 sys_getrusage(u64 who_arg, u64 rusage_va)
 	return copyout(rusage_va, &ru, sizeof(ru));
 }
 
-/* nanosleep(req, rem): rem gets the time left if a signal ends it early. */
+/* nanosleep(req, rem): rem gets the time left if a signal ends it early;
+ * if no handler runs (a stop and SIGCONT), restart_syscall() sleeps the
+ * rest (signal.c). */
 static s64 sys_nanosleep(u64 req_va, u64 rem_va)
 {
 	struct timespec ts;
@@ -191,55 +188,15 @@ static s64 sys_nanosleep(u64 req_va, u64 rem_va)
 		ts.tv_sec = MAX_SLEEP_S;
 	ns = ts.tv_sec * NS_PER_S + ts.tv_nsec;
 	r = timer_sleep(ns, &left);
-	if (r == -EINTR && rem_va) {
-		ts.tv_sec = left / NS_PER_S;
-		ts.tv_nsec = left % NS_PER_S;
-		copyout(rem_va, &ts, sizeof(ts));
+	if (r == -EINTR) {
+		if (rem_va) {
+			ts.tv_sec = left / NS_PER_S;
+			ts.tv_nsec = left % NS_PER_S;
+			copyout(rem_va, &ts, sizeof(ts));
+		}
+		return signal_sleep_interrupted(left, rem_va);
 	}
 	return r;
-}
-
-/* rt_sigaction(sig, act, oldact, sigsetsize): only SIG_DFL and SIG_IGN, as
- * there is no signal delivery to user handlers yet. */
-static s64 sys_rt_sigaction(u64 sig, u64 act_va, u64 oldact_va, u64 setsize)
-{
-	struct proc *p = cpu.proc;
-	struct ksigaction sa;
-	u64 bit;
-
-	if (sig < 1 || sig > NSIG || setsize != sizeof(sa.mask))
-		return -EINVAL;
-	bit = 1ul << (sig - 1);
-	if (act_va) {
-		if (copyin(&sa, act_va, sizeof(sa)) < 0)
-			return -EFAULT;
-		if (sa.handler > SIG_IGN || sig == SIGKILL)
-			return -EINVAL;
-	}
-	if (oldact_va) {
-		struct ksigaction old = { .handler = (p->sig_ignored & bit) ? SIG_IGN : SIG_DFL };
-		if (copyout(oldact_va, &old, sizeof(old)) < 0)
-			return -EFAULT;
-	}
-	if (act_va) {
-		if (sa.handler == SIG_IGN)
-			p->sig_ignored |= bit;
-		else
-			p->sig_ignored &= ~bit;
-	}
-	return 0;
-}
-
-/* The calls whose work is a line or two. */
-static s64 sys_rt_sigprocmask(u64 how, u64 set_va, u64 oldset_va, u64 setsize)
-{
-	/* Signals are only ever fatal here: there is nothing to block.
-	 * The old mask, if asked for, is empty. */
-	(void)how;
-	(void)set_va;
-	if (oldset_va && setsize == 8 && copyout(oldset_va, &(u64){ 0 }, 8) < 0)
-		return -EFAULT;
-	return 0;
 }
 
 static s64 sys_sched_yield(void)
@@ -261,11 +218,6 @@ static s64 sys_fork(void)
 static s64 sys_exit(u64 status)
 {
 	proc_exit(W_EXITCODE(status));    /* one thread per process: exit_group too */
-}
-
-static s64 sys_kill(u64 pid, u64 sig)
-{
-	return proc_kill(pid, sig);
 }
 
 static s64 sys_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off)
@@ -403,8 +355,13 @@ static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
 	/* Processes, signals and time (kernel/) */
 	CALL(rt_sigaction, sys_rt_sigaction),
 	CALL(rt_sigprocmask, sys_rt_sigprocmask),
+	CALL(rt_sigreturn, sys_rt_sigreturn),
 	CALL(sched_yield, sys_sched_yield),
+	CALL(pause, sys_pause),
 	CALL(nanosleep, sys_nanosleep),
+	CALL(getitimer, sys_getitimer),
+	CALL(alarm, sys_alarm),
+	CALL(setitimer, sys_setitimer),
 	CALL(getpid, sys_getpid),
 	CALL(gettid, sys_getpid),     /* one thread per process: tid = pid */
 	CALL(fork, sys_fork),
@@ -412,6 +369,20 @@ static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
 	CALL(exit, sys_exit),
 	CALL(wait4, sys_wait4),
 	CALL(kill, sys_kill),
+	CALL(setpgid, sys_setpgid),
+	CALL(getppid, sys_getppid),
+	CALL(getpgrp, sys_getpgrp),
+	CALL(setsid, sys_setsid),
+	CALL(getpgid, sys_getpgid),
+	CALL(getsid, sys_getsid),
+	CALL(rt_sigpending, sys_rt_sigpending),
+	CALL(rt_sigtimedwait, sys_rt_sigtimedwait),
+	CALL(rt_sigsuspend, sys_rt_sigsuspend),
+	CALL(sigaltstack, sys_sigaltstack),
+	CALL(tkill, sys_tkill),
+	CALL(restart_syscall, sys_restart_syscall),
+	CALL(tgkill, sys_tgkill),
+	CALL(waitid, sys_waitid),
 	CALL(getrusage, sys_getrusage),
 	CALL(arch_prctl, sys_arch_prctl),
 	CALL(set_tid_address, sys_set_tid_address),
@@ -452,7 +423,6 @@ static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
 	CALL(setfsgid, sys_setfsgid),
 	CALL(getgroups, sys_getgroups),
 	CALL(setgroups, sys_setgroups),
-	CALL(getppid, sys_getppid),
 	CALL(prlimit64, sys_prlimit64),
 	CALL(getrlimit, sys_getrlimit),
 	CALL(setrlimit, sys_setrlimit),
@@ -506,6 +476,5 @@ void syscall_dispatch(struct trapframe *tf)
 		tf->rax = fn(tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9);
 	else
 		tf->rax = enosys(nr);
-	if (proc_killed())
-		proc_exit(W_SIGNALED(cpu.proc->killed));
+	signal_syscall_return(tf, nr);  /* signals; may restart the call, or leave by IRETQ */
 }

@@ -128,8 +128,8 @@ u64 clock_realtime(void)
 /*
  * Sleep for at least ns nanoseconds.  The clock only moves at ticks and we
  * start somewhere inside one, so sleep one tick longer than asked.  Returns
- * 0, or -EINTR if the process was killed or interrupted first, with *left
- * set to the time still to sleep.
+ * 0, or -EINTR if a signal came first (signal_pending()), with *left set
+ * to the time still to sleep.
  */
 int timer_sleep(u64 ns, u64 *left)
 {
@@ -137,7 +137,7 @@ int timer_sleep(u64 ns, u64 *left)
 	u64 deadline = end + (timer.period + PIT_HZ - 1) / PIT_HZ;
 
 	while (timer.ns < deadline) {
-		if (proc_killed()) {
+		if (signal_pending()) {
 			*left = end > timer.ns ? end - timer.ns : 0;
 			return -EINTR;
 		}

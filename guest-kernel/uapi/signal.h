@@ -83,6 +83,7 @@
 #define SEGV_MAPERR   1       /* SIGSEGV: no mapping at the address */
 #define SEGV_ACCERR   2       /* SIGSEGV: a mapping without the right */
 #define BUS_ADRALN    1       /* SIGBUS: misaligned (#AC) */
+#define BUS_ADRERR    2       /* SIGBUS: no such address (a file mapping past its end) */
 #define TRAP_BRKPT    1       /* SIGTRAP */
 #define TRAP_TRACE    2
 #define CLD_EXITED    1       /* SIGCHLD and waitid() */

@@ -1,9 +1,9 @@
 /*
  * proctests: checks the process system calls without sleeping, so it needs
  * no timer interrupt: fork (separate memory), wait4 (statuses, WNOHANG,
- * ECHILD), execve (arguments, unknown program), kill, rt_sigaction, the
- * process table limit, and the error returns of read, clock_gettime and
- * nanosleep.  Prints "proctests: ok" and exits 0, or names each failure
+ * ECHILD), execve (arguments, unknown program), kill, rt_sigaction (the
+ * handlers themselves are musl/sigtest.c's), the process table limit, and
+ * the error returns of read, clock_gettime and nanosleep.  Prints "proctests: ok" and exits 0, or names each failure
  * and exits 1.  One child divides by zero on purpose: the kernel reports
  * it with a "proctests: killed by #DE" line.
  */
@@ -111,7 +111,11 @@ static void test_signals(void)
 	expect("default SIGTERM again", syscall4(SYS_rt_sigaction, SIGTERM, (long)act, (long)old, 8), 0);
 	expect("the old action was SIG_IGN", old[0], SIG_IGN);
 	act[0] = 0x401000;
-	expect("a handler function (unsupported)", syscall4(SYS_rt_sigaction, SIGTERM, (long)act, 0, 8), -EINVAL);
+	expect("a handler function", syscall4(SYS_rt_sigaction, SIGTERM, (long)act, 0, 8), 0);
+	act[0] = SIG_DFL;
+	expect("and SIG_DFL again", syscall4(SYS_rt_sigaction, SIGTERM, (long)act, (long)old, 8), 0);
+	expect("the old action was the handler", old[0], 0x401000);
+	expect("a sigset that is not 8 bytes", syscall4(SYS_rt_sigaction, SIGTERM, (long)act, 0, 16), -EINVAL);
 	expect("SIGKILL cannot be ignored", signal(SIGKILL, SIG_IGN), -EINVAL);
 }
 

@@ -3,9 +3,11 @@
  *  - A page fault in user mode is first offered to mm_fault() (mmap.c):
  *    a page of a mapped area touched for the first time, or a write to a
  *    copy-on-write page, is made ready and the process retries the access.
- *  - Any other exception in user mode (CPL 3 in the saved CS) kills only
- *    that process, with one line naming the exception, and the signal
- *    Linux would send for it as its wait status.
+ *  - Any other exception in user mode (CPL 3 in the saved CS) is the
+ *    signal Linux sends for it, with Linux's si_code and si_addr
+ *    (user_exception()): a handler takes it (signal.c), or it kills only
+ *    that process, with one line naming the exception, and the signal as
+ *    its wait status.
  *  - An exception in the kernel is a kernel bug: it prints the registers
  *    and stops the VM with status 3.
  *  - An NMI comes only from the fuzzer's watchdog (fuzz.c); one that
@@ -14,7 +16,8 @@
  *    handled: the timer tick (which may end the running process's time
  *    slice) and console input.  They arrive only in user mode or in the
  *    scheduler's idle loop (x86.h).  Anything else is reported and ignored.
- * On the way back to user mode, a process that has been killed exits.
+ * On the way back to user mode, pending signals are acted on
+ * (signal_user_return()).
  */
 #include "defs.h"
 
@@ -78,8 +81,8 @@ static void dump_regs(const struct trapframe *tf)
 
 /*
  * The signal Linux sends for an exception in user mode (its
- * arch/x86/kernel/traps.c), which kills the process here; a shell, and the
- * shutdown status (main.c), report 128 + the signal:
+ * arch/x86/kernel/traps.c); a shell, and the shutdown status (main.c),
+ * report 128 + the signal when it kills the process:
  *   #DE, #09 (coprocessor segment overrun, 386 only), #MF, #XM   SIGFPE  136
  *   #UD                                                          SIGILL  132
  *   #DB, #BP                                                     SIGTRAP 133
@@ -118,6 +121,8 @@ static bool irq(unsigned n, bool from_user)
 	switch (n) {
 	case IRQ_TIMER:
 		tick = timer_intr();
+		if (tick)
+			signal_tick();  /* SIGALRM for the alarms that are due */
 		if (tick && from_user)
 			proc_tick();    /* may yield() to another process */
 		break;
@@ -131,10 +136,11 @@ static bool irq(unsigned n, bool from_user)
 	return tick;
 }
 
-/* A page fault in user mode: true if mm_fault() made the page ready, so
- * the process can retry (counted: getrusage's ru_minflt).  Out of memory
- * kills it (SIGKILL, as Linux's OOM killer would). */
-static bool user_page_fault(struct trapframe *tf)
+/* A page fault in user mode: 0 if mm_fault() made the page ready, so the
+ * process can retry (counted: getrusage's ru_minflt); -EACCES if the area
+ * there does not allow the access, -EFAULT if there is none.  Out of
+ * memory kills it (SIGKILL, as Linux's OOM killer would). */
+static int user_page_fault(struct trapframe *tf)
 {
 	u64 va = rcr2();
 	int r = mm_fault(cpu.proc->mm, va, tf->errcode);
@@ -145,7 +151,59 @@ static bool user_page_fault(struct trapframe *tf)
 	}
 	if (r == 0)
 		cpu.proc->minflt++;
-	return r == 0;
+	return r;
+}
+
+/*
+ * An exception in user mode that is the process's fault: the signal, with
+ * Linux's si_code and si_addr (pf: user_page_fault()'s answer).  If a
+ * handler takes it, it runs on the way out; if not, the process dies of
+ * it here, with the line that names the exception.
+ */
+static void user_exception(struct trapframe *tf, int pf)
+{
+	unsigned vector = tf->vector;
+	int sig = exc_signal(vector), code = SI_KERNEL;
+	u64 addr = 0;
+
+	switch (vector) {
+	case X86_EXC_DE:
+		code = FPE_INTDIV;
+		addr = tf->rip;
+		break;
+	case X86_EXC_UD:
+		code = ILL_ILLOPN;
+		addr = tf->rip;
+		break;
+	case X86_EXC_MF:
+	case X86_EXC_XM:
+		code = signal_fpe_code(vector);
+		addr = tf->rip;
+		break;
+	case X86_EXC_DB:
+		code = tf->rflags & (1ul << 8) ? TRAP_TRACE : TRAP_BRKPT;
+		addr = tf->rip;
+		break;
+	case X86_EXC_AC:
+		code = BUS_ADRALN;
+		break;
+	case X86_EXC_PF:
+		code = pf == -EACCES ? SEGV_ACCERR : SEGV_MAPERR;
+		if (pf == -EIO) {       /* a file mapping past the file's end (mmap.c) */
+			sig = SIGBUS;
+			code = BUS_ADRERR;
+		}
+		addr = rcr2();
+		break;
+	default:                /* #BP (int3), #GP, #NP, #SS, ...: SI_KERNEL, as Linux */
+		break;
+	}
+	if (signal_fault(tf, sig, code, addr))
+		return;
+	kprintf("%s: killed by ", cpu.proc->name);
+	print_name(vector);
+	print_where(tf);
+	proc_exit(W_SIGNALED(sig));
 }
 
 /* Called by alltraps with the frame it built; returning resumes it. */
@@ -170,13 +228,11 @@ void trap(struct trapframe *tf)
 		kprintf("trap: NMI with no trial running, ignored\n");
 	} else if (vector >= 32) {
 		kprintf("trap: unexpected interrupt, vector %u, ignored\n", vector);
-	} else if (from_user && vector == X86_EXC_PF && user_page_fault(tf)) {
-		;                       /* retry the access */
 	} else if (from_user) {
-		kprintf("%s: killed by ", cpu.proc->name);
-		print_name(vector);
-		print_where(tf);
-		proc_exit(W_SIGNALED(exc_signal(vector)));
+		int pf = vector == X86_EXC_PF ? user_page_fault(tf) : -EFAULT;
+		if (pf != 0)
+			user_exception(tf, pf);
+		/* else: retry the access */
 	} else {
 		kprintf("panic: ");
 		print_name(vector);
@@ -184,6 +240,6 @@ void trap(struct trapframe *tf)
 		dump_regs(tf);
 		poweroff(3);
 	}
-	if (from_user && proc_killed())
-		proc_exit(W_SIGNALED(cpu.proc->killed));
+	if (from_user)
+		signal_user_return(tf);
 }
