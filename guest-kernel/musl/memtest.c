@@ -130,9 +130,9 @@ static void test_shared(void)
 	pid = fork();
 	if (pid == 0) {
 		int ok = s[0] == 1;
-		s[0] = 2;                         /* the parent sees this */
 		s[PG / 4] = 3;                    /* a page nobody touched yet */
-		priv[0] = 2;                      /* the parent does not */
+		priv[0] = 2;                      /* the parent does not see this */
+		s[0] = 2;                         /* the parent sees all this: the last word */
 		while (s[1] != 1)                 /* until the parent answers */
 			sched_yield();
 		_exit(ok && s[2 * PG / 4] == 5 ? 0 : 1);
