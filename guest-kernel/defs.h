@@ -206,6 +206,8 @@ struct exec_file {
 	s64 (*read)(void *ctx, u64 off, void *buf, u64 n);
 	void (*release)(void *ctx);   /* or 0 */
 };
+struct exec_args;
+const char *exec_args_path(const struct exec_args *a);
 int exec_open(const char *path, struct exec_file *ef);
 void exec_release(struct exec_file *ef);
 /* execve's arguments and environment, in kernel pages (at most ARG_MAX

@@ -192,6 +192,45 @@ s64 console_read(char *dst, u64 n)
 
 static u16 winsize[4] = { 24, 80, 0, 0 };   /* rows, columns, x and y pixels */
 
+/*
+ * The console as a controlling terminal (credentials_and_ttys as in
+ * Linux's tty_io.c, much simplified): it belongs to at most one session,
+ * console_sid, whose leader took it by opening it without O_NOCTTY while
+ * it had none (console_open()) or by TIOCSCTTY; it is let go when that
+ * leader is gone.  Only that session may ask for or set the foreground
+ * group: anyone else gets ENOTTY, as a shell without a controlling
+ * terminal does on Linux ("job control turned off").
+ */
+static int console_sid;
+
+static bool ctty_owned(void)
+{
+	struct proc *leader = console_sid ? proc_find(console_sid) : 0;
+
+	return leader && leader->state != ZOMBIE && leader->sid == console_sid;
+}
+
+static bool is_ctty(void)
+{
+	return ctty_owned() && cpu.proc->sid == console_sid;
+}
+
+static void take_ctty(void)
+{
+	console_sid = cpu.proc->sid;
+	console_fg_pgrp = cpu.proc->pgid;
+}
+
+/* open() of /dev/console or /dev/tty (fs/file.c): a session leader
+ * without a terminal takes it, unless O_NOCTTY. */
+void console_open(u32 flags)
+{
+	struct proc *p = cpu.proc;
+
+	if (p && !(flags & O_NOCTTY) && p->sid == p->pid && !ctty_owned())
+		take_ctty();
+}
+
 static s64 con_read(struct file *f, void *buf, u64 n, u64 *pos)
 {
 	(void)f, (void)pos;
@@ -227,22 +266,42 @@ static s64 con_ioctl(struct file *f, u64 req, u64 arg)
 	case TIOCSWINSZ:
 		return copyin(winsize, arg, sizeof(winsize));
 	case TIOCGPGRP:
-		n = console_fg_pgrp ? console_fg_pgrp : cpu.proc->pid;
-		return copyout(arg, &n, sizeof(n));
+		if (!is_ctty())
+			return -ENOTTY;
+		return copyout(arg, &console_fg_pgrp, sizeof(console_fg_pgrp));
+	case TIOCGSID:
+		if (!is_ctty())
+			return -ENOTTY;
+		return copyout(arg, &console_sid, sizeof(console_sid));
 	case TIOCSPGRP:
+		if (!is_ctty())
+			return -ENOTTY;
 		if (copyin(&n, arg, sizeof(n)) < 0)
 			return -EFAULT;
-		if (n <= 0)
+		if (n < 0)
 			return -EINVAL;
 		console_fg_pgrp = n;
 		return 0;
 	case FIONREAD:
 		n = tty.w - tty.r;
 		return copyout(arg, &n, sizeof(n));
+	case TIOCSCTTY:
+		/* A session leader takes the console as its controlling
+		 * terminal (from another session only as root with arg 1). */
+		if (is_ctty())
+			return 0;
+		if (cpu.proc->sid != cpu.proc->pid || (ctty_owned() && arg != 1))
+			return -EPERM;
+		take_ctty();
+		return 0;
+	case TIOCNOTTY:
+		if (!is_ctty())
+			return -ENOTTY;
+		if (cpu.proc->sid == cpu.proc->pid)
+			console_sid = 0;          /* the leader lets it go */
+		return 0;
 	case TCFLSH:
 	case TCXONC:
-	case TIOCSCTTY:
-	case TIOCNOTTY:
 		return 0;
 	default:
 		return -ENOTTY;

@@ -175,8 +175,11 @@ int file_open_inode(struct inode *ip, u32 flags, struct file **out)
 	struct file *f;
 	int r;
 
-	if (S_ISCHR(ip->mode))
+	if (S_ISCHR(ip->mode)) {
 		op = chrdev_ops(ip->rdev);
+		if (op == &console_ops)
+			console_open(flags);
+	}
 	else if (S_ISBLK(ip->mode))
 		op = blkdev_ops(ip->rdev);
 	else if (S_ISFIFO(ip->mode))

@@ -184,6 +184,7 @@ void poll_notify(void);
 
 /* The pre-VFS console, as a file (console.c). */
 extern const struct file_ops console_ops;
+void console_open(u32 flags);
 
 /* The file system calls (sys_file.c, sys_path.c, poll.c, mount.c), for
  * the table in kernel/syscall.c. */

@@ -90,6 +90,13 @@ struct exec_args {
 };
 _Static_assert(sizeof(struct exec_args) <= PGSIZE, "one page");
 
+/* The file the last exec_load() with a loaded: for a #! script, its
+ * interpreter (/proc/PID/exe). */
+const char *exec_args_path(const struct exec_args *a)
+{
+	return a->path;
+}
+
 /* ---- Where programs come from ---- */
 
 static s64 blob_read(void *ctx, u64 off, void *buf, u64 n)

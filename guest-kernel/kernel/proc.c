@@ -352,6 +352,8 @@ int proc_run(const char *name, char *const extra[], int nextra)
 	if (args && err == 0 && (err = exec_args_add(args, "HOME=/", true)) == 0 &&
 	    (err = exec_args_add(args, "TERM=linux", true)) == 0)
 		err = exec_load(name, args, &p->mm, &entry, &sp);
+	if (err == 0)
+		set_exe(p, exec_args_path(args));
 	exec_args_free(args);
 	if (err < 0) {
 		if (err == -ENOENT)
@@ -362,7 +364,6 @@ int proc_run(const char *name, char *const extra[], int nextra)
 		return -1;
 	}
 	set_name(p, name);
-	set_exe(p, name);
 	if (console_files(p) < 0) {
 		kprintf("%s: out of memory\n", name);
 		mm_put(p->mm);
@@ -534,7 +535,7 @@ int proc_exec(const char *path, struct exec_args *args)
 	vfork_release(p);
 	p->clear_child_tid = 0;
 	set_name(p, path);
-	set_exe(p, path);
+	set_exe(p, exec_args_path(args));       /* the file loaded: a script's interpreter */
 	fdtable_exec(p->files);
 	tf_start(p->tf, entry, sp);
 	proc_set_fs(0);

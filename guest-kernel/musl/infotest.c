@@ -157,11 +157,11 @@ static void test_rlimits(void)
 	int st;
 
 	CHECK(getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur == 8u << 20 && rl.rlim_max == RLIM_INFINITY);
-	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur == 1024 && rl.rlim_max == 4096);
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur == 256 && rl.rlim_max == 256);
 	CHECK(getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY);
 	rl.rlim_cur = 100;
 	rl.rlim_max = 200;
-	CHECK(prlimit(0, RLIMIT_NOFILE, &rl, &old) == 0 && old.rlim_cur == 1024);
+	CHECK(prlimit(0, RLIMIT_NOFILE, &rl, &old) == 0 && old.rlim_cur == 256);
 	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur == 100 && rl.rlim_max == 200);
 	rl.rlim_cur = 300;
 	errno = 0;
@@ -174,9 +174,12 @@ static void test_rlimits(void)
 		_exit(rl.rlim_cur == 100 && rl.rlim_max == 200 ? 0 : 1);
 	}
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	rl = (struct rlimit){ 1024, 4096 };
+	rl = (struct rlimit){ 256, 257 };
+	errno = 0;
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == -1 && errno == EPERM);   /* past the table */
+	rl = (struct rlimit){ 200, 200 };
 	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
-	OK("rlimits: STACK 8 MiB, NOFILE 1024/4096, set, EINVAL, inherited by fork");
+	OK("rlimits: STACK 8 MiB, NOFILE 256/256 (the table), set, EINVAL, EPERM, inherited by fork");
 }
 
 static void test_identity(void)
@@ -186,13 +189,24 @@ static void test_identity(void)
 
 	CHECK(getuid() == 0 && geteuid() == 0 && getgid() == 0 && getegid() == 0);
 	CHECK(setuid(0) == 0 && setgid(0) == 0);
-	errno = 0;
-	CHECK(setuid(1000) == -1 && errno == EPERM);
 	CHECK(setreuid(-1, 0) == 0 && setresgid(0, -1, 0) == 0);
 	CHECK(getresuid(&r, &e, &s) == 0 && r == 0 && e == 0 && s == 0);
 	CHECK(getgroups(4, g) == 0);
-	CHECK(setgroups(1, &zero) == 0);
-	OK("identity: root everywhere, setuid(0) succeeds, setuid(1000) EPERM, no groups");
+	CHECK(setgroups(1, &zero) == 0 && getgroups(4, g) == 1 && g[0] == 0);
+	CHECK(setgroups(0, 0) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* Root becomes someone else for good: no way back. */
+		int bad = setgid(1000) != 0 || setuid(1000) != 0 || getuid() != 1000 ||
+			  geteuid() != 1000 || getgid() != 1000;
+		errno = 0;
+		bad |= setuid(0) != -1 || errno != EPERM;
+		bad |= setgroups(1, &zero) != -1;
+		_exit(bad);
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	OK("identity: root, groups kept, setuid(1000) for good in a child, then EPERM");
 
 	cpu_set_t set;
 	unsigned cpu = 99, node = 99;

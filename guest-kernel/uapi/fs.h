@@ -201,6 +201,7 @@ _Static_assert(sizeof(struct statfs) == 120, "Linux's x86-64 struct statfs");
 #define TIOCSWINSZ  0x5414
 #define FIONREAD    0x541b
 #define TIOCNOTTY   0x5422
+#define TIOCGSID    0x5429
 #define FIONBIO     0x5421
 #define FIOCLEX     0x5451
 #define FIONCLEX    0x5450

@@ -240,7 +240,7 @@ step directories and files
 mkdir -p d/sub/deeper
 touch d/a.txt d/b.log d/sub/c.txt d/sub/deeper/e.txt
 echo data > d/sub/data.txt
-ls d
+ls -1 d
 ls -1 d/sub
 cp -r d d2
 mv d2/a.txt d2/moved.txt
