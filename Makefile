@@ -292,6 +292,10 @@ APPEND ?=
 run: all
 	$(Q)$(MONITOR) --initrd $(INITRAMFS) --append "$(APPEND)" build/guest-kernel.elf
 
+# docs/ABI.md: the system-call coverage table (tools/abi-table.sh).
+abi-table:
+	$(Q)sh tools/abi-table.sh
+
 bench: all
 	$(Q)B=$(B) bench/run.sh
 
@@ -305,7 +309,7 @@ soak: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all run test tests bench load soak clean
+.PHONY: all run test tests bench load soak clean abi-table
 .SUFFIXES:
 .SECONDARY:
 

@@ -842,10 +842,6 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 	bool writes = false;
 	u64 t0 = now_ns();
 
-	if (!gva_usable(la)) {
-		vm_raise(vm, X86_EXC_GP, 0, 0);
-		return;
-	}
 	/* What kind of access?  The host does not pass the error code to a
 	 * tracer.  If the instruction cannot be read, the fetch faulted.  Else
 	 * a fault inside its own bytes is a fetch, unless the page is present
@@ -857,6 +853,23 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 	bool fetch = emu_decode_access(&c, &writes) < 0 ||
 		     (la >= v->rip && la - v->rip < c.insn_len && !(present && writes));
 	enum emu_access acc = fetch ? EMU_FETCH : (writes || present) ? EMU_WRITE : EMU_READ;
+
+	if (!gva_usable(la)) {
+		/* Page 0 cannot be mapped in the host.  Where the guest's own
+		 * tables do not map it either (a NULL pointer), the guest gets
+		 * the page fault a CPU would give it, with CR2; anything else
+		 * there, and the addresses above the guest's range, are #GP. */
+		struct gwalk w0 = { 0 };
+		int r0 = la < GUEST_VA_MIN ? shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3,
+							 v->efer, la, acc, v->cpl, false, &w0) : 0;
+		if (r0 < 0 && r0 != SHADOW_WALK_BAD_GPA && !(w0.errcode & PFEC_P)) {
+			vm->shadow.st.guest_faults++;
+			vm_raise(vm, X86_EXC_PF, w0.errcode, la);
+			return;
+		}
+		vm_raise(vm, X86_EXC_GP, 0, 0);
+		return;
+	}
 
 	int r = shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3, v->efer, la, acc,
 			    v->cpl, true, &w);

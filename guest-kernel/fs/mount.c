@@ -141,8 +141,10 @@ s64 sys_umount2(u64 target_va, u64 flags)
 	for (int i = 1; i < NMOUNT; i++) {
 		if (!mounts[i].sb || mounts[i].sb->root != root)
 			continue;
-		/* Busy if anything but this lookup and the mount holds it. */
-		if (root->ref > 2) {
+		/* Busy if anything holds its root but the file system itself,
+		 * the mount and this lookup (a working directory there, an open
+		 * directory).  Files deeper down are not seen. */
+		if (root->ref > 3) {
 			r = -EBUSY;
 			break;
 		}

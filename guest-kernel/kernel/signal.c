@@ -522,6 +522,8 @@ static void fill_siginfo(struct siginfo *si, int sig, const struct ksiginfo *ki)
 		si->si_pid = ki->pid;             /* kill(), or the child */
 		if (sig == SIGCHLD && ki->code > 0 && ki->code < SI_KERNEL)
 			si->si_status = ki->status;
+		else if (ki->code < 0 && ki->code != SI_TKILL)   /* sigqueue(): si_value */
+			memcpy(si->si_pad + 8, &ki->value, sizeof(ki->value));
 	}
 }
 
@@ -959,6 +961,7 @@ static int do_wait(int idtype, int id, int options, struct waited *w)
 				w->minflt = c->minflt + c->cminflt;
 				if (!(options & WNOWAIT)) {
 					p->cminflt += w->minflt;
+					p->cuticks += c->uticks + c->cuticks;
 					c->state = UNUSED;
 				}
 				return c->pid;
@@ -1573,4 +1576,32 @@ void signal_sets(struct proc *p, u64 set[4])
 		else if (h != SIG_DFL)
 			set[3] |= 1ul << (sig - 1);
 	}
+}
+
+/*
+ * rt_sigqueueinfo(pid, sig, info): sig to process pid with the caller's
+ * siginfo (sigqueue(3): SI_QUEUE and a value).  A process may not forge
+ * the kernel's codes (si_code >= 0) or tkill's for another: EPERM.  A
+ * real-time signal already pending is not queued a second time.
+ */
+s64 sys_rt_sigqueueinfo(u64 pid_arg, u64 sig_arg, u64 info_va)
+{
+	struct siginfo u;
+	struct ksiginfo ki;
+	struct proc *p;
+	int pid = (int)pid_arg, sig = (int)sig_arg;
+
+	if (sig < 0 || sig > NSIG)
+		return -EINVAL;
+	if (copyin(&u, info_va, sizeof(u)) < 0)
+		return -EFAULT;
+	if ((u.si_code >= 0 || u.si_code == SI_TKILL) && pid != cpu.proc->pid)
+		return -EPERM;
+	if (!(p = find(pid)))
+		return -ESRCH;
+	ki = (struct ksiginfo){ .code = u.si_code, .pid = u.si_pid };
+	memcpy(&ki.value, u.si_pad + 8, sizeof(ki.value));
+	if (sig)
+		send(p, sig, &ki);
+	return 0;
 }

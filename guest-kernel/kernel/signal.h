@@ -28,6 +28,7 @@ struct ksiginfo {
 	u32 trapno;               /* a fault: its vector, and ... */
 	u64 err;                  /* ... its error code */
 	u64 addr;                 /* a fault: si_addr (and CR2 for #PF) */
+	u64 value;                /* rt_sigqueueinfo (SI_QUEUE): si_value */
 };
 
 /* A process's signals (signal.c, which keeps its actions and the info of
@@ -79,6 +80,7 @@ s64 sys_sigaltstack(u64 ss_va, u64 oss_va);
 s64 sys_kill(u64 pid, u64 sig);
 s64 sys_tkill(u64 tid, u64 sig);
 s64 sys_tgkill(u64 tgid, u64 tid, u64 sig);
+s64 sys_rt_sigqueueinfo(u64 pid, u64 sig, u64 info_va);
 s64 sys_pause(void);
 s64 sys_alarm(u64 seconds);
 s64 sys_getitimer(u64 which, u64 value_va);

@@ -382,6 +382,7 @@ static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
 	CALL(tkill, sys_tkill),
 	CALL(restart_syscall, sys_restart_syscall),
 	CALL(tgkill, sys_tgkill),
+	CALL(rt_sigqueueinfo, sys_rt_sigqueueinfo),
 	CALL(waitid, sys_waitid),
 	CALL(getrusage, sys_getrusage),
 	CALL(arch_prctl, sys_arch_prctl),

@@ -18,7 +18,7 @@
 GT_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 GT_OUT ?= build/guest-tests
 GT_Q := $(if $(filter 1,$(V)),,@)
-GT_GROUPS := files dirs pipes proc signals mem misc
+GT_GROUPS := files dirs pipes proc signals mem misc more
 GT_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror
 GT_GLIBC_CC ?= gcc
 GT_MUSL_CC ?= musl-gcc
