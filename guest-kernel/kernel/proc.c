@@ -322,8 +322,12 @@ static void set_name(struct proc *p, const char *path)
 static void set_exe(struct proc *p, const char *path)
 {
 	if (path_canonical(path, p->exe, sizeof(p->exe)) < 0) {
+		const char *base = path;
+		for (const char *c = path; *c; c++)
+			if (*c == '/' && c[1])
+				base = c + 1;
 		strlcpy(p->exe, "/bin/", sizeof(p->exe));
-		strlcpy(p->exe + 5, p->name, sizeof(p->exe) - 5);
+		strlcpy(p->exe + 5, base, sizeof(p->exe) - 5);
 	}
 }
 
