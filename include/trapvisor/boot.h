@@ -64,6 +64,8 @@ struct boot_info {
 #define PORT_QEMU_EXIT    0xf4   /* QEMU isa-debug-exit: status (v << 1) | 1 */
 #define PORT_BENCH_MARK   0x510  /* 32-bit write: the guest marks a phase; the
                                   * monitor logs time and trap counters */
+#define BENCH_MARK_INIT   1      /* the mark the guest kernel writes as it starts
+                                  * init (bench/boot.sh); phases use 2k, 2k+1 */
 #define PORT_TRAP_COUNT   0x514  /* 32-bit read: instructions the monitor has
                                   * emulated so far (low 32 bits); the read
                                   * itself is counted after it returns, so
