@@ -254,8 +254,13 @@ INITRAMFS_FILES := $(sort $(wildcard guest-kernel/initramfs/* guest-kernel/initr
 INITRAMFS_EXTRA := $(foreach b,$(GT_BINS),$(b):/tests/$(patsubst $(GT_OUT)/%,%,$(b))) \
 	tests/guest/busybox-session.sh:/tests/busybox-session.sh \
 	tests/guest/run-in-guest.sh:/tests/run-in-guest.sh
+# bench/boot.sh's programs: fork+exec+wait, static with both libcs, and its script.
+BENCH_BINS := $(foreach l,musl glibc,build/bench/forkexec-$(l))
+INITRAMFS_EXTRA += $(foreach b,$(BENCH_BINS),$(b):/bench/$(notdir $(b))) bench/guest.sh:/bench/guest.sh
+build/bench/forkexec-%: bench/forkexec.c $(DEPS_STAMP)
+	$(Q)mkdir -p $(@D) && $(if $(filter musl,$*),$(GT_MUSL_CC),$(GT_GLIBC_CC)) $(GT_CFLAGS) -static -o $@ $<
 $(INITRAMFS): tools/mkinitramfs.sh $(INITRAMFS_FILES) $(GT_BINS) tests/guest/busybox-session.sh \
-		tests/guest/run-in-guest.sh $(DEPS_STAMP)
+		tests/guest/run-in-guest.sh $(BENCH_BINS) bench/guest.sh $(DEPS_STAMP)
 	@$(if $(Q),echo "  CPIO    $@")
 	$(Q)sh tools/mkinitramfs.sh $@ build/initramfs-root $(INITRAMFS_EXTRA)
 
