@@ -69,3 +69,7 @@ B=$B ROUNDS=$ROUNDS bench/disk.sh
 
 # Many VMs on one host: what CPU placement buys.
 B=$B bench/place.sh
+
+# Issue 10: boot time to init of the busybox initramfs, and fork+exec+wait
+# of /bin/true in the guest against the same natively.
+B=$B ROUNDS=$ROUNDS bench/boot.sh
