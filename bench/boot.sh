@@ -97,7 +97,7 @@ peer() { # name command what
 	fi
 }
 {
-	echo "boot of the busybox initramfs ($INITRAMFS: /init, busybox sh, the script"
+	echo "boot of the busybox initramfs ($INITRAMFS: /init, then busybox sh on the script"
 	echo "/bench/guest.sh), from starting trapvisor; median of $ROUNDS rounds, per column"
 	printf "  %-10s %11s %12s %10s   %-21s %s\n" config "first byte" "init starts" "exit" \
 		"to init: stops (hf)" "in all: stops (hf)"
