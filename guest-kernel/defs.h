@@ -378,6 +378,7 @@ s64 sys_rseq(void);
 
 /* syscall.c */
 void syscall_dispatch(struct trapframe *tf);
+s64 sys_nanosleep(u64 req_va, u64 rem_va);
 bool user_ok(u64 va, u64 len, bool write);
 int copyin(void *dst, u64 va, u64 len);
 int copyout(u64 va, const void *src, u64 len);

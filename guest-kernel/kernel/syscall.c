@@ -174,7 +174,7 @@ static s64 sys_getrusage(u64 who_arg, u64 rusage_va)
 /* nanosleep(req, rem): rem gets the time left if a signal ends it early;
  * if no handler runs (a stop and SIGCONT), restart_syscall() sleeps the
  * rest (signal.c). */
-static s64 sys_nanosleep(u64 req_va, u64 rem_va)
+s64 sys_nanosleep(u64 req_va, u64 rem_va)
 {
 	struct timespec ts;
 	u64 left, ns;

@@ -19,17 +19,6 @@
 #include "defs.h"
 #include "uapi/time.h"
 
-#define CLOCK_REALTIME           0
-#define CLOCK_MONOTONIC          1
-#define CLOCK_PROCESS_CPUTIME_ID 2
-#define CLOCK_THREAD_CPUTIME_ID  3
-#define CLOCK_MONOTONIC_RAW      4
-#define CLOCK_REALTIME_COARSE    5
-#define CLOCK_MONOTONIC_COARSE   6
-#define CLOCK_BOOTTIME           7
-#define CLOCK_REALTIME_ALARM     8
-#define CLOCK_BOOTTIME_ALARM     9
-#define CLOCK_TAI                11
 #define TIMER_ABSTIME            1
 #define USER_HZ                  100     /* times() and AT_CLKTCK count in these */
 #define MAX_SLEEP_S (100ul * 365 * 86400)   /* longer sleeps are cut to a century */
@@ -128,8 +117,7 @@ s64 sys_clock_nanosleep(u64 clock, u64 flags, u64 req_va, u64 rem_va)
 {
 	enum clock_kind k = kind_of(clock);
 	struct timespec ts;
-	u64 ns, left;
-	int r;
+	u64 ns;
 
 	if (k == NONE || k == CPU)
 		return -EINVAL;
@@ -145,12 +133,7 @@ s64 sys_clock_nanosleep(u64 clock, u64 flags, u64 req_va, u64 rem_va)
 		u64 offset = k == WALL ? clock_realtime() - clock_monotonic() : 0;
 		return timer_sleep_until(ns > offset ? ns - offset : 0);
 	}
-	r = timer_sleep(ns, &left);
-	if (r == -EINTR && rem_va) {
-		ts = to_ts(left);
-		copyout(rem_va, &ts, sizeof(ts));
-	}
-	return r;
+	return sys_nanosleep(req_va, rem_va);     /* a relative sleep is nanosleep's */
 }
 
 /* times(buf): CPU times in USER_HZ ticks (user time only: the kernel's
