@@ -258,6 +258,7 @@ INITRAMFS_EXTRA := $(foreach b,$(GT_BINS),$(b):/tests/$(patsubst $(GT_OUT)/%,%,$
 BENCH_BINS := $(foreach l,musl glibc,build/bench/forkexec-$(l))
 INITRAMFS_EXTRA += $(foreach b,$(BENCH_BINS),$(b):/bench/$(notdir $(b))) bench/guest.sh:/bench/guest.sh
 build/bench/forkexec-%: bench/forkexec.c $(DEPS_STAMP)
+	@$(if $(Q),echo "  $(if $(filter musl,$*),MUSL ,GLIBC)   $@")
 	$(Q)mkdir -p $(@D) && $(if $(filter musl,$*),$(GT_MUSL_CC),$(GT_GLIBC_CC)) $(GT_CFLAGS) -static -o $@ $<
 $(INITRAMFS): tools/mkinitramfs.sh $(INITRAMFS_FILES) $(GT_BINS) tests/guest/busybox-session.sh \
 		tests/guest/run-in-guest.sh $(BENCH_BINS) bench/guest.sh $(DEPS_STAMP)
