@@ -129,6 +129,9 @@ check_vm() {
 	echo "$i,$ms,$st,$rounds,$rss_first,$rss_after,\"$(sed -n 's/^placement: //p' "$work/err$i")\"" >>"$out/vms.csv"
 	if [ -n "$why" ]; then
 		sed 's/^/    console: /' "$work/out$i" | tail -8
+		# The monitor's own messages first (a diagnostic, a host
+		# failure), then the end of its statistics.
+		grep '^trapvisor:' "$work/err$i" | sed 's/^/    stderr:  /'
 		sed 's/^/    stderr:  /' "$work/err$i" | grep -v '^    stderr:  *$' | tail -6
 	fi
 	check "guest $i of $2: results right, memory flat ($rounds rounds, $ms ms, RSS ${rss_first:-?} -> ${rss_after:-?} KiB)" "$why"
