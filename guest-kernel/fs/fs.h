@@ -137,6 +137,7 @@ int file_size_limit(struct file *f, u64 pos, u64 *n);
 #define LOOKUP_DIR    2           /* the result must be a directory */
 int path_lookup(int dirfd, const char *path, int flags, struct inode **out);
 int path_parent(int dirfd, const char *path, struct inode **dir, char *name);
+int path_lookup_user(s64 dirfd, u64 path_va, int flags, int at_flags, struct inode **out);
 int path_parent_in(struct inode *dir, const char *path, struct inode **parent, char *name);
 int path_of(struct inode *ip, char *buf, u64 size);
 int path_canonical(const char *path, char *buf, u64 size);

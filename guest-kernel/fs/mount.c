@@ -78,7 +78,7 @@ static int copy_str(char *dst, u64 va, u64 size)
 
 s64 sys_mount(u64 source_va, u64 target_va, u64 type_va, u64 flags, u64 data)
 {
-	char source[64] = "none", type[16], *target;
+	char source[64] = "none", type[16], target[256];   /* mounts[].target's size */
 	struct inode *on;
 	struct super *sb;
 	int r;
@@ -94,16 +94,9 @@ s64 sys_mount(u64 source_va, u64 target_va, u64 type_va, u64 flags, u64 data)
 		return 0;
 	if (strcmp(type, "tmpfs") != 0 && strcmp(type, "proc") != 0)
 		return -ENODEV;
-	u64 page = kalloc();
-	if (!page)
-		return -ENOMEM;
-	target = phys_to_virt(page);
-	if ((r = copyin_str(target, target_va, PATH_MAX)) < 0 ||
-	    (r = path_lookup(AT_FDCWD, target, LOOKUP_FOLLOW | LOOKUP_DIR, &on)) < 0) {
-		kfree(page);
+	if ((r = path_lookup_user(AT_FDCWD, target_va, LOOKUP_FOLLOW | LOOKUP_DIR, 0, &on)) < 0)
 		return r;
-	}
-	path_of(on, target, 256);
+	path_of(on, target, sizeof(target));
 	if (on->mounted || on->covered) {
 		r = -EBUSY;
 	} else {
@@ -116,27 +109,17 @@ s64 sys_mount(u64 source_va, u64 target_va, u64 type_va, u64 flags, u64 data)
 			iput(sb->root);
 	}
 	iput(on);
-	kfree(page);
 	return r;
 }
 
 s64 sys_umount2(u64 target_va, u64 flags)
 {
-	char *target;
 	struct inode *root;
 	int r;
 
 	(void)flags;
-	u64 page = kalloc();
-	if (!page)
-		return -ENOMEM;
-	target = phys_to_virt(page);
-	if ((r = copyin_str(target, target_va, PATH_MAX)) < 0 ||
-	    (r = path_lookup(AT_FDCWD, target, LOOKUP_FOLLOW, &root)) < 0) {
-		kfree(page);
+	if ((r = path_lookup_user(AT_FDCWD, target_va, LOOKUP_FOLLOW, 0, &root)) < 0)
 		return r;
-	}
-	kfree(page);
 	r = -EINVAL;                      /* not a mount point */
 	for (int i = 1; i < NMOUNT; i++) {
 		if (!mounts[i].sb || mounts[i].sb->root != root)
@@ -181,17 +164,9 @@ static s64 statfs_of(struct inode *ip, u64 buf_va)
 
 s64 sys_statfs(u64 path_va, u64 buf_va)
 {
-	char *path;
 	struct inode *ip;
-	int r;
+	int r = path_lookup_user(AT_FDCWD, path_va, LOOKUP_FOLLOW, 0, &ip);
 
-	u64 page = kalloc();
-	if (!page)
-		return -ENOMEM;
-	path = phys_to_virt(page);
-	if ((r = copyin_str(path, path_va, PATH_MAX)) >= 0)
-		r = path_lookup(AT_FDCWD, path, LOOKUP_FOLLOW, &ip);
-	kfree(page);
 	if (r < 0)
 		return r;
 	return statfs_of(ip, buf_va);

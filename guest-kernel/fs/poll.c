@@ -170,6 +170,15 @@ static s64 do_select(u64 nfds, u64 rd_va, u64 wr_va, u64 ex_va, s64 timeout_ns)
 	}
 }
 
+/* What select() and pselect6() leave in their timeout: the time of
+ * timeout_ns not slept since start, 0 if it ran out (result r == 0). */
+static s64 time_left(s64 timeout_ns, u64 start, s64 r)
+{
+	s64 left = timeout_ns - (s64)(clock_monotonic() - start);
+
+	return left < 0 || r == 0 ? 0 : left;
+}
+
 s64 sys_select(u64 nfds, u64 rd, u64 wr, u64 ex, u64 tv_va)
 {
 	struct timeval tv;
@@ -184,9 +193,7 @@ s64 sys_select(u64 nfds, u64 rd, u64 wr, u64 ex, u64 tv_va)
 
 	if (tv_va && r != -EFAULT && r != -EBADF && r != -EINVAL) {
 		/* Linux's select() leaves the time not slept in *tv. */
-		s64 left = timeout - (s64)(clock_monotonic() - start);
-		if (left < 0 || r == 0)
-			left = 0;
+		s64 left = time_left(timeout, start, r);
 		tv.tv_sec = left / NS_PER_S;
 		tv.tv_usec = left % NS_PER_S / 1000;
 		copyout(tv_va, &tv, sizeof(tv));
@@ -215,9 +222,7 @@ s64 sys_pselect6(u64 nfds, u64 rd, u64 wr, u64 ex, u64 ts_va, u64 sig_va)
 	r = do_select(nfds, rd, wr, ex, ts_va ? ns_of(&ts) : -1);
 	signal_mask_restore(r == -EINTR);
 	if (ts_va && r != -EFAULT && r != -EBADF && r != -EINVAL) {
-		s64 left = ns_of(&ts) - (s64)(clock_monotonic() - start);
-		if (left < 0 || r == 0)
-			left = 0;
+		s64 left = time_left(ns_of(&ts), start, r);
 		ts.tv_sec = left / NS_PER_S;
 		ts.tv_nsec = left % NS_PER_S;
 		copyout(ts_va, &ts, sizeof(ts));

@@ -29,8 +29,9 @@ static void put_path(char *p)
 	kfree((u64)p - phys_offset);
 }
 
-/* The inode a path (or, with AT_EMPTY_PATH and "", dirfd itself) names. */
-static int lookup_at(s64 dirfd, u64 path_va, int flags, int at_flags, struct inode **out)
+/* The inode a path in user memory (or, with AT_EMPTY_PATH and "", dirfd
+ * itself) names; referenced.  For every call that names a file by path. */
+int path_lookup_user(s64 dirfd, u64 path_va, int flags, int at_flags, struct inode **out)
 {
 	char *path;
 	int r;
@@ -201,7 +202,7 @@ s64 sys_newfstatat(s64 dirfd, u64 path_va, u64 st_va, u64 flags)
 		if (copyin(&c, path_va, 1) == 0 && c == 0)
 			return sys_fstat(dirfd, st_va);
 	}
-	r = lookup_at(dirfd, path_va, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, flags, &ip);
+	r = path_lookup_user(dirfd, path_va, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, flags, &ip);
 	if (r < 0)
 		return r;
 	return stat_out(ip, st_va);
@@ -245,7 +246,7 @@ s64 sys_statx(s64 dirfd, u64 path_va, u64 flags, u64 mask, u64 stx_va)
 	(void)mask;
 	if (flags & ~(u64)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE))
 		return -EINVAL;
-	r = lookup_at(dirfd, path_va, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, flags, &ip);
+	r = path_lookup_user(dirfd, path_va, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, flags, &ip);
 	if (r < 0)
 		return r;
 	inode_stat(ip, &st);
@@ -424,7 +425,7 @@ s64 sys_readlinkat(s64 dirfd, u64 path_va, u64 buf, u64 size)
 
 	if ((s64)size <= 0)
 		return -EINVAL;
-	if ((r = lookup_at(dirfd, path_va, 0, AT_EMPTY_PATH, &ip)) < 0)
+	if ((r = path_lookup_user(dirfd, path_va, 0, AT_EMPTY_PATH, &ip)) < 0)
 		return r;
 	if (!S_ISLNK(ip->mode)) {
 		iput(ip);
@@ -459,7 +460,7 @@ s64 sys_linkat(s64 olddirfd, u64 old_va, s64 newdirfd, u64 new_va, u64 flags)
 
 	if (flags & ~(u64)(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	if ((r = lookup_at(olddirfd, old_va, (flags & AT_SYMLINK_FOLLOW) ? LOOKUP_FOLLOW : 0, flags, &ip)) < 0)
+	if ((r = path_lookup_user(olddirfd, old_va, (flags & AT_SYMLINK_FOLLOW) ? LOOKUP_FOLLOW : 0, flags, &ip)) < 0)
 		return r;
 	if (S_ISDIR(ip->mode)) {
 		iput(ip);
@@ -525,7 +526,7 @@ s64 sys_fchmodat(s64 dirfd, u64 path_va, u64 mode)
 	struct inode *ip;
 	int r;
 
-	if ((r = lookup_at(dirfd, path_va, LOOKUP_FOLLOW, 0, &ip)) < 0)
+	if ((r = path_lookup_user(dirfd, path_va, LOOKUP_FOLLOW, 0, &ip)) < 0)
 		return r;
 	ip->mode = (ip->mode & S_IFMT) | (mode & 07777);
 	ip->ctime = fs_now();
@@ -567,7 +568,7 @@ s64 sys_fchownat(s64 dirfd, u64 path_va, u64 uid, u64 gid, u64 flags)
 
 	if (flags & ~(u64)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	if ((r = lookup_at(dirfd, path_va, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, flags, &ip)) < 0)
+	if ((r = path_lookup_user(dirfd, path_va, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, flags, &ip)) < 0)
 		return r;
 	set_owner(ip, uid, gid);
 	iput(ip);
@@ -631,7 +632,7 @@ s64 sys_utimensat(s64 dirfd, u64 path_va, u64 times_va, u64 flags)
 		if (!f->ip)
 			return 0;
 		ip = iget(f->ip);
-	} else if ((r = lookup_at(dirfd, path_va, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW,
+	} else if ((r = path_lookup_user(dirfd, path_va, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW,
 				  flags, &ip)) < 0) {
 		return r;
 	}
@@ -649,7 +650,7 @@ s64 sys_truncate(u64 path_va, u64 size)
 
 	if ((s64)size < 0)
 		return -EINVAL;
-	if ((r = lookup_at(AT_FDCWD, path_va, LOOKUP_FOLLOW, 0, &ip)) < 0)
+	if ((r = path_lookup_user(AT_FDCWD, path_va, LOOKUP_FOLLOW, 0, &ip)) < 0)
 		return r;
 	if (S_ISDIR(ip->mode))
 		r = -EISDIR;
@@ -670,7 +671,7 @@ s64 sys_faccessat2(s64 dirfd, u64 path_va, u64 mode, u64 flags)
 		return -EINVAL;
 	if (flags & ~(u64)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	if ((r = lookup_at(dirfd, path_va, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, flags, &ip)) < 0)
+	if ((r = path_lookup_user(dirfd, path_va, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, flags, &ip)) < 0)
 		return r;
 	/* Root may read and write anything, and execute what has an x bit. */
 	if ((mode & X_OK) && !S_ISDIR(ip->mode) && !(ip->mode & 0111))
@@ -707,7 +708,7 @@ s64 sys_chdir(u64 path_va)
 	struct inode *ip;
 	int r;
 
-	if ((r = lookup_at(AT_FDCWD, path_va, LOOKUP_FOLLOW, 0, &ip)) < 0)
+	if ((r = path_lookup_user(AT_FDCWD, path_va, LOOKUP_FOLLOW, 0, &ip)) < 0)
 		return r;
 	return set_cwd(ip);
 }
