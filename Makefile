@@ -31,8 +31,9 @@ endif
 # ---- Debian packages the build needs (installed when missing) ----
 # zlib1g-dev: the monitor inflates a gzip'd --initrd (monitor/initrd.c).
 # cpio builds initrd archives (tests/integration/initrd.sh); busybox-static
-# is a static busybox for the programs in a guest's initrd.
-DEB_PACKAGES := libzydis-dev libcmocka-dev musl-tools zlib1g-dev cpio busybox-static
+# is a static busybox for the programs in a guest's initrd; bash-static is
+# the default initramfs's /bin/bash.
+DEB_PACKAGES := libzydis-dev libcmocka-dev musl-tools zlib1g-dev cpio busybox-static bash-static
 DEPS_STAMP := build/.deps-ok
 
 # tools/apt-install.sh waits (up to APT_LOCK_TIMEOUT seconds, default 600)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # mkinitramfs.sh OUT.cpio.gz STAGING [FILE:PATH ...]
 # Builds the default initramfs: Debian's busybox-static as /bin/busybox with
-# a link for every applet it lists, the skeleton in guest-kernel/initramfs/
+# a link for every applet it lists, Debian's bash-static as /bin/bash, the
+# skeleton in guest-kernel/initramfs/
 # (/init, /etc/passwd, /etc/group, /etc/profile), /etc/mtab as a link to
 # /proc/self/mounts, empty /tmp, /proc, /dev and /root, and each FILE
 # copied to PATH in the image (the guest test programs).  The archive is
@@ -11,7 +12,9 @@ set -eu
 out=$1 root=$2
 shift 2
 busybox=${BUSYBOX:-/bin/busybox}
+bash=${BASH_STATIC:-/bin/bash-static}
 [ -x "$busybox" ] || { echo "mkinitramfs: $busybox not found (apt-get install busybox-static)" >&2; exit 1; }
+[ -x "$bash" ] || { echo "mkinitramfs: $bash not found (apt-get install bash-static)" >&2; exit 1; }
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/tmp" "$root/proc" "$root/dev" "$root/root" "$root/etc"
 chmod 1777 "$root/tmp"
@@ -21,6 +24,8 @@ for applet in $("$busybox" --list-full); do
 	[ "$applet" = bin/busybox ] && continue
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
+rm -f "$root/bin/bash"
+cp "$bash" "$root/bin/bash"
 here=$(dirname "$0")/..
 cp -R "$here/guest-kernel/initramfs/." "$root/"
 # df and getmntent() read /etc/mtab; on Linux it is the kernel's own table.
