@@ -8,6 +8,8 @@
  *   5:0 tty    the process's terminal: the console, the only one
  *   5:1 console (drivers/console.c)
  *   8:0 sda    the disk (drivers/blk.c), a block device
+ * and the links fd, stdin, stdout and stderr into /proc/self/fd, as udev
+ * makes them.
  */
 #include "defs.h"
 
@@ -92,15 +94,21 @@ static const struct {
 	const char *name;
 	u32 mode;
 	u32 rdev;
+	const char *target;       /* symbolic links: what they point to */
 } dev_nodes[] = {
-	{ "null",    S_IFCHR | 0666, DEV(1, 3) },
-	{ "zero",    S_IFCHR | 0666, DEV(1, 5) },
-	{ "full",    S_IFCHR | 0666, DEV(1, 7) },
-	{ "random",  S_IFCHR | 0666, DEV(1, 8) },
-	{ "urandom", S_IFCHR | 0666, DEV(1, 9) },
-	{ "tty",     S_IFCHR | 0666, DEV(5, 0) },
-	{ "console", S_IFCHR | 0600, DEV(5, 1) },
-	{ "sda",     S_IFBLK | 0660, DEV(8, 0) },
+	{ "null",    S_IFCHR | 0666, DEV(1, 3), 0 },
+	{ "zero",    S_IFCHR | 0666, DEV(1, 5), 0 },
+	{ "full",    S_IFCHR | 0666, DEV(1, 7), 0 },
+	{ "random",  S_IFCHR | 0666, DEV(1, 8), 0 },
+	{ "urandom", S_IFCHR | 0666, DEV(1, 9), 0 },
+	{ "tty",     S_IFCHR | 0666, DEV(5, 0), 0 },
+	{ "console", S_IFCHR | 0600, DEV(5, 1), 0 },
+	{ "sda",     S_IFBLK | 0660, DEV(8, 0), 0 },
+	/* What udev makes on Linux: the descriptors of whoever opens them. */
+	{ "fd",      S_IFLNK | 0777, 0, "/proc/self/fd" },
+	{ "stdin",   S_IFLNK | 0777, 0, "/proc/self/fd/0" },
+	{ "stdout",  S_IFLNK | 0777, 0, "/proc/self/fd/1" },
+	{ "stderr",  S_IFLNK | 0777, 0, "/proc/self/fd/2" },
 };
 
 /* Create the device nodes in directory dev that are not there yet (an
@@ -113,7 +121,10 @@ void devices_populate(struct inode *dev)
 			iput(ip);
 			continue;
 		}
-		if (dev->op->create(dev, dev_nodes[i].name, dev_nodes[i].mode, dev_nodes[i].rdev, &ip) == 0)
-			iput(ip);
+		if (dev->op->create(dev, dev_nodes[i].name, dev_nodes[i].mode, dev_nodes[i].rdev, &ip) < 0)
+			continue;
+		if (dev_nodes[i].target)
+			ip->op->write(ip, dev_nodes[i].target, 0, strlen(dev_nodes[i].target));
+		iput(ip);
 	}
 }

@@ -48,6 +48,10 @@ struct inode_ops {
 	u64 (*page)(struct inode *ip, u64 pg);
 	/* The inode has no name and no reference left: free what it holds. */
 	void (*evict)(struct inode *ip);
+	/* Symbolic links that stand for an inode rather than a path, Linux's
+	 * "magic links" (/proc/PID/fd/N, cwd, root): following one gives that
+	 * inode (referenced); 0 falls back to the link's text. */
+	struct inode *(*get_link)(struct inode *ip);
 };
 
 /* What an open file can do. */
@@ -93,7 +97,7 @@ struct file {
 	int ref;                  /* descriptors (in any process) that name it */
 	u32 flags;                /* O_ACCMODE, O_APPEND, O_NONBLOCK, ... */
 	u64 pos;
-	struct inode *ip;         /* 0 for a pipe's ends */
+	struct inode *ip;         /* a pipe's ends: its pipefs inode (pipe.c) */
 	const struct file_ops *op;
 	void *data;               /* the pipe, a directory's read position, ... */
 	char *path;               /* kmalloc'ed: the absolute path open() found it by, or 0 (/proc/PID/fd) */
@@ -157,6 +161,7 @@ const struct file_ops *blkdev_ops(u32 rdev);
 
 /* pipe.c */
 int pipe_new(struct file **rd, struct file **wr);
+bool is_pipe(const struct inode *ip);
 extern const struct file_ops fifo_ops;
 
 /* initramfs.c */

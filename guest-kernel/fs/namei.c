@@ -83,6 +83,8 @@ static int follow(struct inode *dir, struct inode *ip, int flags, int *links, st
 
 	if (++*links > SYMLOOP_MAX || nesting >= SYMLINK_NEST_MAX)
 		return -ELOOP;
+	if (ip->op->get_link && (*out = ip->op->get_link(ip)))
+		return 0;
 	if (ip->size >= PATH_MAX)
 		return -ENAMETOOLONG;
 	u64 page = kalloc();

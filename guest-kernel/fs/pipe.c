@@ -11,6 +11,11 @@
  * or EINTR, kernel/syscall.c).  A FIFO is a named pipe: its inode holds
  * the pipe while any end is open, and opening one end waits for the other
  * (unless O_NONBLOCK: ENXIO for a writer without reader).
+ *
+ * As on Linux, a pipe() is a FIFO without a name: an inode of its own
+ * file system (pipefs) holds it, so fstat() shows a FIFO, and opening
+ * /proc/PID/fd/N (or /dev/fd/N) of one end opens the FIFO again, which is
+ * how bash's process substitution reaches it.
  */
 #include "defs.h"
 
@@ -164,41 +169,47 @@ static void end_close(struct file *f, struct pipe *p)
 	poll_notify();
 }
 
-static void pipe_release(struct file *f)
-{
-	struct pipe *p = f->data;
+/* pipefs: the pipes' inodes (Linux's numbers: its magic, an anonymous
+ * device apart from ramfs's and procfs's). */
+static struct super pipefs = { .type = "pipefs", .magic = PIPEFS_MAGIC, .dev = 0xd };
 
-	end_close(f, p);
-	if (p->readers == 0 && p->writers == 0)
-		pipe_free(p);
+bool is_pipe(const struct inode *ip)
+{
+	return ip && ip->sb == &pipefs;
 }
 
-static const struct file_ops pipe_ops = {
-	.read = pipe_read,
-	.write = pipe_write,
-	.ioctl = pipe_ioctl,
-	.poll = pipe_poll,
-	.release = pipe_release,
-};
 
-/* pipe(): a new pipe's read and write ends. */
+/* pipe(): a new pipe's read and write ends, on one new inode. */
 int pipe_new(struct file **rd, struct file **wr)
 {
 	struct pipe *p = pipe_alloc();
+	struct inode *ip = p ? inode_new(&pipefs, S_IFIFO | 0600) : 0;
 
-	if (!p)
+	if (!ip) {
+		if (p)
+			pipe_free(p);
 		return -ENFILE;
-	*rd = file_alloc(0, O_RDONLY);
-	*wr = file_alloc(0, O_WRONLY);
+	}
+	ip->nlink = 1;            /* as Linux shows it; 0 when the pipe goes (fifo_release) */
+	ip->fop = &fifo_ops;      /* its ends' operations, and what opening it again gives */
+	ip->data = p;
+	*rd = file_alloc(ip, O_RDONLY);
+	*wr = file_alloc(ip, O_WRONLY);
 	if (!*rd || !*wr) {
-		if (*rd)
-			kfree_obj(*rd);
-		if (*wr)
-			kfree_obj(*wr);
+		if (*rd) {
+			(*rd)->op = 0;    /* never opened: no release */
+			file_put(*rd);
+		}
+		if (*wr) {
+			(*wr)->op = 0;
+			file_put(*wr);
+		}
+		ip->nlink = 0;
+		iput(ip);
 		pipe_free(p);
 		return -ENFILE;
 	}
-	(*rd)->op = (*wr)->op = &pipe_ops;
+	iput(ip);                 /* the two ends hold it */
 	(*rd)->data = (*wr)->data = p;
 	p->readers = p->writers = 1;
 	return 0;
@@ -226,9 +237,12 @@ static int fifo_open(struct file *f)
 	p->opens++;
 	wakeup(p);
 	poll_notify();
-	/* Wait for the other end, as fifo(7) says. */
+	/* Wait for the other end, as fifo(7) says; a pipe() opened again
+	 * through /proc does not wait, as on Linux. */
 	seen = p->opens;
-	if (mode == O_RDONLY && !(f->flags & O_NONBLOCK)) {
+	if (is_pipe(ip)) {
+		/* nothing to wait for */
+	} else if (mode == O_RDONLY && !(f->flags & O_NONBLOCK)) {
 		while (p->writers == 0 && p->opens == seen) {
 			if (signal_pending()) {
 				end_close(f, p);
@@ -260,6 +274,8 @@ static void fifo_release(struct file *f)
 	if (p->readers == 0 && p->writers == 0) {   /* unread data goes, as on Linux */
 		f->ip->data = 0;
 		pipe_free(p);
+		if (f->ip->sb == &pipefs)
+			f->ip->nlink = 0;     /* a pipe() is gone with its last end */
 	}
 }
 

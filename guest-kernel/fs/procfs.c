@@ -724,12 +724,12 @@ static int gen_fd_link(struct out *o, struct proc *p, int fd)
 
 	if (!f)
 		return -ENOENT;
-	if (f->path) {
-		put_s(o, f->path);
+	if (is_pipe(f->ip)) {     /* a pipe's end: its number as fstat() gives it */
+		out_printf(o, "pipe:[%lu]", f->ip->ino);
 		return 0;
 	}
-	if (!f->ip) {             /* a pipe's end: its number as fstat() gives it */
-		out_printf(o, "pipe:[%lu]", (u64)f->data >> 4);
+	if (f->path) {
+		put_s(o, f->path);
 		return 0;
 	}
 	if (S_ISDIR(f->ip->mode) && (n = path_of(f->ip, o->buf, o->cap)) >= 0) {
@@ -1031,9 +1031,33 @@ static const struct inode_ops procfs_dir_ops = {
 	.evict = procfs_evict,
 };
 
+/* Following fd/N, cwd or root leads to the inode itself, as Linux's
+ * magic links do: a pipe's end opens the pipe again (bash's process
+ * substitution through /dev/fd), a deleted file is still reached. */
+static struct inode *procfs_get_link(struct inode *ip)
+{
+	struct pnode *d = ip->data;
+	struct proc *p = PER_PROCESS(d->kind) ? proc_find(d->pid) : 0;
+
+	if (!p || p->state == ZOMBIE)
+		return 0;
+	switch (d->kind) {
+	case K_FDLINK:
+		if (p->files && d->fd >= 0 && d->fd < NOFILE_MAX && p->files->fd[d->fd])
+			return iget(p->files->fd[d->fd]->ip);
+		return 0;
+	case K_CWD:
+		return iget(p->cwd);
+	case K_ROOTLINK:
+		return iget(fs_root());
+	}
+	return 0;
+}
+
 static const struct inode_ops procfs_file_ops = {
 	.read = procfs_read,
 	.evict = procfs_evict,
+	.get_link = procfs_get_link,
 };
 
 /* ---- Open files ---- */

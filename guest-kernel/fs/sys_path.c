@@ -47,8 +47,6 @@ int path_lookup_user(s64 dirfd, u64 path_va, int flags, int at_flags, struct ino
 		}
 		if (!f)
 			return -EBADF;
-		if (!f->ip)
-			return -EBADF;        /* a pipe: no inode to speak of here */
 		*out = iget(f->ip);
 		return 0;
 	}
@@ -196,12 +194,6 @@ s64 sys_newfstatat(s64 dirfd, u64 path_va, u64 st_va, u64 flags)
 
 	if (flags & ~(u64)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 		return -EINVAL;
-	if ((flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD && fd_file(dirfd) && !fd_file(dirfd)->ip) {
-		char c;
-		/* fstat() of a pipe, as glibc asks for it. */
-		if (copyin(&c, path_va, 1) == 0 && c == 0)
-			return sys_fstat(dirfd, st_va);
-	}
 	r = path_lookup_user(dirfd, path_va, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, flags, &ip);
 	if (r < 0)
 		return r;
@@ -221,19 +213,10 @@ s64 sys_lstat(u64 path, u64 st)
 s64 sys_fstat(u64 fd, u64 st_va)
 {
 	struct file *f = fd_file(fd);
-	struct stat st;
 
 	if (!f)
 		return -EBADF;
-	if (f->ip)
-		return stat_out(iget(f->ip), st_va);
-	/* A pipe: a FIFO with no name. */
-	memset(&st, 0, sizeof(st));
-	st.st_mode = S_IFIFO | 0600;
-	st.st_nlink = 1;
-	st.st_blksize = PGSIZE;
-	st.st_ino = (u64)f->data >> 4;
-	return copyout(st_va, &st, sizeof(st));
+	return stat_out(iget(f->ip), st_va);
 }
 
 s64 sys_statx(s64 dirfd, u64 path_va, u64 flags, u64 mask, u64 stx_va)

@@ -182,6 +182,7 @@ struct statfs {
 _Static_assert(sizeof(struct statfs) == 120, "Linux's x86-64 struct statfs");
 #define TMPFS_MAGIC 0x01021994
 #define PROC_SUPER_MAGIC 0x9fa0
+#define PIPEFS_MAGIC 0x50495045
 
 #define NAME_MAX 255
 #define PATH_MAX 4096

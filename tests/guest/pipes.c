@@ -1,11 +1,13 @@
 /* pipes: pipe/pipe2, data and EOF across fork, non-blocking pipes,
  * SIGPIPE/EPIPE, poll/ppoll/select/pselect6, FIONREAD, PIPE_BUF atomicity,
- * a large transfer, and FIFOs. */
+ * a large transfer, FIFOs, and a pipe opened again through /proc/self/fd
+ * and /dev/fd (bash's process substitution). */
 #define T_GROUP "pipes"
 #include "t.h"
 
 #include <limits.h>
 #include <poll.h>
+#include <sys/vfs.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 
@@ -674,6 +676,101 @@ TEST(pipeline_of_children)
 	CHECK_STR(buf, "JCN");
 	CHECK_EXIT(t_wait(a), 0);
 	CHECK_EXIT(t_wait(b), 0);
+}
+
+/* A pipe is an inode of pipefs: fstat, fstatfs and /proc/self/fd agree. */
+TEST(pipe_inode)
+{
+	int p[2];
+	struct stat a, b;
+	struct statfs fs;
+	char link[64], want[64];
+	REQUIRE_OK(pipe(p));
+	CHECK_OK(fstat(p[0], &a));
+	CHECK_OK(fstat(p[1], &b));
+	CHECK(S_ISFIFO(a.st_mode));
+	CHECK_EQ(a.st_mode & 0777, 0600);
+	CHECK_EQ(a.st_nlink, 1);
+	CHECK_EQ(a.st_ino, b.st_ino);          /* both ends: one inode */
+	CHECK_EQ(a.st_dev, b.st_dev);
+	CHECK_OK(fstatfs(p[0], &fs));
+	CHECK_EQ(fs.f_type, 0x50495045);       /* PIPEFS_MAGIC */
+	snprintf(link, sizeof link, "/proc/self/fd/%d", p[0]);
+	ssize_t n = readlink(link, want, sizeof want - 1);
+	CHECK(n > 0);
+	want[n > 0 ? n : 0] = 0;
+	snprintf(link, sizeof link, "pipe:[%lu]", (unsigned long)a.st_ino);
+	CHECK_STR(want, link);
+	struct stat c;                          /* fstatat(fd, "", AT_EMPTY_PATH) */
+	CHECK_OK(fstatat(p[1], "", &c, AT_EMPTY_PATH));
+	CHECK_EQ(c.st_ino, a.st_ino);
+	int q[2];
+	REQUIRE_OK(pipe(q));
+	CHECK_OK(fstat(q[0], &c));
+	CHECK(c.st_ino != a.st_ino);
+	close(p[0]), close(p[1]), close(q[0]), close(q[1]);
+}
+
+/* Opening /proc/self/fd/N of a pipe's end opens the pipe again, without
+ * waiting for a partner as a named FIFO would. */
+TEST(pipe_reopen)
+{
+	int p[2];
+	char path[64], buf[16] = {0};
+	REQUIRE_OK(pipe(p));
+	snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+	int r = open(path, O_RDONLY);
+	REQUIRE(r >= 0);
+	CHECK(r != p[0]);
+	CHECK_EQ(write(p[1], "via proc", 8), 8);
+	CHECK_EQ(read(r, buf, sizeof buf), 8);
+	CHECK_STR(buf, "via proc");
+	snprintf(path, sizeof path, "/dev/fd/%d", p[1]);
+	int w = open(path, O_WRONLY);
+	REQUIRE(w >= 0);
+	close(p[1]);                            /* the reopened end still writes */
+	CHECK_EQ(write(w, "dev", 3), 3);
+	memset(buf, 0, sizeof buf);
+	CHECK_EQ(read(p[0], buf, sizeof buf), 3);
+	CHECK_STR(buf, "dev");
+	close(w);                               /* the last writer: end of file */
+	CHECK_EQ(read(r, buf, sizeof buf), 0);
+	CHECK_EQ(read(p[0], buf, sizeof buf), 0);
+	close(r), close(p[0]);
+	/* a descriptor that is not open */
+	CHECK_ERR(open("/dev/fd/200", O_RDONLY), ENOENT);
+}
+
+/* /dev/fd, /dev/stdin and friends, and a deleted file reached through its
+ * descriptor's link. */
+TEST(dev_fd_links)
+{
+	char buf[64];
+	ssize_t n = readlink("/dev/fd", buf, sizeof buf - 1);
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK_STR(buf, "/proc/self/fd");
+	n = readlink("/dev/stderr", buf, sizeof buf - 1);
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK_STR(buf, "/proc/self/fd/2");
+	int fd = open("/tmp/t_pipes_deleted", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	REQUIRE(fd >= 0);
+	CHECK_EQ(write(fd, "kept", 4), 4);
+	CHECK_OK(unlink("/tmp/t_pipes_deleted"));
+	char path[64];
+	snprintf(path, sizeof path, "/dev/fd/%d", fd);
+	int again = open(path, O_RDONLY);
+	REQUIRE(again >= 0);
+	memset(buf, 0, sizeof buf);
+	CHECK_EQ(read(again, buf, sizeof buf), 4);  /* its own offset, from 0 */
+	CHECK_STR(buf, "kept");
+	struct stat a, b;
+	CHECK_OK(fstat(fd, &a));
+	CHECK_OK(fstat(again, &b));
+	CHECK_EQ(a.st_ino, b.st_ino);
+	CHECK_EQ(a.st_nlink, 0);
+	close(fd), close(again);
 }
 
 int main(int argc, char **argv)
