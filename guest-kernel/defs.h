@@ -317,6 +317,11 @@ void sleep(const void *chan);
 void wakeup(const void *chan);
 void yield(void);
 
+/* net/socket.c: no address family */
+s64 sys_socket(u64 family, u64 type, u64 protocol);
+s64 sys_socketpair(u64 family, u64 type, u64 protocol, u64 sv_va);
+s64 sys_socket_fd_call(u64 fd);
+
 /* random.c */
 u64 random_u64(void);
 void random_bytes(void *buf, u64 n);

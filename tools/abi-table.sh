@@ -47,6 +47,9 @@ status_note() {
 	mmap) echo "anonymous private and shared, files private and shared, /dev/zero" ;;
 	setitimer|getitimer) echo "ITIMER_REAL only" ;;
 	restart_syscall) echo "the kernel's own: a sleep resumed after a stop; no direct test" ;;
+	socket|socketpair) echo "no address family: EAFNOSUPPORT after Linux's argument checks (net/socket.c)" ;;
+	connect|accept|accept4|bind|listen|sendto|sendmsg|sendmmsg|recvfrom|recvmsg|recvmmsg|shutdown|getsockname|getpeername|setsockopt|getsockopt)
+		echo "no socket can exist: EBADF or ENOTSOCK" ;;
 	rseq) echo "ENOSYS, quietly (C libraries fall back): no test asserts it" ;;
 	esac
 }

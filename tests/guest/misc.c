@@ -1,6 +1,7 @@
 /* misc: clocks and sleeps, uname, credentials, getrandom, sysinfo,
  * resource limits and usage, sched_yield, set_tid_address, futex, ENOSYS,
- * the /proc files programs read, and FPU state per process. */
+ * the /proc files programs read, FPU state per process, and the socket
+ * calls' argument checks. */
 #define T_GROUP "misc"
 #include "t.h"
 
@@ -10,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/sysinfo.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
@@ -700,6 +702,50 @@ TEST(fpu_state_per_process)
 		CHECK_MSG(out[i] == in[i], "xmm word %d: 0x%lx, was 0x%lx", i, out[i], in[i]);
 	CHECK_EQ(mx_out, 0x5f80);
 	CHECK_EXIT(t_wait(pid), 0);
+}
+
+/* What Linux checks before the address family, so that a kernel with
+ * none (this one: EAFNOSUPPORT for every socket) and the host agree. */
+TEST(socket_checks)
+{
+	int p[2], sv[2];
+	CHECK_ERR(socket(AF_UNIX, 11, 0), EINVAL);                 /* SOCK_MAX */
+	CHECK_ERR(socket(AF_UNIX, SOCK_STREAM | 0x100, 0), EINVAL); /* unknown flag */
+	CHECK_ERR(socketpair(AF_UNIX, 15, 0, sv), EINVAL);
+	CHECK_ERR(socket(4000, SOCK_STREAM, 0), EAFNOSUPPORT);      /* past NPROTO */
+	CHECK_ERR(socketpair(4000, SOCK_DGRAM, 0, sv), EAFNOSUPPORT);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);     /* a family: either */
+	CHECK(s >= 0 || errno == EAFNOSUPPORT);
+	if (s >= 0)
+		close(s);
+	REQUIRE_OK(pipe(p));
+	struct sockaddr sa = { .sa_family = AF_UNIX };
+	socklen_t len = sizeof sa;
+	int one = 1;
+	CHECK_ERR(connect(p[0], &sa, sizeof sa), ENOTSOCK);
+	CHECK_ERR(bind(p[1], &sa, sizeof sa), ENOTSOCK);
+	CHECK_ERR(listen(p[0], 1), ENOTSOCK);
+	CHECK_ERR(accept(p[0], 0, 0), ENOTSOCK);
+	CHECK_ERR(accept4(p[0], 0, 0, 0), ENOTSOCK);
+	CHECK_ERR(send(p[1], "x", 1, 0), ENOTSOCK);
+	CHECK_ERR(sendto(p[1], "x", 1, 0, &sa, sizeof sa), ENOTSOCK);
+	CHECK_ERR(recv(p[0], &one, 1, 0), ENOTSOCK);
+	CHECK_ERR(recvfrom(p[0], &one, 1, 0, 0, 0), ENOTSOCK);
+	struct msghdr mh = {0};
+	CHECK_ERR(sendmsg(p[1], &mh, 0), ENOTSOCK);
+	CHECK_ERR(recvmsg(p[0], &mh, 0), ENOTSOCK);
+	CHECK_ERR(shutdown(p[0], SHUT_RDWR), ENOTSOCK);
+	CHECK_ERR(getsockname(p[0], &sa, &len), ENOTSOCK);
+	CHECK_ERR(getpeername(p[0], &sa, &len), ENOTSOCK);
+	CHECK_ERR(setsockopt(p[0], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), ENOTSOCK);
+	CHECK_ERR(getsockopt(p[0], SOL_SOCKET, SO_TYPE, &one, &len), ENOTSOCK);
+	CHECK_ERR(connect(250, &sa, sizeof sa), EBADF);
+	CHECK_ERR(getsockopt(250, SOL_SOCKET, SO_TYPE, &one, &len), EBADF);
+	CHECK_ERR(syscall(SYS_sendmmsg, p[1], 0, 0, 0), ENOTSOCK);
+	CHECK_ERR(syscall(SYS_recvmmsg, p[0], 0, 0, 0, 0), ENOTSOCK);
+	/* the data was never taken: the pipe still works */
+	CHECK_EQ(write(p[1], "ok", 2), 2);
+	close(p[0]), close(p[1]);
 }
 
 int main(int argc, char **argv)
