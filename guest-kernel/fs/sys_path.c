@@ -92,6 +92,12 @@ static int create_in(struct inode *dir, char *name, u64 flags, u64 mode, char *b
 			iput(dir);
 			return -ELOOP;
 		}
+		/* A magic link (/proc/self/fd/N, namei.c): the inode it stands for. */
+		if (ip->op->get_link && (*out = ip->op->get_link(ip))) {
+			iput(ip);
+			iput(dir);
+			return 0;
+		}
 		/* A link: go on with its target's last component. */
 		n = ip->size < PATH_MAX ? ip->op->read(ip, buf, 0, ip->size) : -ENAMETOOLONG;
 		iput(ip);

@@ -733,6 +733,16 @@ TEST(pipe_reopen)
 	memset(buf, 0, sizeof buf);
 	CHECK_EQ(read(p[0], buf, sizeof buf), 3);
 	CHECK_STR(buf, "dev");
+	/* bash's "cmd > >(other)" opens it with O_CREAT|O_TRUNC: the link is
+	 * followed to the pipe, as for any existing file */
+	snprintf(path, sizeof path, "/dev/fd/%d", w);
+	int c = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	REQUIRE(c >= 0);
+	CHECK_EQ(write(c, "creat", 5), 5);
+	memset(buf, 0, sizeof buf);
+	CHECK_EQ(read(p[0], buf, sizeof buf), 5);
+	CHECK_STR(buf, "creat");
+	close(c);
 	close(w);                               /* the last writer: end of file */
 	CHECK_EQ(read(r, buf, sizeof buf), 0);
 	CHECK_EQ(read(p[0], buf, sizeof buf), 0);
