@@ -59,6 +59,7 @@ $(DEPS_STAMP): Makefile tools/apt-install.sh
 # ---- The monitor: every object but main.o goes into a library the tests link ----
 LIB_OBJS += monitor/vm.o
 LIB_OBJS += monitor/cli.o
+LIB_OBJS += monitor/console.o
 LIB_OBJS += monitor/loader.o
 LIB_OBJS += monitor/initrd.o
 LIB_OBJS += monitor/stats.o
@@ -255,6 +256,7 @@ include tests/guest/guest-tests.mk
 INITRAMFS_FILES := $(sort $(wildcard guest-kernel/initramfs/* guest-kernel/initramfs/*/*))
 INITRAMFS_EXTRA := $(foreach b,$(GT_BINS),$(b):/tests/$(patsubst $(GT_OUT)/%,%,$(b))) \
 	tests/guest/busybox-session.sh:/tests/busybox-session.sh \
+	tests/guest/bash-features.sh:/tests/bash-features.sh \
 	tests/guest/run-in-guest.sh:/tests/run-in-guest.sh
 # bench/boot.sh's programs: fork+exec+wait, static with both libcs, and its script.
 BENCH_BINS := $(foreach l,musl glibc,build/bench/forkexec-$(l))
@@ -263,7 +265,7 @@ build/bench/forkexec-%: bench/forkexec.c $(DEPS_STAMP)
 	@$(if $(Q),echo "  $(if $(filter musl,$*),MUSL ,GLIBC)   $@")
 	$(Q)mkdir -p $(@D) && $(if $(filter musl,$*),$(GT_MUSL_CC),$(GT_GLIBC_CC)) $(GT_CFLAGS) -static -o $@ $<
 $(INITRAMFS): tools/mkinitramfs.sh $(INITRAMFS_FILES) $(GT_BINS) tests/guest/busybox-session.sh \
-		tests/guest/run-in-guest.sh $(BENCH_BINS) bench/guest.sh $(DEPS_STAMP)
+		tests/guest/bash-features.sh tests/guest/run-in-guest.sh $(BENCH_BINS) bench/guest.sh $(DEPS_STAMP)
 	@$(if $(Q),echo "  CPIO    $@")
 	$(Q)sh tools/mkinitramfs.sh $@ build/initramfs-root $(INITRAMFS_EXTRA)
 

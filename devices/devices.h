@@ -82,6 +82,9 @@ struct uart {
 	uint8_t rx_count;        /* bytes waiting in rx_fifo */
 	int out_fd;              /* where transmitted bytes go (stdout) */
 	uint64_t tx_bytes;       /* bytes transmitted */
+	uint64_t tx_dropped;     /* of which lost: nobody took them (uart_tx) */
+	unsigned tx_stall_ms;    /* drop bytes after a wait this long, 0: wait */
+	bool tx_stalled;         /* dropping until out_fd takes bytes again */
 	uint64_t rx_bytes;       /* bytes received (uart_rx and loopback) */
 	uint64_t overruns;       /* bytes lost to overrun (loopback only: uart_rx
 	                          * never takes more than uart_rx_space) */

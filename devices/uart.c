@@ -174,7 +174,9 @@ unsigned uart_rx(struct uart *u, const uint8_t *buf, unsigned n)
  * Put one byte on the wire: write it to out_fd, retrying interrupted and
  * partial writes and waiting out a full non-blocking descriptor.  A console
  * whose reader went away (EPIPE, EIO, ...) must not stop the guest, so
- * other errors drop the byte.
+ * other errors drop the byte.  With tx_stall_ms set (a pseudo-terminal that
+ * may have nobody on the other end), a wait longer than that drops the
+ * byte and every later one until the descriptor takes bytes again.
  */
 static void uart_tx(struct uart *u, uint8_t byte)
 {
@@ -182,16 +184,22 @@ static void uart_tx(struct uart *u, uint8_t byte)
 	for (;;) {
 		ssize_t n = write(u->out_fd, &byte, 1);
 
-		if (n == 1)
+		if (n == 1) {
+			u->tx_stalled = false;
 			return;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !u->tx_stalled) {
 			struct pollfd p = { .fd = u->out_fd, .events = POLLOUT };
+			int r = poll(&p, 1, u->tx_stall_ms ? (int)u->tx_stall_ms : -1);
 
-			if (poll(&p, 1, -1) >= 0 || errno == EINTR)
+			if (r > 0 || (r < 0 && errno == EINTR))
 				continue;
+			if (r == 0)
+				u->tx_stalled = true;
 		}
+		u->tx_dropped++;
 		return;
 	}
 }

@@ -182,6 +182,7 @@ extern struct cpu cpu;
 
 /* console.c */
 extern int console_fg_pgrp;
+void console_size_poll(void);
 bool console_has_room(void);
 void console_input(char c);
 s64 console_read(char *dst, u64 n);
@@ -448,6 +449,7 @@ bool pv_fpu_reload_pending(void);
 void pv_fpu_save(void);
 long pv_nmi_watchdog(u64 us);
 long pv_blk_io(int op, u64 sector, u32 count, void *kbuf);
+u32 pv_console_size(u16 *rows, u16 *cols);
 
 /* vm.c */
 extern u64 phys_offset;

@@ -33,6 +33,7 @@ enum {
 	OPT_DISK,
 	OPT_CPUID_FAULTING,
 	OPT_CPU,
+	OPT_CONSOLE,
 };
 
 static const struct option long_options[] = {
@@ -40,6 +41,7 @@ static const struct option long_options[] = {
 	{ "append",  required_argument, NULL, OPT_APPEND },
 	{ "initrd",  required_argument, NULL, OPT_INITRD },
 	{ "disk",    required_argument, NULL, OPT_DISK },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "stats",   no_argument,       NULL, OPT_STATS },
 	{ "no-pin",  no_argument,       NULL, OPT_NO_PIN },
 	{ "cpu",     required_argument, NULL, OPT_CPU },
@@ -71,6 +73,9 @@ static void usage(FILE *out, const char *default_kernel)
 		"                      the initrd\n"
 		"      --disk FILE[,ro]  attach FILE, a raw image, as the guest's disk (ATA\n"
 		"                      at 0x1f0, IRQ 14, and paravirtual); ,ro: read-only\n"
+		"      --console stdio|pty  the guest's console: this terminal (default),\n"
+		"                      or a new pseudo-terminal whose path is printed, for\n"
+		"                      screen or minicom to attach to\n"
 		"      --stats         print the table of traps and port I/O at exit\n"
 		"      --cpu N         run the monitor and guest on host CPU N (default: the\n"
 		"                      least-loaded allowed CPU, moving when it stays contended)\n"
@@ -275,6 +280,13 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 			break;
 		case OPT_DISK:
 			opt->disk = optarg;
+			break;
+		case OPT_CONSOLE:
+			if (strcmp(optarg, "stdio") != 0 && strcmp(optarg, "pty") != 0) {
+				fprintf(err, "trapvisor: --console %s: not stdio or pty " SEE_HELP "\n", optarg);
+				return -1;
+			}
+			opt->console = optarg;
 			break;
 		case OPT_STATS:
 			opt->stats = true;

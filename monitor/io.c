@@ -19,6 +19,12 @@
  * a fatal-signal handler).  When standard input is a pipe or a file, its end
  * reaches the guest as ^D (twice if the last line had no newline): what a
  * terminal's line discipline would read as end of input.
+ *
+ * The console may instead be a pseudo-terminal of the monitor's own
+ * (console.c): the same escapes, no raw mode to set or restore here.  The
+ * console's size is read from its terminal at start and after each change
+ * (SIGWINCH for our own terminal, a look at every wake-up for the pty,
+ * whose clients resize it without telling us) into io.winsize.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -93,6 +100,23 @@ static bool io_queue(struct io *io, const u8 *b, size_t n)
 	return ok;
 }
 
+/* The console's size now; on a change, tell the vCPU thread (vm.c passes
+ * it to the guest). */
+static void io_read_winsize(struct io *io)
+{
+	struct winsize ws;
+	unsigned v;
+
+	if (io->size_fd < 0 || ioctl(io->size_fd, TIOCGWINSZ, &ws) < 0)
+		return;
+	v = ws.ws_row && ws.ws_col ? (unsigned)ws.ws_row << 16 | ws.ws_col : 0;
+	if (v == atomic_load(&io->winsize))
+		return;
+	atomic_store(&io->winsize, v);
+	atomic_fetch_add(&io->winsize_seq, 1);
+	io_wake(io);
+}
+
 /* Standard input ended.  A terminal's end is the user's own ^D; a pipe's or
  * file's reaches the guest as ^D at the start of a line: one, or two when
  * the last line had no newline (the first completes that line). */
@@ -101,7 +125,7 @@ static void io_queue_eof(struct io *io)
 	static const u8 eof[2] = { CTRL_D, CTRL_D };
 
 	atomic_store(&io->in_eof, true);
-	if (!io->tty)
+	if (!io->escapes)
 		io_queue(io, eof, io->last_in == '\n' || io->last_in == 0 ? 1 : 2);
 }
 
@@ -148,7 +172,7 @@ static size_t io_escapes(struct io *io, u8 *b, size_t n)
 			}
 			continue;
 		}
-		if (b[i] == CTRL_A && io->tty) {
+		if (b[i] == CTRL_A && io->escapes) {
 			io->escape = true;
 			continue;
 		}
@@ -211,12 +235,18 @@ static void *io_thread(void *arg)
 				}
 			} else if (fd == io->sig_fd) {
 				struct signalfd_siginfo si;
-				if (read(io->sig_fd, &si, sizeof(si)) == sizeof(si))
+				if (read(io->sig_fd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGWINCH)
+					io_read_winsize(io);
+				else
 					io_request_quit(io, (int)si.ssi_signo);
 			} else if (fd == io->in_fd) {
 				io_read_input(io);
 			}
 		}
+		if (io->size_poll)
+			io_read_winsize(io);      /* a pty's client resizes it silently */
 	}
 	return NULL;
 }
@@ -243,7 +273,7 @@ static void io_raw_mode(struct io *io)
 	t.c_cc[VTIME] = 0;
 	if (tcsetattr(io->in_fd, TCSAFLUSH, &t) == 0) {
 		tio_saved_fd = io->in_fd;
-		io->tty = true;
+		io->tty = io->escapes = true;
 		atexit(io_restore_terminal);
 		signal(SIGSEGV, io_crash_handler);
 		signal(SIGBUS, io_crash_handler);
@@ -252,22 +282,26 @@ static void io_raw_mode(struct io *io)
 	}
 }
 
-int io_start(struct io *io, int in_fd, char *err, size_t errlen)
+int io_start(struct io *io, const struct console *con, char *err, size_t errlen)
 {
+	int in_fd = con->in_fd;
 	sigset_t sigs;
 
 	memset(io, 0, sizeof(*io));
 	io->inited = true;
 	io->in_fd = in_fd;
+	io->size_fd = con->size_fd;
+	io->size_poll = con->pty;
 	io->epfd = io->timer_fd = io->wake_fd = io->stop_fd = io->sig_fd = -1;
 	pthread_mutex_init(&io->lock, NULL);
 
-	/* SIGINT/SIGTERM/SIGHUP become events of this thread: blocked here
-	 * before any thread or context process exists, so all inherit it. */
+	/* SIGINT/SIGTERM/SIGHUP/SIGWINCH become events of this thread: blocked
+	 * here before any thread or context process exists, so all inherit it. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGWINCH);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	io->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -279,8 +313,11 @@ int io_start(struct io *io, int in_fd, char *err, size_t errlen)
 	    io->sig_fd < 0 || io_watch(io, io->timer_fd) < 0 || io_watch(io, io->stop_fd) < 0 ||
 	    io_watch(io, io->sig_fd) < 0)
 		goto err;
+	io_read_winsize(io);
 	if (in_fd >= 0) {
-		if (isatty(in_fd))
+		if (con->pty)
+			io->escapes = true;   /* raw already (console.c) */
+		else if (isatty(in_fd))
 			io_raw_mode(io);
 		if (io_watch(io, in_fd) < 0) {
 			/* A regular file cannot be polled: it is all there now. */

@@ -350,6 +350,13 @@ static void vm_pv_sync_out(struct vm *vm)
 	pv->vif = !!(vm->vcpu.rflags & X86_RFLAGS_IF);
 	pv->pending = pic_intr(&vm->pic);
 	vm_pv_cpu_state(&vm->vcpu, &pv->cpu);
+	if (atomic_load(&vm->io.winsize_seq) != vm->winsize_seq) {
+		u32 ws = atomic_load(&vm->io.winsize);
+		vm->winsize_seq = atomic_load(&vm->io.winsize_seq);
+		pv->console_rows = ws >> 16;
+		pv->console_cols = ws & 0xffff;
+		pv->console_seq++;
+	}
 }
 
 /*
@@ -1451,7 +1458,11 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	/* 2. Devices on the port bus. */
 	bus_init(&vm->bus);
 	pic_init(&vm->pic);
-	uart_init(&vm->com1, STDOUT_FILENO, vm_irq_line(vm, 4));
+	if (console_open(opt->console, &vm->console, err, errlen) < 0)
+		goto err_host;
+	uart_init(&vm->com1, vm->console.out_fd, vm_irq_line(vm, 4));
+	if (vm->console.pty)
+		vm->com1.tx_stall_ms = 2000;   /* maybe nobody attached (console.c) */
 	pit_init(&vm->pit, vm_irq_line(vm, 0));
 	rtc_init(&vm->rtc, vm_irq_line(vm, 8), vm_wall_ns, vm);
 	debug_exit_init(&vm->dbgexit, false);
@@ -1518,7 +1529,7 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	vm->tsc_khz = vm_tsc_khz();
 	((struct boot_info *)(vm->ram + vm->vcpu.gpr[R_RDI]))->tsc_khz = vm->tsc_khz;
 	/* 7. The I/O thread: console input, the timer, signals. */
-	if (io_start(&vm->io, STDIN_FILENO, err, errlen) < 0)
+	if (io_start(&vm->io, &vm->console, err, errlen) < 0)
 		goto err_host;
 	/* 8. Watch the CPU's load, and move the VM when it stays contended. */
 	if (place_watch(&vm->place, err, errlen) < 0)
@@ -1607,6 +1618,7 @@ void vm_destroy(struct vm *vm)
 {
 	place_stop(&vm->place);
 	io_stop(&vm->io);
+	console_close(&vm->console);
 	if (vm->bench)
 		fclose(vm->bench);
 	vm->bench = NULL;

@@ -46,6 +46,7 @@ struct vm_options {
 	                          * instructions in one stop (vm_chain()) */
 	bool cpuid_faulting;     /* --cpuid-faulting=on: make CPUID trap where
 	                          * the host can (off: it runs natively) */
+	const char *console;     /* --console stdio|pty (NULL: stdio) */
 };
 
 /* disk.c: open and check --disk FILE[,ro] and attach it to d.  Returns the
@@ -131,20 +132,36 @@ void ksyms_free(struct ksyms *ks);
 /* io.c: the I/O thread (stdin, the PIT's timer, signals) and the console. */
 #define IO_QUIT_USER (-1)        /* io.quit: Ctrl-A x; > 0: that signal */
 
+/* console.c: where COM1 goes (--console stdio|pty) */
+struct console {
+	int in_fd, out_fd;       /* the guest's input and output */
+	int size_fd;             /* a terminal to read the size from, -1: none */
+	bool pty;                /* --console pty: a pseudo-terminal of our own */
+	int master_fd, slave_fd; /* its two ends (the slave only held open) */
+	char path[64];           /* the slave's path, for clients */
+};
+int console_open(const char *how, struct console *c, char *err, size_t errlen);
+void console_close(struct console *c);
+
 struct io {
 	pthread_t thread;        /* the I/O thread */
 	bool inited;             /* io_start() set this struct up */
 	bool started;            /* the thread runs */
 	int in_fd;               /* standard input, -1 if none */
-	bool tty;                /* in_fd is a terminal in raw mode */
+	bool tty;                /* in_fd is our terminal, put in raw mode */
+	bool escapes;            /* Ctrl-A keys are the monitor's (a terminal) */
 	bool escape;             /* a Ctrl-A was typed (I/O thread only) */
+	int size_fd;             /* the console's terminal, for its size; -1: none */
+	bool size_poll;          /* no SIGWINCH for it (a pty): look at each wake-up */
+	atomic_uint winsize;     /* its rows << 16 | columns, 0: unknown */
+	atomic_uint winsize_seq; /* bumped at every change of winsize */
 	bool in_poll_unsupported;/* in_fd is a regular file: read as drained */
 	u8 last_in;              /* last input byte queued (for end of input) */
 	int epfd;                /* epoll over in_fd, timer_fd, stop_fd, sig_fd */
 	int timer_fd;            /* CLOCK_MONOTONIC timer for the next PIT tick */
 	int wake_fd;             /* eventfd: something happened (vCPU sleeps on it) */
 	int stop_fd;             /* eventfd: the I/O thread must end */
-	int sig_fd;              /* signalfd for SIGINT, SIGTERM, SIGHUP */
+	int sig_fd;              /* signalfd for SIGINT, SIGTERM, SIGHUP, SIGWINCH */
 	pthread_mutex_t lock;    /* guards in_buf, in_head, in_len */
 	u8 in_buf[4096];         /* input not yet taken by the UART */
 	size_t in_head, in_len;  /* ring buffer position and fill */
@@ -158,7 +175,7 @@ struct io {
 	u64 armed_ns;            /* deadline the timer is armed for (vCPU thread) */
 };
 
-int io_start(struct io *io, int in_fd, char *err, size_t errlen);
+int io_start(struct io *io, const struct console *con, char *err, size_t errlen);
 void io_stop(struct io *io);
 void io_restore_terminal(void);
 /* vCPU thread: take up to 'max' queued input bytes. */
@@ -261,6 +278,8 @@ struct vm {
 	struct pit pit;          /* 8254 channel 0 on IRQ 0 */
 	struct rtc rtc;          /* CMOS real-time clock */
 	struct uart com1;        /* the console, IRQ 4 */
+	struct console console;  /* where it goes (--console) */
+	u32 winsize_seq;         /* io.winsize_seq last told to the guest */
 	struct debug_exit dbgexit;     /* port 0x501 */
 	struct debug_exit qemu_exit;   /* port 0xf4 */
 	struct ata_disk ata;     /* the ATA disk, 0x1f0 and 0x3f6, IRQ 14 */

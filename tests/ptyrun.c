@@ -10,6 +10,8 @@
  *                sleep MS      wait
  *                wait          wait for the command to exit
  *                signal N      send signal N to the command
+ *                resize R C    give the terminal R rows and C columns (the
+ *                              command gets SIGWINCH, as from a window)
  *                ttysane       after "wait": the terminal must be back in
  *                              canonical mode with echo (restored)
  * Exit status: the command's exit status after "wait" (or 0 if the script
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -143,6 +146,11 @@ int main(int argc, char **argv)
 				pump(10);
 		} else if (!strncmp(line, "signal ", 7)) {
 			kill(child, atoi(line + 7));
+		} else if (!strncmp(line, "resize ", 7)) {
+			struct winsize ws = { 0 };
+			if (sscanf(line + 7, "%hu %hu", &ws.ws_row, &ws.ws_col) != 2 ||
+			    ioctl(master, TIOCSWINSZ, &ws) < 0)
+				return fail("resize: bad size or TIOCSWINSZ failed");
 		} else if (!strcmp(line, "wait")) {
 			while (waitpid(child, &child_status, WNOHANG) == 0) {
 				if (now() > deadline)

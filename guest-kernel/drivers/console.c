@@ -192,6 +192,32 @@ s64 console_read(char *dst, u64 n)
 
 static u16 winsize[4] = { 24, 80, 0, 0 };   /* rows, columns, x and y pixels */
 
+/* A new window size: SIGWINCH to the foreground process group if it
+ * changed, as Linux's tty_do_resize(). */
+static void console_set_winsize(const u16 ws[4])
+{
+	if (memcmp(ws, winsize, sizeof(winsize)) == 0)
+		return;
+	memcpy(winsize, ws, sizeof(winsize));
+	if (console_fg_pgrp > 0)
+		signal_pgrp(console_fg_pgrp, SIGWINCH);
+}
+
+/* Timer tick: the host terminal's size, when the monitor tells of a new
+ * one through the paravirtual page (boot.h, ABI 5), becomes the console's. */
+void console_size_poll(void)
+{
+	static u32 seen;
+	u16 rows, cols;
+	u32 seq;
+
+	if (!pv_on || (seq = pv_console_size(&rows, &cols)) == seen)
+		return;
+	seen = seq;
+	if (rows && cols)
+		console_set_winsize((u16[4]){ rows, cols, 0, 0 });
+}
+
 /*
  * The console as a controlling terminal (credentials_and_ttys as in
  * Linux's tty_io.c, much simplified): it belongs to at most one session,
@@ -263,8 +289,13 @@ static s64 con_ioctl(struct file *f, u64 req, u64 arg)
 		return copyin(&termios, arg, sizeof(termios));
 	case TIOCGWINSZ:
 		return copyout(arg, winsize, sizeof(winsize));
-	case TIOCSWINSZ:
-		return copyin(winsize, arg, sizeof(winsize));
+	case TIOCSWINSZ: {
+		u16 ws[4];
+		if (copyin(ws, arg, sizeof(ws)) < 0)
+			return -EFAULT;
+		console_set_winsize(ws);
+		return 0;
+	}
 	case TIOCGPGRP:
 		if (!is_ctty())
 			return -ENOTTY;

@@ -74,7 +74,7 @@ struct boot_info {
 /* Hypercalls: vmcall, RAX = number, RDI, RSI, RDX, R10, R8 = args, RAX =
  * result (negative errno on error).  Only from guest kernel mode. */
 #define HC_VERSION        0      /* returns the hypercall ABI version */
-#define HC_ABI_VERSION    4
+#define HC_ABI_VERSION    5
 #define HC_PV_REGISTER    1      /* RDI = GPA of a page-aligned struct pv_vcpu:
                                   * from now on its vif is the interrupt flag
                                   * and the monitor keeps its 'cpu' fields;
@@ -177,6 +177,12 @@ struct pv_vcpu {
 	volatile uint64_t fpu_gpa; /* guest-written: the running process's area, 0: off */
 	volatile uint32_t fpu_reload; /* guest-written 1: load fpu_gpa as it is */
 	volatile uint32_t fpu_size;   /* monitor-written: bytes an area needs */
+	/* (ABI 5) The console's size, as the host terminal has it (virtio-
+	 * console's config space does the same): the monitor writes rows and
+	 * columns, then bumps console_seq; the guest looks at console_seq on
+	 * its timer tick.  0 x 0: the host has no terminal to ask. */
+	volatile uint32_t console_seq;
+	volatile uint16_t console_rows, console_cols;
 };
 
 #endif

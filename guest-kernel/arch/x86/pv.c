@@ -164,3 +164,12 @@ long pv_nmi_watchdog(u64 us)
 {
 	return pv_on ? pv_hypercall(HC_NMI_WATCHDOG, (long)us, 0, 0) : -ENOSYS;
 }
+
+/* The host terminal's size as the monitor last wrote it (ABI 5), and the
+ * sequence number that changes with it. */
+u32 pv_console_size(u16 *rows, u16 *cols)
+{
+	*rows = pv_page.console_rows;
+	*cols = pv_page.console_cols;
+	return pv_page.console_seq;
+}

@@ -121,8 +121,10 @@ static bool irq(unsigned n, bool from_user)
 	switch (n) {
 	case IRQ_TIMER:
 		tick = timer_intr();
-		if (tick)
+		if (tick) {
 			signal_tick();  /* SIGALRM for the alarms that are due */
+			console_size_poll();    /* the host terminal resized? */
+		}
 		if (tick && from_user)
 			proc_tick();    /* may yield() to another process */
 		break;
