@@ -43,8 +43,10 @@ fi
 
 for s in tests/integration/*.sh; do
 	case $(basename "$s") in lib*.sh) continue ;; esac
+	t0=$(date +%s)
 	bash "$s" >"$log/int" 2>&1
 	cat "$log/int"
+	echo "     $(basename "$s"): $(($(date +%s) - t0)) s"
 	passed=$((passed + $(grep -c '^ok ' "$log/int")))
 	failed=$((failed + $(grep -c '^FAIL ' "$log/int")))
 	if ! grep -q '^ok \|^FAIL ' "$log/int"; then
