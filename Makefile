@@ -258,12 +258,16 @@ INITRAMFS_EXTRA := $(foreach b,$(GT_BINS),$(b):/tests/$(patsubst $(GT_OUT)/%,%,$
 	tests/guest/busybox-session.sh:/tests/busybox-session.sh \
 	tests/guest/bash-features.sh:/tests/bash-features.sh \
 	tests/guest/run-in-guest.sh:/tests/run-in-guest.sh
-# bench/boot.sh's programs: fork+exec+wait, static with both libcs, and its script.
-BENCH_BINS := $(foreach l,musl glibc,build/bench/forkexec-$(l))
+# bench/boot.sh's programs: fork+exec+wait, static with both libcs, and its
+# script; bench/peers.sh's micro-benchmarks (bench/micro.c), static musl.
+BENCH_BINS := $(foreach l,musl glibc,build/bench/forkexec-$(l)) build/bench/micro
 INITRAMFS_EXTRA += $(foreach b,$(BENCH_BINS),$(b):/bench/$(notdir $(b))) bench/guest.sh:/bench/guest.sh
 build/bench/forkexec-%: bench/forkexec.c $(DEPS_STAMP)
 	@$(if $(Q),echo "  $(if $(filter musl,$*),MUSL ,GLIBC)   $@")
 	$(Q)mkdir -p $(@D) && $(if $(filter musl,$*),$(GT_MUSL_CC),$(GT_GLIBC_CC)) $(GT_CFLAGS) -static -o $@ $<
+build/bench/micro: bench/micro.c $(DEPS_STAMP)
+	@$(if $(Q),echo "  MUSL    $@")
+	$(Q)mkdir -p $(@D) && $(GT_MUSL_CC) $(GT_CFLAGS) -static -o $@ $<
 $(INITRAMFS): tools/mkinitramfs.sh $(INITRAMFS_FILES) $(GT_BINS) tests/guest/busybox-session.sh \
 		tests/guest/bash-features.sh tests/guest/run-in-guest.sh $(BENCH_BINS) bench/guest.sh $(DEPS_STAMP)
 	@$(if $(Q),echo "  CPIO    $@")
