@@ -313,6 +313,10 @@ abi-table:
 bench: all
 	$(Q)B=$(B) bench/run.sh
 
+# Only bench/peers.sh: trapvisor beside native, UML and QEMU TCG.
+bench-peers: all
+	$(Q)B=$(B) bench/peers.sh
+
 # Many VMs at once (tests/load/run.sh): the short form, 2 x CPUs guests with
 # checked results (CI runs it, also with SAN=1); make soak: 8 for 10 minutes.
 load: all
@@ -323,7 +327,7 @@ soak: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all run test tests bench load soak clean abi-table
+.PHONY: all run test tests bench bench-peers load soak clean abi-table
 .SUFFIXES:
 .SECONDARY:
 

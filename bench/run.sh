@@ -73,3 +73,8 @@ B=$B bench/place.sh
 # Issue 10: boot time to init of the busybox initramfs, and fork+exec+wait
 # of /bin/true in the guest against the same natively.
 B=$B ROUNDS=$ROUNDS bench/boot.sh
+
+# Issue 13: the same static micro-benchmarks natively, in User Mode Linux
+# pinned, in QEMU TCG and in trapvisor, interleaved (PEERS_ROUNDS, default
+# 3; PEERS=0 leaves it out; make bench-peers runs it alone).
+[ "${PEERS:-1}" = 0 ] || B=$B bench/peers.sh

@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# Issue 13, step 5: trapvisor side by side with its peers.  The same static
+# musl program, bench/micro.c (null system call, fork+exit+wait,
+# fork+exec+wait, first touch of a page, mmap+munmap, mprotect, pipe round
+# trip, a CPU-only loop, sha256 of 64 MiB, 1 MiB file write+read), runs
+#   native     on the host
+#   uml        in User Mode Linux (Debian's user-mode-linux, /usr/bin/linux.uml)
+#   qemu       in QEMU TCG (qemu-system-x86_64 -accel tcg, Debian's
+#              qemu-system-x86) with a Debian kernel (linux-image-amd64's
+#              /boot/vmlinuz, fetched with apt-get download and unpacked
+#              into build/peers/: the host's own boot is not touched)
+#   trapvisor  in trapvisor, from the default initramfs (/bench/micro)
+# every one pinned to the same host CPU (taskset -c, trapvisor --cpu):
+# unpinned UML swings 2-4x from run to run.  UML and QEMU boot the same
+# initramfs, Debian's busybox-static and micro with bench/peer-init.sh as
+# /init.  Beside them, on the host, bench/sysemu_stop.c: one bare
+# PTRACE_SYSEMU stop with GETREGS+SETREGS, the floor of a ptrace monitor.
+#
+# One run interleaves: PEERS_ROUNDS rounds, each of which boots every
+# environment once in turn; in each, micro times every benchmark over
+# PEERS_INNER rounds of at least PEERS_MS ms and prints their median (the
+# trapvisor guest's clock moves at 10 ms ticks, so rounds must be long).
+# The table gives, per environment, the median over the PEERS_ROUNDS of
+# those medians.  An environment that does not boot or a benchmark that
+# fails keeps its cell empty, with the reason under the table.
+#
+# Writes build/bench/peers.md (the table), build/bench/peers.csv (the
+# medians), build/bench/peers-rounds.csv (every round), build/bench/peers.png
+# (gnuplot), and each console under build/peers/.
+#
+# Installs what it needs and is missing (user-mode-linux, qemu-system-x86,
+# gnuplot-nox) with tools/apt-install.sh when run as root; otherwise it
+# names the apt-get command and leaves those columns out.  make test needs
+# none of them.
+#
+# Environment:
+#   PEERS_ROUNDS   interleaved rounds (default 3)
+#   PEERS_INNER    micro's own rounds per boot (default 3)
+#   PEERS_MS       least time of one of micro's rounds, ms (default 100)
+#   PEERS_ENVS     which environments (default "native uml qemu trapvisor")
+#   PEERS_BENCHES  which benchmarks (default all; micro's names)
+#   PEERS_CPU      the host CPU everything is pinned to (default the last)
+#   PEERS_KERNEL   QEMU's kernel (default: Debian's, fetched as above)
+#   PEERS_TIMEOUT  seconds one boot may take before it is killed (default 1200)
+set -u
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+ROUNDS=${PEERS_ROUNDS:-3}
+INNER=${PEERS_INNER:-3}
+MS=${PEERS_MS:-100}
+ENVS=${PEERS_ENVS:-native uml qemu trapvisor}
+BENCHES=${PEERS_BENCHES:-all}
+CPU=${PEERS_CPU:-$(($(nproc) - 1))}
+TIMEOUT=${PEERS_TIMEOUT:-1200}
+pd=build/peers
+mkdir -p "$pd"
+notes=$pd/notes.txt
+: >"$notes"
+note() { echo "peers: $*"; echo "$*" >>"$notes"; }
+args="-r $INNER -t $MS $BENCHES"
+
+for f in build/bench/micro "$B/trapvisor" build/guest-kernel.elf build/initramfs.cpio.gz; do
+	[ -e "$f" ] || { echo "peers.sh: $f missing (make all builds it)"; exit 1; }
+done
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$out/sysemu_stop" bench/sysemu_stop.c || exit 1
+
+# ---- What the peers need ----
+# need CMD PACKAGE: CMD, installed from PACKAGE if missing and we are root.
+missing=""
+need() {
+	command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
+}
+case " $ENVS " in *" uml "*) need linux.uml user-mode-linux ;; esac
+case " $ENVS " in *" qemu "*) need qemu-system-x86_64 qemu-system-x86 ;; esac
+need gnuplot gnuplot-nox
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "  APT    $missing (bench/peers.sh's peers and plot)"
+		tools/apt-install.sh $missing || note "apt-get install$missing failed: what it gives is left out"
+	else
+		note "not root: run apt-get install$missing for the missing columns and the plot"
+	fi
+fi
+has() { command -v "$1" >/dev/null 2>&1; }
+envs=""
+for e in $ENVS; do
+	case $e in
+	uml) has linux.uml || { note "UML: linux.uml is not installed (Debian's user-mode-linux): not measured"; continue; } ;;
+	qemu) has qemu-system-x86_64 || { note "QEMU: qemu-system-x86_64 is not installed (Debian's qemu-system-x86): not measured"; continue; } ;;
+	native | trapvisor) ;;
+	*) echo "peers.sh: PEERS_ENVS: $e: expected native, uml, qemu or trapvisor"; exit 2 ;;
+	esac
+	envs="$envs $e"
+done
+
+# QEMU's kernel: Debian's current one, unpacked from its package alone.
+kernel=${PEERS_KERNEL:-}
+if [ -z "$kernel" ] && [[ " $envs " == *" qemu "* ]]; then
+	kernel=$(ls "$pd"/boot/vmlinuz-* 2>/dev/null | head -1)
+	if [ -z "$kernel" ]; then
+		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-[^ ]*\).*/\1/p' | head -1)
+		echo "  FETCH  $pkg (QEMU's kernel, into $pd/boot)"
+		if [ -n "$pkg" ] && (cd "$pd" && apt-get download -q "$pkg" >/dev/null 2>&1); then
+			dpkg-deb --fsys-tarfile "$pd/$pkg"_*.deb | tar -x -C "$pd" --wildcards './boot/vmlinuz-*'
+			rm -f "$pd/$pkg"_*.deb
+		fi
+		kernel=$(ls "$pd"/boot/vmlinuz-* 2>/dev/null | head -1)
+	fi
+	[ -n "$kernel" ] || { note "QEMU: no Debian kernel (apt-get download linux-image-amd64's kernel failed; PEERS_KERNEL=FILE gives one): not measured"; envs=${envs/ qemu/}; }
+fi
+
+# The peers' initramfs: busybox-static, micro, bench/peer-init.sh as /init.
+cpio=$pd/initramfs.cpio
+rm -rf "$pd/root"
+mkdir -p "$pd/root/bin" "$pd/root/bench" "$pd/root/tmp" "$pd/root/proc" "$pd/root/dev"
+cp /bin/busybox "$pd/root/bin/busybox"
+ln -s busybox "$pd/root/bin/sh"
+cp build/bench/micro "$pd/root/bench/micro"
+cp bench/peer-init.sh "$pd/root/init"
+chmod 1777 "$pd/root/tmp"
+(cd "$pd/root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$cpio"
+
+# ---- The runs ----
+# boot ENV ROUND: micro once in ENV, console to $pd/ENV-ROUND.txt.
+boot() {
+	local con=$pd/$1-$2.txt
+	case $1 in
+	native) timeout -k 10 "$TIMEOUT" taskset -c "$CPU" build/bench/micro $args ;;
+	uml) timeout -k 10 "$TIMEOUT" taskset -c "$CPU" linux.uml mem=256M initrd="$cpio" \
+		con0=fd:0,fd:1 con=null quiet -- $args ;;
+	qemu) timeout -k 10 "$TIMEOUT" taskset -c "$CPU" qemu-system-x86_64 -accel tcg -m 512M -smp 1 \
+		-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$cpio" \
+		-append "console=ttyS0 quiet panic=-1 -- $args" ;;
+	trapvisor) timeout -k 10 "$TIMEOUT" "$B/trapvisor" --cpu "$CPU" --initrd build/initramfs.cpio.gz \
+		--append "-- /bench/guest.sh /bench/micro $args" build/guest-kernel.elf ;;
+	esac </dev/null 2>&1 | tr -d '\r' | sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[A-Za-z]//g' >"$con"
+	local rc=${PIPESTATUS[0]}
+	if ! grep -q '^micro: ' "$con"; then
+		note "$1, round $2: no results (exit status $rc); the console's end: $(grep -v '^$' "$con" | tail -2 | tr '\n' ' ' | cut -c1-200)"
+		return
+	fi
+	grep '^micro: [^ ]* failed: ' "$con" | while read -r _ name _ why; do
+		note "$1: $name failed: $why"
+	done
+	awk -v env="$1" -v round="$2" '$1 == "micro:" && $3 ~ /^[0-9]+$/ {
+		printf "%s,%s,%s,%s,%s,%s,%s\n", env, round, $2, $3, $4, $5, $6 }' "$con" >>"$rcsv"
+	sed -n "s/^micro: sha256 digest \([0-9a-f]*\)/$1,\1/p" "$con" >>"$pd/digests.txt"
+}
+
+rcsv=$out/peers-rounds.csv
+echo "env,round,bench,ops,inner_rounds,median_ns,min_ns" >"$rcsv"
+: >"$pd/digests.txt"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+t0=$(date +%s)
+echo "peers: $ROUNDS interleaved rounds of:$envs, pinned to CPU $CPU; micro $args"
+for round in $(seq 1 "$ROUNDS"); do
+	for e in $envs; do
+		echo "  round $round: $e"
+		boot "$e" "$round"
+	done
+	taskset -c "$CPU" "$out/sysemu_stop" -r "$INNER" |
+		awk -v round="$round" '$1 == "micro:" { printf "host,%s,%s,%s,%s,%s,%s\n", round, $2, $3, $4, $5, $6 }' >>"$rcsv"
+done
+secs=$(($(date +%s) - t0))
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# A result that differs from the host's is a wrong answer, not a time.
+ref=$(sed -n 's/^native,//p' "$pd/digests.txt" | head -1)
+[ -n "$ref" ] || ref=bf2f7714b125fd80589563f586edb56381b5b87c0d93cb3dc398820c30a90478
+awk -F, -v ref="$ref" '$2 != ref { print $1 }' "$pd/digests.txt" | sort -u | while read -r e; do
+	note "$e: sha256 gave a different digest from the host's: its sha256 row is left out"
+	sed -i "/^$e,[0-9]*,sha256,/d" "$rcsv"
+done
+
+# ---- The table ----
+{
+	echo "# trapvisor and its peers: time per operation"
+	echo
+	echo "\`PEERS_ROUNDS=$ROUNDS PEERS_INNER=$INNER PEERS_MS=$MS bench/peers.sh\`, $(date -u '+%Y-%m-%d %H:%M UTC'),"
+	echo "$secs s. Host: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs, Linux $(uname -r);"
+	echo "everything pinned to CPU $CPU; load average $load0 at the start, $load1 at the end"
+	has linux.uml && echo "UML: Debian's linux.uml $(dpkg-query -W -f '${Version}' user-mode-linux 2>/dev/null), mem=256M;"
+	[ -n "$kernel" ] && echo "QEMU: $(qemu-system-x86_64 --version | head -1 | sed 's/ *(.*//'), -accel tcg -m 512M, kernel $(basename "$kernel");"
+	echo "(other work on the machine shares that CPU: compare columns, not runs)."
+	echo "Median over $ROUNDS interleaved rounds of micro's median over $INNER rounds of at least $MS ms"
+	echo "(bench/micro.c, static musl, the same binary everywhere)."
+	echo
+} >"$pd/header.md"
+# medians: one line per benchmark, the median over rounds of each
+# environment's medians (ns), "" where there is none; and the bare stop.
+awk -F, -v envs="$envs" -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
+    -v md="$out/peers.md" -v hdr="$pd/header.md" -v notes="$notes" '
+	function median(key,    n, i, j, t, a) {
+		n = split(vals[key], a, " ")
+		if (n == 0) return ""
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		return a[int((n + 1) / 2)]
+	}
+	function show(ns) {
+		if (ns == "") return ""
+		if (ns < 1000) return sprintf("%.0f ns", ns)
+		if (ns < 1e6) return sprintf("%.2f us", ns / 1e3)
+		if (ns < 1e9) return sprintf("%.2f ms", ns / 1e6)
+		return sprintf("%.2f s", ns / 1e9)
+	}
+	function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "" : sprintf("%.2fx", a / b) }
+	NR > 1 { vals[$1 "," $3] = vals[$1 "," $3] " " $6 }
+	END {
+		split("getpid fork forkexec touch mmap mprotect pipe cpu sha256 file", order, " ")
+		label["getpid"] = "null system call (getpid)"
+		label["fork"] = "fork + exit + wait"
+		label["forkexec"] = "fork + exec + wait"
+		label["touch"] = "first touch of a page (per page)"
+		label["mmap"] = "mmap + munmap of a page"
+		label["mprotect"] = "mprotect of a page"
+		label["pipe"] = "pipe round trip, 2 processes"
+		label["cpu"] = "CPU-only loop (1000 xorshift steps)"
+		label["sha256"] = "sha256 of 64 MiB"
+		label["file"] = "1 MiB file write + read, /tmp"
+		while ((getline l < hdr) > 0) print l > md
+		print "| benchmark | native | UML pinned | QEMU TCG | trapvisor | trapvisor/UML | trapvisor/native |" > md
+		print "|---|---:|---:|---:|---:|---:|---:|" > md
+		print "bench,native_ns,uml_ns,qemu_ns,trapvisor_ns,trapvisor_per_uml,trapvisor_per_native" > csv
+		for (i = 1; i <= 10; i++) {
+			b = order[i]
+			n = median("native," b); u = median("uml," b); q = median("qemu," b); t = median("trapvisor," b)
+			if (n u q t == "") continue
+			printf "| %s | %s | %s | %s | %s | %s | %s |\n", label[b], show(n), show(u), show(q), show(t),
+				ratio(t, u), ratio(t, n) > md
+			printf "%s,%s,%s,%s,%s,%s,%s\n", b, n, u, q, t, ratio(t, u), ratio(t, n) > csv
+			printf "%s %s %s %s\n", b, (u == "" || n == "") ? "?" : u / n, (q == "" || n == "") ? "?" : q / n,
+				(t == "" || n == "") ? "?" : t / n > dat
+		}
+		s = median("host,sysemu-stop")
+		print "" > md
+		if (s != "") {
+			printf "One bare PTRACE_SYSEMU stop with GETREGS+SETREGS on the host, pinned (bench/sysemu_stop.c): %s.\n", show(s) > md
+			u = median("uml,getpid"); t = median("trapvisor,getpid")
+			if (t != "") printf "A guest getpid costs %s such stops in trapvisor", ratio(t, s) > md
+			if (u != "") printf "%s %s in UML pinned", (t != "" ? "," : "A guest getpid costs"), ratio(u, s) > md
+			if (t u != "") print "." > md
+			printf "sysemu-stop,%s,,,,,\n", s > csv
+		}
+		first = 1
+		while ((getline l < notes) > 0) {
+			if (first) { print "" > md; print "Left out or failed:" > md; first = 0 }
+			if (!(l in seen)) print "- " l > md
+			seen[l] = 1
+		}
+	}' "$rcsv"
+cat "$out/peers.md"
+
+# ---- The plot: each peer's time over native's, per benchmark ----
+if ! has gnuplot; then
+	echo "peers: gnuplot is not installed (Debian's gnuplot-nox): no plot"
+elif [ ! -s "$pd/ratios.dat" ]; then
+	echo "peers: nothing to plot"
+else
+	gnuplot <<-EOF && echo "plot: $out/peers.png"
+		set terminal pngcairo size 1100,560 noenhanced
+		set output "$out/peers.png"
+		set title "time over native's, median of $ROUNDS interleaved rounds (log scale; lower is better)"
+		set style data histograms
+		set style histogram clustered gap 1
+		set style fill solid 0.8 border -1
+		set datafile missing "?"
+		set logscale y
+		set grid ytics
+		set ylabel "x native"
+		set xtics rotate by -25
+		set key top left
+		plot "$pd/ratios.dat" using 2:xtic(1) title "UML pinned", '' using 3 title "QEMU TCG", '' using 4 title "trapvisor"
+	EOF
+fi
+echo "raw numbers: $rcsv; consoles: $pd/"
