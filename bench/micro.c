@@ -1,5 +1,5 @@
 /*
- * micro [-r ROUNDS] [-t MS] NAME...|all: the operating-system micro-
+ * micro [-m] [-r ROUNDS] [-t MS] NAME...|all: the operating-system micro-
  * benchmarks that bench/peers.sh runs, as one static program, natively, in
  * trapvisor, in User Mode Linux and in QEMU, so that every column of its
  * table measures the very same instructions.
@@ -34,6 +34,15 @@
  *   file       write 1 MiB to a new file in /tmp in 64 KiB writes, close,
  *              read it back, check it, unlink
  * "micro true" exits 0 at once (forkexec's child).
+ *
+ * -m (in trapvisor): also bracket every timed round with trapvisor's
+ * tv_mark (system call 1000) marks 2k and 2k+1, k = 1, 2, ... across the
+ * whole run, and print "micro-phase: K NAME OPS" for each, so that the
+ * monitor's --bench-log times the rounds by the host's clock: the guest
+ * kernel's clock moves one tick per timer interrupt it takes, and it takes
+ * none during a system call, so it reads too little for kernel-heavy
+ * rounds (docs/ARCHITECTURE.md, Statistics and benchmarks).  Then the
+ * round that ends the calibration is not one of the ROUNDS.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,12 +63,15 @@
 #define SHA_BLOCKS 64
 #define FILE_SIZE (1u << 20)
 #define FILE_CHUNK (64u << 10)
+#define SYS_TV_MARK 1000
 
 extern char **environ;
 
 static const char *self;        /* argv[0]: the path forkexec execs */
 static char why[160];           /* the reason of a failed operation */
 static volatile uint64_t sink;  /* results the compiler must not drop */
+static int marks;               /* -m: tv_mark each timed round */
+static int phase;               /* the last round marked */
 
 static uint64_t now_ns(void)
 {
@@ -440,11 +452,17 @@ static int measure(const struct bench *b, int rounds, uint64_t min_ns)
 		n = (next + b->unit - 1) / b->unit * b->unit;
 	}
 	t[0] = dt;
-	for (int r = 1; r < rounds; r++) {
+	for (int r = marks ? 0 : 1; r < rounds; r++) {
+		if (marks)
+			syscall(SYS_TV_MARK, 2 * ++phase);
 		t0 = now_ns();
 		if (b->run(n) < 0)
 			goto failed;
 		t[r] = now_ns() - t0;
+		if (marks) {
+			syscall(SYS_TV_MARK, 2 * phase + 1);
+			printf("micro-phase: %d %s %ld\n", phase, b->name, n);
+		}
 	}
 	qsort(t, rounds, sizeof(t[0]), cmp_u64);
 	printf("micro: %s %ld %d %.1f %.1f\n", b->name, n, rounds,
@@ -461,7 +479,7 @@ failed:
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: micro [-r ROUNDS] [-t MS] NAME...|all|true\n  NAME:");
+	fprintf(stderr, "usage: micro [-m] [-r ROUNDS] [-t MS] NAME...|all|true\n  NAME:");
 	for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++)
 		fprintf(stderr, " %s", benches[i].name);
 	fprintf(stderr, "\n");
@@ -476,8 +494,9 @@ int main(int argc, char **argv)
 	self = argv[0];
 	if (argc == 2 && strcmp(argv[1], "true") == 0)
 		return 0;
-	while ((opt = getopt(argc, argv, "r:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "mr:t:")) != -1) {
 		switch (opt) {
+		case 'm': marks = 1; break;
 		case 'r': rounds = atoi(optarg); break;
 		case 't': ms = atol(optarg); break;
 		default: usage();

@@ -123,7 +123,8 @@ chmod 1777 "$pd/root/tmp"
 # ---- The runs ----
 # boot ENV ROUND: micro once in ENV, console to $pd/ENV-ROUND.txt.
 boot() {
-	local con=$pd/$1-$2.txt
+	local con=$pd/$1-$2.txt marks=$pd/$1-$2-marks.csv
+	rm -f "$marks"
 	case $1 in
 	native) timeout -k 10 "$TIMEOUT" taskset -c "$CPU" build/bench/micro $args ;;
 	uml) timeout -k 10 "$TIMEOUT" taskset -c "$CPU" linux.uml mem=256M initrd="$cpio" \
@@ -132,7 +133,7 @@ boot() {
 		-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$cpio" \
 		-append "console=ttyS0 quiet panic=-1 -- $args" ;;
 	trapvisor) timeout -k 10 "$TIMEOUT" "$B/trapvisor" --cpu "$CPU" --initrd build/initramfs.cpio.gz \
-		--append "-- /bench/guest.sh /bench/micro $args" build/guest-kernel.elf ;;
+		--bench-log "$marks" --append "-- /bench/guest.sh /bench/micro -m $args" build/guest-kernel.elf ;;
 	esac </dev/null 2>&1 | tr -d '\r' | sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[A-Za-z]//g' >"$con"
 	local rc=${PIPESTATUS[0]}
 	if ! grep -q '^micro: ' "$con"; then
@@ -142,13 +143,31 @@ boot() {
 	grep '^micro: [^ ]* failed: ' "$con" | while read -r _ name _ why; do
 		note "$1: $name failed: $why"
 	done
-	awk -v env="$1" -v round="$2" '$1 == "micro:" && $3 ~ /^[0-9]+$/ {
-		printf "%s,%s,%s,%s,%s,%s,%s\n", env, round, $2, $3, $4, $5, $6 }' "$con" >>"$rcsv"
+	# In trapvisor, the host's clock at micro's marks replaces the
+	# guest's (kept as guest_clock_ns), with the monitor's stops per op.
+	awk -v env="$1" -v round="$2" -v marks="$marks" '
+		function sort(a, n,    i, j, t) {
+			for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		}
+		BEGIN { while ((getline l < marks) > 0) {
+			split(l, f, ","); if (f[1] ~ /^[0-9]+$/) { ns[f[1]] = f[2]; st[f[1]] = f[3] } } }
+		$1 == "micro-phase:" && ((2 * $2) in ns) && ((2 * $2 + 1) in ns) {
+			c = ++cnt[$3]; per[$3, c] = (ns[2 * $2 + 1] - ns[2 * $2]) / $4
+			sp[$3, c] = (st[2 * $2 + 1] - st[2 * $2]) / $4 }
+		$1 == "micro:" && $3 ~ /^[0-9]+$/ {
+			med = $5; mn = $6; gc = ""; stops = ""
+			if (cnt[$2]) {
+				n = cnt[$2]; delete a; delete b
+				for (i = 1; i <= n; i++) { a[i] = per[$2, i]; b[i] = sp[$2, i] }
+				sort(a, n); sort(b, n)
+				gc = $5; med = a[int((n + 1) / 2)]; mn = a[1]; stops = b[int((n + 1) / 2)]
+			}
+			printf "%s,%s,%s,%s,%s,%.1f,%.1f,%s,%s\n", env, round, $2, $3, $4, med, mn, gc, stops }' "$con" >>"$rcsv"
 	sed -n "s/^micro: sha256 digest \([0-9a-f]*\)/$1,\1/p" "$con" >>"$pd/digests.txt"
 }
 
 rcsv=$out/peers-rounds.csv
-echo "env,round,bench,ops,inner_rounds,median_ns,min_ns" >"$rcsv"
+echo "env,round,bench,ops,inner_rounds,median_ns,min_ns,guest_clock_ns,stops_per_op" >"$rcsv"
 : >"$pd/digests.txt"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s)
@@ -159,7 +178,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		boot "$e" "$round"
 	done
 	taskset -c "$CPU" "$out/sysemu_stop" -r "$INNER" |
-		awk -v round="$round" '$1 == "micro:" { printf "host,%s,%s,%s,%s,%s,%s\n", round, $2, $3, $4, $5, $6 }' >>"$rcsv"
+		awk -v round="$round" '$1 == "micro:" { printf "host,%s,%s,%s,%s,%s,%s,,\n", round, $2, $3, $4, $5, $6 }' >>"$rcsv"
 done
 secs=$(($(date +%s) - t0))
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -179,19 +198,21 @@ done
 	echo "\`PEERS_ROUNDS=$ROUNDS PEERS_INNER=$INNER PEERS_MS=$MS bench/peers.sh\`, $(date -u '+%Y-%m-%d %H:%M UTC'),"
 	echo "$secs s. Host: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs, Linux $(uname -r);"
 	echo "everything pinned to CPU $CPU; load average $load0 at the start, $load1 at the end"
-	has linux.uml && echo "UML: Debian's linux.uml $(dpkg-query -W -f '${Version}' user-mode-linux 2>/dev/null), mem=256M;"
-	[ -n "$kernel" ] && echo "QEMU: $(qemu-system-x86_64 --version | head -1 | sed 's/ *(.*//'), -accel tcg -m 512M, kernel $(basename "$kernel");"
+	[[ " $envs " != *" uml "* ]] || echo "UML: Debian's linux.uml $(dpkg-query -W -f '${Version}' user-mode-linux 2>/dev/null), mem=256M;"
+	[[ " $envs " != *" qemu "* ]] || echo "QEMU: $(qemu-system-x86_64 --version | head -1 | sed 's/ *(.*//'), -accel tcg -m 512M, kernel $(basename "$kernel");"
+	echo "trapvisor: $(git rev-parse --short HEAD 2>/dev/null), default options but --cpu $CPU, times by the host's clock at micro's marks."
 	echo "(other work on the machine shares that CPU: compare columns, not runs)."
 	echo "Median over $ROUNDS interleaved rounds of micro's median over $INNER rounds of at least $MS ms"
 	echo "(bench/micro.c, static musl, the same binary everywhere)."
 	echo
 } >"$pd/header.md"
-# medians: one line per benchmark, the median over rounds of each
-# environment's medians (ns), "" where there is none; and the bare stop.
-awk -F, -v envs="$envs" -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
+# Two tables (medians; fastest rounds), peers.csv and the plot's data:
+# per benchmark and environment, the median over rounds of micro's
+# medians, and the fastest round of all; "" where there is none.
+awk -F, -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
     -v md="$out/peers.md" -v hdr="$pd/header.md" -v notes="$notes" '
-	function median(key,    n, i, j, t, a) {
-		n = split(vals[key], a, " ")
+	function median(list,    n, i, j, t, a) {
+		n = split(list, a, " ")
 		if (n == 0) return ""
 		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
 		return a[int((n + 1) / 2)]
@@ -204,9 +225,35 @@ awk -F, -v envs="$envs" -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
 		return sprintf("%.2f s", ns / 1e9)
 	}
 	function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "" : sprintf("%.2fx", a / b) }
-	NR > 1 { vals[$1 "," $3] = vals[$1 "," $3] " " $6 }
+	function per_native(x, n) { return (x == "" || n == "") ? "?" : x / n }
+	# table(WHICH): the rows of one table, WHICH "med" or "min".
+	function table(which,    i, b, n, u, q, t, k) {
+		for (i = 1; i <= 10; i++) {
+			b = order[i]
+			n = val[which, "native", b]; u = val[which, "uml", b]
+			q = val[which, "qemu", b]; t = val[which, "trapvisor", b]
+			if (n u q t == "") continue
+			k = median(stops[b])
+			printf "| %s | %s | %s | %s | %s | %s | %s |%s\n", label[b], show(n), show(u), show(q), show(t),
+				ratio(t, u), ratio(t, n), which == "med" ? " " (k == "" ? "" : sprintf("%.1f", k)) " |" : "" > md
+			if (which != "med") continue
+			printf "%s,%s,%s,%s,%s,%s,%s,%s\n", b, n, u, q, t, ratio(t, u), ratio(t, n), k > csv
+			printf "%s %s %s %s\n", b, per_native(u, n), per_native(q, n), per_native(t, n) > dat
+		}
+	}
+	NR > 1 {
+		meds[$1, $3] = meds[$1, $3] " " $6
+		if (!(($1, $3) in best) || $7 + 0 < best[$1, $3]) best[$1, $3] = $7 + 0
+		if ($1 == "trapvisor" && $9 != "") stops[$3] = stops[$3] " " $9
+	}
 	END {
 		split("getpid fork forkexec touch mmap mprotect pipe cpu sha256 file", order, " ")
+		split("native uml qemu trapvisor", envs, " ")
+		for (i = 1; i <= 10; i++)
+			for (e = 1; e <= 4; e++) {
+				val["med", envs[e], order[i]] = median(meds[envs[e], order[i]])
+				val["min", envs[e], order[i]] = ((envs[e], order[i]) in best) ? best[envs[e], order[i]] : ""
+			}
 		label["getpid"] = "null system call (getpid)"
 		label["fork"] = "fork + exit + wait"
 		label["forkexec"] = "fork + exec + wait"
@@ -218,29 +265,29 @@ awk -F, -v envs="$envs" -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
 		label["sha256"] = "sha256 of 64 MiB"
 		label["file"] = "1 MiB file write + read, /tmp"
 		while ((getline l < hdr) > 0) print l > md
-		print "| benchmark | native | UML pinned | QEMU TCG | trapvisor | trapvisor/UML | trapvisor/native |" > md
-		print "|---|---:|---:|---:|---:|---:|---:|" > md
-		print "bench,native_ns,uml_ns,qemu_ns,trapvisor_ns,trapvisor_per_uml,trapvisor_per_native" > csv
-		for (i = 1; i <= 10; i++) {
-			b = order[i]
-			n = median("native," b); u = median("uml," b); q = median("qemu," b); t = median("trapvisor," b)
-			if (n u q t == "") continue
-			printf "| %s | %s | %s | %s | %s | %s | %s |\n", label[b], show(n), show(u), show(q), show(t),
-				ratio(t, u), ratio(t, n) > md
-			printf "%s,%s,%s,%s,%s,%s,%s\n", b, n, u, q, t, ratio(t, u), ratio(t, n) > csv
-			printf "%s %s %s %s\n", b, (u == "" || n == "") ? "?" : u / n, (q == "" || n == "") ? "?" : q / n,
-				(t == "" || n == "") ? "?" : t / n > dat
-		}
-		s = median("host,sysemu-stop")
+		print "| benchmark | native | UML pinned | QEMU TCG | trapvisor | trapvisor/UML | trapvisor/native | trapvisor stops/op |" > md
+		print "|---|---:|---:|---:|---:|---:|---:|---:|" > md
+		print "bench,native_ns,uml_ns,qemu_ns,trapvisor_ns,trapvisor_per_uml,trapvisor_per_native,trapvisor_stops_per_op" > csv
+		table("med")
+		s = median(meds["host", "sysemu-stop"])
 		print "" > md
 		if (s != "") {
 			printf "One bare PTRACE_SYSEMU stop with GETREGS+SETREGS on the host, pinned (bench/sysemu_stop.c): %s.\n", show(s) > md
-			u = median("uml,getpid"); t = median("trapvisor,getpid")
+			u = val["med", "uml", "getpid"]; t = val["med", "trapvisor", "getpid"]
 			if (t != "") printf "A guest getpid costs %s such stops in trapvisor", ratio(t, s) > md
 			if (u != "") printf "%s %s in UML pinned", (t != "" ? "," : "A guest getpid costs"), ratio(u, s) > md
 			if (t u != "") print "." > md
-			printf "sysemu-stop,%s,,,,,\n", s > csv
+			printf "sysemu-stop,%s,,,,,,\n", s > csv
 		}
+		print "" > md
+		print "The fastest round of each (the least disturbed by other work on the CPU):" > md
+		print "" > md
+		print "| benchmark | native | UML pinned | QEMU TCG | trapvisor | trapvisor/UML | trapvisor/native |" > md
+		print "|---|---:|---:|---:|---:|---:|---:|" > md
+		table("min")
+		if (("host", "sysemu-stop") in best)
+			printf "\nThe bare stop, fastest round: %s; a guest getpid in trapvisor, %s of it.\n",
+				show(best["host", "sysemu-stop"]), ratio(val["min", "trapvisor", "getpid"], best["host", "sysemu-stop"]) > md
 		first = 1
 		while ((getline l < notes) > 0) {
 			if (first) { print "" > md; print "Left out or failed:" > md; first = 0 }
@@ -256,6 +303,13 @@ if ! has gnuplot; then
 elif [ ! -s "$pd/ratios.dat" ]; then
 	echo "peers: nothing to plot"
 else
+	# One bar per peer that has a number somewhere (xtic: the first one).
+	plots="" xtic=":xtic(1)"
+	for c in "2 UML pinned" "3 QEMU TCG" "4 trapvisor"; do
+		awk -v c="${c%% *}" '$c != "?" { found = 1 } END { exit !found }' "$pd/ratios.dat" || continue
+		plots="$plots${plots:+, }\"$pd/ratios.dat\" using ${c%% *}$xtic title \"${c#* }\""
+		xtic=""
+	done
 	gnuplot <<-EOF && echo "plot: $out/peers.png"
 		set terminal pngcairo size 1100,560 noenhanced
 		set output "$out/peers.png"
@@ -269,7 +323,7 @@ else
 		set ylabel "x native"
 		set xtics rotate by -25
 		set key top left
-		plot "$pd/ratios.dat" using 2:xtic(1) title "UML pinned", '' using 3 title "QEMU TCG", '' using 4 title "trapvisor"
+		plot $plots
 	EOF
 fi
 echo "raw numbers: $rcsv; consoles: $pd/"
