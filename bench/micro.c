@@ -26,6 +26,7 @@
  *   mprotect   mprotect of a touched page, alternately read-only and
  *              read-write (per call)
  *   pipe       one byte there and back between two processes over pipes
+ *              (the other one started once, before the untimed operation)
  *   cpu        1000 steps of an xorshift chain: registers only
  *   sha256     SHA-256 (FIPS 180-4, written out below) of 64 MiB: a 1 MiB
  *              generated block, 64 times, each with its index in its first
@@ -197,35 +198,59 @@ static int b_mprotect(long n)
 	return 0;
 }
 
+/* The echo process of the pipe benchmark, started at its first use and
+ * ended by end_pipe(), so that no round pays for a fork. */
+static struct {
+	pid_t pid;
+	int to, from;           /* our ends: bytes to it, bytes back */
+} echo;
+
 static int b_pipe(long n)
 {
-	int there[2], back[2];
 	char c = 0;
-	pid_t pid;
 
-	if (pipe(there) < 0 || pipe(back) < 0)
-		return fail("pipe");
-	pid = fork();
-	if (pid < 0)
-		return fail("fork");
-	if (pid == 0) {         /* the echo: each byte back until end of file */
-		close(there[1]);
-		close(back[0]);
-		while (read(there[0], &c, 1) == 1)
-			if (write(back[1], &c, 1) != 1)
-				_exit(1);
-		_exit(0);
+	if (!echo.pid) {
+		int there[2], back[2];
+
+		if (pipe(there) < 0 || pipe(back) < 0)
+			return fail("pipe");
+		echo.pid = fork();
+		if (echo.pid < 0) {
+			echo.pid = 0;
+			return fail("fork");
+		}
+		if (echo.pid == 0) {    /* each byte back until end of file */
+			close(there[1]);
+			close(back[0]);
+			while (read(there[0], &c, 1) == 1)
+				if (write(back[1], &c, 1) != 1)
+					_exit(1);
+			_exit(0);
+		}
+		close(there[0]);
+		close(back[1]);
+		echo.to = there[1];
+		echo.from = back[0];
 	}
-	close(there[0]);
-	close(back[1]);
 	for (long i = 0; i < n; i++) {
-		if (write(there[1], &c, 1) != 1)
+		if (write(echo.to, &c, 1) != 1)
 			return fail("pipe write");
-		if (read(back[0], &c, 1) != 1)
+		if (read(echo.from, &c, 1) != 1)
 			return fail("pipe read");
 	}
-	close(there[1]);
-	close(back[0]);
+	return 0;
+}
+
+/* Closes the pipes: the echo process sees end of file and exits 0. */
+static int end_pipe(void)
+{
+	pid_t pid = echo.pid;
+
+	if (!pid)
+		return 0;
+	close(echo.to);
+	close(echo.from);
+	echo.pid = 0;
 	return reap(pid);
 }
 
@@ -407,17 +432,18 @@ static const struct bench {
 	const char *name;
 	int (*run)(long n);
 	long unit;              /* operations are counted in multiples of this */
+	int (*end)(void);       /* after the rounds, if not NULL: 0 or -1 */
 } benches[] = {
-	{ "getpid", b_getpid, 1 },
-	{ "fork", b_fork, 1 },
-	{ "forkexec", b_forkexec, 1 },
-	{ "touch", b_touch, TOUCH_PAGES },
-	{ "mmap", b_mmap, 1 },
-	{ "mprotect", b_mprotect, 2 },
-	{ "pipe", b_pipe, 1 },
-	{ "cpu", b_cpu, 1 },
-	{ "sha256", b_sha256, 1 },
-	{ "file", b_file, 1 },
+	{ "getpid", b_getpid, 1, NULL },
+	{ "fork", b_fork, 1, NULL },
+	{ "forkexec", b_forkexec, 1, NULL },
+	{ "touch", b_touch, TOUCH_PAGES, NULL },
+	{ "mmap", b_mmap, 1, NULL },
+	{ "mprotect", b_mprotect, 2, NULL },
+	{ "pipe", b_pipe, 1, end_pipe },
+	{ "cpu", b_cpu, 1, NULL },
+	{ "sha256", b_sha256, 1, NULL },
+	{ "file", b_file, 1, NULL },
 };
 
 static int cmp_u64(const void *a, const void *b)
@@ -464,6 +490,8 @@ static int measure(const struct bench *b, int rounds, uint64_t min_ns)
 			printf("micro-phase: %d %s %ld\n", phase, b->name, n);
 		}
 	}
+	if (b->end && b->end() < 0)
+		goto failed;
 	qsort(t, rounds, sizeof(t[0]), cmp_u64);
 	printf("micro: %s %ld %d %.1f %.1f\n", b->name, n, rounds,
 	       (double)t[(rounds - 1) / 2] / n, (double)t[0] / n);
@@ -472,6 +500,8 @@ static int measure(const struct bench *b, int rounds, uint64_t min_ns)
 	fflush(stdout);
 	return 0;
 failed:
+	if (b->end)
+		b->end();
 	printf("micro: %s failed: %s\n", b->name, why);
 	fflush(stdout);
 	return -1;
