@@ -91,7 +91,7 @@ med() {
 }
 peer() { # name command what
 	if command -v "$2" >/dev/null 2>&1; then
-		echo "  $1: $2 is installed, but bench/ has no runner for it yet: not measured"
+		echo "  $1: its boot is not measured here; bench/peers.sh runs fork+exec+wait and the rest in it (build/bench/peers.md)"
 	else
 		echo "  $1: not measured, not available on this machine ($2 not installed: $3)"
 	fi
