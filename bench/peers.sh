@@ -42,6 +42,7 @@
 #   PEERS_CPU      the host CPU everything is pinned to (default the last)
 #   PEERS_KERNEL   QEMU's kernel (default: Debian's, fetched as above)
 #   PEERS_TIMEOUT  seconds one boot may take before it is killed (default 1200)
+#   PEERS_TRAPVISOR_ARGS  more trapvisor options (e.g. --shadow-prefetch 16)
 set -u
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -52,6 +53,7 @@ ENVS=${PEERS_ENVS:-native uml qemu trapvisor}
 BENCHES=${PEERS_BENCHES:-all}
 CPU=${PEERS_CPU:-$(($(nproc) - 1))}
 TIMEOUT=${PEERS_TIMEOUT:-1200}
+TV_ARGS=${PEERS_TRAPVISOR_ARGS:-}
 pd=build/peers
 mkdir -p "$pd"
 notes=$pd/notes.txt
@@ -132,7 +134,7 @@ boot() {
 	qemu) timeout -k 10 "$TIMEOUT" taskset -c "$CPU" qemu-system-x86_64 -accel tcg -m 512M -smp 1 \
 		-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$cpio" \
 		-append "console=ttyS0 quiet panic=-1 -- $args" ;;
-	trapvisor) timeout -k 10 "$TIMEOUT" "$B/trapvisor" --cpu "$CPU" --initrd build/initramfs.cpio.gz \
+	trapvisor) timeout -k 10 "$TIMEOUT" "$B/trapvisor" --cpu "$CPU" $TV_ARGS --initrd build/initramfs.cpio.gz \
 		--bench-log "$marks" --append "-- /bench/guest.sh /bench/micro -m $args" build/guest-kernel.elf ;;
 	esac </dev/null 2>&1 | tr -d '\r' | sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[A-Za-z]//g' >"$con"
 	local rc=${PIPESTATUS[0]}
@@ -200,7 +202,7 @@ done
 	echo "everything pinned to CPU $CPU; load average $load0 at the start, $load1 at the end"
 	[[ " $envs " != *" uml "* ]] || echo "UML: Debian's linux.uml $(dpkg-query -W -f '${Version}' user-mode-linux 2>/dev/null), mem=256M;"
 	[[ " $envs " != *" qemu "* ]] || echo "QEMU: $(qemu-system-x86_64 --version | head -1 | sed 's/ *(.*//'), -accel tcg -m 512M, kernel $(basename "$kernel");"
-	echo "trapvisor: $(git rev-parse --short HEAD 2>/dev/null), default options but --cpu $CPU, times by the host's clock at micro's marks."
+	echo "trapvisor: $(git rev-parse --short HEAD 2>/dev/null), default options but --cpu $CPU${TV_ARGS:+ $TV_ARGS}, times by the host's clock at micro's marks."
 	echo "(other work on the machine shares that CPU: compare columns, not runs)."
 	echo "Median over $ROUNDS interleaved rounds of micro's median over $INNER rounds of at least $MS ms"
 	echo "(bench/micro.c, static musl, the same binary everywhere)."
@@ -322,7 +324,7 @@ else
 		set grid ytics
 		set ylabel "x native"
 		set xtics rotate by -25
-		set key top left
+		set key outside top center horizontal
 		plot $plots
 	EOF
 fi
