@@ -54,6 +54,14 @@ BENCHES=${PEERS_BENCHES:-all}
 CPU=${PEERS_CPU:-$(($(nproc) - 1))}
 TIMEOUT=${PEERS_TIMEOUT:-1200}
 TV_ARGS=${PEERS_TRAPVISOR_ARGS:-}
+for v in "PEERS_ROUNDS=$ROUNDS" "PEERS_INNER=$INNER" "PEERS_MS=$MS" "PEERS_CPU=$CPU" "PEERS_TIMEOUT=$TIMEOUT"; do
+	case ${v#*=} in
+	'' | *[!0-9]*) echo "peers.sh: $v: expected a whole number"; exit 2 ;;
+	esac
+done
+[ "$ROUNDS" -ge 1 ] && [ "$INNER" -ge 1 ] && [ "$INNER" -le 99 ] && [ "$MS" -ge 1 ] ||
+	{ echo "peers.sh: PEERS_ROUNDS and PEERS_MS must be 1 or more, PEERS_INNER 1 to 99"; exit 2; }
+[ "$CPU" -lt "$(nproc)" ] || { echo "peers.sh: PEERS_CPU=$CPU: this host has CPUs 0 to $(($(nproc) - 1))"; exit 2; }
 pd=build/peers
 mkdir -p "$pd"
 notes=$pd/notes.txt
@@ -64,13 +72,19 @@ args="-r $INNER -t $MS $BENCHES"
 for f in build/bench/micro "$B/trapvisor" build/guest-kernel.elf build/initramfs.cpio.gz; do
 	[ -e "$f" ] || { echo "peers.sh: $f missing (make all builds it)"; exit 1; }
 done
+# micro's usage names its benchmarks.
+known=" all $(build/bench/micro 2>&1 | sed -n 's/^  NAME: //p') "
+for b in $BENCHES; do
+	[[ $known == *" $b "* ]] || { echo "peers.sh: PEERS_BENCHES: $b: expected some of:$known"; exit 2; }
+done
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$out/sysemu_stop" bench/sysemu_stop.c || exit 1
 
 # ---- What the peers need ----
 # need CMD PACKAGE: CMD, installed from PACKAGE if missing and we are root.
+has() { command -v "$1" >/dev/null 2>&1; }
 missing=""
 need() {
-	command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
+	has "$1" || missing="$missing $2"
 }
 case " $ENVS " in *" uml "*) need linux.uml user-mode-linux ;; esac
 case " $ENVS " in *" qemu "*) need qemu-system-x86_64 qemu-system-x86 ;; esac
@@ -83,7 +97,6 @@ if [ -n "$missing" ]; then
 		note "not root: run apt-get install$missing for the missing columns and the plot"
 	fi
 fi
-has() { command -v "$1" >/dev/null 2>&1; }
 envs=""
 for e in $ENVS; do
 	case $e in
