@@ -118,13 +118,15 @@ $(B)/traps/stub_blob.o: $(STUB_ELF)
 	$(Q)$(CC) -c -o $@ $(B)/traps/stub_blob.S
 
 # ---- The guest kernel: freestanding, -fpie, linked high (guest-kernel/arch/x86/kernel.ld) ----
+# Unwind tables (-fasynchronous-unwind-tables, --eh-frame-hdr) stay in the
+# image for the monitor's libunwind backtraces (monitor/unwind.c).
 # Its sources live in subsystem directories (arch/x86, mm, kernel, drivers,
 # lib, demo); defs.h, the index header, stays at the top, and x86.h is found
 # from every directory through -Iguest-kernel/arch/x86.
 GUEST_LDS := guest-kernel/arch/x86/kernel.ld
 GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fpie -fno-omit-frame-pointer \
 	-mno-red-zone -mgeneral-regs-only -mno-sse -mno-mmx -fno-builtin \
-	-fno-asynchronous-unwind-tables $(WARNINGS) -Iinclude -Iguest-kernel -Iguest-kernel/arch/x86 -MD -MP
+	-fasynchronous-unwind-tables $(WARNINGS) -Iinclude -Iguest-kernel -Iguest-kernel/arch/x86 -MD -MP
 # In link order, which is the order of the file names alone (the order the
 # kernel was linked in when every file sat in one directory): moving a file
 # between directories leaves the image's layout as it was.
@@ -245,7 +247,7 @@ build/guest/user_blobs.o: build/guest/user_blobs.S
 build/guest-kernel.elf: $(GUEST_OBJS) build/guest/user_blobs.o $(GUEST_LDS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
-		-T $(GUEST_LDS) -o $@ $(GUEST_OBJS) build/guest/user_blobs.o
+		-Wl,--eh-frame-hdr -T $(GUEST_LDS) -o $@ $(GUEST_OBJS) build/guest/user_blobs.o
 
 # ---- The guest test suite (tests/guest/): static Linux programs ----
 include tests/guest/guest-tests.mk
