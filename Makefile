@@ -22,7 +22,7 @@ WARNINGS += -Werror
 endif
 CFLAGS := -std=gnu11 -O2 -g $(WARNINGS) -MD -MP -Iinclude -Itraps -Ishadow \
 	-Idevices -Imonitor -D_GNU_SOURCE
-LDLIBS := -lZydis -lz -lpthread
+LDLIBS := -lZydis -lz -lunwind-x86_64 -lpthread
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -33,7 +33,10 @@ endif
 # cpio builds initrd archives (tests/integration/initrd.sh); busybox-static
 # is a static busybox for the programs in a guest's initrd; bash-static is
 # the default initramfs's /bin/bash.
-DEB_PACKAGES := libzydis-dev libcmocka-dev musl-tools zlib1g-dev cpio busybox-static bash-static
+# libunwind-dev: the monitor unwinds guest stacks with libunwind's remote
+# interface (monitor/unwind.c).
+DEB_PACKAGES := libzydis-dev libcmocka-dev musl-tools zlib1g-dev cpio busybox-static bash-static \
+	libunwind-dev
 DEPS_STAMP := build/.deps-ok
 
 # tools/apt-install.sh waits (up to APT_LOCK_TIMEOUT seconds, default 600)
@@ -64,6 +67,7 @@ LIB_OBJS += monitor/loader.o
 LIB_OBJS += monitor/initrd.o
 LIB_OBJS += monitor/stats.o
 LIB_OBJS += monitor/symbols.o
+LIB_OBJS += monitor/unwind.o
 LIB_OBJS += monitor/io.o
 LIB_OBJS += monitor/place.o
 LIB_OBJS += monitor/disk.o
@@ -176,6 +180,8 @@ GUEST_SRCS += guest-kernel/fs/mount.c
 GUEST_SRCS += guest-kernel/fs/procfs.c
 GUEST_SRCS += guest-kernel/fs/initramfs.c
 GUEST_SRCS += guest-kernel/mm/kmalloc.c
+GUEST_SRCS += guest-kernel/demo/crashnofp.c
+GUEST_SRCS += guest-kernel/kernel/userfault.c
 GUEST_OBJS := $(patsubst guest-kernel/%,build/guest/%.o,$(GUEST_SRCS))
 USER_SRCS := $(sort $(wildcard guest-kernel/user/*.c))
 # Programs built against musl libc (guest-kernel/musl/): ordinary Linux
@@ -186,6 +192,10 @@ USER_ELFS := $(patsubst guest-kernel/user/%.c,build/guest/user/%.elf,$(USER_SRCS
 USER_CFLAGS := -std=gnu11 -O2 -ffreestanding -fno-stack-protector -fno-pie -no-pie \
 	-nostdlib -static -mgeneral-regs-only -fno-builtin $(WARNINGS) -Iguest-kernel/user \
 	-Wl,--build-id=none -Wl,-Ttext-segment=0x400000
+
+# crash=nofp's functions keep no frame pointer (and no tail call), so only
+# the unwind tables can walk through them (guest-kernel/demo/crashnofp.c).
+build/guest/demo/crashnofp.c.o: GUEST_CFLAGS += -fomit-frame-pointer -fno-optimize-sibling-calls
 
 build/guest/%.c.o: guest-kernel/%.c $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -295,7 +305,14 @@ build/hostfacts: tests/hostfacts.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
 
-tests: $(UNIT_BINS) build/ptyrun build/hostfacts
+# tests/integration/unwind.sh's crashing program: static musl, with its
+# symbols, and the .eh_frame_hdr index gcc leaves out of a -static link.
+build/crashuser: tests/integration/crashuser.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MUSL    $@")
+	$(Q)musl-gcc $(MUSL_CFLAGS) -static -no-pie -Wl,--eh-frame-hdr -o $@ $<
+
+tests: $(UNIT_BINS) build/ptyrun build/hostfacts build/crashuser
 
 test: all tests
 	$(Q)B=$(B) tests/run.sh

@@ -104,6 +104,8 @@ struct mm {
 	u64 arg_start, arg_end;   /* the argument strings, in order, each NUL-ended (/proc/PID/cmdline) */
 	u64 env_start, env_end;   /* the environment strings, likewise (/proc/PID/environ) */
 	u64 auxv_start, auxv_end; /* the auxiliary vector exec wrote (/proc/PID/auxv) */
+	u64 phdr, phnum, bias;    /* the program's headers and load bias, as exec put
+	                           * them in the auxiliary vector (userfault.c) */
 };
 
 /* Resource limits (getrlimit/setrlimit/prlimit64, sys_info.c): Linux's
@@ -329,6 +331,13 @@ void random_bytes(void *buf, u64 n);
 
 /* rtc.c */
 u64 rtc_init(void);
+
+/* crashnofp.c: the command line word crash=nofp (stops the VM) */
+void crash_nofp(void);
+
+/* userfault.c: a user program dies of signal sig with registers tf: tell
+ * the monitor (HC_USER_FAULT, its --backtrace-user) if it dumps core. */
+void user_fault_report(const struct trapframe *tf, int sig);
 
 /* silentfail.c: the command line words silentfail and irqsave */
 void silentfail_run(void);

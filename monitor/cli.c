@@ -34,6 +34,7 @@ enum {
 	OPT_CPUID_FAULTING,
 	OPT_CPU,
 	OPT_CONSOLE,
+	OPT_BACKTRACE_USER,
 };
 
 static const struct option long_options[] = {
@@ -52,6 +53,7 @@ static const struct option long_options[] = {
 	{ "patch",           required_argument, NULL, OPT_PATCH },
 	{ "chain",           required_argument, NULL, OPT_CHAIN },
 	{ "cpuid-faulting",  required_argument, NULL, OPT_CPUID_FAULTING },
+	{ "backtrace-user",  no_argument,       NULL, OPT_BACKTRACE_USER },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -94,6 +96,9 @@ static void usage(FILE *out, const char *default_kernel)
 		"                      one another (SWAPGS; SYSRETQ) in one stop (default on)\n"
 		"      --cpuid-faulting=on|off  make the guest's CPUID trap where the host\n"
 		"                      offers CPUID faulting (default on; off: it runs natively)\n"
+		"      --backtrace-user  when a guest program dies of a core-dumping signal\n"
+		"                      (SIGSEGV, SIGILL, SIGFPE, SIGABRT...), print a libunwind\n"
+		"                      backtrace of it, symbols from its file in --initrd\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -329,6 +334,9 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		case OPT_CPUID_FAULTING:
 			if (parse_on_off("--cpuid-faulting", optarg, &opt->cpuid_faulting, err) < 0)
 				return -1;
+			break;
+		case OPT_BACKTRACE_USER:
+			opt->backtrace_user = true;
 			break;
 		case 'h':
 			usage(out, default_kernel);

@@ -481,3 +481,40 @@ int initrd_check(const u8 *a, size_t len, u64 ram_size, const char *cmdline,
 			    param ? param : "", param ? "=" : "", prog, type_name(init_mode));
 	return 0;
 }
+
+int initrd_find(const u8 *a, size_t len, const char *path, const u8 **data, size_t *size)
+{
+	char want[NAME_MAX_LEN], name[NAME_MAX_LEN];
+	size_t off = 0;
+	int found = -1;
+
+	canon_path(path, strlen(path), true, want, sizeof(want));
+	while (len - off >= NEWC_HDR) {
+		const u8 *h = a + off;
+		u32 f[NEWC_FIELDS];
+		size_t d;
+
+		if (memcmp(h, NEWC_MAGIC, 6) != 0 && memcmp(h, CRC_MAGIC, 6) != 0)
+			break;
+		for (int i = 0; i < NEWC_FIELDS; i++)
+			if (!hex_field(h + 6 + 8 * i, &f[i]))
+				return found;
+		d = off + align4(NEWC_HDR + f[F_NAMESIZE]);
+		if (f[F_NAMESIZE] < 2 || f[F_NAMESIZE] > len - off - NEWC_HDR || d > len ||
+		    f[F_FILESIZE] > len - d)
+			break;
+		if (f[F_NAMESIZE] == sizeof(TRAILER) && memcmp(h + NEWC_HDR, TRAILER, sizeof(TRAILER)) == 0)
+			break;
+		canon_path((const char *)h + NEWC_HDR, f[F_NAMESIZE] - 1, true, name, sizeof(name));
+		/* A later entry replaces an earlier one, as when unpacking. */
+		if (S_ISREG(f[F_MODE]) && strcmp(name, want) == 0) {
+			*data = a + d;
+			*size = f[F_FILESIZE];
+			found = 0;
+		}
+		off = align4(d + f[F_FILESIZE]);
+		if (off > len)
+			break;
+	}
+	return found;
+}

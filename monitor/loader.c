@@ -528,6 +528,7 @@ int loader_boot(struct vm *vm, char *err, size_t errlen)
 		memset(vm->ram + s->paddr + s->filesz, 0, s->memsz - s->filesz);
 	}
 	ksyms_load(&vm->ksyms, img, size);
+	unwind_load_kernel(&vm->kunwind, img, size);
 	free(img);
 	boot_data = ki.end;
 

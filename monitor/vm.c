@@ -30,6 +30,7 @@
 #include "vm.h"
 #include "stub.h"
 #include "trapvisor/boot.h"
+#include "trapvisor/debug.h"
 
 /* The same fault at the same place this many times in a row means the
  * monitor is not making progress: stop rather than spin. */
@@ -488,11 +489,12 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 		[HC_CPUID] = "hypercall cpuid", [HC_BLK_INFO] = "hypercall blk info",
 		[HC_BLK_IO] = "hypercall blk io", [HC_FPU_SAVE] = "hypercall fpu save",
 		[HC_NMI_WATCHDOG] = "hypercall nmi watchdog",
+		[HC_USER_FAULT] = "hypercall user fault",
 	};
 	struct vm *vm = c->opaque;
 
-	stats_add(&vm->stats, STAT_EXIT,
-		  nr < sizeof(names) / sizeof(names[0]) ? names[nr] : "hypercall unknown", 0);
+	stats_add(&vm->stats, STAT_EXIT, nr < sizeof(names) / sizeof(names[0]) && names[nr] ?
+		  names[nr] : "hypercall unknown", 0);
 	switch (nr) {
 	case HC_VERSION:
 		*ret = HC_ABI_VERSION;
@@ -544,6 +546,9 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 		break;
 	case HC_BLK_IO:
 		*ret = (u64)vm_blk_io(vm, args[0], args[1], args[2], args[3]);
+		break;
+	case HC_USER_FAULT:             /* --backtrace-user (unwind.c) */
+		*ret = (u64)unwind_user_fault(vm, args[0], stderr);
 		break;
 	case HC_CPUID: {
 		u32 out[4];
@@ -1343,10 +1348,14 @@ static void vm_dump(struct vm *vm, FILE *f)
 		fprintf(f, "  code at rip: not mapped in the guest page tables\n");
 	}
 
-	/* Guest backtrace by the frame-pointer chain (the guest kernel keeps
-	 * frame pointers); it stops at the first unreadable frame. */
+	/* The guest kernel's stack by its unwind tables (unwind.c), then by
+	 * the frame-pointer chain (the guest kernel keeps frame pointers,
+	 * except where a function is built without them), which stops at the
+	 * first unreadable frame: the fallback when the kernel has no unwind
+	 * tables, and a comparison when it has. */
+	unwind_kernel(vm, f);
 	u64 fp = v->gpr[R_RBP];
-	fprintf(f, "  backtrace: ");
+	fprintf(f, "  backtrace (frame pointers): ");
 	vm_print_addr(vm, f, v->rip);
 	for (int depth = 0; depth < 16 && fp; depth++) {
 		u64 frame[2];                   /* saved RBP, return address */

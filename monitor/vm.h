@@ -47,6 +47,8 @@ struct vm_options {
 	bool cpuid_faulting;     /* --cpuid-faulting=on: make CPUID trap where
 	                          * the host can (off: it runs natively) */
 	const char *console;     /* --console stdio|pty (NULL: stdio) */
+	bool backtrace_user;     /* --backtrace-user: unwind a user program that
+	                          * dies of a core-dumping signal (unwind.c) */
 };
 
 /* disk.c: open and check --disk FILE[,ro] and attach it to d.  Returns the
@@ -105,6 +107,9 @@ int initrd_gunzip(const u8 *in, size_t len, u64 max, u8 **out, size_t *outlen,
  * with a one-line reason naming the entry in err. */
 int initrd_check(const u8 *a, size_t len, u64 ram_size, const char *cmdline,
 		 char *err, size_t errlen);
+/* In an archive initrd_check() accepted: the regular file at 'path' (the
+ * last entry of that name).  0 with *data, *size (inside a), or -1. */
+int initrd_find(const u8 *a, size_t len, const char *path, const u8 **data, size_t *size);
 
 struct vm;
 /* Load the kernel, the initrd, boot_info, a boot stack and boot page tables
@@ -128,6 +133,22 @@ void ksyms_load(struct ksyms *ks, const void *img, size_t size);
 /* The function containing 'addr' and the offset into it, or NULL. */
 const char *ksyms_lookup(const struct ksyms *ks, u64 addr, u64 *off);
 void ksyms_free(struct ksyms *ks);
+
+/* unwind.c: libunwind backtraces of the guest (see the file's opening comment) */
+struct unw_image {
+	u64 text_lo, text_hi;    /* executable PT_LOAD range, guest virtual */
+	u64 eh_frame_hdr;        /* PT_GNU_EH_FRAME's address, 0 if none */
+};
+/* The kernel ELF's code range and unwind index (none if it has none). */
+void unwind_load_kernel(struct unw_image *im, const void *img, size_t size);
+struct vm;
+/* Print the guest kernel's stack from the vCPU's registers, one frame a
+ * line.  Returns the frames printed, 0 if the kernel has no unwind index. */
+int unwind_kernel(struct vm *vm, FILE *f);
+/* HC_USER_FAULT (<trapvisor/debug.h>) with RDI = gva: print the dying
+ * program's backtrace to f with --backtrace-user.  Returns the
+ * hypercall's result: 0, -38 (off) or -14 (gva unreadable). */
+s64 unwind_user_fault(struct vm *vm, u64 gva, FILE *f);
 
 /* io.c: the I/O thread (stdin, the PIT's timer, signals) and the console. */
 #define IO_QUIT_USER (-1)        /* io.quit: Ctrl-A x; > 0: that signal */
@@ -289,6 +310,7 @@ struct vm {
 	struct shadow shadow;    /* shadow page tables and guest contexts */
 	struct stats stats;      /* stops by reason */
 	struct ksyms ksyms;      /* guest kernel symbols, for diagnostics */
+	struct unw_image kunwind;/* the guest kernel's unwind index (unwind.c) */
 	bool stop;               /* the run loop must end */
 	bool crashed;            /* stopped by vm_kill or a host error */
 	u64 stops;               /* context stops handled */

@@ -644,6 +644,9 @@ static u64 build_stack(struct mm *mm, struct exec_args *a, const char *execfn,
 	AUX(AT_PLATFORM, plat);
 	AUX(AT_NULL, 0);
 #undef AUX
+	mm->phdr = im->phdr;
+	mm->phnum = im->phnum;
+	mm->bias = im->bias;
 	words = 1 + a->argc + 1 + a->envc + 1 + n;
 	sp = (p - words * sizeof(u64)) & ~15ul;
 

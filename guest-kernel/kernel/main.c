@@ -22,6 +22,8 @@
  *   crash=dr7   once the kernel is up, arm a breakpoint in DR7: the monitor
  *               does not emulate that (it stores debug registers but fires
  *               no breakpoint), so it stops with a diagnostic
+ *   crash=nofp  the same from inside functions without frame pointers
+ *               (demo/crashnofp.c), for the monitor's libunwind backtrace
  *   silentfail  once the kernel is up, run the sensitive unprivileged
  *               instructions in kernel mode and print what each returned
  *               against what ring 0 would get (silentfail.c)
@@ -208,6 +210,7 @@ static void parse_cmdline(void)
 		else if (strcmp(word, "crash=ud2") == 0)
 			;                       /* handled first thing in kmain() */
 		else if (strcmp(word, "crash=gp") == 0 || strcmp(word, "crash=dr7") == 0 ||
+			 strcmp(word, "crash=nofp") == 0 ||
 			 strcmp(word, "silentfail") == 0 || strcmp(word, "irqsave") == 0 ||
 			 strcmp(word, "sfbench") == 0 || strcmp(word, "blkcheck") == 0 ||
 			 strcmp(word, "nopv") == 0)
@@ -287,6 +290,8 @@ void kmain(u64 boot_info_gpa)
 		(void)*(volatile u64 *)0x8000000000000000ull;
 	if (has_word(boot.cmdline, "crash=dr7"))
 		asm volatile("mov %0, %%dr7" : : "r"(1ull));   /* arms breakpoint 0 */
+	if (has_word(boot.cmdline, "crash=nofp"))
+		crash_nofp();
 
 	timer_init(opts.hz, realtime_boot);    /* PIT channel 0: IRQ 0 */
 	fs_init(boot.ram_size / PGSIZE);  /* the root file system, /dev, /proc (fs/mount.c) */

@@ -776,8 +776,10 @@ static void deliver(struct trapframe *tf, bool syscall, u64 nr)
 		const char *why;
 		int sig;
 
-		if (p->killed)
+		if (p->killed) {
+			user_fault_report(tf, p->killed);
 			proc_exit(W_SIGNALED(p->killed));
+		}
 		sig = dequeue(p, ~s->blocked, &info);
 		if (!sig)
 			break;
@@ -792,6 +794,7 @@ static void deliver(struct trapframe *tf, bool syscall, u64 nr)
 					do_stop(p, sig);
 				continue;
 			}
+			user_fault_report(tf, sig);
 			proc_exit(W_SIGNALED(sig));
 		}
 		if (syscall) {

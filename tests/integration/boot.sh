@@ -71,8 +71,10 @@ boot --append "crash=dr7"
 expect_status 3
 expect_err 'the guest kernel executed mov to dr7, which the monitor does not emulate here: it arms a breakpoint'
 expect_err 'code at rip: 0f 23 f8   mov dr7, rax'
-expect_err 'backtrace: 0x'
-expect_err 'kmain+0x'
+expect_err "backtrace (libunwind, the kernel's .eh_frame):"
+expect_err ' kmain+0x'
+expect_err '#1 0x'
+expect_err 'backtrace (frame pointers): 0x'
 expect_err ' <- 0x'
 report "an unemulated privileged kernel instruction stops the VM with a diagnostic"
 

@@ -205,6 +205,7 @@ static void user_exception(struct trapframe *tf, int pf)
 	kprintf("%s: killed by ", cpu.proc->name);
 	print_name(vector);
 	print_where(tf);
+	user_fault_report(tf, sig);
 	proc_exit(W_SIGNALED(sig));
 }
 
