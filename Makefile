@@ -68,6 +68,7 @@ LIB_OBJS += monitor/initrd.o
 LIB_OBJS += monitor/stats.o
 LIB_OBJS += monitor/symbols.o
 LIB_OBJS += monitor/unwind.o
+LIB_OBJS += monitor/trace.o
 LIB_OBJS += monitor/io.o
 LIB_OBJS += monitor/place.o
 LIB_OBJS += monitor/disk.o

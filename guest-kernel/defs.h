@@ -457,6 +457,7 @@ void pv_fpu_switch(void *area, bool fresh);
 bool pv_fpu_reload_pending(void);
 void pv_fpu_save(void);
 long pv_nmi_watchdog(u64 us);
+void pv_set_proc(int pid, const char *name);
 long pv_blk_io(int op, u64 sector, u32 count, void *kbuf);
 u32 pv_console_size(u16 *rows, u16 *cols);
 

@@ -35,6 +35,8 @@ enum {
 	OPT_CPU,
 	OPT_CONSOLE,
 	OPT_BACKTRACE_USER,
+	OPT_TRACE,
+	OPT_TRACE_LIMIT,
 };
 
 static const struct option long_options[] = {
@@ -54,6 +56,8 @@ static const struct option long_options[] = {
 	{ "chain",           required_argument, NULL, OPT_CHAIN },
 	{ "cpuid-faulting",  required_argument, NULL, OPT_CPUID_FAULTING },
 	{ "backtrace-user",  no_argument,       NULL, OPT_BACKTRACE_USER },
+	{ "trace",           required_argument, NULL, OPT_TRACE },
+	{ "trace-limit",     required_argument, NULL, OPT_TRACE_LIMIT },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -99,6 +103,12 @@ static void usage(FILE *out, const char *default_kernel)
 		"      --backtrace-user  when a guest program dies of a core-dumping signal\n"
 		"                      (SIGSEGV, SIGILL, SIGFPE, SIGABRT...), print a libunwind\n"
 		"                      backtrace of it, symbols from its file in --initrd\n"
+		"      --trace FILE    write a timeline of the run to FILE: Chrome trace event\n"
+		"                      JSON for ui.perfetto.dev or chrome://tracing (every stop,\n"
+		"                      guest processes and system calls, faults, interrupts)\n"
+		"      --trace-limit SIZE  FILE's size at most (default 64M, at least 64K): a\n"
+		"                      ring in memory keeps the newest events that fit, older\n"
+		"                      ones are dropped and counted in the file\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -248,6 +258,7 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		.patch = true,
 		.chain = true,
 		.cpuid_faulting = true,
+		.trace_limit = TRACE_DEFAULT_LIMIT,
 	};
 
 	optind = 0;
@@ -337,6 +348,17 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 			break;
 		case OPT_BACKTRACE_USER:
 			opt->backtrace_user = true;
+			break;
+		case OPT_TRACE:
+			opt->trace = optarg;
+			break;
+		case OPT_TRACE_LIMIT:
+			if (cli_parse_size(optarg, &n) < 0 || n < (64u << 10) || n > (64ull << 30)) {
+				fprintf(err, "trapvisor: --trace-limit %s: expected a size from 64K to 64G "
+					SEE_HELP "\n", optarg);
+				return -1;
+			}
+			opt->trace_limit = n;
 			break;
 		case 'h':
 			usage(out, default_kernel);

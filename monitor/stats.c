@@ -62,6 +62,8 @@ void stats_add(struct stats *s, enum stat_kind kind, const char *name, u64 ns)
 	}
 	r->count++;
 	r->ns += ns;
+	if (s->trace)
+		trace_stop(s->trace, kind, r->name, ns);
 }
 
 #define SYSCALL_NAME(nr, name) [nr] = #name,
@@ -79,6 +81,8 @@ const char *stats_syscall_name(u64 nr)
 
 void stats_syscall(struct stats *s, u64 nr)
 {
+	if (s->trace)
+		trace_syscall(s->trace, nr);
 	if (nr < LINUX_SYSCALL_MAX)
 		s->sys[nr]++;
 	else if (nr == SYS_TV_MARK)

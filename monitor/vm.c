@@ -909,6 +909,8 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 	/* A write to a page table the guest may write: emulate it, so the
 	 * shadow learns what changed (vm_write_ram). */
 	if (present && acc == EMU_WRITE && shadow_tracked(&vm->shadow, w.gpa)) {
+		if (vm->trace)
+			trace_instant(vm->trace, "page-table write", la);
 		vm_pt_write(vm, ctx, la, &w);
 		stats_add(&vm->stats, STAT_EXIT, "page-table write", now_ns() - t0);
 		return;
@@ -917,6 +919,8 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 	 * mode needs no patching: there these instructions act as in ring 3. */
 	if (vm->opt.patch && !ctx->user && !w.nx && !w.user && !shadow_scanned(&vm->shadow, w.gpa))
 		vm_patch_scan(vm, la, &w);
+	if (vm->trace)
+		trace_instant(vm->trace, "hidden fault", la);
 	r = shadow_fill(&vm->shadow, ctx, la, &w, v);
 	if (r < 0)
 		vm_host_error(vm, r, "mapping guest address %#llx (GPA %#llx) into context process %d",
@@ -1230,6 +1234,8 @@ int vm_run(struct vm *vm)
 		 * was published is seen by the check that follows. */
 		bool step = v->sti_shadow && (pic_intr(&vm->pic) || v->nmi_pending);
 		v->sti_shadow = false;
+		if (vm->trace)
+			trace_resume(vm->trace);
 		atomic_store(&vm->io.running, ctx->pid);
 		if (atomic_load(&vm->io.events) != vm->seen_events) {
 			atomic_store(&vm->io.running, 0);
@@ -1409,6 +1415,8 @@ static void vm_trap_count(void *dev, u16 offset, unsigned size, bool is_write, u
 static void vm_set_irq(void *opaque, int irq, int level)
 {
 	struct vm *vm = opaque;
+	if (vm->trace)
+		trace_irq(vm->trace, irq, level);
 	pic_set_irq(&vm->pic, irq, level);
 }
 
@@ -1505,6 +1513,13 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 		}
 		fprintf(vm->bench, "mark,ns,stops,hidden_faults,guest_faults,pt_writes,"
 			"pt_entries_changed,ctx_switches,ctx_built,ctx_reused,cr3_loads\n");
+	}
+	if (opt->trace) {
+		if (trace_open(&vm->trace, vm, opt->trace, opt->trace_limit, err, errlen) < 0) {
+			vm_destroy(vm);
+			return EXIT_USAGE;
+		}
+		vm->stats.trace = vm->trace;
 	}
 	/* 3. The kernel, initrd, boot_info and boot page tables; vCPU entry state. */
 	if (loader_boot(vm, err, errlen) < 0) {
@@ -1631,6 +1646,13 @@ void vm_destroy(struct vm *vm)
 	if (vm->bench)
 		fclose(vm->bench);
 	vm->bench = NULL;
+	if (vm->trace) {
+		char err[256];
+
+		if (trace_close(vm->trace, err, sizeof(err)) < 0)
+			fprintf(stderr, "trapvisor: %s\n", err);
+		vm->trace = vm->stats.trace = NULL;
+	}
 	shadow_destroy(&vm->shadow);
 	ksyms_free(&vm->ksyms);
 	if (vm->stub.data)

@@ -49,6 +49,8 @@ struct vm_options {
 	const char *console;     /* --console stdio|pty (NULL: stdio) */
 	bool backtrace_user;     /* --backtrace-user: unwind a user program that
 	                          * dies of a core-dumping signal (unwind.c) */
+	const char *trace;       /* --trace FILE: the timeline (trace.c), NULL: off */
+	u64 trace_limit;         /* --trace-limit: bytes the file may take */
 };
 
 /* disk.c: open and check --disk FILE[,ro] and attach it to d.  Returns the
@@ -254,6 +256,26 @@ int place_initial(const cpu_set_t *allowed, int ncpus, const double *load, const
 int place_decide(const cpu_set_t *allowed, int ncpus, const double *load, double own, int cur,
 		 double rnd);
 
+/* trace.c: the --trace timeline (see the file's opening comment).  Every
+ * hook is called only when vm->trace (stats.trace) is not NULL. */
+#define TRACE_DEFAULT_LIMIT (64ull << 20)
+struct trace;
+/* Allocate the ring for 'limit' bytes of file and check that 'path' can be
+ * written.  0, or -1 with one line in err. */
+int trace_open(struct trace **t, struct vm *vm, const char *path, u64 limit,
+	       char *err, size_t errlen);
+/* A stop the statistics counted: its row's name (which lives as long as
+ * the stats) and its handling time, which ended now. */
+void trace_stop(struct trace *t, int kind, const char *name, u64 ns);
+void trace_syscall(struct trace *t, u64 nr);   /* a guest program's SYSCALL */
+void trace_irq(struct trace *t, int irq, int level);   /* a device's line */
+void trace_resume(struct trace *t);            /* the vCPU is about to run */
+/* A hidden page fault or page-table write at addr ('what': a literal). */
+void trace_instant(struct trace *t, const char *what, u64 addr);
+/* Write the file (the newest events that fit) and free t.  0, or -1 with
+ * one line in err. */
+int trace_close(struct trace *t, char *err, size_t errlen);
+
 /* stats.c */
 enum stat_kind {
 	STAT_INSN,               /* an emulated instruction, by mnemonic */
@@ -276,6 +298,7 @@ struct stats {
 	struct stat_row row[STATS_MAX]; /* rows in first-seen order */
 	int nrows;               /* rows used */
 	u64 sys[STATS_NSYS];     /* guest system calls (stats_syscall()) */
+	struct trace *trace;     /* --trace: every event is on the timeline too; NULL: off */
 };
 /* Add one event of 'ns' nanoseconds to the row (kind, name). */
 void stats_add(struct stats *s, enum stat_kind kind, const char *name, u64 ns);
@@ -311,6 +334,7 @@ struct vm {
 	struct stats stats;      /* stops by reason */
 	struct ksyms ksyms;      /* guest kernel symbols, for diagnostics */
 	struct unw_image kunwind;/* the guest kernel's unwind index (unwind.c) */
+	struct trace *trace;     /* --trace timeline (trace.c), NULL: off */
 	bool stop;               /* the run loop must end */
 	bool crashed;            /* stopped by vm_kill or a host error */
 	u64 stops;               /* context stops handled */

@@ -211,6 +211,7 @@ static void run(struct proc *p)
 	p->state = RUNNING;
 	p->slice = timer_slice();
 	cpu.proc = p;
+	pv_set_proc(p->pid, p->name);         /* the monitor's --trace */
 	cpu_set_kstack(p->kstack_top);
 	vm_switch(p->mm->pml4);
 	if (p->fs_base != loaded_fs) {
@@ -236,6 +237,7 @@ static void run(struct proc *p)
 		fpu_store(fpu_area(p));
 	}
 	cpu.proc = 0;
+	pv_set_proc(0, 0);
 	/* The kernel is the parent of p: reap it now that it is off its stack. */
 	if (p->state == ZOMBIE && !p->parent) {
 		if (p->pid == top.pid)
@@ -315,6 +317,8 @@ static void set_name(struct proc *p, const char *path)
 		if (*c == '/' && c[1])
 			base = c + 1;
 	strlcpy(p->name, base, sizeof(p->name));
+	if (p == cpu.proc)
+		pv_set_proc(p->pid, p->name);     /* exec renames it (--trace) */
 }
 
 /* /proc/PID/exe: the program's path with every symbolic link resolved

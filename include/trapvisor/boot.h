@@ -183,6 +183,11 @@ struct pv_vcpu {
 	 * its timer tick.  0 x 0: the host has no terminal to ask. */
 	volatile uint32_t console_seq;
 	volatile uint16_t console_rows, console_cols;
+	/* (ABI 5) guest-written at every process switch and exec, read by the
+	 * monitor only with --trace (<trapvisor/debug.h>): the process the
+	 * vCPU runs for, 0 for none (the scheduler, idle), and its name. */
+	volatile int32_t proc_pid;
+	volatile char proc_name[16];  /* NUL-ended */
 };
 
 #endif

@@ -158,6 +158,21 @@ void pv_fpu_save(void)
 	pv_hypercall(HC_FPU_SAVE, 0, 0, 0);
 }
 
+/* Tell the monitor which process the vCPU now runs for (0: none) and its
+ * name, for --trace's process tracks (<trapvisor/debug.h>): plain stores
+ * into the shared page, no trap. */
+void pv_set_proc(int pid, const char *name)
+{
+	int i = 0;
+
+	if (!pv_on)
+		return;
+	pv_page.proc_pid = pid;
+	for (; name && name[i] && i < (int)sizeof(pv_page.proc_name) - 1; i++)
+		pv_page.proc_name[i] = name[i];
+	pv_page.proc_name[i] = 0;
+}
+
 /* The NMI watchdog: an NMI in 'us' microseconds unless called again
  * first (0: never).  0, -EINVAL, or -ENOSYS without the interface. */
 long pv_nmi_watchdog(u64 us)
