@@ -121,6 +121,34 @@ static void test_all_options(void **state)
 	assert_true(r.opt.pin);
 }
 
+/* --backtrace-user, --trace FILE and --trace-limit SIZE (64K to 64G). */
+static void test_debug_options(void **state)
+{
+	static struct run r;
+
+	assert_int_equal(run_cli(&r, "k.elf", NULL), 0);
+	assert_false(r.opt.backtrace_user);
+	assert_null(r.opt.trace);
+	assert_int_equal(r.opt.trace_limit, 64ull << 20);
+	assert_int_equal(run_cli(&r, "k.elf", "--backtrace-user", "--trace", "t.json",
+				 "--trace-limit", "64K", NULL), 0);
+	assert_true(r.opt.backtrace_user);
+	assert_string_equal(r.opt.trace, "t.json");
+	assert_int_equal(r.opt.trace_limit, 64ull << 10);
+	assert_int_equal(run_cli(&r, "k.elf", "--trace-limit=64G", NULL), 0);
+	assert_int_equal(r.opt.trace_limit, 64ull << 30);
+	run_cli(&r, "k.elf", "--trace-limit", "65535", NULL);
+	assert_refused(&r, "--trace-limit 65535: expected a size from 64K to 64G");
+	run_cli(&r, "k.elf", "--trace-limit", "65G", NULL);
+	assert_refused(&r, "--trace-limit 65G: expected a size from 64K to 64G");
+	run_cli(&r, "k.elf", "--trace-limit", "lots", NULL);
+	assert_refused(&r, "--trace-limit lots: expected a size");
+	run_cli(&r, "k.elf", "--trace", NULL);
+	assert_refused(&r, "option '--trace' needs an argument");
+	run_cli(&r, "k.elf", "--backtrace-user=yes", NULL);
+	assert_refused(&r, "option '--backtrace-user=yes' takes no argument");
+}
+
 static void test_memory_sizes(void **state)
 {
 	static const struct { const char *arg; u64 bytes; } ok[] = {
@@ -307,6 +335,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_options),
+		cmocka_unit_test(test_debug_options),
 		cmocka_unit_test(test_memory_sizes),
 		cmocka_unit_test(test_memory_refused),
 		cmocka_unit_test(test_parse_size),
