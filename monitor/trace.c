@@ -16,7 +16,9 @@
  *         proc_pid); before each resume the monitor looks (trace_resume())
  *         and ends one "running" slice and starts the next; a system call
  *         (stats_syscall()) is a slice named from linux_syscalls.h, from
- *         its SYSCALL to the vCPU's next entry to user mode;
+ *         its SYSCALL to the vCPU's next entry to user mode or the switch
+ *         away from the process, whichever is first, so that it nests in
+ *         the running slice;
  *   (iv)  hidden page faults and page-table writes are instants on the
  *         shadow paging thread, with the address;
  *   (v)   a device interrupt is a slice on its IRQ line from the moment the
@@ -262,16 +264,23 @@ void trace_resume(struct trace *t)
 		for (size_t i = 0; i < sizeof(name); i++)
 			name[i] = pv->proc_name[i];
 		name[sizeof(name) - 1] = 0;
-		if (pid != t->cur_pid || strcmp(name, t->cur_name)) {
+		if (pid != t->cur_pid) {
 			u64 now = trace_now(t);
 
-			if (t->sys_open && pid != t->sys_pid)
+			if (t->sys_open)
 				trace_end_syscall(t, now);
 			trace_end_running(t, now);
 			t->cur_pid = pid > 0 ? pid : 0;
 			memcpy(t->cur_name, name, sizeof(name));
 			t->cur_since = now;
 			t->cur_label = t->cur_pid ? trace_proc_name(t, t->cur_pid, name) : NULL;
+		} else if (strcmp(name, t->cur_name)) {
+			/* Renamed by exec, inside its execve: the track takes the
+			 * new name, the slice running since before keeps its own
+			 * (ending it here would cut the execve slice in two). */
+			memcpy(t->cur_name, name, sizeof(name));
+			if (t->cur_pid)
+				trace_proc_name(t, t->cur_pid, name);
 		}
 	}
 	if (t->sys_open && vm->vcpu.cpl == 3)

@@ -63,6 +63,22 @@ if mode == "full":
     for n in ("hidden fault", "page-table write"):
         if not any(e.get("ph") == "i" and e["name"] == n for e in ev):
             fail("no %r instant" % n)
+    # Slices on one track nest (what the viewers need to draw them).
+    tracks = {}
+    for e in ev:
+        if e.get("ph") == "X":
+            tracks.setdefault((e["pid"], e["tid"]), []).append(e)
+    for k, xs in tracks.items():
+        stack = []
+        for e in sorted(xs, key=lambda e: (e["ts"], -e["dur"])):
+            end = e["ts"] + e["dur"]
+            while stack and stack[-1][0] <= e["ts"] + 1e-6:
+                stack.pop()
+            if stack and end > stack[-1][0] + 1e-6:
+                fail("on track %s %r [%.3f, %.3f] overlaps %r without nesting"
+                     % (k, e["name"], e["ts"], end, stack[-1][1]))
+                break
+            stack.append((end, e["name"]))
     starts = {e["id"] for e in ev if e.get("ph") == "s"}
     ends = {e["id"] for e in ev if e.get("ph") == "f"}
     if not starts or starts != ends:
