@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: the cost of a guest system call under trapvisor, pinned to one
-# CPU and not, with --chain=off, beside the same loop run natively, measured
+# CPU and not, with --chain=off, with --trace, beside the same loop run natively, measured
 # side by side in one run (interleaved rounds; medians), written to
 # build/bench/syscall.csv.
 set -eu
@@ -31,6 +31,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	run_guest unchained --chain=off
 	EXTRA=nopv run_guest nopv
 	run_guest unpinned --no-pin
+	run_guest traced --trace "$out/trace.json"
 	us=$("$out/native_syscall")
 	echo "native,$round,$us,0,$(awk -v u="$us" -v n=$CALLS 'BEGIN{printf "%.3f", u/n}')" >>"$csv"
 done
@@ -40,12 +41,14 @@ median() { # config -> median us per syscall
 	grep "^$1," "$csv" | cut -d, -f5 | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
 }
 p=$(median pinned) c=$(median unchained) v=$(median nopv) u=$(median unpinned) n=$(median native)
+t=$(median traced)
 {
 	echo "guest system call cost, median of $ROUNDS rounds ($CALLS calls each, whole boot included)"
 	echo "  trapvisor pinned     $p us"
 	echo "  pinned, --chain=off  $c us"
 	echo "  pinned, guest nopv   $v us   (no paravirtual FPU: XSAVE moved at every kernel entry/exit)"
 	echo "  trapvisor --no-pin   $u us"
+	echo "  pinned, --trace FILE $t us   (the timeline recorded; without --trace it costs a pointer test per hook)"
 	echo "  native host syscall  $n us"
 	awk -v p="$p" -v c="$c" -v v="$v" -v u="$u" -v n="$n" 'BEGIN{printf "  unchained/pinned %.2fx, nopv/pinned %.2fx, unpinned/pinned %.2fx, pinned/native %.0fx\n", c/p, v/p, u/p, p/n}'
 } | tee "$out/summary.txt"

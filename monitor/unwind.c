@@ -302,9 +302,11 @@ int unwind_kernel(struct vm *vm, FILE *f)
 /* ---- (iv) A user program ---- */
 
 /* The function symbols of the file at 'path' in the --initrd archive (the
- * file as booted): none if there is no initrd or no such file. */
-static void unw_user_symbols(struct vm *vm, const char *path, struct ksyms *ks)
+ * file as booted): none if there is no initrd, no such file or no symbol
+ * table.  True if the file was found. */
+static bool unw_user_symbols(struct vm *vm, const char *path, struct ksyms *ks)
 {
+	bool found = false;
 	const u8 *data;
 	size_t size, len;
 	u8 *buf = NULL, *plain = NULL;
@@ -314,13 +316,13 @@ static void unw_user_symbols(struct vm *vm, const char *path, struct ksyms *ks)
 
 	memset(ks, 0, sizeof(*ks));
 	if (!vm->opt.initrd || (fd = open(vm->opt.initrd, O_RDONLY | O_CLOEXEC)) < 0)
-		return;
+		return false;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (u64)st.st_size > UNWIND_MAX_INITRD ||
 	    !(buf = malloc(st.st_size ? st.st_size : 1)) ||
 	    read(fd, buf, st.st_size) != st.st_size) {
 		close(fd);
 		free(buf);
-		return;
+		return false;
 	}
 	close(fd);
 	len = st.st_size;
@@ -330,9 +332,12 @@ static void unw_user_symbols(struct vm *vm, const char *path, struct ksyms *ks)
 		free(buf);
 		buf = plain;
 	}
-	if (buf && initrd_find(buf, len, path, &data, &size) == 0)
+	if (buf && initrd_find(buf, len, path, &data, &size) == 0) {
 		ksyms_load(ks, data, size);
+		found = true;
+	}
 	free(buf);
+	return found;
 }
 
 s64 unwind_user_fault(struct vm *vm, u64 gva, FILE *f)
@@ -353,14 +358,15 @@ s64 unwind_user_fault(struct vm *vm, u64 gva, FILE *f)
 	if (uf.phnum && uf.phnum <= UNWIND_MAX_PHDRS &&
 	    unw_read(&g, uf.phdr, ph, uf.phnum * sizeof(ph[0])) == 0)
 		unw_phdrs(&im, ph, (int)uf.phnum, uf.bias);
-	unw_user_symbols(vm, uf.exe, &syms);
+	bool in_initrd = unw_user_symbols(vm, uf.exe, &syms);
 	g.mod = (struct unw_module){ .name = uf.exe, .lo = im.text_lo, .hi = im.text_hi,
 				     .hdr = im.eh_frame_hdr, .bias = uf.bias, .syms = &syms };
 	unw_set_regs(&g, uf.gpr, uf.rip);
 	fprintf(f, "backtrace of %s (pid %d, %s) at signal %d (%s), libunwind%s%s:\n", uf.name,
 		uf.pid, uf.exe, uf.sig, strsignal(uf.sig),
 		unw_index(&g, &g.mod) < 0 ? ", no .eh_frame_hdr in its memory" : "",
-		syms.n ? "" : ", no symbols (not in --initrd)");
+		syms.n ? "" : in_initrd ? ", no symbols (its file is stripped)" :
+		", no symbols (its file is not in --initrd)");
 	unw_walk(&g, f);
 	fflush(f);
 	ksyms_free(&syms);
