@@ -25,7 +25,7 @@
  *         device raised it to its delivery, and a flow arrow from there to
  *         the vCPU's "interrupt 0xNN" slice;
  *   (vi)  the ring: events are kept in memory, fixed-size records in a ring
- *         of about --trace-limit / TRACE_EV_MIN bytes, the oldest
+ *         of --trace-limit / TRACE_EV_MIN of them, the oldest
  *         overwritten; at exit the newest that fit in --trace-limit bytes
  *         (with the track names) are written, and the file says how many
  *         were dropped.  A long run costs memory and disk in proportion to
@@ -45,7 +45,7 @@
 
 #define TRACE_PID_MONITOR 1000000    /* Chrome pid of the monitor's tracks */
 enum { TID_VCPU = 1, TID_SHADOW = 2, TID_IRQ0 = 16 };   /* IRQ n: TID_IRQ0 + n */
-#define TRACE_EV_MIN      80         /* bytes: no event's JSON line is shorter */
+#define TRACE_EV_MIN      80         /* bytes: about the shortest event's JSON line */
 #define TRACE_NPROC       1024       /* guest processes named in the file */
 #define TRACE_NIRQ        16
 

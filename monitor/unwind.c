@@ -25,7 +25,6 @@
  * frame-pointer chain (docs/ARCHITECTURE.md, "Backtraces").
  */
 #include <elf.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <libunwind.h>
 #include <stdlib.h>
