@@ -3,7 +3,8 @@
 # user program's when it dies of a core-dumping signal.  Both go through
 # functions without frame pointers (guest-kernel/demo/crashnofp.c,
 # tests/integration/crashuser.c), which only the .eh_frame CFI can walk;
-# every frame is checked by name, in order.
+# every frame is checked by name, in order.  A kernel without its unwind
+# index falls back to the frame-pointer walk.
 . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp" "$OUT" "$ERR"' EXIT
 CRASHUSER=${CRASHUSER:-build/crashuser}
@@ -28,6 +29,26 @@ expect_err 'backtrace (frame pointers): 0x'
 grep 'backtrace (frame pointers)' "$ERR" | grep -q 'crash_nofp_middle\|kmain' &&
 	why+="the frame-pointer walk found frames it cannot find; "
 report "a kernel crash through functions without frame pointers: every frame by libunwind"
+
+# A kernel without its unwind index (PT_GNU_EH_FRAME made PT_NULL in a
+# copy): the frame-pointer walk is the fallback, and all there is.
+python3 - "$KERNEL" "$tmp/noindex.elf" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+phoff, = struct.unpack_from("<Q", b, 32)
+phentsize, phnum = struct.unpack_from("<HH", b, 54)
+for i in range(phnum):
+    at = phoff + i * phentsize
+    if struct.unpack_from("<I", b, at)[0] == 0x6474e550:     # PT_GNU_EH_FRAME
+        struct.pack_into("<I", b, at, 0)                      # PT_NULL
+open(sys.argv[2], "wb").write(b)
+PY
+boot --append "crash=dr7" "$tmp/noindex.elf"
+expect_status 3
+expect_no_err 'backtrace (libunwind'
+expect_err 'backtrace (frame pointers): 0x'
+expect_err ' kmain+0x'
+report "a kernel without unwind tables: the frame-pointer backtrace alone"
 
 # The crashing program as /bin/crashuser of a gzip'd initrd, started as init.
 mkdir -p "$tmp/root/bin"
