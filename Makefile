@@ -34,9 +34,10 @@ endif
 # is a static busybox for the programs in a guest's initrd; bash-static is
 # the default initramfs's /bin/bash.
 # libunwind-dev: the monitor unwinds guest stacks with libunwind's remote
-# interface (monitor/unwind.c).
+# interface (monitor/unwind.c).  python3: tests that parse JSON or compute
+# checksums (trace.sh, unwind.sh, disk.sh).
 DEB_PACKAGES := libzydis-dev libcmocka-dev musl-tools zlib1g-dev cpio busybox-static bash-static \
-	libunwind-dev
+	libunwind-dev python3
 DEPS_STAMP := build/.deps-ok
 
 # tools/apt-install.sh waits (up to APT_LOCK_TIMEOUT seconds, default 600)
