@@ -39,6 +39,10 @@
  *        fetches when the INT3 traps.  The original is tracked like a page
  *        table (every alias read-only), and a write to it drops the copy, so
  *        the next execution rescans it.
+ *  (vii) Watchpoints (the debugger's, monitor/gdb_target.c): a watched
+ *        guest page is mapped read-only everywhere, as a tracked one is,
+ *        so every write to it faults and can be checked against the
+ *        watched range; no debug register is needed.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -393,7 +397,7 @@ static int map_page(struct shadow *sh, struct context *c, u64 gva, u64 gpa, int 
 		return -ENOMEM;
 	gva &= ~0xfffull;
 	gpa &= ~0xfffull;
-	if (shadow_tracked(sh, gpa))
+	if (shadow_tracked(sh, gpa) || shadow_watched(sh, gpa))
 		prot &= ~PROT_WRITE;
 	if (*slot) {
 		rmap_del(sh, *slot & PTE_ADDR, c->idx, gva);
@@ -547,6 +551,42 @@ const struct patch_site *shadow_site(const struct shadow *sh, u64 gpa, u64 va)
 	return patch_lookup(sh->sites[pfn], sh->nsites[pfn], sh->copy_va[pfn] | (va & 0xfff));
 }
 
+u8 *shadow_copy_bytes(struct shadow *sh, u64 gpa)
+{
+	if (!shadow_has_copy(sh, gpa))
+		return NULL;
+	return sh->patch_mem + (u64)(sh->copy[gpa >> 12] - 1) * 4096;
+}
+
+/* ---- (vii) watchpoints ---- */
+
+int shadow_watched(const struct shadow *sh, u64 gpa)
+{
+	return sh->watch && gpa < sh->ram_size ? sh->watch[gpa >> 12] : 0;
+}
+
+int shadow_watch(struct shadow *sh, u64 gpa, int delta)
+{
+	u64 pfn = gpa >> 12;
+
+	if (gpa >= sh->ram_size)
+		return -EINVAL;
+	if (!sh->watch && !(sh->watch = calloc(sh->npages, 1)))
+		return -ENOMEM;
+	int n = sh->watch[pfn] + delta;
+	if (n < 0 || n > 255)
+		return -EINVAL;
+	sh->watch[pfn] = (u8)n;
+	return n > 0 && n == delta ? write_protect(sh, pfn) : 0;
+}
+
+u64 shadow_spte(const struct context *c, u64 gva)
+{
+	u64 *slot = spt_slot((struct context *)c, gva, false);
+
+	return slot ? *slot : 0;
+}
+
 /* ---- (i) contexts ---- */
 
 int shadow_init(struct shadow *sh, struct stub *stub, u8 *ram, u64 ram_size, int nctx,
@@ -602,7 +642,9 @@ void shadow_destroy(struct shadow *sh)
 	free(sh->copy);
 	free(sh->copy_va);
 	free(sh->clean);
+	free(sh->watch);
 	sh->clean = NULL;
+	sh->watch = NULL;
 	if (sh->patch_mem)
 		munmap(sh->patch_mem, SHADOW_MAX_COPIES * 4096ull);
 	if (sh->patch_fd >= 0)
@@ -724,6 +766,8 @@ static int check_spte(void *arg, u64 gva, u64 spte)
 		why = "the guest does not allow writing it (or it is not dirty)";
 	} else if ((spte & SPTE_W) && shadow_tracked(k->sh, spte & PTE_ADDR)) {
 		why = "it is a tracked page table, yet writable";
+	} else if ((spte & SPTE_W) && shadow_watched(k->sh, spte & PTE_ADDR)) {
+		why = "the debugger watches it, yet it is writable";
 	} else if ((spte & SPTE_X) && w.nx) {
 		why = "the guest forbids executing it (NX)";
 	}

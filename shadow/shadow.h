@@ -151,6 +151,7 @@ struct shadow {
 	u16 *nsites;             /* how many */
 	u64 *copy_va;            /* per GPA page with a copy: the VA it was scanned at */
 	u8 *clean;               /* per GPA page: scanned, nothing to patch */
+	u8 *watch;               /* per GPA page: debugger watchpoints on it (part vii) */
 	struct shadow_stats st;  /* counters for --stats */
 };
 
@@ -186,6 +187,18 @@ int shadow_add_copy(struct shadow *sh, u64 gpa, u64 page_va, const u8 *page,
 		    struct patch_site *sites, int n);
 /* The patched site at guest VA 'va' on page 'gpa', or NULL. */
 const struct patch_site *shadow_site(const struct shadow *sh, u64 gpa, u64 va);
+
+/* The bytes of page 'gpa''s patched copy (what kernel contexts execute),
+ * NULL if it has none.  The debugger's breakpoints live there. */
+u8 *shadow_copy_bytes(struct shadow *sh, u64 gpa);
+/* (vii) Watchpoints: add 'delta' to the watch count of page 'gpa'; while
+ * it is above 0 every mapping of the page is read-only, so a guest write
+ * faults and the monitor sees it.  0 or -errno. */
+int shadow_watch(struct shadow *sh, u64 gpa, int delta);
+/* The watch count of page 'gpa' (0: not watched). */
+int shadow_watched(const struct shadow *sh, u64 gpa);
+/* The mirror's entry for 'gva' in context 'c' (0: not mapped). */
+u64 shadow_spte(const struct context *c, u64 gva);
 
 /* (iv) Drop every mapping of every context (CR0.WP/PG, CR4.PGE changes). */
 int shadow_flush_all(struct shadow *sh);
