@@ -73,6 +73,7 @@ LIB_OBJS += monitor/trace.o
 LIB_OBJS += monitor/io.o
 LIB_OBJS += monitor/place.o
 LIB_OBJS += monitor/disk.o
+LIB_OBJS += monitor/gdb_rsp.o
 LIB_OBJS += traps/emulate.o
 LIB_OBJS += traps/patch.o
 LIB_OBJS += traps/inject.o

@@ -378,4 +378,41 @@ s64 vm_watchdog_arm(struct vm *vm, u64 us, u64 now_ns);
 u64 vm_watchdog_check(struct vm *vm, u64 now_ns, u64 next_ns);
 void vm_destroy(struct vm *vm);
 
+/* gdb_rsp.c: the GDB remote protocol's framing, with no I/O (fuzzed by
+ * tests/unit/test_gdb_rsp.c). */
+#define RSP_MAX_PACKET 16384     /* decoded bytes; the PacketSize announced */
+enum rsp_state { RSP_IDLE, RSP_BODY, RSP_ESC, RSP_RLE, RSP_CSUM1, RSP_CSUM2 };
+enum rsp_event {
+	RSP_MORE,                /* nothing complete yet */
+	RSP_PACKET,              /* buf[0, len) is a whole packet, checksum right */
+	RSP_BAD_CSUM,            /* a whole packet whose checksum is wrong */
+	RSP_BAD,                 /* malformed: checksum not hex, a bad run length */
+	RSP_TOO_LONG,            /* more than RSP_MAX_PACKET bytes: dropped */
+	RSP_INTERRUPT,           /* 0x03 outside a packet: Ctrl-C */
+	RSP_ACK,                 /* '+' outside a packet */
+	RSP_NACK,                /* '-' outside a packet: send the last one again */
+};
+struct rsp_parser {
+	enum rsp_state state;    /* where in a packet the next byte falls */
+	u8 sum;                  /* checksum of the body bytes as received */
+	int csum_hi;             /* first checksum digit's value, -1 if not hex */
+	int last;                /* last decoded byte (for run lengths), -1: none */
+	bool overflow;           /* the body outgrew buf: RSP_TOO_LONG */
+	bool malformed;          /* a bad run length: RSP_BAD */
+	size_t len;              /* decoded bytes in buf */
+	char buf[RSP_MAX_PACKET + 1]; /* the decoded body, NUL-terminated when whole */
+};
+void rsp_init(struct rsp_parser *p);
+/* Feed one received byte; says when a packet (or an event) is complete. */
+enum rsp_event rsp_feed(struct rsp_parser *p, u8 c);
+/* Frame body[0, len) as "$...#xx" into out, escaping # $ } *; the length,
+ * or 0 if it does not fit in 'size'. */
+size_t rsp_frame(const void *body, size_t len, char *out, size_t size);
+/* n bytes as 2n lowercase hex digits and a NUL. */
+void rsp_hex_encode(char *out, const void *bytes, size_t n);
+/* 2n hex digits into n bytes: 0, or -1 at a non-hex digit (or the end). */
+int rsp_hex_decode(const char *in, size_t n, void *bytes);
+/* A hex number at *s (at most 64 bits), *s moved past it: 0, or -1. */
+int rsp_parse_hex(const char **s, u64 *v);
+
 #endif
