@@ -37,6 +37,7 @@ enum {
 	OPT_BACKTRACE_USER,
 	OPT_TRACE,
 	OPT_TRACE_LIMIT,
+	OPT_GDB,
 };
 
 static const struct option long_options[] = {
@@ -58,6 +59,7 @@ static const struct option long_options[] = {
 	{ "backtrace-user",  no_argument,       NULL, OPT_BACKTRACE_USER },
 	{ "trace",           required_argument, NULL, OPT_TRACE },
 	{ "trace-limit",     required_argument, NULL, OPT_TRACE_LIMIT },
+	{ "gdb",             required_argument, NULL, OPT_GDB },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -109,6 +111,12 @@ static void usage(FILE *out, const char *default_kernel)
 		"      --trace-limit SIZE  FILE's size at most (default 64M, at least 64K): a\n"
 		"                      ring in memory keeps the newest events that fit, older\n"
 		"                      ones are dropped and counted in the file\n"
+		"      --gdb tcp:HOST:PORT|tcp::PORT|unix:PATH  wait for GDB's remote protocol\n"
+		"                      there (tcp::PORT: on 127.0.0.1); a debugger that\n"
+		"                      connects stops the guest\n"
+		"  -s                  the same as --gdb tcp::1234 (as QEMU)\n"
+		"  -S                  with -s or --gdb: run no guest instruction before the\n"
+		"                      debugger continues it\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -268,7 +276,7 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		const char *word;
 		bool is_long;
 
-		c = getopt_long(argc, argv, ":m:hV", long_options, NULL);
+		c = getopt_long(argc, argv, ":m:hVsS", long_options, NULL);
 		if (c == -1)
 			break;
 		/* The word getopt just finished, for messages about it.  Inside a
@@ -360,6 +368,22 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 			}
 			opt->trace_limit = n;
 			break;
+		case OPT_GDB: {
+			char why[256];
+
+			if (gdb_spec_check(optarg, why, sizeof(why)) < 0) {
+				fprintf(err, "trapvisor: %s " SEE_HELP "\n", why);
+				return -1;
+			}
+			opt->gdb = optarg;
+			break;
+		}
+		case 's':
+			opt->gdb = "tcp::1234";
+			break;
+		case 'S':
+			opt->gdb_wait = true;
+			break;
 		case 'h':
 			usage(out, default_kernel);
 			return 1;
@@ -393,6 +417,10 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 	if (optind < argc) {
 		fprintf(err, "trapvisor: unexpected argument '%s': only one KERNEL " SEE_HELP "\n",
 			argv[optind]);
+		return -1;
+	}
+	if (opt->gdb_wait && !opt->gdb) {
+		fprintf(err, "trapvisor: -S waits for a debugger: give -s or --gdb too " SEE_HELP "\n");
 		return -1;
 	}
 	if (!opt->kernel || !*opt->kernel) {

@@ -67,7 +67,7 @@ static void io_crash_handler(int sig)
 
 /* Wake the vCPU thread: the eventfd for a sleeping vCPU, the kick for a
  * running guest. */
-static void io_wake(struct io *io)
+void io_wake(struct io *io)
 {
 	u64 one = 1;
 	pid_t pid;

@@ -146,7 +146,7 @@ static u8 *vm_translate(struct emu_ctxt *c, u64 la, enum emu_access acc)
 /* Write guest RAM on the guest's behalf (n bytes within one page).  A
  * tracked page table gets its old entries compared with the new ones, so
  * the shadow mappings they covered are dropped (shadow.c part iii). */
-static void vm_write_ram(struct vm *vm, u64 gpa, const void *src, unsigned n)
+void vm_write_ram(struct vm *vm, u64 gpa, const void *src, unsigned n)
 {
 	if (!shadow_tracked(&vm->shadow, gpa)) {
 		memcpy(vm->ram + gpa, src, n);
@@ -212,7 +212,12 @@ static int op_read(struct emu_ctxt *c, u64 la, void *buf, unsigned len, enum emu
 static int op_write(struct emu_ctxt *c, u64 la, const void *buf, unsigned len,
 		    enum emu_access acc)
 {
-	return vm_copy(c, la, (void *)buf, len, acc, true);
+	struct vm *vm = c->opaque;
+	int r = vm_copy(c, la, (void *)buf, len, acc, true);
+
+	if (r == 0 && vm->gdb)                  /* a debugger's watchpoint? */
+		gdb_watch_write(vm, la, len);
+	return r;
 }
 
 /* ---- Ports ---- */
@@ -671,7 +676,8 @@ static void vm_chain(struct vm *vm)
 		u8 b[15];
 		unsigned len = 15;
 
-		if (vm->stop || v->cpl != 0 || v->halted || (v->rflags & X86_RFLAGS_TF))
+		if (vm->stop || v->cpl != 0 || v->halted || (v->rflags & X86_RFLAGS_TF) ||
+		    (vm->gdb && gdb_wants_step(vm->gdb)))
 			return;
 		vm_emu_ctxt(vm, &c);
 		if (4096 - (v->rip & 4095) < len)
@@ -749,7 +755,7 @@ static bool vm_emulate(struct vm *vm, u8 vector)
  * faulting RIP and the kernel's function symbols, from the page before it
  * on, so functions that start there are followed in) and, if it holds
  * silent-fail instructions, install a copy with INT3 on each. */
-static void vm_patch_scan(struct vm *vm, u64 la, const struct gwalk *w)
+void vm_patch_scan(struct vm *vm, u64 la, const struct gwalk *w)
 {
 	enum { MAX_SITES = 256, MAX_ENTRIES = 512 };
 	static u8 code[2 * 4096 + 16];
@@ -814,10 +820,11 @@ static bool vm_patch_trap(struct vm *vm)
 	return true;
 }
 
-/* The guest wrote a tracked page table (write-protected in every context).
- * Emulate the instruction; one the emulator does not know makes the page
- * untracked (dropping all it translated) and writable, then runs natively:
- * slower, never wrong. */
+/* The guest wrote a tracked page table (write-protected in every context),
+ * or a page a debugger watches.  Emulate the instruction; one the emulator
+ * does not know makes the page untracked (dropping all it translated) and
+ * writable, then runs natively: slower, never wrong.  (A watched page is
+ * writable for that one instruction, single-stepped: gdb_target.c.) */
 static void vm_pt_write(struct vm *vm, struct context *ctx, u64 la, const struct gwalk *w)
 {
 	struct emu_ctxt c;
@@ -832,8 +839,11 @@ static void vm_pt_write(struct vm *vm, struct context *ctx, u64 la, const struct
 		vm_deliver(vm, &c.exc);
 		return;
 	case EMU_UNHANDLEABLE:
-		vm->shadow.st.untracked_other++;
-		r = shadow_untrack(&vm->shadow, w->gpa);
+		r = vm->gdb ? gdb_watch_suspend(vm, w->gpa) : 0;
+		if (r == 0 && shadow_tracked(&vm->shadow, w->gpa)) {
+			vm->shadow.st.untracked_other++;
+			r = shadow_untrack(&vm->shadow, w->gpa);
+		}
 		if (r == 0)
 			r = shadow_fill(&vm->shadow, ctx, la, w, &vm->vcpu);
 		if (r < 0)
@@ -915,6 +925,11 @@ static void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool prese
 		stats_add(&vm->stats, STAT_EXIT, "page-table write", now_ns() - t0);
 		return;
 	}
+	if (present && acc == EMU_WRITE && shadow_watched(&vm->shadow, w.gpa)) {
+		vm_pt_write(vm, ctx, la, &w);
+		stats_add(&vm->stats, STAT_EXIT, "write to a watched page", now_ns() - t0);
+		return;
+	}
 	/* Kernel code (executable, supervisor-only) is scanned once; user
 	 * mode needs no patching: there these instructions act as in ring 3. */
 	if (vm->opt.patch && !ctx->user && !w.nx && !w.user && !shadow_scanned(&vm->shadow, w.gpa))
@@ -988,6 +1003,8 @@ static void vm_signal(struct vm *vm, struct context *ctx, const struct trap_even
 	case SIGTRAP:
 		if (ev->code == SI_KERNEL) {         /* INT3: RIP is past it */
 			struct emu_exception e = { .vector = X86_EXC_BP, .soft = true };
+			if (vm->gdb && gdb_bp_hit(vm))   /* a debugger's breakpoint */
+				break;
 			if (vm_patch_trap(vm))
 				break;
 			vm_deliver(vm, &e);
@@ -1202,10 +1219,15 @@ int vm_run(struct vm *vm)
 	u64 t_start = now_ns();
 
 	while (!vm->stop) {
-		/* 1. What happened outside; 2. an interrupt if the vCPU takes it. */
+		/* 0. A debugger's stop (gdbstub.c): serve it until it resumes. */
+		if (vm->gdb)
+			gdb_check(vm);
+		/* 1. What happened outside; 2. an interrupt if the vCPU takes it
+		 * (not during a debugger's single step). */
 		if (atomic_load(&vm->io.events) != vm->seen_events)
 			vm_events(vm);
-		vm_interrupts(vm);
+		if (!gdb_defers_interrupts(vm))
+			vm_interrupts(vm);
 		if (vm->stop)
 			break;
 		/* 3. A halted vCPU sleeps until the I/O thread wakes it. */
@@ -1232,7 +1254,8 @@ int vm_run(struct vm *vm)
 		 * one instruction (the shadow), then the interrupt.  The I/O
 		 * thread kicks the pid published here; an event noted before it
 		 * was published is seen by the check that follows. */
-		bool step = v->sti_shadow && (pic_intr(&vm->pic) || v->nmi_pending);
+		bool step = (v->sti_shadow && (pic_intr(&vm->pic) || v->nmi_pending)) ||
+			    (vm->gdb && gdb_wants_step(vm->gdb));
 		v->sti_shadow = false;
 		if (vm->trace)
 			trace_resume(vm->trace);
@@ -1248,6 +1271,8 @@ int vm_run(struct vm *vm)
 			break;
 		}
 		vm->stops++;
+		if (vm->gdb)
+			gdb_note_stop(vm->gdb, &ev);
 		if (vm->opt.shadow_check && vm->stops % vm->opt.shadow_check == 0)
 			vm_shadow_check(vm);
 		if (ev.kind == TRAP_EXIT) {
@@ -1268,9 +1293,10 @@ int vm_run(struct vm *vm)
 			continue;
 		}
 		/* A kick from the I/O thread, or our own single step: not the
-		 * guest's business. */
-		if (ev.signo == SIGUSR1 || (step && ev.signo == SIGTRAP && ev.code == TRAP_TRACE)) {
-			stats_add(&vm->stats, STAT_EXIT, ev.signo == SIGUSR1 ? "kick" : "sti shadow step", 0);
+		 * guest's business, unless the guest had set TF itself. */
+		if (ev.signo == SIGUSR1 || (step && ev.signo == SIGTRAP && ev.code == TRAP_TRACE &&
+					    !(v->rflags & X86_RFLAGS_TF))) {
+			stats_add(&vm->stats, STAT_EXIT, ev.signo == SIGUSR1 ? "kick" : "single step", 0);
 			continue;
 		}
 		/* Guard against a fault the monitor keeps "fixing" in vain: the
@@ -1293,6 +1319,8 @@ int vm_run(struct vm *vm)
 		moved = v->rip != rip || v->gpr[R_RCX] != rcx;
 	}
 	vm->run_ns = now_ns() - t_start;
+	if (vm->gdb)
+		gdb_exited(vm);
 	return vm->exit_status;
 }
 
@@ -1545,7 +1573,8 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 		snprintf(err, errlen, "cannot allocate the shadow page bookkeeping");
 		goto err_host;
 	}
-	if (opt->patch && shadow_patch_init(&vm->shadow) < 0) {
+	/* The copies also carry a debugger's breakpoints (gdb_target.c). */
+	if ((opt->patch || opt->gdb) && shadow_patch_init(&vm->shadow) < 0) {
 		snprintf(err, errlen, "cannot set up code patching: %s", strerror(errno));
 		goto err_host;
 	}
@@ -1558,6 +1587,11 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	/* 8. Watch the CPU's load, and move the VM when it stays contended. */
 	if (place_watch(&vm->place, err, errlen) < 0)
 		goto err_host;
+	/* 9. The GDB stub's socket and its connection thread (gdbstub.c). */
+	if (opt->gdb && (r = gdb_create(vm, err, errlen)) != 0) {
+		vm_destroy(vm);
+		return r;
+	}
 	return 0;
 err_host:
 	vm_destroy(vm);
@@ -1640,6 +1674,7 @@ void vm_report(struct vm *vm, FILE *f)
 
 void vm_destroy(struct vm *vm)
 {
+	gdb_destroy(vm);
 	place_stop(&vm->place);
 	io_stop(&vm->io);
 	console_close(&vm->console);

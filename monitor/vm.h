@@ -51,6 +51,9 @@ struct vm_options {
 	                          * dies of a core-dumping signal (unwind.c) */
 	const char *trace;       /* --trace FILE: the timeline (trace.c), NULL: off */
 	u64 trace_limit;         /* --trace-limit: bytes the file may take */
+	const char *gdb;         /* --gdb tcp:HOST:PORT|unix:PATH (-s: tcp::1234),
+	                          * NULL: no GDB stub */
+	bool gdb_wait;           /* -S: no guest instruction before gdb continues */
 };
 
 /* disk.c: open and check --disk FILE[,ro] and attach it to d.  Returns the
@@ -335,6 +338,7 @@ struct vm {
 	struct ksyms ksyms;      /* guest kernel symbols, for diagnostics */
 	struct unw_image kunwind;/* the guest kernel's unwind index (unwind.c) */
 	struct trace *trace;     /* --trace timeline (trace.c), NULL: off */
+	struct gdb *gdb;         /* the GDB stub (gdbstub.c), NULL without --gdb */
 	bool stop;               /* the run loop must end */
 	bool crashed;            /* stopped by vm_kill or a host error */
 	u64 stops;               /* context stops handled */
@@ -377,6 +381,12 @@ s64 vm_watchdog_arm(struct vm *vm, u64 us, u64 now_ns);
  * the earlier of the tick and the deadline (0: never). */
 u64 vm_watchdog_check(struct vm *vm, u64 now_ns, u64 next_ns);
 void vm_destroy(struct vm *vm);
+/* Write guest RAM on the guest's behalf (n bytes within one page), keeping
+ * the shadow coherent when it is a tracked page table or patched code. */
+void vm_write_ram(struct vm *vm, u64 gpa, const void *src, unsigned n);
+/* Scan the guest kernel code page at 'la' (walked to 'w') once, and
+ * install its patched copy if it holds silent-fail instructions. */
+void vm_patch_scan(struct vm *vm, u64 la, const struct gwalk *w);
 
 /* gdb_rsp.c: the GDB remote protocol's framing, with no I/O (fuzzed by
  * tests/unit/test_gdb_rsp.c). */
@@ -414,5 +424,124 @@ void rsp_hex_encode(char *out, const void *bytes, size_t n);
 int rsp_hex_decode(const char *in, size_t n, void *bytes);
 /* A hex number at *s (at most 64 bits), *s moved past it: 0, or -1. */
 int rsp_parse_hex(const char **s, u64 *v);
+
+/* gdb_target.c: what the debugger sees of the VM: registers, guest-virtual
+ * memory, breakpoints in the executed code copies, watchpoints through the
+ * shadow page tables, and the walk of an address. */
+#define GDB_NREGS      66        /* in the target description's order */
+#define GDB_MAX_BPS    64
+#define GDB_MAX_WATCH  8
+#define GDB_WATCH_MAX_LEN 4096   /* a watchpoint spans at most two pages */
+struct gdb_bp {
+	bool used;               /* slot in use */
+	u64 va;                  /* guest kernel address of the INT3 */
+};
+struct gdb_watch {
+	bool used;               /* slot in use */
+	u64 va, len;             /* the guest-virtual range watched for writes */
+	u64 gpa[2];              /* the guest pages it lies on (write-protected) */
+	int npages;              /* 1 or 2 */
+};
+/* The target description (XML) that qXfer:features:read serves. */
+extern const char gdb_target_xml[];
+/* Register 'regno' into out (at most 16 bytes): its size, or -1. */
+int gdb_reg_read(struct vm *vm, int regno, u8 *out);
+/* Register 'regno' from in: 0, or -1 if it cannot take that value. */
+int gdb_reg_write(struct vm *vm, int regno, const u8 *in);
+int gdb_reg_size(int regno);
+/* Guest-virtual memory through the vCPU's current page tables, as the
+ * kernel would see it (no A/D bits set, no permission but presence
+ * checked).  Read: how many bytes from the start could be read.  Write:
+ * all or nothing, 0 or -1. */
+size_t gdb_mem_read(struct vm *vm, u64 va, u8 *buf, size_t len);
+int gdb_mem_write(struct vm *vm, u64 va, const u8 *buf, size_t len);
+/* Z0/z0: 0, or -1 (not a mapped guest kernel code address, or full). */
+int gdb_bp_insert(struct vm *vm, u64 va);
+int gdb_bp_remove(struct vm *vm, u64 va);
+/* Put every breakpoint's INT3 back (a copy may have been rebuilt). */
+void gdb_bp_rearm(struct vm *vm);
+/* vm.c, at an INT3 in kernel mode: one of ours?  Then RIP is put back on
+ * it, the stop is for the debugger, and true. */
+bool gdb_bp_hit(struct vm *vm);
+/* Z2/z2: 0, or -1. */
+int gdb_watch_insert(struct vm *vm, u64 va, u64 len);
+int gdb_watch_remove(struct vm *vm, u64 va, u64 len);
+/* vm.c: the emulator wrote [la, la + len): a watched range? */
+void gdb_watch_write(struct vm *vm, u64 la, unsigned len);
+/* vm.c: a write to watched page 'gpa' that the emulator cannot do: make
+ * the page writable for one single-stepped instruction.  0 or -errno. */
+int gdb_watch_suspend(struct vm *vm, u64 gpa);
+/* At the top of the run loop: after that instruction, watch the page
+ * again and fire the watches whose bytes changed. */
+void gdb_watch_poll(struct vm *vm);
+/* Drop every breakpoint and watchpoint (detach). */
+void gdb_target_clear(struct vm *vm);
+/* "monitor tlb ADDR": the guest's walk of va, level by level, and what
+ * the shadow maps for it. */
+void gdb_walk_print(struct vm *vm, u64 va, FILE *f);
+
+/* gdbstub.c: the GDB remote stub (-s, --gdb, -S). */
+enum gdb_state {
+	GDB_RUNNING,             /* the guest runs; the watcher polls the client */
+	GDB_BREAK,               /* the watcher asks the vCPU thread to stop */
+	GDB_STOPPED,             /* the vCPU thread serves the debugger */
+};
+struct gdb {
+	int listen_fd;           /* the socket debuggers connect to */
+	char where[160];         /* "tcp:127.0.0.1:1234", for messages */
+	char unix_path[108];     /* a unix socket's path, unlinked at exit ("" if tcp) */
+	atomic_int client;       /* the debugger's connection, -1 if none */
+	atomic_int pending;      /* accepted by the watcher, not yet taken, -1 */
+	atomic_int linger;       /* a detached connection, half closed: the
+	                          * watcher closes it when gdb does, -1 */
+	atomic_int state;        /* enum gdb_state */
+	int ctl_fd;              /* eventfd: the vCPU thread changed state */
+	int stop_fd;             /* eventfd: the watcher must end */
+	pthread_t watcher;       /* accepts, and notices input while the guest runs */
+	bool started;            /* the watcher runs */
+	bool wait;               /* -S: wait for a debugger before running */
+	bool said_waiting;       /* "waiting for a debugger" was printed */
+	bool resumed;            /* the client resumed the guest and awaits a stop reply */
+	bool stop_pending;       /* serve the debugger at the next loop top */
+	int stop_sig;            /* the signal a stop is reported with: 5 TRAP, 2 INT */
+	u64 watch_hit;           /* address of the watchpoint that fired, or 0 */
+	bool watch_hit_set;      /* watch_hit is valid (0 is an address too) */
+	bool stepping;           /* a single step for the debugger is under way */
+	u64 step_rip, step_rcx;  /* where it started (a REP moves RCX only) */
+	u8 step_cpl;             /* and at which privilege */
+	bool traced;             /* the host reported the step's trace trap */
+	bool suspended;          /* a watched page is writable for one instruction */
+	u64 suspended_gpa;       /* that page */
+	int suspended_count;     /* its watch count, given back afterwards */
+	u64 suspended_stops;     /* vm->stops when it was made writable */
+	u8 snapshot[2 * GDB_WATCH_MAX_LEN]; /* watched bytes before that instruction */
+	struct rsp_parser rx;    /* packets from the debugger */
+	char *out;               /* the last framed packet sent (for '-') */
+	size_t outlen;           /* its length */
+	u8 *fpu;                 /* an XSAVE image (HOST_FPU_MAX bytes) */
+	struct gdb_bp bp[GDB_MAX_BPS];          /* software breakpoints */
+	struct gdb_watch watch[GDB_MAX_WATCH];  /* write watchpoints */
+	u64 packets, bad_packets, refused;      /* counters for "monitor stats" */
+};
+/* Check a --gdb argument: 0, or -1 with one line (no "trapvisor: ") in err. */
+int gdb_spec_check(const char *spec, char *err, size_t errlen);
+/* Listen on opt.gdb and start the watcher: 0, or EXIT_USAGE (the address
+ * cannot be used) / EXIT_HOST_ERROR with one line in err. */
+int gdb_create(struct vm *vm, char *err, size_t errlen);
+void gdb_destroy(struct vm *vm);
+/* vm_run()'s hooks: at the top of the loop (serve the debugger if a stop
+ * is due); whether interrupts wait (a step); whether the next run is one
+ * instruction; what the host reported; and the end of the VM. */
+void gdb_check(struct vm *vm);
+bool gdb_defers_interrupts(const struct vm *vm);
+bool gdb_wants_step(const struct gdb *g);
+void gdb_note_stop(struct gdb *g, const struct trap_event *ev);
+void gdb_exited(struct vm *vm);
+/* The signal a client connecting or a stop is reported with (gdbstub.c). */
+#define GDB_SIGINT  2
+#define GDB_SIGTRAP 5
+
+/* io.c: wake the vCPU thread, wherever it is (asleep, or running a guest). */
+void io_wake(struct io *io);
 
 #endif

@@ -306,6 +306,40 @@ static void test_bad_words(void **state)
 	assert_string_equal(r.err, "");
 }
 
+/* The GDB stub's options: -s, -S, --gdb and their refusals. */
+static void test_gdb(void **state)
+{
+	static struct run r;
+
+	assert_int_equal(run_cli(&r, "k.elf", NULL), 0);
+	assert_null(r.opt.gdb);
+	assert_false(r.opt.gdb_wait);
+	assert_int_equal(run_cli(&r, "k.elf", "-s", "-S", NULL), 0);
+	assert_string_equal(r.opt.gdb, "tcp::1234");
+	assert_true(r.opt.gdb_wait);
+	assert_int_equal(run_cli(&r, "k.elf", "--gdb", "tcp:localhost:4321", NULL), 0);
+	assert_string_equal(r.opt.gdb, "tcp:localhost:4321");
+	assert_int_equal(run_cli(&r, "k.elf", "--gdb=unix:/tmp/g.sock", "-S", NULL), 0);
+	assert_string_equal(r.opt.gdb, "unix:/tmp/g.sock");
+	assert_int_equal(run_cli(&r, "k.elf", "--gdb", "tcp:[::1]:99", NULL), 0);
+	assert_string_equal(r.err, "");
+
+	assert_int_equal(run_cli(&r, "k.elf", "-S", NULL), -1);
+	assert_refused(&r, "-S waits for a debugger: give -s or --gdb too");
+	assert_int_equal(run_cli(&r, "k.elf", "--gdb", "1234", NULL), -1);
+	assert_refused(&r, "--gdb 1234: expected tcp:HOST:PORT, tcp::PORT or unix:PATH");
+	assert_int_equal(run_cli(&r, "k.elf", "--gdb", "tcp::0", NULL), -1);
+	assert_refused(&r, "--gdb tcp::0: the port must be a number from 1 to 65535");
+	assert_int_equal(run_cli(&r, "k.elf", "--gdb", "tcp:h:65536", NULL), -1);
+	assert_refused(&r, "the port must be a number from 1 to 65535");
+	assert_int_equal(run_cli(&r, "k.elf", "--gdb", "tcp:h:12x", NULL), -1);
+	assert_refused(&r, "the port must be a number");
+	assert_int_equal(run_cli(&r, "k.elf", "--gdb", "tcp:h:-1", NULL), -1);
+	assert_refused(&r, "the port must be a number");
+	assert_int_equal(run_cli(&r, "k.elf", "--gdb", "unix:", NULL), -1);
+	assert_refused(&r, "--gdb unix:: a unix socket path of 1 to 107 bytes is needed");
+}
+
 static void test_help_version(void **state)
 {
 	static struct run r;
@@ -342,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_format_size),
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_bad_words),
+		cmocka_unit_test(test_gdb),
 		cmocka_unit_test(test_help_version),
 	};
 
