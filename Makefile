@@ -35,9 +35,10 @@ endif
 # the default initramfs's /bin/bash.
 # libunwind-dev: the monitor unwinds guest stacks with libunwind's remote
 # interface (monitor/unwind.c).  python3: tests that parse JSON or compute
-# checksums (trace.sh, unwind.sh, disk.sh).
+# checksums (trace.sh, unwind.sh, disk.sh).  gdb drives the GDB stub's test
+# (tests/integration/gdb.sh) and is what users debug a guest with.
 DEB_PACKAGES := libzydis-dev libcmocka-dev musl-tools zlib1g-dev cpio busybox-static bash-static \
-	libunwind-dev python3
+	libunwind-dev python3 gdb
 DEPS_STAMP := build/.deps-ok
 
 # tools/apt-install.sh waits (up to APT_LOCK_TIMEOUT seconds, default 600)
