@@ -86,8 +86,14 @@ stepi
 p/x \$pc
 stepi
 p/x \$pc
-echo @@ watch\n
+echo @@ pushwatch\n
+x/3i \$pc
+set var *(long *)(\$rsp - 8) = 0x5a5a5a5a5a5a5a5a
+eval "watch *(long *)0x%lx", \$rsp - 8
+c
+p/x \$pc
 delete
+echo @@ watch\n
 watch timer.ticks
 c
 p/x \$pc
@@ -152,6 +158,16 @@ next=$(section disasm | sed -n '2,4s/^ *\(0x[0-9a-f]*\) <.*/\1/p' | tr '\n' ' ')
 got=$(section step | sed -n 's/^\$[0-9]* = \(0x[0-9a-f]*\)$/\1/p' | tr '\n' ' ')
 [ -n "$next" ] && [ "$next" = "$got" ] || why+="stepi went to '$got', x/4i says '$next'; "
 report gdb-stepi
+
+# A watchpoint on the stack slot the next PUSH writes: the emulator does
+# not do PUSH, so the instruction is single-stepped with the page
+# writable, and the stop comes right after it.
+want=$(section pushwatch | sed -n '3s/^ *\(0x[0-9a-f]*\) <.*/\1/p')
+got=$(section pushwatch | sed -n 's/^\$[0-9]* = \(0x[0-9a-f]*\)$/\1/p' | tail -1)
+section pushwatch | sed -n 2p | grep -q 'push   %r' || why+="the instruction after the steps is no PUSH: $(section pushwatch | sed -n 2p); "
+[ -n "$want" ] && [ "$want" = "$got" ] || why+="the watchpoint on the PUSH's slot stopped at '$got', not '$want'; "
+section pushwatch | grep -q '^Old value = 6510615555426900570$' || why+="no old value 0x5a5a...: $(section pushwatch | tr '\n' '|'); "
+report gdb-watchpoint-single-stepped
 
 # The watchpoint fires right after the instruction that writes
 # timer.ticks: the one before the reported RIP in timer_intr's code
