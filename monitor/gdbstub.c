@@ -182,7 +182,7 @@ static void gdb_refuse(struct gdb *g, int fd)
 		send(fd, pkt, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	shutdown(fd, SHUT_RDWR);
 	close(fd);
-	g->refused++;
+	atomic_fetch_add(&g->refused, 1);
 	fprintf(stderr, "trapvisor: gdb: refused a second debugger on %s: one is attached\n",
 		g->where);
 }
@@ -455,7 +455,8 @@ static void gdb_monitor(struct vm *vm, const char *cmd, FILE *f)
 		fprintf(f, "%llu stops, %llu instructions emulated; gdb: %llu packets, "
 			"%llu bad, %llu debuggers refused\n", (unsigned long long)vm->stops,
 			(unsigned long long)vm->emulated, (unsigned long long)vm->gdb->packets,
-			(unsigned long long)vm->gdb->bad_packets, (unsigned long long)vm->gdb->refused);
+			(unsigned long long)vm->gdb->bad_packets,
+			(unsigned long long)atomic_load(&vm->gdb->refused));
 		return;
 	}
 	if ((!strncmp(cmd, "info tlb", 8) && (arg = cmd + 8)) ||

@@ -521,7 +521,8 @@ struct gdb {
 	u8 *fpu;                 /* an XSAVE image (HOST_FPU_MAX bytes) */
 	struct gdb_bp bp[GDB_MAX_BPS];          /* software breakpoints */
 	struct gdb_watch watch[GDB_MAX_WATCH];  /* write watchpoints */
-	u64 packets, bad_packets, refused;      /* counters for "monitor stats" */
+	u64 packets, bad_packets;               /* counters for "monitor stats" */
+	atomic_ullong refused;   /* debuggers refused (the watcher counts) */
 };
 /* Check a --gdb argument: 0, or -1 with one line (no "trapvisor: ") in err. */
 int gdb_spec_check(const char *spec, char *err, size_t errlen);
