@@ -5,6 +5,7 @@
  * flooding, context recycling, and the checker, which compares the mirror
  * and the host's /proc/PID/maps against fresh walks of the guest tables.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -340,6 +341,63 @@ static void test_patched_copy_follows_the_code(void **state)
 	end(f);
 }
 
+/* Watchpoints (part vii): a watched page is mapped read-only, those
+ * mapped before and those mapped after; unwatched, the next fill maps it
+ * writable again.  The count nests. */
+static void test_watched_page_is_read_only(void **state)
+{
+	struct fixture *f = begin(state, 4);
+	int err = 0;
+	struct context *c = shadow_context(&f->sh, PML4, false, &err);
+
+	assert_non_null(c);
+	fault(f, c, VA_DATA, EMU_WRITE);
+	assert_true(spte(c, VA_DATA) & SPTE_W);
+	assert_int_equal(shadow_watch(&f->sh, 0x10000, 1), 0);
+	assert_int_equal(shadow_watched(&f->sh, 0x10abc), 1);
+	assert_int_equal(spte(c, VA_DATA), 0x10000 | SPTE_VALID | SPTE_X);
+	check_ok(f);                                    /* the host maps it r-x too */
+	fault(f, c, VA_DATA, EMU_WRITE);                /* a write fault maps it again: */
+	assert_false(spte(c, VA_DATA) & SPTE_W);        /* still read-only */
+	assert_int_equal(shadow_watch(&f->sh, 0x10000, 1), 0);
+	assert_int_equal(shadow_watch(&f->sh, 0x10000, -1), 0);
+	assert_int_equal(shadow_watched(&f->sh, 0x10000), 1);
+	assert_int_equal(shadow_watch(&f->sh, 0x10000, -1), 0);
+	assert_int_equal(shadow_watched(&f->sh, 0x10000), 0);
+	fault(f, c, VA_DATA, EMU_WRITE);
+	assert_true(spte(c, VA_DATA) & SPTE_W);
+	/* Nothing outside RAM, no count below 0. */
+	assert_int_equal(shadow_watch(&f->sh, RAM_SIZE, 1), -EINVAL);
+	assert_int_equal(shadow_watch(&f->sh, 0x10000, -1), -EINVAL);
+	assert_int_equal(shadow_spte(c, VA_DATA), spte(c, VA_DATA));
+	check_ok(f);
+	end(f);
+}
+
+/* A breakpoint's page: a copy with no patch sites, whose bytes the
+ * debugger changes; RAM keeps the original. */
+static void test_plain_copy_bytes(void **state)
+{
+	struct fixture *f = begin(state, 4);
+	int err = 0;
+
+	assert_null(shadow_copy_bytes(&f->sh, 0x10000));          /* patching off */
+	assert_int_equal(shadow_patch_init(&f->sh), 0);
+	struct context *c = shadow_context(&f->sh, PML4, false, &err);
+	f->ram[0x10020] = 0x55;
+	assert_int_equal(shadow_add_copy(&f->sh, 0x10000, VA_DATA, f->ram + 0x10000, NULL, 0), 0);
+	u8 *copy = shadow_copy_bytes(&f->sh, 0x10000);
+	assert_non_null(copy);
+	assert_int_equal(copy[0x20], 0x55);
+	copy[0x20] = 0xcc;
+	assert_int_equal(f->ram[0x10020], 0x55);
+	assert_null(shadow_site(&f->sh, 0x10000, VA_DATA + 0x20));
+	fault(f, c, VA_DATA, EMU_FETCH);
+	assert_true(spte(c, VA_DATA) & SPTE_PATCHED);
+	check_ok(f);
+	end(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +411,8 @@ int main(void)
 		cmocka_unit_test(test_checker_finds_an_untracked_change),
 		cmocka_unit_test(test_pool_recycles_least_recently_used),
 		cmocka_unit_test(test_patched_copy_follows_the_code),
+		cmocka_unit_test(test_watched_page_is_read_only),
+		cmocka_unit_test(test_plain_copy_bytes),
 	};
 	return cmocka_run_group_tests_name("shadow tracking", tests, setup, teardown);
 }
