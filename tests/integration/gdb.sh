@@ -105,7 +105,9 @@ echo @@ detach\n
 detach
 echo @@ end\n
 EOF
-start_vm /dev/null --gdb "unix:$SOCK" -S --append run=hello
+# sleep1 after hello keeps the guest (and its timer) going for a second
+# after the session's last breakpoint, for the watchpoint on timer.ticks.
+start_vm /dev/null --gdb "unix:$SOCK" -S --append run=hello,sleep1
 GDB -x "$dir/session.gdb" >"$G" 2>&1
 finish_vm
 
@@ -193,6 +195,7 @@ report gdb-monitor-commands
 section detach | grep -q 'Inferior 1 (Remote target) detached' || why+="gdb did not detach: $(section detach); "
 section end | grep -qi 'error\|broken pipe' && why+="gdb complained after detaching; "
 expect_out 'hello exited with status 0'
+expect_out 'sleep1: slept'
 expect_err 'trapvisor: gdb: the debugger detached; the guest runs on'
 report gdb-detach-runs-to-exit
 
