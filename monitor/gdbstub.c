@@ -11,7 +11,8 @@
  *    asks the vCPU thread to stop (state GDB_RUNNING -> GDB_BREAK) and
  *    wakes it as the I/O thread does (io_wake(): a kick of the running
  *    context, or the eventfd of a halted vCPU).  A second debugger is
- *    refused with an error packet and a line on stderr.
+ *    refused with an error answer to its first packet (gdb shows it) and
+ *    a line on stderr.
  *  - the vCPU thread, at the top of its loop (gdb_check()), serves the
  *    debugger while the guest is stopped: reads packets, answers, and
  *    returns to the loop when the debugger continues, steps, detaches or
@@ -169,22 +170,49 @@ static int gdb_send_stop(struct gdb *g)
 
 /* ---- Connections ---- */
 
-/* The watcher found a second debugger: an error packet it can show, and a
- * line here. */
+/* The watcher found a second debugger: a line here, and an error answer
+ * to its first packet (gdb shows it), after which the connection is half
+ * closed and closed when gdb closes it (gdb_refusing()).  One refusal at
+ * a time; a third debugger meanwhile is closed at once. */
 static void gdb_refuse(struct gdb *g, int fd)
 {
-	static const char why[] = "E.trapvisor: a debugger is already attached to this VM";
-	char pkt[sizeof(why) + 8];
-	size_t n = rsp_frame(why, sizeof(why) - 1, pkt, sizeof(pkt));
-
-	/* A '+' first: it acknowledges the qSupported gdb sends on connecting. */
-	if (send(fd, "+", 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1)
-		send(fd, pkt, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	shutdown(fd, SHUT_RDWR);
-	close(fd);
 	atomic_fetch_add(&g->refused, 1);
 	fprintf(stderr, "trapvisor: gdb: refused a second debugger on %s: one is attached\n",
 		g->where);
+	if (g->refusing >= 0 || (!g->refuse_rx && !(g->refuse_rx = malloc(sizeof(*g->refuse_rx))))) {
+		close(fd);
+		return;
+	}
+	rsp_init(g->refuse_rx);
+	g->refusing = fd;
+	g->refuse_answered = false;
+}
+
+/* The refused debugger sent something: answer its first packet, close
+ * when it does. */
+static void gdb_refusing(struct gdb *g)
+{
+	static const char why[] = "E.trapvisor: a debugger is already attached to this VM";
+	char pkt[sizeof(why) + 8], in[512];
+	ssize_t n = recv(g->refusing, in, sizeof(in), MSG_DONTWAIT);
+
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		close(g->refusing);
+		g->refusing = -1;
+		return;
+	}
+	for (ssize_t i = 0; i < n && !g->refuse_answered; i++) {
+		enum rsp_event e = rsp_feed(g->refuse_rx, (u8)in[i]);
+		if (e != RSP_PACKET && e != RSP_BAD_CSUM && e != RSP_BAD && e != RSP_TOO_LONG)
+			continue;
+		size_t len = rsp_frame(why, sizeof(why) - 1, pkt, sizeof(pkt));
+		if (send(g->refusing, "+", 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1)
+			send(g->refusing, pkt, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		shutdown(g->refusing, SHUT_WR);
+		g->refuse_answered = true;
+	}
 }
 
 static void gdb_accept(struct vm *vm)
@@ -216,17 +244,18 @@ static void *gdb_watcher(void *arg)
 	for (;;) {
 		int client = atomic_load(&g->client);
 		int linger = atomic_load(&g->linger);
-		struct pollfd p[5] = {
+		struct pollfd p[6] = {
 			{ .fd = g->stop_fd, .events = POLLIN },
 			{ .fd = g->ctl_fd, .events = POLLIN },
 			{ .fd = g->listen_fd, .events = POLLIN },
 			{ .fd = client >= 0 && atomic_load(&g->state) == GDB_RUNNING ? client : -1,
 			  .events = POLLIN },
 			{ .fd = linger, .events = POLLIN },
+			{ .fd = g->refusing, .events = POLLIN },
 		};
 		u64 v;
 
-		if (poll(p, 5, -1) < 0) {
+		if (poll(p, 6, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -245,6 +274,8 @@ static void *gdb_watcher(void *arg)
 			if (atomic_compare_exchange_strong(&g->state, &running, GDB_BREAK))
 				io_wake(&vm->io);
 		}
+		if (p[5].fd >= 0 && p[5].revents)
+			gdb_refusing(g);
 		if (linger >= 0 && p[4].revents) {
 			char junk[256];
 			if (recv(linger, junk, sizeof(junk), MSG_DONTWAIT) <= 0) {
@@ -319,6 +350,7 @@ int gdb_create(struct vm *vm, char *err, size_t errlen)
 	atomic_store(&g->pending, -1);
 	atomic_store(&g->linger, -1);
 	atomic_store(&g->state, GDB_RUNNING);
+	g->refusing = -1;
 	rsp_init(&g->rx);
 	g->wait = vm->opt.gdb_wait;
 	g->stop_pending = g->wait;
@@ -384,6 +416,9 @@ void gdb_destroy(struct vm *vm)
 	p = atomic_exchange(&g->linger, -1);
 	if (p >= 0)
 		close(p);
+	if (g->refusing >= 0)
+		close(g->refusing);
+	free(g->refuse_rx);
 	int *fds[] = { &g->listen_fd, &g->ctl_fd, &g->stop_fd };
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)

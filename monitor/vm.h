@@ -523,6 +523,10 @@ struct gdb {
 	struct gdb_watch watch[GDB_MAX_WATCH];  /* write watchpoints */
 	u64 packets, bad_packets;               /* counters for "monitor stats" */
 	atomic_ullong refused;   /* debuggers refused (the watcher counts) */
+	int refusing;            /* a refused debugger awaiting its answer, -1
+	                          * (the watcher's alone, as the next two) */
+	bool refuse_answered;    /* it got it: close when it closes */
+	struct rsp_parser *refuse_rx; /* its first packet */
 };
 /* Check a --gdb argument: 0, or -1 with one line (no "trapvisor: ") in err. */
 int gdb_spec_check(const char *spec, char *err, size_t errlen);

@@ -77,6 +77,7 @@ x/s \$rsi
 echo @@ curproc\n
 p cpu.proc->name
 p cpu.proc->pid
+shell timeout $(limit 60) gdb -batch -nx -ex 'target remote $SOCK' >$dir/second.out 2>&1
 echo @@ disasm\n
 x/4i \$pc
 echo @@ step\n
@@ -154,6 +155,12 @@ report gdb-memory-write
 section curproc | grep -q '^\$[0-9]* = "hello' || why+="cpu.proc->name: $(section curproc | head -1); "
 section curproc | grep -q '^\$[0-9]* = 1$' || why+="cpu.proc->pid: $(section curproc | tail -1); "
 report gdb-current-process
+
+# A second gdb while this one is attached: it shows why it was refused.
+grep -q 'Remote failure reply: E.trapvisor: a debugger is already attached to this VM' "$dir/second.out" ||
+	why+="the second gdb said: $(tr '\n' '|' <"$dir/second.out"); "
+expect_err 'trapvisor: gdb: refused a second debugger on unix:'
+report gdb-second-gdb-refused
 
 # Single steps: RIP goes to the next instruction each time, as x/4i said.
 next=$(section disasm | sed -n '2,4s/^ *\(0x[0-9a-f]*\) <.*/\1/p' | tr '\n' ' ')
@@ -235,7 +242,7 @@ expect_out 'silentfail: 0 silently wrong'
 report gdb-breakpoint-on-patched-instruction
 
 # ---- The protocol by hand, over TCP. ----
-# send PKT: frame and send it on fd 3.  reply: the next packet's body on
+# send PKT [FD]: frame and send it on fd 3 (or FD).  reply: the next packet's body on
 # fd 3 (acks before it dropped), in $REPLY_BODY.
 send() {
 	local sum=0 i c
@@ -243,7 +250,7 @@ send() {
 		printf -v c '%d' "'${1:i:1}"
 		sum=$(((sum + c) % 256))
 	done
-	printf '$%s#%02x' "$1" "$sum" >&3
+	printf '$%s#%02x' "$1" "$sum" >&"${2:-3}"
 }
 reply() {
 	local junk cs
@@ -295,6 +302,7 @@ report gdb-bad-packets
 # A second debugger while the first is attached: refused with a message,
 # and the first goes on.
 if exec 4<>"/dev/tcp/127.0.0.1/$PORT"; then
+	send '?' 4
 	reply 4
 	[[ "$REPLY_BODY" == *'a debugger is already attached'* ]] || why+="the second client got '$REPLY_BODY'; "
 	exec 4<&-
