@@ -591,3 +591,24 @@ void ata_ctl_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32
 		*val = ata_slave_selected(d) ? 0 : d->status;
 	ata_update_irq(d);
 }
+
+void ata_save(const struct ata_disk *d, struct ata_disk *img)
+{
+	*img = *d;
+	img->fd = -1;
+	img->irq = (struct irq_line){ 0 };
+}
+
+void ata_load(struct ata_disk *d, const struct ata_disk *img)
+{
+	struct ata_disk host = *d;
+
+	*d = *img;
+	d->fd = host.fd;
+	d->irq = host.irq;
+	d->read_only = host.read_only;
+	d->sectors = host.sectors;
+	memcpy(d->model, host.model, sizeof(d->model));
+	memcpy(d->serial, host.serial, sizeof(d->serial));
+	d->last_errno = 0;
+}

@@ -109,6 +109,10 @@ unsigned uart_rx_space(const struct uart *u);
 unsigned uart_rx(struct uart *u, const uint8_t *buf, unsigned n);
 /* Received bytes the guest has not read yet. */
 unsigned uart_rx_pending(const struct uart *u);
+/* Snapshots (monitor/snapshot.c): the registers and FIFO without the host
+ * side (out_fd, the IRQ line), and back, keeping this UART's host side. */
+void uart_save(const struct uart *u, struct uart *img);
+void uart_load(struct uart *u, const struct uart *img);
 
 /* pic.c: the PC/AT pair of 8259A interrupt controllers. */
 #define PIC_NR_IRQS     16
@@ -154,6 +158,9 @@ bool pic_intr(const struct pic *p);
 /* The INTA cycle: the vector to deliver, with IRR/ISR updated; a request
  * that vanished yields IRQ 7's (or IRQ 15's) vector and counts as spurious. */
 int pic_ack(struct pic *p);
+/* Snapshots: the PIC is all guest-visible state (a plain copy). */
+void pic_save(const struct pic *p, struct pic *img);
+void pic_load(struct pic *p, const struct pic *img);
 
 /* The line for IRQ irq, to give to a device's init. */
 static inline struct irq_line pic_irq_line(struct pic *p, int irq)
@@ -207,6 +214,13 @@ void pit_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *
  * one, 0 if none is due.  Call it when that time comes and after every
  * access to the PIT's ports. */
 uint64_t pit_update(struct pit *p, uint64_t now_ns);
+/* Snapshots: the channels without the IRQ line; times stay host
+ * CLOCK_MONOTONIC and are moved by pit_shift() on restore. */
+void pit_save(const struct pit *p, struct pit *img);
+void pit_load(struct pit *p, const struct pit *img);
+/* Move every time the counters are reckoned from by delta_ns (the VM was
+ * saved or paused that long: the guest must not see it). */
+void pit_shift(struct pit *p, uint64_t delta_ns);
 
 /* rtc.c: the MC146818 real-time clock and CMOS RAM at 0x70-0x71, IRQ 8. */
 #define RTC_SECONDS       0x00
@@ -261,6 +275,11 @@ void rtc_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *
  * of the next interrupt an enable bit asks for, 0 if none.  Call it then
  * and after every access to the RTC's ports. */
 int64_t rtc_update(struct rtc *r);
+/* Snapshots: CMOS RAM, the index and the guest's offset from the host
+ * clock (the RTC keeps following the host's wall clock, as QEMU's
+ * default clock=host does), without the IRQ line and the clock source. */
+void rtc_save(const struct rtc *r, struct rtc *img);
+void rtc_load(struct rtc *r, const struct rtc *img);
 
 /* debugexit.c: a byte written stops the VM with that exit status. */
 struct debug_exit {
@@ -377,5 +396,10 @@ void ata_cmd_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32
  * with last_errno set.  (The paravirtual disk, monitor/vm.c, uses it too.) */
 int ata_file_io(struct ata_disk *d, void *buf, uint64_t len, uint64_t off, bool write);
 void ata_ctl_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *val);
+/* Snapshots: the task file, the transfer under way and its sector buffer,
+ * without the host side (fd, IRQ line, the image's size and mode, which
+ * belong to the attachment and are checked separately). */
+void ata_save(const struct ata_disk *d, struct ata_disk *img);
+void ata_load(struct ata_disk *d, const struct ata_disk *img);
 
 #endif

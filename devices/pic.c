@@ -374,3 +374,13 @@ void pic_slave_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint
 {
 	pic_io(dev, 1, offset, is_write, val);
 }
+
+void pic_save(const struct pic *p, struct pic *img)
+{
+	*img = *p;
+}
+
+void pic_load(struct pic *p, const struct pic *img)
+{
+	*p = *img;
+}

@@ -404,3 +404,30 @@ void pit_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *
 		*val = offset == 3 ? 0xff : channel_read(p, offset);
 	}
 }
+
+void pit_save(const struct pit *p, struct pit *img)
+{
+	*img = *p;
+	img->irq0 = (struct irq_line){ 0 };
+}
+
+void pit_load(struct pit *p, const struct pit *img)
+{
+	struct irq_line irq0 = p->irq0;
+
+	*p = *img;
+	p->irq0 = irq0;
+}
+
+void pit_shift(struct pit *p, uint64_t delta_ns)
+{
+	for (int i = 0; i < 3; i++) {
+		struct pit_channel *c = &p->ch[i];
+		if (c->load_ns)
+			c->load_ns += delta_ns;
+		if (c->switch_ns)
+			c->switch_ns += delta_ns;
+	}
+	if (p->now_ns)
+		p->now_ns += delta_ns;
+}

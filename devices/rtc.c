@@ -447,3 +447,23 @@ void rtc_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t *
 	rtc_advance(r, rtc_guest_ns(r, wall));
 	rtc_update_irq(r);
 }
+
+void rtc_save(const struct rtc *r, struct rtc *img)
+{
+	*img = *r;
+	img->irq = (struct irq_line){ 0 };
+	img->wall_ns = NULL;
+	img->opaque = NULL;
+}
+
+void rtc_load(struct rtc *r, const struct rtc *img)
+{
+	struct irq_line irq = r->irq;
+	int64_t (*wall_ns)(void *) = r->wall_ns;
+	void *opaque = r->opaque;
+
+	*r = *img;
+	r->irq = irq;
+	r->wall_ns = wall_ns;
+	r->opaque = opaque;
+}

@@ -360,3 +360,20 @@ void uart_io(void *dev, uint16_t offset, unsigned size, bool is_write, uint32_t 
 		*val = uart_read(u, offset);
 	uart_update_irq(u);
 }
+
+void uart_save(const struct uart *u, struct uart *img)
+{
+	*img = *u;
+	img->out_fd = -1;
+	img->irq = (struct irq_line){ 0 };
+}
+
+void uart_load(struct uart *u, const struct uart *img)
+{
+	int out_fd = u->out_fd;
+	struct irq_line irq = u->irq;
+
+	*u = *img;
+	u->out_fd = out_fd;
+	u->irq = irq;
+}
