@@ -43,6 +43,11 @@
  *        guest page is mapped read-only everywhere, as a tracked one is,
  *        so every write to it faults and can be checked against the
  *        watched range; no debug register is needed.
+ *  (viii) Dirty logging, for the live move (monitor/migrate.c): while it is
+ *        on, every writable mapping is made read-only at the start of
+ *        each round; the guest's next write to the page faults, the fill
+ *        maps it writable again and sets the page's bit in the dirty
+ *        bitmap (KVM's dirty logging, Xen's log-dirty mode).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -412,6 +417,10 @@ static int map_page(struct shadow *sh, struct context *c, u64 gva, u64 gpa, int 
 	*slot = gpa | SPTE_VALID | (prot & PROT_WRITE ? SPTE_W : 0) | (prot & PROT_EXEC ? SPTE_X : 0) |
 		(patched ? SPTE_PATCHED : 0);
 	c->mapped++;
+	if ((prot & PROT_WRITE) && sh->dirty) {
+		shadow_mark_dirty(sh, gpa);
+		sh->st.dirty_faults++;
+	}
 	if (patched)
 		return ctx_map_patch(sh->stub, c->pid, gva, (u64)(sh->copy[gpa >> 12] - 1) * 4096, prot);
 	return ctx_map(sh->stub, c->pid, gva, gpa, prot);
@@ -434,6 +443,7 @@ int shadow_fill(struct shadow *sh, struct context *c, u64 gva, const struct gwal
 	for (int level = 4; level >= w->level && !r; level--) {
 		u64 base = level == 4 ? 0 : gva & ~(512 * span(level) - 1);
 		r = track_use(sh, c, w->pte_gpa[level - 1] & PTE_ADDR, level, base);
+		shadow_mark_dirty(sh, w->pte_gpa[level - 1]);   /* its A/D bits (viii) */
 	}
 	if (!r)
 		r = map_page(sh, c, gva, w->gpa, walk_prot(c, w, v->cr0));
@@ -637,6 +647,7 @@ void shadow_destroy(struct shadow *sh)
 	if (sh->sites)
 		for (u64 i = 0; i < sh->npages; i++)
 			free(sh->sites[i]);
+	shadow_dirty_log_stop(sh);
 	free(sh->sites);
 	free(sh->nsites);
 	free(sh->copy);
@@ -726,6 +737,102 @@ int shadow_flush_all(struct shadow *sh)
 			forget_uses(sh, &sh->ctx[i]);
 		}
 	return r;
+}
+
+/* ---- (viii) dirty logging ---- */
+
+/* A run of consecutive pages whose write access is being removed, so that
+ * one mprotect covers it. */
+struct wp_run {
+	struct shadow *sh;
+	struct context *c;
+	u64 lo, hi;              /* [lo, hi): the run, empty if lo == hi */
+	bool x;                  /* its pages are executable */
+};
+
+static int wp_flush(struct wp_run *r)
+{
+	int err = 0;
+
+	if (r->hi > r->lo)
+		err = ctx_protect(r->sh->stub, r->c->pid, r->lo, r->hi - r->lo,
+				  PROT_READ | (r->x ? PROT_EXEC : 0));
+	r->lo = r->hi = 0;
+	return err;
+}
+
+/* Clear W in every spte under n (level 'level', VA region at 'base'). */
+static int wp_walk(struct wp_run *r, struct spt_node *n, int level, u64 base)
+{
+	for (unsigned i = 0; i < 512; i++) {
+		u64 va = base + i * span(level);
+		int err;
+		if (!n->e[i])
+			continue;
+		if (level > 1) {
+			err = wp_walk(r, (struct spt_node *)(uintptr_t)n->e[i], level - 1, va);
+		} else if (!(n->e[i] & SPTE_W)) {
+			continue;
+		} else {
+			bool x = n->e[i] & SPTE_X;
+			n->e[i] &= ~SPTE_W;
+			r->sh->st.wprotects++;
+			err = 0;
+			if (r->hi != va || r->x != x)
+				err = wp_flush(r);
+			if (r->hi == r->lo) {
+				r->lo = va;
+				r->x = x;
+			}
+			r->hi = va + 4096;
+		}
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* Make every writable mapping of every context read-only. */
+static int write_protect_all(struct shadow *sh)
+{
+	for (int i = 0; i < sh->nctx; i++) {
+		struct wp_run r = { .sh = sh, .c = &sh->ctx[i] };
+		int err;
+		if (!sh->ctx[i].used || !sh->ctx[i].spt)
+			continue;
+		err = wp_walk(&r, sh->ctx[i].spt, 4, 0);
+		if (!err)
+			err = wp_flush(&r);
+		if (err < 0)
+			return err;
+	}
+	sh->st.dirty_passes++;
+	return 0;
+}
+
+int shadow_dirty_log_start(struct shadow *sh)
+{
+	if (!sh->dirty) {
+		sh->dirty = calloc((sh->npages + 63) / 64, sizeof(u64));
+		if (!sh->dirty)
+			return -ENOMEM;
+	}
+	return write_protect_all(sh);
+}
+
+int shadow_dirty_log_sync(struct shadow *sh, u64 *bits)
+{
+	size_t words = (sh->npages + 63) / 64;
+
+	memcpy(bits, sh->dirty, words * sizeof(u64));
+	memset(sh->dirty, 0, words * sizeof(u64));
+	return write_protect_all(sh);
+}
+
+void shadow_dirty_log_stop(struct shadow *sh)
+{
+	free(sh->dirty);
+	sh->dirty = NULL;
 }
 
 /* ---- (v) the checker ---- */

@@ -126,6 +126,9 @@ struct shadow_stats {
 	u64 pages_scanned;       /* code pages scanned for silent-fail instructions */
 	u64 patch_sites;         /* instructions patched with INT3 */
 	u64 copies_dropped;      /* patched copies dropped because the code changed */
+	u64 dirty_faults;        /* dirty logging: pages logged as they were made
+	                          * writable (the guest's first write to them) */
+	u64 dirty_passes;        /* dirty logging: write-protect-everything passes */
 };
 
 struct shadow {
@@ -152,6 +155,7 @@ struct shadow {
 	u64 *copy_va;            /* per GPA page with a copy: the VA it was scanned at */
 	u8 *clean;               /* per GPA page: scanned, nothing to patch */
 	u8 *watch;               /* per GPA page: debugger watchpoints on it (part vii) */
+	u64 *dirty;              /* dirty log: a bit per GPA page, NULL when off */
 	struct shadow_stats st;  /* counters for --stats */
 };
 
@@ -199,6 +203,20 @@ int shadow_watch(struct shadow *sh, u64 gpa, int delta);
 int shadow_watched(const struct shadow *sh, u64 gpa);
 /* The mirror's entry for 'gva' in context 'c' (0: not mapped). */
 u64 shadow_spte(const struct context *c, u64 gva);
+/* (viii) Dirty logging.  Start: every writable mapping becomes read-only
+ * and from now on every page mapped writable is logged.  Sync: copy the
+ * log into bits (a bit per page) and clear it, and write-protect again.
+ * Stop: no more logging (mappings regain write access as the guest
+ * writes).  0, or -errno. */
+int shadow_dirty_log_start(struct shadow *sh);
+int shadow_dirty_log_sync(struct shadow *sh, u64 *bits);
+void shadow_dirty_log_stop(struct shadow *sh);
+/* The monitor wrote guest page 'gpa' itself: log it. */
+static inline void shadow_mark_dirty(struct shadow *sh, u64 gpa)
+{
+	if (sh->dirty && gpa < sh->ram_size)
+		sh->dirty[gpa >> 18] |= 1ull << ((gpa >> 12) & 63);
+}
 
 /* (iv) Drop every mapping of every context (CR0.WP/PG, CR4.PGE changes). */
 int shadow_flush_all(struct shadow *sh);
