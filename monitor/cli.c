@@ -38,6 +38,11 @@ enum {
 	OPT_TRACE,
 	OPT_TRACE_LIMIT,
 	OPT_GDB,
+	OPT_LOADVM,
+	OPT_SNAPSHOT_FILE,
+	OPT_QMP,
+	OPT_INCOMING,
+	OPT_MIGRATE_DOWNTIME,
 };
 
 static const struct option long_options[] = {
@@ -60,6 +65,11 @@ static const struct option long_options[] = {
 	{ "trace",           required_argument, NULL, OPT_TRACE },
 	{ "trace-limit",     required_argument, NULL, OPT_TRACE_LIMIT },
 	{ "gdb",             required_argument, NULL, OPT_GDB },
+	{ "loadvm",          required_argument, NULL, OPT_LOADVM },
+	{ "snapshot-file",   required_argument, NULL, OPT_SNAPSHOT_FILE },
+	{ "qmp",             required_argument, NULL, OPT_QMP },
+	{ "incoming",        required_argument, NULL, OPT_INCOMING },
+	{ "migrate-downtime", required_argument, NULL, OPT_MIGRATE_DOWNTIME },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -117,6 +127,15 @@ static void usage(FILE *out, const char *default_kernel)
 		"  -s                  the same as --gdb tcp::1234 (as QEMU)\n"
 		"  -S                  with -s or --gdb: run no guest instruction before the\n"
 		"                      debugger continues it\n"
+		"      --loadvm FILE   start from the snapshot FILE (same KERNEL, -m and\n"
+		"                      --disk image as when it was saved)\n"
+		"      --snapshot-file FILE  where Ctrl-A s on the console saves a snapshot\n"
+		"      --qmp unix:PATH  a control socket (QMP: stop, cont, query-status,\n"
+		"                      query-stats, savevm, migrate, query-migrate, quit)\n"
+		"      --incoming URI  receive a running VM (unix:PATH, tcp:HOST:PORT or\n"
+		"                      file:PATH) from another trapvisor's migrate, then run it\n"
+		"      --migrate-downtime MS  a migration stops the guest for the last pages\n"
+		"                      once they would take at most MS ms (default %d)\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -127,7 +146,7 @@ static void usage(FILE *out, const char *default_kernel)
 		default_kernel ? default_kernel : "none",
 		cli_format_size(VM_DEFAULT_MEM, def, sizeof(def)),
 		BOOT_CMDLINE_MAX - 1, SHADOW_MAX_CONTEXTS, SHADOW_DEFAULT_CONTEXTS,
-		SHADOW_DEFAULT_PREFETCH, EXIT_HOST_ERROR, EXIT_USAGE, EXIT_GUEST_CRASH);
+		SHADOW_DEFAULT_PREFETCH, VM_DEFAULT_DOWNTIME_MS, EXIT_HOST_ERROR, EXIT_USAGE, EXIT_GUEST_CRASH);
 }
 
 const char *cli_format_size(u64 bytes, char *buf, size_t len)
@@ -267,6 +286,7 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		.chain = true,
 		.cpuid_faulting = true,
 		.trace_limit = TRACE_DEFAULT_LIMIT,
+		.migrate_downtime_ms = VM_DEFAULT_DOWNTIME_MS,
 	};
 
 	optind = 0;
@@ -384,6 +404,33 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		case 'S':
 			opt->gdb_wait = true;
 			break;
+		case OPT_LOADVM:
+			opt->loadvm = optarg;
+			break;
+		case OPT_SNAPSHOT_FILE:
+			opt->snapshot_file = optarg;
+			break;
+		case OPT_QMP:
+			if (strncmp(optarg, "unix:", 5) || !optarg[5]) {
+				fprintf(err, "trapvisor: --qmp %s: expected unix:PATH " SEE_HELP "\n", optarg);
+				return -1;
+			}
+			opt->qmp = optarg;
+			break;
+		case OPT_INCOMING:
+			if (strncmp(optarg, "unix:", 5) && strncmp(optarg, "tcp:", 4) &&
+			    strncmp(optarg, "file:", 5)) {
+				fprintf(err, "trapvisor: --incoming %s: expected unix:PATH, tcp:HOST:PORT "
+					"or file:PATH " SEE_HELP "\n", optarg);
+				return -1;
+			}
+			opt->incoming = optarg;
+			break;
+		case OPT_MIGRATE_DOWNTIME:
+			if (parse_count("--migrate-downtime", optarg, 1, 3600000, &n, err) < 0)
+				return -1;
+			opt->migrate_downtime_ms = n;
+			break;
 		case 'h':
 			usage(out, default_kernel);
 			return 1;
@@ -421,6 +468,11 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 	}
 	if (opt->gdb_wait && !opt->gdb) {
 		fprintf(err, "trapvisor: -S waits for a debugger: give -s or --gdb too " SEE_HELP "\n");
+		return -1;
+	}
+	if (opt->loadvm && opt->incoming) {
+		fprintf(err, "trapvisor: --loadvm and --incoming both give the VM to start: "
+			"choose one " SEE_HELP "\n");
 		return -1;
 	}
 	if (!opt->kernel || !*opt->kernel) {

@@ -13,7 +13,8 @@
  * The console: when standard input is a terminal it goes into raw input
  * mode (no echo, no line editing, no signals from ^C: those keys belong to
  * the guest), with output processing kept so the guest's "\n" starts a new
- * line.  Ctrl-A x quits, Ctrl-A Ctrl-A sends a Ctrl-A, Ctrl-A h prints help
+ * line.  Ctrl-A x quits, Ctrl-A s saves a snapshot (--snapshot-file, ctl.c),
+ * Ctrl-A Ctrl-A sends a Ctrl-A, Ctrl-A h prints help
  * (QEMU's keys).  The terminal is restored on every way out: normal exit,
  * a signal, a monitor error, even a monitor crash (io_restore_terminal from
  * a fatal-signal handler).  When standard input is a pipe or a file, its end
@@ -155,9 +156,14 @@ static size_t io_escapes(struct io *io, u8 *b, size_t n)
 			case 'x': case 'X':
 				io_request_quit(io, IO_QUIT_USER);
 				return out;
+			case 's': case 'S':
+				atomic_store(&io->save_requested, true);
+				io_wake(io);
+				break;
 			case 'h': case 'H': case '?': {
 				static const char help[] =
 					"\r\nC-a x    exit trapvisor\r\n"
+					"C-a s    save a snapshot to the --snapshot-file\r\n"
 					"C-a C-a  send C-a to the guest\r\n"
 					"C-a h    this help\r\n";
 				if (write(STDERR_FILENO, help, sizeof(help) - 1) < 0)

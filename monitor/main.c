@@ -53,11 +53,26 @@ int main(int argc, char **argv)
 	/* 2. A console that was closed must not kill the monitor mid-run. */
 	signal(SIGPIPE, SIG_IGN);
 
-	/* 3. RAM, devices, kernel, contexts. */
+	/* 3. RAM, devices, kernel, contexts.  An incoming migration's disk is
+	 * still locked by its source: it is opened when the stream ends. */
+	const char *disk = opt.disk;
+	if (opt.incoming)
+		opt.disk = NULL;
 	r = vm_create(&vm, &opt, err, sizeof(err));
 	if (r != 0) {
 		fprintf(stderr, "trapvisor: %s%s\n", r == EXIT_HOST_ERROR ? "host failure: " : "", err);
 		return r;
+	}
+	vm.opt.disk = disk;
+
+	/* 3a. A saved or moving VM replaces the fresh one before it runs;
+	 * 3b. the control socket. */
+	if ((opt.loadvm && snapshot_load(&vm, opt.loadvm, err, sizeof(err)) < 0) ||
+	    (opt.incoming && migrate_incoming(&vm, opt.incoming, disk, err, sizeof(err)) < 0) ||
+	    (opt.qmp && qmp_start(&vm, opt.qmp, err, sizeof(err)) < 0)) {
+		fprintf(stderr, "trapvisor: %s\n", err);
+		vm_destroy(&vm);
+		return EXIT_USAGE;
 	}
 
 	/* 4. Run until the guest shuts down or is stopped. */

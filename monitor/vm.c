@@ -148,6 +148,7 @@ static u8 *vm_translate(struct emu_ctxt *c, u64 la, enum emu_access acc)
  * the shadow mappings they covered are dropped (shadow.c part iii). */
 void vm_write_ram(struct vm *vm, u64 gpa, const void *src, unsigned n)
 {
+	shadow_mark_dirty(&vm->shadow, gpa);    /* a migration's dirty log */
 	if (!shadow_tracked(&vm->shadow, gpa)) {
 		memcpy(vm->ram + gpa, src, n);
 		return;
@@ -1095,6 +1096,7 @@ static void vm_events(struct vm *vm)
 		vm_quit(vm, quit);
 		return;
 	}
+	ctl_events(vm);         /* Ctrl-A s, QMP commands, a pause */
 	atomic_store(&vm->io.timer_fired, false);
 	vm_feed_uart(vm);
 	vm_sync_timer(vm);
@@ -1226,6 +1228,8 @@ int vm_run(struct vm *vm)
 		 * (not during a debugger's single step). */
 		if (atomic_load(&vm->io.events) != vm->seen_events)
 			vm_events(vm);
+		if (vm->mig)
+			migrate_step(vm);       /* a live move: send more, or finish */
 		if (!gdb_defers_interrupts(vm))
 			vm_interrupts(vm);
 		if (vm->stop)
@@ -1610,14 +1614,17 @@ static void vm_shadow_report(const struct shadow_stats *s, FILE *f)
 		"  contexts built %llu, recycled %llu, switches %llu; CR3 loads %llu, invlpg %llu; "
 		"checks %llu (%llu mappings)\n"
 		"  code pages scanned %llu, silent-fail instructions patched %llu, "
-		"patched copies dropped %llu\n",
+		"patched copies dropped %llu\n"
+		"  dirty log (migration): %llu pages logged as the guest wrote them, "
+		"%llu write-protect passes\n",
 		C(s->hidden_faults), C(s->prefetched), C(s->guest_faults),
 		C(s->tracked_now), C(s->tracked_max), C(s->tracked_total), C(s->pt_writes),
 		C(s->pt_entries_changed), C(s->sptes_dropped),
 		C(s->wprotects), C(s->untracked_flood), C(s->untracked_other), C(s->full_flushes),
 		C(s->ctx_built), C(s->ctx_reused), C(s->ctx_switches), C(s->cr3_loads),
 		C(s->invlpgs), C(s->checks), C(s->checked),
-		C(s->pages_scanned), C(s->patch_sites), C(s->copies_dropped));
+		C(s->pages_scanned), C(s->patch_sites), C(s->copies_dropped),
+		C(s->dirty_faults), C(s->dirty_passes));
 #undef C
 }
 
@@ -1675,6 +1682,8 @@ void vm_report(struct vm *vm, FILE *f)
 void vm_destroy(struct vm *vm)
 {
 	gdb_destroy(vm);
+	qmp_stop(vm);
+	migrate_destroy(vm);
 	place_stop(&vm->place);
 	io_stop(&vm->io);
 	console_close(&vm->console);

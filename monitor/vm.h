@@ -21,6 +21,7 @@
 #define VM_DEFAULT_MEM   (256ull << 20)
 #define VM_MIN_MEM       (4ull << 20)
 #define VM_MAX_MEM       (64ull << 30)   /* well below the guest VA window */
+#define VM_DEFAULT_DOWNTIME_MS 50        /* --migrate-downtime, as QEMU's default */
 
 /* Exit statuses of the trapvisor command. */
 #define EXIT_GUEST_OK    0   /* the guest shut down with status 0 */
@@ -54,6 +55,11 @@ struct vm_options {
 	const char *gdb;         /* --gdb tcp:HOST:PORT|unix:PATH (-s: tcp::1234),
 	                          * NULL: no GDB stub */
 	bool gdb_wait;           /* -S: no guest instruction before gdb continues */
+	const char *loadvm;      /* --loadvm FILE: start from this snapshot */
+	const char *snapshot_file; /* --snapshot-file FILE: where Ctrl-A s saves */
+	const char *qmp;         /* --qmp unix:PATH: the control socket */
+	const char *incoming;    /* --incoming URI: wait for a migration stream */
+	u64 migrate_downtime_ms; /* --migrate-downtime MS: the final pause aimed at */
 };
 
 /* disk.c: open and check --disk FILE[,ro] and attach it to d.  Returns the
@@ -195,6 +201,7 @@ struct io {
 	atomic_bool in_eof;      /* standard input has ended */
 	atomic_bool timer_fired; /* the PIT timer expired */
 	atomic_int quit;         /* IO_QUIT_USER or a signal number, 0 if none */
+	atomic_bool save_requested; /* Ctrl-A s: save a snapshot (snapshot.c) */
 	atomic_int running;      /* context process to kick, 0 if none */
 	atomic_ullong events;    /* incremented on every wake-up */
 	atomic_ullong kicks;     /* kick signals sent */
@@ -202,6 +209,9 @@ struct io {
 };
 
 int io_start(struct io *io, const struct console *con, char *err, size_t errlen);
+/* Any thread: wake the vCPU thread (the eventfd, and a kick to the running
+ * context) so that it looks at what changed. */
+void io_wake(struct io *io);
 void io_stop(struct io *io);
 void io_restore_terminal(void);
 /* vCPU thread: take up to 'max' queued input bytes. */
@@ -354,6 +364,12 @@ struct vm {
 	u64 seen_events;         /* io.events when last looked at */
 	u64 tsc_khz;             /* guest TSC frequency told in boot_info */
 	bool quit_reported;      /* stopped by Ctrl-A x or a signal */
+	bool paused;             /* QMP stop: the vCPU waits for cont (ctl.c) */
+	u64 paused_ns;           /* CLOCK_MONOTONIC time it was paused at */
+	u32 kernel_crc;          /* crc32 of the kernel image file (snapshot.c) */
+	u64 kernel_size;         /* its size in bytes */
+	struct qmp *qmp;         /* the control socket, NULL if none (qmp.c) */
+	struct migration *mig;   /* an outgoing migration under way, NULL if none */
 	FILE *bench;             /* --bench-log file, NULL if none */
 	int exit_status;         /* EXIT_* or the guest's status */
 	char kill_reason[256];   /* first reason the VM was killed */
@@ -546,7 +562,104 @@ void gdb_exited(struct vm *vm);
 #define GDB_SIGINT  2
 #define GDB_SIGTRAP 5
 
-/* io.c: wake the vCPU thread, wherever it is (asleep, or running a guest). */
-void io_wake(struct io *io);
+/* json.c: a small JSON reader for the control socket. */
+#define JSON_MAX_NODES 512
+#define JSON_MAX_DEPTH 32
+enum json_type { JSON_NULL, JSON_FALSE, JSON_TRUE, JSON_NUMBER, JSON_STRING, JSON_ARRAY,
+		 JSON_OBJECT };
+struct json {
+	enum json_type type;     /* which kind of value */
+	const char *key;         /* member name when inside an object, else NULL */
+	const char *str;         /* JSON_STRING: decoded, NUL-terminated */
+	size_t len;              /* its length (it may hold NUL bytes) */
+	double num;              /* JSON_NUMBER */
+	struct json *child;      /* ARRAY/OBJECT: the first element or member */
+	struct json *next;       /* the next element or member of the parent */
+	int count;               /* ARRAY/OBJECT: how many */
+};
+struct json_doc {
+	struct json node[JSON_MAX_NODES]; /* the values, node[0] first */
+	int n;                   /* nodes used */
+	char text[65536];        /* decoded strings and member names */
+	size_t used;             /* bytes of text used */
+};
+/* Parse text[0, len) as one JSON value.  Returns the root (inside d), or
+ * NULL with a one-line reason and byte offset in err. */
+const struct json *json_parse(struct json_doc *d, const char *text, size_t len,
+			      char *err, size_t errlen);
+/* The member 'key' of object obj, NULL if absent or obj is not an object. */
+const struct json *json_get(const struct json *obj, const char *key);
+/* s as a JSON string literal (quotes and escapes) in buf; cut to fit. */
+const char *json_quote(const char *s, char *buf, size_t size);
+
+/* snapshot.c: the snapshot format, and saving and loading a whole VM. */
+#define SNAP_VERSION 1           /* the format version a file starts with */
+struct snap_stream;
+/* Remember the kernel image's size and crc32 (vm->kernel_crc), which a
+ * snapshot names.  0, or -1 with one line in err. */
+int snapshot_kernel_id(struct vm *vm, char *err, size_t errlen);
+/* Save the stopped VM (between two stops, on the vCPU thread) to 'path'
+ * (written to path.tmp, then renamed).  0, or -1 with one line in err. */
+int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen);
+/* --loadvm FILE: replace the freshly created VM's state by the file's.
+ * 0, or -1 with one line in err (exit EXIT_USAGE: truncated, corrupt,
+ * another format version, another kernel image or RAM size). */
+int snapshot_load(struct vm *vm, const char *path, char *err, size_t errlen);
+/* The stream under both (a file or a socket). */
+struct snap_stream *snap_open(int fd, const char *name);
+void snap_close(struct snap_stream *s);
+int snap_write_header(struct snap_stream *s, struct vm *vm);
+/* RAM pages whose bit is set in 'bits' (all pages if NULL), zero pages
+ * skipped (skip_zero) or sent as zero records.  Returns the pages
+ * written, or -1 with errno. */
+s64 snap_write_ram(struct snap_stream *s, struct vm *vm, const u64 *bits, bool skip_zero);
+/* One page, as snap_write_ram writes it (pre-copy rounds). */
+int snap_write_page(struct snap_stream *s, struct vm *vm, u64 pfn, bool skip_zero);
+int snap_flush_ram(struct snap_stream *s);
+/* The vCPU, FPU, time, devices, then the end.  0 or -1 with errno. */
+int snap_write_state(struct snap_stream *s, struct vm *vm);
+/* Read a whole stream into vm (header, RAM, state, end).  'disk_spec'
+ * non-NULL: the disk is opened (and locked) only once the end has arrived
+ * (the source of a migration holds it until then).  0, or -1 with one
+ * line in err. */
+int snap_read(struct snap_stream *s, struct vm *vm, const char *disk_spec, char *err,
+	      size_t errlen);
+u64 snap_bytes(const struct snap_stream *s);
+/* Move every guest-time deadline based on host time (the PIT, the NMI
+ * watchdog) and the guest TSC by delta_ns: the guest sees no time pass
+ * while the VM was saved or paused. */
+void vm_time_shift(struct vm *vm, u64 delta_ns);
+
+/* ctl.c: what the outside asks of a running VM, on the vCPU thread. */
+/* Called with every batch of events: Ctrl-A s, QMP commands, and while
+ * paused it waits here. */
+void ctl_events(struct vm *vm);
+
+/* qmp.c: the control socket (QMP's wire format, one JSON object a line). */
+/* Listen on --qmp unix:PATH (a thread accepts one client at a time).
+ * 0, or -1 with one line in err. */
+int qmp_start(struct vm *vm, const char *spec, char *err, size_t errlen);
+/* vCPU thread: run the command the client sent, if any.  True if one ran. */
+bool qmp_serve(struct vm *vm);
+void qmp_stop(struct vm *vm);
+/* vCPU thread: the command named by root (an object with "execute" and
+ * maybe "arguments"), after capabilities negotiation: its reply, one line
+ * of JSON without the newline, in out. */
+void qmp_execute(struct vm *vm, const struct json *root, char *out, size_t size);
+
+/* migrate.c: the live move (pre-copy, shadow paging as the dirty log). */
+/* Start sending the running VM to uri (unix:PATH, tcp:HOST:PORT,
+ * file:PATH).  0, or -1 with one line in err (the VM goes on). */
+int migrate_start(struct vm *vm, const char *uri, char *err, size_t errlen);
+/* The run loop, while vm->mig: send more, or finish. */
+void migrate_step(struct vm *vm);
+/* Free what a finished or failed migration kept (vm_destroy). */
+void migrate_destroy(struct vm *vm);
+/* QMP query-migrate: the state as a JSON object. */
+void migrate_query(struct vm *vm, char *out, size_t size);
+/* --incoming URI: receive the VM before it runs.  0, or -1 with one line
+ * in err (nothing of the stream runs). */
+int migrate_incoming(struct vm *vm, const char *uri, const char *disk_spec, char *err,
+		     size_t errlen);
 
 #endif

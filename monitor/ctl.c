@@ -1,0 +1,53 @@
+/*
+ * ctl.c: what the outside asks of a running VM, done on the vCPU thread
+ * between two stops, where the vCPU's registers and every device are in
+ * their structs and nothing is half done: Ctrl-A s on the console (a
+ * snapshot to --snapshot-file), the commands of the control socket
+ * (qmp.c), and the pause that QMP's "stop" asks for.
+ *
+ * The run loop calls ctl_events() with every batch of events the I/O
+ * thread (or the QMP thread, through io_wake()) noted.  A paused VM waits
+ * here, asleep on the same eventfd, serving commands until "cont" or
+ * "quit"; the guest sees no time pass while it is paused (vm_time_shift()).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "vm.h"
+
+/* Ctrl-A s: the console is in raw mode, so the line ends with \r\n. */
+static void ctl_console_save(struct vm *vm)
+{
+	char err[512];
+
+	if (!vm->opt.snapshot_file) {
+		fprintf(stderr, "\r\ntrapvisor: Ctrl-A s: no --snapshot-file FILE to save to\r\n");
+		return;
+	}
+	if (snapshot_save(vm, vm->opt.snapshot_file, err, sizeof(err)) < 0)
+		fprintf(stderr, "\r\ntrapvisor: snapshot not saved: %s\r\n", err);
+	else
+		fprintf(stderr, "\r\ntrapvisor: snapshot saved to %s\r\n", vm->opt.snapshot_file);
+}
+
+static void ctl_once(struct vm *vm)
+{
+	if (atomic_exchange(&vm->io.save_requested, false))
+		ctl_console_save(vm);
+	if (vm->qmp)
+		qmp_serve(vm);
+}
+
+void ctl_events(struct vm *vm)
+{
+	ctl_once(vm);
+	while (vm->paused && !vm->stop && !atomic_load(&vm->io.quit)) {
+		int r = io_sleep(&vm->io);
+		if (r < 0) {
+			vm_kill(vm, "waiting for a command while paused: %s", strerror(-r));
+			return;
+		}
+		ctl_once(vm);
+	}
+}
