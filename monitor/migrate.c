@@ -311,6 +311,10 @@ static bool mig_send(struct vm *vm, u64 deadline)
 	u64 npages = vm->ram_size / 4096;
 
 	while (m->cursor < npages) {
+		/* Round 1 skips zero pages: the holes of the RAM memfd at once. */
+		if (m->round == 1 && m->cursor % 64 == 0 &&
+		    (m->cursor = snap_next_data(vm, m->cursor)) >= npages)
+			break;
 		u64 w = m->todo[m->cursor / 64] >> (m->cursor % 64);
 		if (!w) {
 			m->cursor = (m->cursor / 64 + 1) * 64;

@@ -273,12 +273,26 @@ int snap_write_page(struct snap_stream *s, struct vm *vm, u64 pfn, bool skip_zer
 	return 1;
 }
 
+u64 snap_next_data(struct vm *vm, u64 pfn)
+{
+	u64 npages = vm->ram_size / SNAP_PAGE;
+	off_t at = pfn < npages ? lseek(vm->ram_fd, (off_t)(pfn * SNAP_PAGE), SEEK_DATA) : -1;
+
+	if (pfn >= npages || (at < 0 && errno == ENXIO))
+		return npages;
+	return at < 0 ? pfn : (u64)at / SNAP_PAGE;
+}
+
 s64 snap_write_ram(struct snap_stream *s, struct vm *vm, const u64 *bits, bool skip_zero)
 {
 	u64 npages = vm->ram_size / SNAP_PAGE;
 	s64 sent = 0;
 
 	for (u64 pfn = 0; pfn < npages; pfn++) {
+		/* Pages never written are holes in the memfd: jump over them
+		 * (reading them would allocate them). */
+		if (skip_zero && pfn % 64 == 0 && (pfn = snap_next_data(vm, pfn)) >= npages)
+			break;
 		if (bits && !(bits[pfn / 64] & (1ull << (pfn % 64))))
 			continue;
 		int r = snap_write_page(s, vm, pfn, skip_zero);

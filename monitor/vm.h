@@ -613,6 +613,9 @@ int snap_write_header(struct snap_stream *s, struct vm *vm);
  * skipped (skip_zero) or sent as zero records.  Returns the pages
  * written, or -1 with errno. */
 s64 snap_write_ram(struct snap_stream *s, struct vm *vm, const u64 *bits, bool skip_zero);
+/* The first page from pfn on that may hold data: guest RAM's memfd has
+ * holes where the guest never wrote (SEEK_DATA), which are zero. */
+u64 snap_next_data(struct vm *vm, u64 pfn);
 /* One page, as snap_write_ram writes it (pre-copy rounds). */
 int snap_write_page(struct snap_stream *s, struct vm *vm, u64 pfn, bool skip_zero);
 int snap_flush_ram(struct snap_stream *s);

@@ -1,0 +1,172 @@
+# The live move (monitor/migrate.c): a guest that keeps rewriting and
+# checking 8 MiB (memdirty) is moved between two monitors on this host,
+# over a unix socket, over TCP on 127.0.0.1 and through a file, and
+# finishes on the destination with its checks passing; each case prints
+# the rounds, pages sent and downtime.  Then the failures: a connection
+# cut mid-move and a destination that refuses (the source goes on as if
+# nothing had happened), a corrupted and a truncated stream (the
+# destination stops with one line and runs nothing).
+. "$(dirname "$0")/lib.sh"
+QMP=${QMP:-tests/qmp.py}
+dir=$(mktemp -d)
+pids=
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$OUT" "$ERR" "$dir"' EXIT
+
+wait_for() { # FILE TEXT: until TEXT is in FILE (120 s x TIMEOUT_SCALE at most)
+	local n=$(($(limit 120) * 10))
+	until grep -qF -- "$2" "$1" 2>/dev/null; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+start() { # NAME ARGS...: in the background, $dir/NAME.out and .err; pid in $dir/NAME.pid
+	local name=$1; shift
+	timeout "$(limit 300)" "$TRAPVISOR" $CHECK "$@" </dev/null >"$dir/$name.out" 2>"$dir/$name.err" &
+	echo $! >"$dir/$name.pid"
+	pids="$pids $!"
+}
+# reap NAME...: wait for each; its exit status in st_NAME (st_unix_src ...).
+reap() { local n; for n; do wait "$(cat "$dir/$n.pid")"; eval "st_${n//-/_}=$?"; done; }
+summary() { # the source's last migrate lines, for the log
+	sed -n 's/^trapvisor: migrate: \(done: .*\)/     \1/p' "$dir/$1.err"
+	grep -c '^trapvisor: migrate: round' "$dir/$1.err" | sed 's/^/     rounds reported: /'
+}
+
+# The workload: 8 MiB rewritten and checked every pass, 100 passes.  The
+# dirty log makes a stop of every first write to a page in each round, so
+# the shadow checker runs every 10 stops rather than at every one.
+WORK="init=memdirty -- 8 100 10"
+CHECK="--shadow-check=10"
+
+# move NAME URI [DEST-ARGS...]: a source with --qmp and a destination with
+# --incoming URI; the move starts once the guest has done 10 passes.
+move() {
+	local name=$1 uri=$2; shift 2
+	start "$name-dst" --incoming "$uri" "$@"
+	wait_for "$dir/$name-dst.err" "waiting for the migration stream" ||
+		why+="the destination did not listen; "
+	start "$name-src" --stats --qmp "unix:$dir/$name.qmp" --append "$WORK"
+	"$QMP" "$dir/$name.qmp" --when "$dir/$name-src.out" "memdirty: pass 10 ok" migrate "{\"uri\": \"$uri\"}" >"$dir/$name.qmpout"
+}
+
+check_moved() { # NAME: the source handed over, the destination finished the work
+	local name=$1 s d
+	reap "$name-src" "$name-dst"
+	eval "s=\$st_${name}_src d=\$st_${name}_dst"
+	[ "$s" = 0 ] || why+="the source exited $s; "
+	[ "$d" = 0 ] || why+="the destination exited $d; "
+	grep -q 'migrated to' "$dir/$name-src.err" || why+="the source did not say it migrated; "
+	grep -q 'memdirty: ok, 100 passes over 8 MiB' "$dir/$name-dst.out" ||
+		why+="the guest did not finish its checks on the destination; "
+	! grep -q 'MISMATCH' "$dir/$name-src.out" "$dir/$name-dst.out" || why+="memdirty found a stale page; "
+	! grep -q 'memdirty: ok' "$dir/$name-src.out" || why+="the guest also finished on the source; "
+	logged=$(sed -n 's/.*dirty log (migration): \([0-9]*\) pages logged.*/\1/p' "$dir/$name-src.err")
+	[ "${logged:-0}" -gt 0 ] || why+="no page was logged dirty by the shadow; "
+	grep -q '^trapvisor: migrate: round 1: ' "$dir/$name-src.err" || why+="no progress line for round 1; "
+	if [ -n "$why" ]; then
+		sed 's/^/    src: /' "$dir/$name-src.err" | tail -12
+		sed 's/^/    dst: /' "$dir/$name-dst.err" | tail -5
+	fi
+}
+
+move unix "unix:$dir/mig.sock"
+check_moved unix
+report "live move over a unix socket while the guest rewrites 8 MiB: it finishes on the destination, checks passing"
+summary unix-src
+
+port=$((20000 + RANDOM % 40000))
+move tcp "tcp:127.0.0.1:$port"
+check_moved tcp
+report "live move over TCP on 127.0.0.1 while the guest rewrites 8 MiB: it finishes on the destination"
+summary tcp-src
+
+# Through a file: written by the source, read by --incoming file:.
+start file-src --stats --qmp "unix:$dir/file.qmp" --append "$WORK"
+wait_for "$dir/file-src.out" "memdirty: pass 10 ok" || why+="the guest did not start; "
+"$QMP" "$dir/file.qmp" migrate "{\"uri\": \"file:$dir/moved.snap\"}" >/dev/null
+reap file-src; s=$st_file_src
+[ "$s" = 0 ] || why+="the source exited $s; "
+boot --incoming "file:$dir/moved.snap"
+expect_status 0
+expect_out 'memdirty: ok, 100 passes over 8 MiB'
+report "migrate to file:PATH, then --incoming file:PATH: the guest goes on from the file"
+
+# ---- Failures ----
+
+# The connection is cut after 2 MiB: the source goes on and finishes.
+python3 - "$dir/cut.sock" >"$dir/cut.log" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+print("listening", flush=True)
+c, _ = s.accept(); got = 0
+while got < (2 << 20):
+    b = c.recv(65536)
+    if not b: break
+    got += len(b)
+c.close(); print("cut after", got, flush=True)
+PY
+pids="$pids $!"
+wait_for "$dir/cut.log" listening || why+="the fake destination did not start; "
+start cut-src --qmp "unix:$dir/cut.qmp" --append "$WORK"
+wait_for "$dir/cut-src.out" "memdirty: pass 10 ok" || why+="the guest did not start; "
+"$QMP" "$dir/cut.qmp" migrate "{\"uri\": \"unix:$dir/cut.sock\"}" >/dev/null
+reap cut-src; s=$st_cut_src
+[ "$s" = 0 ] || why+="the source exited $s; "
+grep -q "migration to unix:$dir/cut.sock failed: sending: .*; the guest goes on here" "$dir/cut-src.err" ||
+	why+="the source did not say the move failed: $(tail -2 "$dir/cut-src.err"); "
+grep -q 'memdirty: ok, 100 passes over 8 MiB' "$dir/cut-src.out" || why+="the guest did not finish on the source; "
+report "a connection cut mid-move: the source says so and the guest finishes there, checks passing"
+
+# A destination that refuses (another RAM size): the source goes on.
+start ref-dst -m 128M --incoming "unix:$dir/ref.sock"
+wait_for "$dir/ref-dst.err" "waiting for the migration stream" || why+="the destination did not listen; "
+start ref-src --qmp "unix:$dir/ref.qmp" --append "$WORK"
+wait_for "$dir/ref-src.out" "memdirty: pass 10 ok" || why+="the guest did not start; "
+"$QMP" "$dir/ref.qmp" migrate "{\"uri\": \"unix:$dir/ref.sock\"}" query-migrate >"$dir/ref.qmpout"
+reap ref-src ref-dst; s=$st_ref_src d=$st_ref_dst
+[ "$s" = 0 ] || why+="the source exited $s; "
+[ "$d" = 2 ] || why+="the destination exited $d, wanted 2; "
+grep -q 'made with 256 MiB of RAM, this VM has 128 MiB' "$dir/ref-dst.err" || why+="the destination did not say why; "
+[ ! -s "$dir/ref-dst.out" ] || why+="the destination ran a guest; "
+grep -q 'failed: .*; the guest goes on here' "$dir/ref-src.err" || why+="the source did not say the move failed; "
+grep -q 'memdirty: ok, 100 passes over 8 MiB' "$dir/ref-src.out" || why+="the guest did not finish on the source; "
+report "a destination that refuses (other RAM size): it exits 2 and runs nothing, the source goes on"
+
+# A corrupted stream, and one cut short: the destination stops, runs nothing.
+feed() { # FILE URI-SOCKET: send FILE to the destination and close
+	python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+data = open(sys.argv[1], 'rb').read()
+for _ in range(600):
+    try:
+        s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[2]); break
+    except OSError:
+        time.sleep(0.1)
+try:
+    s.sendall(data); s.shutdown(socket.SHUT_WR); s.recv(4096)
+except OSError:
+    pass
+PY
+}
+size=$(stat -c %s "$dir/moved.snap")
+cp "$dir/moved.snap" "$dir/bad.snap"
+printf '\x33\x44' | dd of="$dir/bad.snap" bs=1 seek=$((size / 3)) conv=notrunc 2>/dev/null
+start bad-dst --incoming "unix:$dir/bad.sock"
+wait_for "$dir/bad-dst.err" "waiting for the migration stream" || why+="the destination did not listen; "
+feed "$dir/bad.snap" "$dir/bad.sock"
+reap bad-dst; d=$st_bad_dst
+[ "$d" = 2 ] || why+="the destination exited $d, wanted 2; "
+grep -q "unix:$dir/bad.sock: corrupt: " "$dir/bad-dst.err" || why+="no 'corrupt' line: $(tail -1 "$dir/bad-dst.err"); "
+[ ! -s "$dir/bad-dst.out" ] || why+="the destination ran a guest; "
+report "a corrupted migration stream: the destination stops with one line, nothing runs"
+
+head -c $((size / 2)) "$dir/moved.snap" >"$dir/half.snap"
+start half-dst --incoming "unix:$dir/half.sock"
+wait_for "$dir/half-dst.err" "waiting for the migration stream" || why+="the destination did not listen; "
+feed "$dir/half.snap" "$dir/half.sock"
+reap half-dst; d=$st_half_dst
+[ "$d" = 2 ] || why+="the destination exited $d, wanted 2; "
+grep -q "truncated: the stream ends in" "$dir/half-dst.err" || why+="no 'truncated' line; "
+[ ! -s "$dir/half-dst.out" ] || why+="the destination ran a guest; "
+report "a migration stream cut short: the destination stops with one line, nothing runs"
