@@ -12,23 +12,41 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "vm.h"
 
-/* Ctrl-A s: the console is in raw mode, so the line ends with \r\n. */
+static u64 mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int ctl_save(struct vm *vm, const char *path, char *err, size_t errlen)
+{
+	/* On a terminal the console is in raw mode: lines end with \r\n. */
+	const char *nl = vm->io.tty ? "\r\n" : "\n";
+	struct stat st;
+	u64 t0 = mono_ns();
+
+	if (snapshot_save(vm, path, err, errlen) < 0)
+		return -1;
+	fprintf(stderr, "%strapvisor: snapshot saved to %s (%.1f MiB in %.1f ms)%s", nl, path,
+		stat(path, &st) == 0 ? st.st_size / 1048576.0 : 0.0, (mono_ns() - t0) / 1e6, nl);
+	return 0;
+}
+
+/* Ctrl-A s. */
 static void ctl_console_save(struct vm *vm)
 {
 	char err[512];
 
-	if (!vm->opt.snapshot_file) {
+	if (!vm->opt.snapshot_file)
 		fprintf(stderr, "\r\ntrapvisor: Ctrl-A s: no --snapshot-file FILE to save to\r\n");
-		return;
-	}
-	if (snapshot_save(vm, vm->opt.snapshot_file, err, sizeof(err)) < 0)
+	else if (ctl_save(vm, vm->opt.snapshot_file, err, sizeof(err)) < 0)
 		fprintf(stderr, "\r\ntrapvisor: snapshot not saved: %s\r\n", err);
-	else
-		fprintf(stderr, "\r\ntrapvisor: snapshot saved to %s\r\n", vm->opt.snapshot_file);
 }
 
 static void ctl_once(struct vm *vm)

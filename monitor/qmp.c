@@ -186,7 +186,7 @@ void qmp_execute(struct vm *vm, const struct json *root, char *out, size_t size)
 	} else if (!strcmp(cmd, "savevm")) {
 		if (!(arg = qmp_arg(root, "file", out, size)))
 			return;
-		if (snapshot_save(vm, arg, err, sizeof(err)) < 0) {
+		if (ctl_save(vm, arg, err, sizeof(err)) < 0) {
 			qmp_error(out, size, "GenericError", err);
 			return;
 		}

@@ -637,6 +637,9 @@ void vm_time_shift(struct vm *vm, u64 delta_ns);
 /* Called with every batch of events: Ctrl-A s, QMP commands, and while
  * paused it waits here. */
 void ctl_events(struct vm *vm);
+/* snapshot_save(), timed, with one line on stderr saying where and how
+ * big (QMP savevm, Ctrl-A s).  0, or -1 with one line in err. */
+int ctl_save(struct vm *vm, const char *path, char *err, size_t errlen);
 
 /* qmp.c: the control socket (QMP's wire format, one JSON object a line). */
 /* Listen on --qmp unix:PATH (a thread accepts one client at a time).

@@ -5,7 +5,7 @@
  * all of it with pass p's pattern, then sleeps MS ms (default 20; 0: none).
  * The words are a function of (pass, page, word), so a page lost or
  * stale after a live move shows as "memdirty: MISMATCH ..." and exit 1.
- * Prints "memdirty: pass P ok" every 10 passes, and at the end
+ * Prints "memdirty: pass P ok" after pass 1 and every 10 passes, and at the end
  * "memdirty: ok, PASSES passes over MIB MiB, checksum X" (the sum of the
  * last pass's words, the same on every run with the same arguments).
  * The live-move tests and bench/migrate.sh run it (the dirty rate is
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 				sum += w[i];
 			}
 		}
-		if (p % 10 == 0) {
+		if (p == 1 || p % 10 == 0) {
 			msg_str(&m, "memdirty: pass ");
 			msg_long(&m, p);
 			msg_str(&m, " ok\n");

@@ -364,6 +364,39 @@ static void test_help_version(void **state)
 	assert_string_equal(r.out, "trapvisor " TRAPVISOR_VERSION "\n");
 }
 
+/* Issue 15's options: snapshots, the control socket, the live move. */
+static void test_snapshot_options(void **state)
+{
+	static struct run r;
+
+	assert_int_equal(run_cli(&r, "k.elf", NULL), 0);
+	assert_int_equal(r.opt.migrate_downtime_ms, 50);
+	assert_null(r.opt.loadvm);
+	assert_null(r.opt.qmp);
+	assert_null(r.opt.incoming);
+	assert_int_equal(run_cli(&r, "k.elf", "--loadvm", "a.snap", "--snapshot-file", "b.snap",
+				 "--qmp", "unix:/tmp/q", "--migrate-downtime", "200", NULL), 0);
+	assert_string_equal(r.opt.loadvm, "a.snap");
+	assert_string_equal(r.opt.snapshot_file, "b.snap");
+	assert_string_equal(r.opt.qmp, "unix:/tmp/q");
+	assert_int_equal(r.opt.migrate_downtime_ms, 200);
+	static const char *const uris[] = { "unix:/tmp/m", "tcp:127.0.0.1:4444", "file:/tmp/f" };
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(run_cli(&r, "k.elf", "--incoming", uris[i], NULL), 0);
+		assert_string_equal(r.opt.incoming, uris[i]);
+	}
+	run_cli(&r, "k.elf", "--qmp", "/tmp/q", NULL);
+	assert_refused(&r, "--qmp /tmp/q: expected unix:PATH");
+	run_cli(&r, "k.elf", "--qmp", "unix:", NULL);
+	assert_refused(&r, "expected unix:PATH");
+	run_cli(&r, "k.elf", "--incoming", "udp:1.2.3.4:5", NULL);
+	assert_refused(&r, "--incoming udp:1.2.3.4:5: expected unix:PATH, tcp:HOST:PORT or file:PATH");
+	run_cli(&r, "k.elf", "--migrate-downtime", "0", NULL);
+	assert_refused(&r, "--migrate-downtime 0");
+	run_cli(&r, "k.elf", "--loadvm", "a", "--incoming", "file:b", NULL);
+	assert_refused(&r, "--loadvm and --incoming");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_bad_words),
 		cmocka_unit_test(test_gdb),
 		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_snapshot_options),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
