@@ -77,6 +77,10 @@ B=$B bench/place.sh
 # of /bin/true in the guest against the same natively.
 B=$B ROUNDS=$ROUNDS bench/boot.sh
 
+# Issue 15: snapshot and restore time and size (256 MiB and 1 GiB guests),
+# and the live move's downtime and total time against the dirty rate.
+B=$B bench/migrate.sh
+
 # Issue 13: the same static micro-benchmarks natively, in User Mode Linux
 # pinned, in QEMU TCG and in trapvisor, interleaved (PEERS_ROUNDS, default
 # 3; PEERS=0 leaves it out; make bench-peers runs it alone).
