@@ -81,6 +81,29 @@ check_moved tcp
 report "live move over TCP on 127.0.0.1 while the guest rewrites 8 MiB: it finishes on the destination"
 summary tcp-src
 
+# With a disk being written: the same image on both sides; its lock passes
+# from the source to the destination at the end of the move.
+python3 -c "import sys; open(sys.argv[1], 'wb').write(bytes((i * 7 + 3) & 0xff for i in range(1 << 20)))" "$dir/disk.img"
+cp "$dir/disk.img" "$dir/disk.orig"
+start disk-dst --disk "$dir/disk.img" --incoming "unix:$dir/disk.sock"
+wait_for "$dir/disk-dst.err" "waiting for the migration stream" || why+="the destination did not listen; "
+start disk-src --disk "$dir/disk.img" --qmp "unix:$dir/disk.qmp" --append "init=diskcount -- 40 40"
+"$QMP" "$dir/disk.qmp" --when "$dir/disk-src.out" "diskcount 10" migrate "{\"uri\": \"unix:$dir/disk.sock\"}" >/dev/null
+reap disk-src disk-dst
+[ "$st_disk_src" = 0 ] || why+="the source exited $st_disk_src; "
+[ "$st_disk_dst" = 0 ] || why+="the destination exited $st_disk_dst; "
+grep -q 'diskcount: done' "$dir/disk-dst.out" || why+="the guest did not finish on the destination; "
+n=$(cat "$dir/disk-src.out" "$dir/disk-dst.out" | sed -n 's/^diskcount \([0-9]*\)$/\1/p' | tr '\n' ' ')
+[ "$n" = "$(seq -s ' ' 1 40) " ] || why+="the records reported on both sides are not 1..40 once each: $n; "
+python3 - "$dir/disk.img" "$dir/disk.orig" <<'PY' || why+="the image does not hold records 1..40 in place, the rest unchanged; "
+import sys
+a, b = open(sys.argv[1], 'rb').read(), bytearray(open(sys.argv[2], 'rb').read())
+for k in range(1, 41):
+    b[65536 + (k - 1) * 32:65536 + k * 32] = ('record %d' % k).ljust(31).encode() + b'\n'
+sys.exit(0 if a == bytes(b) else 1)
+PY
+report "live move of a guest writing a disk (one image, its lock handed over): every record once, in place"
+
 # Through a file: written by the source, read by --incoming file:.
 start file-src --stats --qmp "unix:$dir/file.qmp" --append "$WORK"
 wait_for "$dir/file-src.out" "memdirty: pass 10 ok" || why+="the guest did not start; "
