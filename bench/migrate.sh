@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 15: what saving, restoring and moving a running VM cost.
-#  1. Snapshots: a 256 MiB and a 1 GiB guest, half of whose RAM memdirty
+#  1. Snapshots: a 256 MiB and a 1 GiB guest, a quarter of whose RAM memdirty
 #     keeps rewriting, saved over QMP (savevm) and restored (--loadvm):
 #     time and size, ROUNDS times each -> build/bench/snapshot.csv.
 #  2. The live move against the guest's dirty rate: memdirty rewriting
@@ -31,7 +31,7 @@ snap_csv=$out/snapshot.csv
 echo "ram_mib,round,dirty_mib,save_ms,size_mib,restore_ms" >"$snap_csv"
 for round in $(seq 1 "$ROUNDS"); do
 	for mem in 256 1024; do
-		half=$((mem / 2))
+		half=$((mem / 4))
 		"$B/trapvisor" -m "${mem}M" --qmp "unix:$tmp/q" --append "init=memdirty -- $half 1000000 50" \
 			</dev/null >"$tmp/save.out" 2>"$tmp/save.err" &
 		pid=$!
@@ -81,7 +81,7 @@ done
 # ---- Medians, summary, plot ----
 med() { sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 {
-	echo "snapshots (median of $ROUNDS; memdirty holds half the RAM; zero pages skipped):"
+	echo "snapshots (median of $ROUNDS; memdirty holds a quarter of the RAM; zero pages skipped):"
 	for mem in 256 1024; do
 		f() { awk -F, -v m="$mem" -v c="$1" 'NR > 1 && $1 == m { print $c }' "$snap_csv" | med; }
 		printf "  %4d MiB guest: save %s ms, %s MiB, restore %s ms\n" "$mem" "$(f 4)" "$(f 5)" "$(f 6)"

@@ -8,7 +8,8 @@
  * The run loop calls ctl_events() with every batch of events the I/O
  * thread (or the QMP thread, through io_wake()) noted.  A paused VM waits
  * here, asleep on the same eventfd, serving commands until "cont" or
- * "quit"; the guest sees no time pass while it is paused (vm_time_shift()).
+ * "quit" (or sending a migration started while paused); the guest sees no
+ * time pass while it is paused (vm_time_shift()).
  */
 #include <stdio.h>
 #include <string.h>
@@ -61,6 +62,13 @@ void ctl_events(struct vm *vm)
 {
 	ctl_once(vm);
 	while (vm->paused && !vm->stop && !atomic_load(&vm->io.quit)) {
+		/* A move started or going on while paused (QEMU's "stop;
+		 * migrate") proceeds here; the guest stays where it is. */
+		if (migrate_active(vm)) {
+			migrate_step(vm);
+			ctl_once(vm);
+			continue;
+		}
 		int r = io_sleep(&vm->io);
 		if (r < 0) {
 			vm_kill(vm, "waiting for a command while paused: %s", strerror(-r));

@@ -479,7 +479,8 @@ void migrate_step(struct vm *vm)
 	struct migration *m = vm->mig;
 	u64 now = mono_ns();
 
-	if (m->state != MIG_ACTIVE || now - m->last_step_ns < MIG_STEP_NS)
+	/* A paused guest needs no time of its own: send without a break. */
+	if (m->state != MIG_ACTIVE || (!vm->paused && now - m->last_step_ns < MIG_STEP_NS))
 		return;
 	bool done = mig_send(vm, now + MIG_STEP_NS);
 	u64 end = mono_ns();
@@ -487,6 +488,11 @@ void migrate_step(struct vm *vm)
 	m->last_step_ns = end;
 	if (m->state == MIG_ACTIVE && done)
 		mig_round_end(vm);
+}
+
+bool migrate_active(const struct vm *vm)
+{
+	return vm->mig && vm->mig->state == MIG_ACTIVE;
 }
 
 void migrate_destroy(struct vm *vm)

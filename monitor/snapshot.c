@@ -318,9 +318,12 @@ static int disk_header_crc(struct ata_disk *d, u32 *crc)
 int snap_write_state(struct snap_stream *s, struct vm *vm)
 {
 	static u8 fpu[HOST_FPU_MAX];
-	u64 now = mono_ns();
-	struct snap_time t = { .mono_ns = now, .guest_tsc = __rdtsc() + vm->vcpu.tsc_offset,
-			       .tsc_khz = vm->tsc_khz,
+	/* A paused VM's guest time stood still at the pause. */
+	u64 now = vm->paused ? vm->paused_ns : mono_ns();
+	u64 stood = mono_ns() - now;
+	struct snap_time t = { .mono_ns = now, .tsc_khz = vm->tsc_khz,
+			       .guest_tsc = __rdtsc() + vm->vcpu.tsc_offset -
+					    (u64)((unsigned __int128)stood * vm->tsc_khz / 1000000),
 			       .nmi_left_ns = !vm->nmi_deadline_ns ? 0 :
 					      vm->nmi_deadline_ns > now ? vm->nmi_deadline_ns - now : 1 };
 	struct snap_pv pv = { .pv_gpa = vm->pv_gpa, .fpu_live_gpa = vm->fpu_live_gpa,

@@ -659,6 +659,8 @@ void qmp_execute(struct vm *vm, const struct json *root, char *out, size_t size)
 int migrate_start(struct vm *vm, const char *uri, char *err, size_t errlen);
 /* The run loop, while vm->mig: send more, or finish. */
 void migrate_step(struct vm *vm);
+/* A move is under way (a paused VM's goes on in ctl_events()). */
+bool migrate_active(const struct vm *vm);
 /* Free what a finished or failed migration kept (vm_destroy). */
 void migrate_destroy(struct vm *vm);
 /* QMP query-migrate: the state as a JSON object. */

@@ -28,6 +28,15 @@ start() { # NAME ARGS...: in the background, $dir/NAME.out and .err; pid in $dir
 }
 # reap NAME...: wait for each; its exit status in st_NAME (st_unix_src ...).
 reap() { local n; for n; do wait "$(cat "$dir/$n.pid")"; eval "st_${n//-/_}=$?"; done; }
+# qmp_bg ARGS...: tests/qmp.py in the background (its pid in $qpid), started
+# before the monitor so that Python's start-up overlaps the guest's boot.
+qmp_bg() { "$QMP" "$@" >/dev/null & qpid=$!; }
+# unless_moved NAME-SRC NAME-DST: a source that ended without handing over
+# leaves its destination waiting: end it.
+unless_moved() {
+	grep -q 'migrated to' "$dir/$1.err" || kill "$(cat "$dir/$2.pid")" 2>/dev/null
+	return 0
+}
 summary() { # the source's last migrate lines, for the log
 	sed -n 's/^trapvisor: migrate: \(done: .*\)/     \1/p' "$dir/$1.err"
 	grep -c '^trapvisor: migrate: round' "$dir/$1.err" | sed 's/^/     rounds reported: /'
@@ -46,13 +55,16 @@ move() {
 	start "$name-dst" --incoming "$uri" "$@"
 	wait_for "$dir/$name-dst.err" "waiting for the migration stream" ||
 		why+="the destination did not listen; "
+	qmp_bg "$dir/$name.qmp" --when "$dir/$name-src.out" "memdirty: pass 10 ok" migrate "{\"uri\": \"$uri\"}"
 	start "$name-src" --stats --qmp "unix:$dir/$name.qmp" --append "$WORK"
-	"$QMP" "$dir/$name.qmp" --when "$dir/$name-src.out" "memdirty: pass 10 ok" migrate "{\"uri\": \"$uri\"}" >"$dir/$name.qmpout"
+	wait "$qpid"
 }
 
 check_moved() { # NAME: the source handed over, the destination finished the work
 	local name=$1 s d
-	reap "$name-src" "$name-dst"
+	reap "$name-src"
+	unless_moved "$name-src" "$name-dst"
+	reap "$name-dst"
 	eval "s=\$st_${name}_src d=\$st_${name}_dst"
 	[ "$s" = 0 ] || why+="the source exited $s; "
 	[ "$d" = 0 ] || why+="the destination exited $d; "
@@ -87,9 +99,12 @@ python3 -c "import sys; open(sys.argv[1], 'wb').write(bytes((i * 7 + 3) & 0xff f
 cp "$dir/disk.img" "$dir/disk.orig"
 start disk-dst --disk "$dir/disk.img" --incoming "unix:$dir/disk.sock"
 wait_for "$dir/disk-dst.err" "waiting for the migration stream" || why+="the destination did not listen; "
+qmp_bg "$dir/disk.qmp" --when "$dir/disk-src.out" "diskcount 10" migrate "{\"uri\": \"unix:$dir/disk.sock\"}"
 start disk-src --disk "$dir/disk.img" --qmp "unix:$dir/disk.qmp" --append "init=diskcount -- 40 40"
-"$QMP" "$dir/disk.qmp" --when "$dir/disk-src.out" "diskcount 10" migrate "{\"uri\": \"unix:$dir/disk.sock\"}" >/dev/null
-reap disk-src disk-dst
+wait "$qpid"
+reap disk-src
+unless_moved disk-src disk-dst
+reap disk-dst
 [ "$st_disk_src" = 0 ] || why+="the source exited $st_disk_src; "
 [ "$st_disk_dst" = 0 ] || why+="the destination exited $st_disk_dst; "
 grep -q 'diskcount: done' "$dir/disk-dst.out" || why+="the guest did not finish on the destination; "
@@ -103,6 +118,22 @@ for k in range(1, 41):
 sys.exit(0 if a == bytes(b) else 1)
 PY
 report "live move of a guest writing a disk (one image, its lock handed over): every record once, in place"
+
+# A paused VM moved (QEMU's "stop; migrate"): round 1 finds nothing
+# dirtied, and the count goes on on the destination, each number once.
+start p-dst --incoming "unix:$dir/p.sock"
+wait_for "$dir/p-dst.err" "waiting for the migration stream" || why+="the destination did not listen; "
+qmp_bg "$dir/p.qmp" --when "$dir/p-src.out" "count 5 " stop migrate "{\"uri\": \"unix:$dir/p.sock\"}"
+start p-src --qmp "unix:$dir/p.qmp" --append "init=count -- 30 40"
+wait "$qpid"
+reap p-src
+unless_moved p-src p-dst
+reap p-dst
+[ "$st_p_src" = 0 ] && [ "$st_p_dst" = 0 ] || why+="exit statuses $st_p_src (source) and $st_p_dst (destination); "
+n=$(cat "$dir/p-src.out" "$dir/p-dst.out" | sed -n 's/^count \([0-9]*\) .*/\1/p' | tr '\n' ' ')
+[ "$n" = "$(seq -s ' ' 1 30) " ] || why+="the count on both sides is not 1..30 once each: $n; "
+grep -q 'round 1: .* 0 pages dirtied meanwhile' "$dir/p-src.err" || why+="a paused guest dirtied pages: $(grep 'round 1' "$dir/p-src.err"); "
+report "stop, then migrate: the paused VM moves in one go and goes on on the destination"
 
 # Through a file: written by the source, read by --incoming file:.
 start file-src --stats --qmp "unix:$dir/file.qmp" --append "$WORK"

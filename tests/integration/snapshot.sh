@@ -36,8 +36,10 @@ numbers() { local p=$1; shift; cat "$@" | sed -n "s/^$p \([0-9][0-9]*\)\( .*\)\{
 seq_line() { seq -s ' ' 1 "$1" | sed 's/$/ /'; }
 
 # ---- A counting guest saved over QMP and restored in a new monitor ----
+"$QMP" "$dir/qmp" --when "$dir/a.out" "count 10 " stop savevm "{\"file\": \"$dir/a.snap\"}" quit >"$dir/a.qmp" &
+qpid=$!   # before the monitor: Python's start-up overlaps the boot
 start a --qmp "unix:$dir/qmp" --append "init=count -- 40 40"
-"$QMP" "$dir/qmp" --when "$dir/a.out" "count 10 " stop savevm "{\"file\": \"$dir/a.snap\"}" quit >"$dir/a.qmp"
+wait "$qpid"
 finish
 expect_status 0
 [ "$(grep -c '"return": {}' "$dir/a.qmp")" = 4 ] || why+="QMP did not answer {} four times: $(tr '\n' ' ' <"$dir/a.qmp"); "
@@ -89,8 +91,10 @@ refuse "a file that is not a snapshot" "not a trapvisor snapshot" --loadvm "$dir
 # ---- The same across a disk being written ----
 python3 -c "import sys; open(sys.argv[1], 'wb').write(bytes((i * 7 + 3) & 0xff for i in range(1 << 20)))" "$dir/disk.img"
 cp "$dir/disk.img" "$dir/disk.orig"
+"$QMP" "$dir/qmpd" --when "$dir/d.out" "diskcount 10" stop savevm "{\"file\": \"$dir/d.snap\"}" quit >"$dir/d.qmp" &
+qpid=$!   # before the monitor: Python's start-up overlaps the boot
 start d --disk "$dir/disk.img" --qmp "unix:$dir/qmpd" --append "init=diskcount -- 40 40"
-"$QMP" "$dir/qmpd" --when "$dir/d.out" "diskcount 10" stop savevm "{\"file\": \"$dir/d.snap\"}" quit >"$dir/d.qmp"
+wait "$qpid"
 finish
 expect_status 0
 saved=$(numbers diskcount "$dir/d.out" | wc -w)
