@@ -239,6 +239,9 @@ int ata_flush(void);
 /* blk.c */
 void blk_init(void);
 void blk_check(void);
+u64 blk_sectors(void);
+int blk_rw(u64 sector, void *buf, u32 count, bool write);
+int blk_flush(void);
 extern const struct file_ops blk_fops;
 
 /* futex.c */
@@ -267,6 +270,7 @@ char *kstrdup(const char *s);
 /* main.c */
 void kmain(u64 boot_info_gpa) __attribute__((noreturn));
 void poweroff(int status) __attribute__((noreturn));
+s64 sys_reboot(u64 magic1, u64 magic2, u64 cmd, u64 arg);
 
 /* mmap.c */
 struct mm *mm_alloc(void);

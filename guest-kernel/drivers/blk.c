@@ -76,6 +76,46 @@ static int disk_io(u64 lba, u8 *buf, u32 count, bool write)
 	return 0;
 }
 
+/* ---- For the kernel's own use: the buffer cache (fs/bcache.c) ---- */
+
+/* The disk's size in sectors, 0 without a disk. */
+u64 blk_sectors(void)
+{
+	return disk.present ? disk.sectors : 0;
+}
+
+/* count whole sectors at sector to or from buf (any kernel memory): 0,
+ * -ENXIO without a disk, -EINVAL past its end, -EIO (a read-only image
+ * refuses writes with it too). */
+int blk_rw(u64 sector, void *buf, u32 count, bool write)
+{
+	if (!disk.present)
+		return -ENXIO;
+	if (sector >= disk.sectors || count > disk.sectors - sector)
+		return -EINVAL;
+	while (count) {
+		u32 n = count < 256 ? count : 256;
+		int r = disk_io(sector, buf, n, write);
+		if (r < 0)
+			return r;
+		sector += n;
+		buf = (u8 *)buf + (u64)n * ATA_SECTOR_SIZE;
+		count -= n;
+	}
+	return 0;
+}
+
+/* Make every write so far durable: the drive's FLUSH CACHE or the
+ * paravirtual flush, which the monitor answers after fdatasync. */
+int blk_flush(void)
+{
+	if (!disk.present)
+		return -ENXIO;
+	if (disk.pv)
+		return pv_blk_io(PV_BLK_FLUSH, 0, 0, pvbuf) < 0 ? -EIO : 0;
+	return ata_flush();
+}
+
 /* open("/dev/sda"): ENXIO without a disk. */
 static int blk_open(struct file *f)
 {
@@ -167,9 +207,7 @@ static s64 blk_llseek(struct file *f, s64 off, int whence)
 static int blk_fsync(struct file *f)
 {
 	(void)f;
-	if (disk.pv)
-		return pv_blk_io(PV_BLK_FLUSH, 0, 0, pvbuf) < 0 ? -EIO : 0;
-	return ata_flush();
+	return blk_flush();
 }
 
 static s64 blk_ioctl(struct file *f, u64 req, u64 arg)

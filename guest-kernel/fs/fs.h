@@ -67,8 +67,21 @@ struct file_ops {
 	bool seekable;
 };
 
+/* What a file system as a whole can do (disk file systems: ext2). */
+struct super_ops {
+	int (*sync)(struct super *sb);                     /* everything to the disk */
+	/* Sync and mark clean; unless force (shutdown), -EBUSY while a file
+	 * but the root is in use, and free everything on success. */
+	int (*umount)(struct super *sb, bool force);
+	int (*remount)(struct super *sb, bool rdonly);
+	void (*statfs)(struct super *sb, struct statfs *st);
+};
+
 struct super {
-	const char *type;         /* "tmpfs", "proc" */
+	const char *type;         /* "tmpfs", "proc", "ext2" */
+	const struct super_ops *op;   /* 0 for the RAM file systems */
+	void *data;               /* the file system's own */
+	bool rdonly;              /* mounted read-only (MS_RDONLY) */
 	u64 magic;                /* statfs f_type */
 	u32 dev;                  /* st_dev */
 	u32 next_ino;
@@ -153,6 +166,36 @@ struct super *ramfs_new(void);
 u64 ramfs_pages_used(void);
 u64 ramfs_pages_max(void);
 
+/* bcache.c: the buffer cache of the disk's blocks */
+struct buf {
+	u64 blockno;              /* ~0: none */
+	u8 *data;                 /* the block's bytes */
+	int ref;                  /* callers holding it (bread/brelse) */
+	bool valid;               /* data holds the block */
+	bool dirty;               /* data differs from the disk */
+	struct buf *hnext;        /* the hash chain */
+	struct buf *prev, *next;  /* least recently used order */
+};
+struct bcache_stats {
+	u64 hits, read_requests, blocks_read, write_requests, blocks_written;
+};
+int bcache_init(u32 bsize, u64 ram_pages);
+void bcache_free(void);
+int bcache_sync(void);
+struct buf *bget(u64 blk);
+struct buf *bread(u64 blk);
+struct buf *bzero_get(u64 blk);
+void bdirty(struct buf *b);
+void brelse(struct buf *b);
+void bforget(u64 blk);
+void bcache_readahead(u64 blk, u32 n);
+bool bcached(u64 blk);
+const struct bcache_stats *bcache_stats(void);
+
+/* ext2/super.c: the ext2 file system on the disk */
+int ext2_mount(bool rdonly, struct super **out);
+void fs_sync_all(void);
+
 /* devices.c: character devices by number */
 #define DEV(major, minor) (((major) << 8) | (minor))
 void devices_populate(struct inode *dev);
@@ -179,6 +222,8 @@ extern struct mount mounts[NMOUNT];
 void fs_init(u64 ram_pages);
 void fs_after_initramfs(void);
 void fs_set_root(struct inode *ip);
+void fs_shutdown(void);
+int fs_mount_root(const char *dev, const char *type, bool rdonly);
 
 /* procfs.c */
 struct super *procfs_new(void);
@@ -264,5 +309,6 @@ s64 sys_fchdir(u64 fd);
 s64 sys_getcwd(u64 buf, u64 size);
 s64 sys_umask(u64 mask);
 s64 sys_sync(void);
+s64 sys_chroot(u64 path_va);
 
 #endif

@@ -480,7 +480,7 @@ static void gen_mounts(struct out *o)
 		put_mount_path(o, mounts[i].source);
 		put_c(o, ' ');
 		put_mount_path(o, mounts[i].target);
-		out_printf(o, " %s rw 0 0\n", mounts[i].sb->type);
+		out_printf(o, " %s %s 0 0\n", mounts[i].sb->type, mounts[i].sb->rdonly ? "ro" : "rw");
 	}
 }
 
@@ -790,7 +790,7 @@ static int generate(struct pnode *d, struct out *o)
 	case K_UPTIME: gen_uptime(o); break;
 	case K_LOADAVG: gen_loadavg(o); break;
 	case K_STAT_ALL: gen_stat_all(o); break;
-	case K_FILESYSTEMS: put_s(o, "nodev\ttmpfs\nnodev\tproc\n"); break;
+	case K_FILESYSTEMS: put_s(o, "nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\n\text2\n"); break;
 	case K_CPUINFO: gen_cpuinfo(o); break;
 	case K_VERSION:
 		put_s(o, "Linux version " OSRELEASE " (trapvisor) (gcc " __VERSION__ ") #1 SMP\n");

@@ -739,5 +739,34 @@ s64 sys_umask(u64 mask)
 
 s64 sys_sync(void)
 {
+	fs_sync_all();
 	return 0;
+}
+
+/*
+ * chroot: the kernel has one root for every process, so the only change
+ * of root it makes is none: chroot to the directory "/" already leads to,
+ * which is what busybox switch_root does after moving the new root's
+ * mount onto "/" (MS_MOVE, mount.c).  Any other directory is EPERM, with
+ * a console line the first time.
+ */
+s64 sys_chroot(u64 path_va)
+{
+	static bool said;
+	struct inode *ip, *root;
+	int r;
+
+	if ((r = path_lookup_user(AT_FDCWD, path_va, LOOKUP_FOLLOW | LOOKUP_DIR, 0, &ip)) < 0)
+		return r;
+	if ((r = path_lookup(AT_FDCWD, "/", LOOKUP_FOLLOW, &root)) == 0) {
+		r = ip == root ? 0 : -EPERM;
+		iput(root);
+	}
+	iput(ip);
+	if (r == -EPERM && !said) {
+		said = true;
+		kprintf("%s: chroot to a directory other than / is not supported: EPERM\n",
+			cpu.proc ? cpu.proc->name : "?");
+	}
+	return r;
 }

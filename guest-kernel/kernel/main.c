@@ -10,6 +10,11 @@
  *   rdinit=PATH with an initrd: the program to start instead of /init
  *               (with an initrd and neither run= nor init=, the kernel
  *               runs /init, or rdinit=, as Linux does)
+ *   root=/dev/sda  mount the disk's ext2 file system as "/" (over the RAM
+ *               root: fs/mount.c fs_mount_root()) and run its /init, else
+ *               its /sbin/init, unless init= or run= say otherwise;
+ *               "ro" mounts it read-only, "rw" (the default) read-write,
+ *               rootfstype= must be ext2 if given
  *   -- ARGS     the words after "--" are the arguments of init (Linux's
  *               convention), e.g. "rdinit=/bin/sh -- -c 'exit 3'" is not
  *               possible (no quoting) but "-- /tests/session.sh" is
@@ -65,6 +70,9 @@ static struct {
 	int nrun;                       /* -1: no run= given */
 	const char *init;               /* init=NAME, or 0 */
 	const char *rdinit;             /* rdinit=PATH, or 0 */
+	const char *root;               /* root=DEV, or 0 */
+	const char *rootfstype;         /* rootfstype=TYPE (ext2) */
+	bool root_ro;                   /* ro (rw: false, the default) */
 	char *init_argv[MAX_INIT_ARGS + 2];   /* init's argv: the program, the words after "--" */
 	int init_argc;
 	unsigned hz;                    /* hz=N */
@@ -203,6 +211,12 @@ static void parse_cmdline(void)
 			opts.init = word + 5;
 		else if (strncmp(word, "rdinit=", 7) == 0 && word[7])
 			opts.rdinit = word + 7;
+		else if (strncmp(word, "root=", 5) == 0 && word[5])
+			opts.root = word + 5;
+		else if (strncmp(word, "rootfstype=", 11) == 0 && word[11])
+			opts.rootfstype = word + 11;
+		else if (strcmp(word, "ro") == 0 || strcmp(word, "rw") == 0)
+			opts.root_ro = word[1] == 'o';
 		else if (strncmp(word, "fuzz=", 5) == 0)
 			opts.fuzz = word + 5;
 		else if (strncmp(word, "hz=", 3) == 0)
@@ -220,12 +234,12 @@ static void parse_cmdline(void)
 	}
 	if (opts.nrun < 0) {
 		opts.nrun = 0;
-		if (!opts.init && !boot.initrd_size)
+		if (!opts.init && !boot.initrd_size && !opts.root)
 			opts.run[opts.nrun++] = "hello";
 	}
 	/* With an initrd, its /init (or rdinit=) is the init, unless run= or
 	 * init= name the programs to run. */
-	if (!opts.init && opts.nrun == 0 && boot.initrd_size)
+	if (!opts.init && opts.nrun == 0 && boot.initrd_size && !opts.root)
 		opts.init = opts.rdinit ? opts.rdinit : "/init";
 }
 
@@ -243,6 +257,49 @@ static int run_program(const char *name, bool init)
 	int ws = init ? proc_run(name, opts.init_argv + 1, opts.init_argc) : proc_run(name, 0, 0);
 
 	return ws < 0 ? 1 : shell_status(ws);
+}
+
+/* root=: the disk as "/", and its init unless the command line names
+ * one; false (after a console line) if it cannot be mounted. */
+static bool mount_root(void)
+{
+	struct inode *ip;
+
+	if (fs_mount_root(opts.root, opts.rootfstype ? opts.rootfstype : "ext2", opts.root_ro) < 0)
+		return false;
+	if (!opts.init && opts.nrun == 0) {
+		opts.init = "/init";
+		if (path_lookup(AT_FDCWD, "/init", LOOKUP_FOLLOW, &ip) == 0)
+			iput(ip);
+		else
+			opts.init = "/sbin/init";
+	}
+	return true;
+}
+
+/*
+ * reboot(2): power off, halt and restart all stop the VM (with status 0)
+ * after the disk file systems are written and marked clean; Ctrl-Alt-Del
+ * on or off is accepted and means nothing here.
+ */
+s64 sys_reboot(u64 magic1, u64 magic2, u64 cmd, u64 arg)
+{
+	(void)arg;
+	if ((u32)magic1 != 0xfee1dead || ((u32)magic2 != 672274793 && (u32)magic2 != 85072278 &&
+					  (u32)magic2 != 369367448 && (u32)magic2 != 537993216))
+		return -EINVAL;
+	switch ((u32)cmd) {
+	case 0x89abcdef:                  /* LINUX_REBOOT_CMD_CAD_ON */
+	case 0x00000000:                  /* LINUX_REBOOT_CMD_CAD_OFF */
+		return 0;
+	case 0x4321fedc:                  /* LINUX_REBOOT_CMD_POWER_OFF */
+	case 0xcdef0123:                  /* LINUX_REBOOT_CMD_HALT */
+	case 0x01234567:                  /* LINUX_REBOOT_CMD_RESTART */
+		kprintf("trapvisor guest kernel: reboot(2): shutting down (status 0)\n");
+		fs_shutdown();
+		poweroff(0);
+	}
+	return -EINVAL;
 }
 
 /* Stop the VM: the byte written to the debug-exit port becomes the
@@ -304,6 +361,11 @@ void kmain(u64 boot_info_gpa)
 	pic_enable();                     /* IRQs arrive from the first user mode or idle on */
 	pv_init(boot.features, has_word(boot.cmdline, "nopv"));  /* paravirtual IF, if offered */
 	blk_init();                       /* the disk, paravirtual or ATA, if there is one */
+	if (opts.root && !mount_root()) { /* root=: the disk's file system as "/" */
+		opts.nrun = 0;
+		opts.init = 0;
+		opts.exit_status = opts.exit_status >= 0 ? opts.exit_status : 1;
+	}
 
 	if (has_word(boot.cmdline, "silentfail"))
 		silentfail_run();
@@ -346,5 +408,6 @@ void kmain(u64 boot_info_gpa)
 		kprintf("trapvisor guest kernel: shutting down (status %d, from %s)\n", status, failed);
 	else
 		kprintf("trapvisor guest kernel: shutting down (status %d)\n", status);
+	fs_shutdown();                    /* the disk's file systems written and marked clean */
 	poweroff(status);
 }

@@ -343,6 +343,8 @@ static const syscall_fn syscall_table[LINUX_SYSCALL_MAX] = {
 	CALL(getcwd, sys_getcwd),
 	CALL(umask, sys_umask),
 	CALL(sync, sys_sync),
+	CALL(chroot, sys_chroot),
+	CALL(reboot, sys_reboot),
 	CALL(mount, sys_mount),
 	CALL(umount2, sys_umount2),
 	CALL(statfs, sys_statfs),
