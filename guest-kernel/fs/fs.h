@@ -224,6 +224,7 @@ void fs_after_initramfs(void);
 void fs_set_root(struct inode *ip);
 void fs_shutdown(void);
 int fs_mount_root(const char *dev, const char *type, bool rdonly);
+int fs_console(struct inode **out);
 
 /* procfs.c */
 struct super *procfs_new(void);

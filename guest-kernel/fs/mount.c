@@ -255,6 +255,24 @@ void fs_shutdown(void)
 }
 
 /*
+ * The console for a program the kernel starts (referenced): /dev/console,
+ * or when "/" has none (a root on the disk without /dev) the RAM root's,
+ * which is always there.
+ */
+int fs_console(struct inode **out)
+{
+	struct inode *root = mounts[0].sb->root, *dev;
+
+	if (path_lookup(AT_FDCWD, "/dev/console", LOOKUP_FOLLOW, out) == 0)
+		return 0;
+	if (!(dev = root->op->lookup(root, "dev")))
+		return -ENOENT;
+	*out = dev->op->lookup ? dev->op->lookup(dev, "console") : 0;
+	iput(dev);
+	return *out ? 0 : -ENOENT;
+}
+
+/*
  * root=/dev/sda (rootfstype=ext2, ro or rw): mount the disk's file system
  * over the RAM root, with a devtmpfs on its /dev and proc on its /proc
  * when it has those directories.  Before the first program; a failure is

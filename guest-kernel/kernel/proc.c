@@ -297,7 +297,7 @@ static int console_files(struct proc *p)
 	p->cwd = iget(fs_root());
 	if (!(p->files = fdtable_copy(0)))
 		return -ENOMEM;
-	if ((r = path_lookup(AT_FDCWD, "/dev/console", LOOKUP_FOLLOW, &ip)) < 0)
+	if ((r = fs_console(&ip)) < 0)
 		return r;
 	r = file_open_inode(ip, O_RDWR, &f);
 	iput(ip);
