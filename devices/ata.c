@@ -294,6 +294,7 @@ static void ata_flush(struct ata_disk *d)
 		ata_fail(d, ATA_ERR_ABRT);
 		return;
 	}
+	d->flushes++;
 	ata_done(d);
 }
 

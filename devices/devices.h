@@ -375,6 +375,7 @@ struct ata_disk {
 	uint8_t buf[ATA_SECTOR]; /* the sector buffer */
 	uint64_t sectors_read, sectors_written; /* for --stats: sectors moved */
 	uint64_t commands;       /* commands the disk executed */
+	uint64_t flushes;        /* FLUSH CACHE and paravirtual flushes: fdatasync done */
 	uint64_t errors;         /* commands that ended with ERR (ABRT, IDNF, UNC) */
 	int last_errno;          /* errno of the last failed host pread/pwrite/fdatasync, 0 if none */
 };

@@ -389,8 +389,10 @@ static s64 vm_blk_io(struct vm *vm, u64 op, u64 sector, u64 count, u64 gpa)
 	if (d->fd < 0)
 		return -6;                       /* ENXIO */
 	if (op == PV_BLK_FLUSH) {
-		if (fdatasync(d->fd) == 0)
+		if (fdatasync(d->fd) == 0) {
+			d->flushes++;
 			return 0;
+		}
 		d->last_errno = errno;
 		return vm_blk_failed(d);
 	}
@@ -1647,10 +1649,12 @@ void vm_report(struct vm *vm, FILE *f)
 				"at every kernel entry and exit)\n", (unsigned long long)vm->fpu_loads,
 				(unsigned long long)vm->fpu_saves);
 		if (vm->ata.fd >= 0)
-			fprintf(f, "disk: %llu commands, %llu sectors read, %llu written, %llu errors%s%s\n",
+			fprintf(f, "disk: %llu commands, %llu sectors read, %llu written, %llu flushes "
+				"(fdatasync), %llu errors%s%s\n",
 				(unsigned long long)vm->ata.commands,
 				(unsigned long long)vm->ata.sectors_read,
 				(unsigned long long)vm->ata.sectors_written,
+				(unsigned long long)vm->ata.flushes,
 				(unsigned long long)vm->ata.errors,
 				vm->ata.last_errno ? "; last host error: " : "",
 				vm->ata.last_errno ? strerror(vm->ata.last_errno) : "");
