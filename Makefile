@@ -37,8 +37,10 @@ endif
 # interface (monitor/unwind.c).  python3: tests that parse JSON or compute
 # checksums (trace.sh, unwind.sh, disk.sh).  gdb drives the GDB stub's test
 # (tests/integration/gdb.sh) and is what users debug a guest with.
+# e2fsprogs makes the ext2 disk image (make disk: mke2fs -d) and checks
+# images in the tests (e2fsck, debugfs).
 DEB_PACKAGES := libzydis-dev libcmocka-dev musl-tools zlib1g-dev cpio busybox-static bash-static \
-	libunwind-dev python3 gdb
+	libunwind-dev python3 gdb e2fsprogs
 DEPS_STAMP := build/.deps-ok
 
 # tools/apt-install.sh waits (up to APT_LOCK_TIMEOUT seconds, default 600)
@@ -301,6 +303,21 @@ $(INITRAMFS): tools/mkinitramfs.sh $(INITRAMFS_FILES) $(GT_BINS) tests/guest/bus
 	@$(if $(Q),echo "  CPIO    $@")
 	$(Q)sh tools/mkinitramfs.sh $@ build/initramfs-root $(INITRAMFS_EXTRA)
 
+# ---- The disk image (make disk): an ext2 root file system ----
+# mke2fs -d copies the initramfs's staging directory into a new ext2 image
+# (4 KiB blocks, DISK_SIZE bytes, sparse), for
+#   build/trapvisor --disk build/root.img --append root=/dev/sda
+# It is made again, from scratch, only when the initramfs changed.
+DISK_IMG := build/root.img
+DISK_SIZE ?= 256M
+MKE2FS := $(shell PATH="$$PATH:/sbin:/usr/sbin" command -v mke2fs)
+disk: $(DISK_IMG)
+$(DISK_IMG): $(INITRAMFS)
+	@$(if $(Q),echo "  MKE2FS  $@")
+	$(Q)[ -n "$(MKE2FS)" ] || { echo "make disk: mke2fs not found (apt-get install e2fsprogs)" >&2; exit 1; }
+	$(Q)rm -f $@.tmp && $(MKE2FS) -q -F -t ext2 -b 4096 -L trapvisor-root -E root_owner=0:0 \
+		-d build/initramfs-root $@.tmp $(DISK_SIZE) >/dev/null && mv $@.tmp $@
+
 # ---- Tests ----
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
@@ -362,7 +379,7 @@ soak: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all run test tests bench bench-peers load soak clean abi-table
+.PHONY: all run test tests bench bench-peers load soak clean abi-table disk
 .SUFFIXES:
 .SECONDARY:
 

@@ -4,7 +4,7 @@
 # a link for every applet it lists, Debian's bash-static as /bin/bash, the
 # skeleton in guest-kernel/initramfs/
 # (/init, /etc/passwd, /etc/group, /etc/profile), /etc/mtab as a link to
-# /proc/self/mounts, empty /tmp, /proc, /dev and /root, and each FILE
+# /proc/self/mounts, empty /tmp, /proc, /dev, /root and /mnt, and each FILE
 # copied to PATH in the image (the guest test programs).  The archive is
 # cpio "newc", owned by root, gzip-compressed: what the monitor's --initrd
 # takes.
@@ -16,7 +16,7 @@ bash=${BASH_STATIC:-/bin/bash-static}
 [ -x "$busybox" ] || { echo "mkinitramfs: $busybox not found (apt-get install busybox-static)" >&2; exit 1; }
 [ -x "$bash" ] || { echo "mkinitramfs: $bash not found (apt-get install bash-static)" >&2; exit 1; }
 rm -rf "$root"
-mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/tmp" "$root/proc" "$root/dev" "$root/root" "$root/etc"
+mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/tmp" "$root/proc" "$root/dev" "$root/root" "$root/etc" "$root/mnt"
 chmod 1777 "$root/tmp"
 chmod 700 "$root/root"
 cp "$busybox" "$root/bin/busybox"
