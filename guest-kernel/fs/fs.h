@@ -46,6 +46,9 @@ struct inode_ops {
 	/* Regular files that can be mapped: the GPA of data page pg (a hole
 	 * gets a zeroed page first), or 0 when out of memory. */
 	u64 (*page)(struct inode *ip, u64 pg);
+	/* 512-byte blocks the file holds (stat's st_blocks: a sparse file
+	 * holds fewer than its size); NULL: counted from the size. */
+	u64 (*blocks)(struct inode *ip);
 	/* The inode has no name and no reference left: free what it holds. */
 	void (*evict)(struct inode *ip);
 	/* Symbolic links that stand for an inode rather than a path, Linux's

@@ -73,7 +73,8 @@ void inode_stat(struct inode *ip, struct stat *st)
 	st->st_rdev = ip->rdev;
 	st->st_size = ip->size;
 	st->st_blksize = PGSIZE;
-	st->st_blocks = (ip->size + PGSIZE - 1) / PGSIZE * (PGSIZE / 512);
+	st->st_blocks = ip->op && ip->op->blocks ? ip->op->blocks(ip)
+						 : (ip->size + PGSIZE - 1) / PGSIZE * (PGSIZE / 512);
 	st->st_atim = ip->atime;
 	st->st_mtim = ip->mtime;
 	st->st_ctim = ip->ctime;

@@ -550,15 +550,11 @@ const struct inode_ops ext2_dir_iops = {
 	.rename = ed_rename,
 	.readdir = ed_readdir,
 	.truncate = ext2_truncate,
+	.blocks = ext2_blocks,
 	.evict = ext2_evict,
 };
 
-static int dir_fsync(struct file *f)
-{
-	return ext2_fsync(f);
-}
-
 const struct file_ops ext2_dir_fops = {
-	.fsync = dir_fsync,
+	.fsync = ext2_fsync,
 	.seekable = true,
 };

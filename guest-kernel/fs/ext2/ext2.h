@@ -257,6 +257,7 @@ void ext2_evict(struct inode *ip);
 void ext2_set_ops(struct inode *ip);
 void ext2_icache_drop_all(struct super *sb);
 int ext2_fsync(struct file *f);
+u64 ext2_blocks(struct inode *ip);
 
 /* dir.c */
 extern const struct inode_ops ext2_dir_iops;

@@ -627,6 +627,12 @@ void ext2_icache_drop_all(struct super *sb)
 	s->ninodes = 0;
 }
 
+/* stat's st_blocks: i_blocks, indirect blocks included, as Linux reports. */
+u64 ext2_blocks(struct inode *ip)
+{
+	return EI(ip)->blocks;
+}
+
 /* ---- Open files ---- */
 
 static s64 efile_read(struct file *f, void *buf, u64 n, u64 *pos)
@@ -674,10 +680,12 @@ const struct inode_ops ext2_file_iops = {
 	.read = ext2_read,
 	.write = ext2_write,
 	.truncate = ext2_truncate,
+	.blocks = ext2_blocks,
 	.evict = ext2_evict,
 };
 
 /* Devices, FIFOs and sockets: attributes only. */
 const struct inode_ops ext2_special_iops = {
+	.blocks = ext2_blocks,
 	.evict = ext2_evict,
 };
