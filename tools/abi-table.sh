@@ -41,10 +41,12 @@ status_note() {
 	rt_sigqueueinfo) echo "real-time signals are not queued (one pending instance each)" ;;
 	clone|clone3) echo "fork and vfork kinds; threads refused (EINVAL)" ;;
 	futex) echo "WAIT, WAKE and the BITSET forms; requeue and wake-op ENOSYS" ;;
-	mount) echo "tmpfs and proc" ;;
+	mount) echo "tmpfs, devtmpfs, proc, ext2 (/dev/sda); MS_RDONLY, MS_REMOUNT, MS_MOVE" ;;
+	chroot) echo "only to the directory / already is (switch_root); else EPERM" ;;
+	reboot) echo "power off, halt and restart all stop the VM; Ctrl-Alt-Del settings accepted" ;;
+	mmap) echo "anonymous private and shared, files private and shared (not on ext2: ENODEV), /dev/zero" ;;
 	ioctl) echo "TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ, TIOCGPGRP/TIOCSPGRP/TIOCSCTTY/TIOCNOTTY/TIOCGSID, FIONREAD, FIONBIO, FIOCLEX, BLKGETSIZE64; else ENOTTY" ;;
 	fcntl) echo "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL; locks always granted" ;;
-	mmap) echo "anonymous private and shared, files private and shared, /dev/zero" ;;
 	setitimer|getitimer) echo "ITIMER_REAL only" ;;
 	restart_syscall) echo "the kernel's own: a sleep resumed after a stop; no direct test" ;;
 	socket|socketpair) echo "no address family: EAFNOSUPPORT after Linux's argument checks (net/socket.c)" ;;

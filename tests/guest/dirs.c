@@ -728,6 +728,32 @@ TEST(statfs)
 	CHECK_ERR(fstatfs(-1, &b), EBADF);
 }
 
+/* chroot to the directory "/" already is (what busybox switch_root does
+ * once it has moved the new root onto "/"); its errors for bad paths. */
+TEST(chroot_to_root)
+{
+	REQUIRE_OK(mkfile("f", "x"));
+	CHECK_OK(syscall(SYS_chroot, "/"));
+	CHECK_ERR(syscall(SYS_chroot, "missing"), ENOENT);
+	CHECK_ERR(syscall(SYS_chroot, "f"), ENOTDIR);
+	CHECK_ERR(syscall(SYS_chroot, (char *)1), EFAULT);
+}
+
+/* sync, then fsync and fdatasync of a file and of a directory. */
+TEST(sync_fsync)
+{
+	int fd = REQUIRE_OK(open("f", O_WRONLY | O_CREAT, 0644));
+	CHECK_EQ(write(fd, "data", 4), 4);
+	CHECK_OK(fsync(fd));
+	CHECK_OK(fdatasync(fd));
+	close(fd);
+	fd = REQUIRE_OK(open(".", O_RDONLY | O_DIRECTORY));
+	CHECK_OK(fsync(fd));
+	close(fd);
+	sync();
+	CHECK_ERR(fsync(-1), EBADF);
+}
+
 TEST(mknod_fifo)
 {
 	CHECK_OK(mkfifo("p", 0644));

@@ -631,6 +631,14 @@ TEST(proc_self_fd)
 	CHECK_EQ(a.st_ino, b.st_ino);
 }
 
+/* reboot(2) with a wrong magic number is EINVAL (checked before anything
+ * happens, so this is safe natively as root too). */
+TEST(reboot_bad_magic)
+{
+	CHECK_ERR(syscall(SYS_reboot, 0x12345678, 672274793, 0x4321fedc, 0), EINVAL);
+	CHECK_ERR(syscall(SYS_reboot, 0xfee1dead, 1, 0x4321fedc, 0), EINVAL);
+}
+
 TEST(proc_uptime)
 {
 	char buf[128];
