@@ -254,3 +254,30 @@ s64 file_write(struct file *f, const void *buf, u64 n)
 		return r;
 	return f->op->write(f, buf, n, &f->pos);
 }
+
+/* read and write of a file whose inode has read and write (ramfs, ext2):
+ * at *pos, which advances, with the access or change time set. */
+s64 inode_file_read(struct file *f, void *buf, u64 n, u64 *pos)
+{
+	s64 r = f->ip->op->read(f->ip, buf, *pos, n);
+
+	if (r > 0) {
+		*pos += r;
+		inode_touch(f->ip, true, false);
+	}
+	return r;
+}
+
+s64 inode_file_write(struct file *f, const void *buf, u64 n, u64 *pos)
+{
+	s64 r;
+
+	if (n == 0)
+		return 0;
+	r = f->ip->op->write(f->ip, buf, *pos, n);
+	if (r > 0) {
+		*pos += r;
+		inode_touch(f->ip, false, true);
+	}
+	return r;
+}

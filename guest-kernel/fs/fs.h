@@ -133,6 +133,7 @@ void inode_touch(struct inode *ip, bool access, bool modify);
 void inode_stat(struct inode *ip, struct stat *st);
 u8 inode_dtype(u32 mode);
 struct timespec fs_now(void);
+bool inode_is_ancestor(struct inode *a, struct inode *d);
 
 /* file.c: open files and descriptors */
 struct file *file_alloc(struct inode *ip, u32 flags);
@@ -151,6 +152,8 @@ int file_open_inode(struct inode *ip, u32 flags, struct file **out);
 s64 file_read(struct file *f, void *buf, u64 n);
 s64 file_write(struct file *f, const void *buf, u64 n);
 int file_size_limit(struct file *f, u64 pos, u64 *n);
+s64 inode_file_read(struct file *f, void *buf, u64 n, u64 *pos);
+s64 inode_file_write(struct file *f, const void *buf, u64 n, u64 *pos);
 
 /* namei.c: paths */
 #define LOOKUP_FOLLOW 1           /* follow a symbolic link in the last component */

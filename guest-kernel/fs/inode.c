@@ -94,3 +94,13 @@ u8 inode_dtype(u32 mode)
 	default: return DT_UNKNOWN;
 	}
 }
+
+/* True if a is d or one of d's ancestors (rename must not move a
+ * directory into itself). */
+bool inode_is_ancestor(struct inode *a, struct inode *d)
+{
+	for (; d; d = d->parent)
+		if (d == a)
+			return true;
+	return false;
+}

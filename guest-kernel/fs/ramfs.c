@@ -335,15 +335,6 @@ static int rd_unlink(struct inode *dir, const char *name, bool rmdir)
 	return 0;
 }
 
-/* True if a is d or one of d's ancestors. */
-static bool is_ancestor(struct inode *a, struct inode *d)
-{
-	for (; d; d = d->parent)
-		if (d == a)
-			return true;
-	return false;
-}
-
 static int rd_rename(struct inode *odir, const char *oname, struct inode *ndir,
 		     const char *nname, u32 flags)
 {
@@ -358,12 +349,12 @@ static int rd_rename(struct inode *odir, const char *oname, struct inode *ndir,
 	ip = o->ip;
 	if (n && n->ip == ip)
 		return 0;             /* the same file under both names: nothing to do */
-	if (is_dir(ip) && is_ancestor(ip, ndir))
+	if (is_dir(ip) && inode_is_ancestor(ip, ndir))
 		return -EINVAL;       /* a directory into itself */
 	if (flags & RENAME_EXCHANGE) {
 		if (!n)
 			return -ENOENT;
-		if (is_dir(n->ip) && is_ancestor(n->ip, odir))
+		if (is_dir(n->ip) && inode_is_ancestor(n->ip, odir))
 			return -EINVAL;
 		o->ip = n->ip;
 		n->ip = ip;
@@ -462,34 +453,9 @@ static const struct inode_ops ramfs_special_ops = { 0 };
 
 /* ---- Open files ---- */
 
-static s64 rfile_read(struct file *f, void *buf, u64 n, u64 *pos)
-{
-	s64 r = f->ip->op->read(f->ip, buf, *pos, n);
-
-	if (r > 0) {
-		*pos += r;
-		inode_touch(f->ip, true, false);
-	}
-	return r;
-}
-
-static s64 rfile_write(struct file *f, const void *buf, u64 n, u64 *pos)
-{
-	s64 r;
-
-	if (n == 0)
-		return 0;
-	r = f->ip->op->write(f->ip, buf, *pos, n);
-	if (r > 0) {
-		*pos += r;
-		inode_touch(f->ip, false, true);
-	}
-	return r;
-}
-
 const struct file_ops ramfs_file_fops = {
-	.read = rfile_read,
-	.write = rfile_write,
+	.read = inode_file_read,
+	.write = inode_file_write,
 	.seekable = true,
 };
 

@@ -411,15 +411,6 @@ static int ed_unlink(struct inode *dir, const char *name, bool rmdir)
 	return 0;
 }
 
-/* True if a is d or one of d's ancestors. */
-static bool is_ancestor(struct inode *a, struct inode *d)
-{
-	for (; d; d = d->parent)
-		if (d == a)
-			return true;
-	return false;
-}
-
 /* Point directory ip's ".." at ino. */
 static int set_dotdot(struct inode *ip, u32 ino)
 {
@@ -481,7 +472,7 @@ static int ed_rename(struct inode *odir, const char *oname, struct inode *ndir,
 			goto out;
 	}
 	r = -EINVAL;
-	if (S_ISDIR(ip->mode) && is_ancestor(ip, ndir))
+	if (S_ISDIR(ip->mode) && inode_is_ancestor(ip, ndir))
 		goto out;                 /* a directory into itself */
 	if (target) {
 		if (S_ISDIR(ip->mode) && !S_ISDIR(target->mode)) {

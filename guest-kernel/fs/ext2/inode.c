@@ -635,31 +635,6 @@ u64 ext2_blocks(struct inode *ip)
 
 /* ---- Open files ---- */
 
-static s64 efile_read(struct file *f, void *buf, u64 n, u64 *pos)
-{
-	s64 r = ext2_read(f->ip, buf, *pos, n);
-
-	if (r > 0) {
-		*pos += r;
-		inode_touch(f->ip, true, false);
-	}
-	return r;
-}
-
-static s64 efile_write(struct file *f, const void *buf, u64 n, u64 *pos)
-{
-	s64 r;
-
-	if (n == 0)
-		return 0;
-	r = ext2_write(f->ip, buf, *pos, n);
-	if (r > 0) {
-		*pos += r;
-		inode_touch(f->ip, false, true);
-	}
-	return r;
-}
-
 /* fsync and fdatasync: the whole file system to the disk (its inode, its
  * blocks, and the directories naming it with them). */
 int ext2_fsync(struct file *f)
@@ -670,8 +645,8 @@ int ext2_fsync(struct file *f)
 }
 
 const struct file_ops ext2_file_fops = {
-	.read = efile_read,
-	.write = efile_write,
+	.read = inode_file_read,
+	.write = inode_file_write,
 	.fsync = ext2_fsync,
 	.seekable = true,
 };
