@@ -213,6 +213,25 @@ exit
 	report "$way: an image made by mke2fs -d (symlinks, hard links$devices, a FIFO, a sparse file, 40 levels, spaces and UTF-8 in names) reads the same in the guest"
 done
 
+# ---- An htree directory (dir_index): read linearly, changed without its index ----
+rm -rf "$tmp/stage4" && mkdir -p "$tmp/stage4/big-dir"
+for i in $(seq 1 600); do : >"$tmp/stage4/big-dir/entry-with-a-longish-name-$i"; done
+mke2fs -q -F -t ext2 -b 1024 -d "$tmp/stage4" "$tmp/htree.img" 16M >/dev/null
+e2fsck -fyD "$tmp/htree.img" >/dev/null 2>&1     # -D builds the index
+debugfs -R "htree /big-dir" "$tmp/htree.img" 2>&1 | grep -q 'Root node dump' ||
+	why+="e2fsck -D did not index /big-dir (the case tests nothing); "
+feed 'mount -t ext2 /dev/sda /mnt && ls /mnt/big-dir | wc -l
+ls /mnt/big-dir/entry-with-a-longish-name-599 && touch /mnt/big-dir/new-one && rm /mnt/big-dir/entry-with-a-longish-name-7
+ls /mnt/big-dir | wc -l; umount /mnt && echo unmounted
+exit
+' --initrd "$INITRAMFS" --disk "$tmp/htree.img" --append nopv
+expect_out '600'
+expect_out '/mnt/big-dir/entry-with-a-longish-name-599'
+expect_out 'unmounted'
+fsck_clean "$tmp/htree.img"
+debugfs -R "ls /big-dir" "$tmp/htree.img" 2>/dev/null | grep -q 'new-one' || why+="new-one is not in the image; "
+report "an htree directory of 600 entries: listed, looked up, changed; e2fsck clean afterwards"
+
 # ---- Bad images: the mount fails with a line naming the problem ----
 # bad NAME IMAGE-MAKER EXPECTED-LINE
 bad() {
