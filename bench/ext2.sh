@@ -6,9 +6,11 @@
 # ATA disk (nopv) and the paravirtual disk, and by the same program built
 # natively on the host's own file system (under build/bench), measured
 # side by side in one run (interleaved rounds; medians).  Each guest
-# boots with root=/dev/sda run=fsbench; the times are the program's own
-# (CLOCK_MONOTONIC), not the boot's.  Writes build/bench/ext2.csv (every
-# round) and build/bench/ext2-summary.txt.
+# boots with root=/dev/sda run=fsbench; a phase's time is the monitor's
+# clock between the program's marks (--bench-log: the guest's own clock
+# ticks in 10 ms), the native one the program's CLOCK_MONOTONIC.  Writes
+# build/bench/ext2.csv (every round: way,round,phase,ms) and
+# build/bench/ext2-summary.txt.
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -16,42 +18,42 @@ export PATH="$PATH:/sbin:/usr/sbin"
 csv=$out/ext2.csv
 img=$out/ext2.img
 musl-gcc -O2 -static -o "$out/fsbench-native" guest-kernel/musl/fsbench.c
-echo "way,round,write_ms,read_ms,create_ms,find_ms" >"$csv"
-
-row() { # WAY ROUND CONSOLE
-	sed -n "s/^fsbench: write_ms \([0-9.]*\) read_ms \([0-9.]*\) create_ms \([0-9.]*\) find_ms \([0-9.]*\) entries 1011.*/$1,$2,\1,\2,\3,\4/p" "$3"
-}
+echo "way,round,phase,ms" >"$csv"
 
 for round in $(seq 1 "$ROUNDS"); do
 	for way in ata pv; do
 		extra=; [ $way = ata ] && extra=nopv
 		rm -f "$img"
 		mke2fs -q -F -t ext2 -b 4096 "$img" 256M >/dev/null
-		"$B/trapvisor" --disk "$img" --append "root=/dev/sda run=fsbench $extra" \
-			</dev/null >"$out/fsbench.txt" 2>"$out/fsbench.err" || {
+		"$B/trapvisor" --disk "$img" --bench-log "$out/ext2marks.csv" \
+			--append "root=/dev/sda run=fsbench $extra" \
+			</dev/null >"$out/fsbench.txt" 2>"$out/fsbench.err" &&
+			grep -q 'entries 1011' "$out/fsbench.txt" || {
 			echo "fsbench failed ($way)"; cat "$out/fsbench.txt" "$out/fsbench.err"; exit 1; }
-		row $way "$round" "$out/fsbench.txt" >>"$csv"
+		phase_rows $way "$round" "$out/ext2marks.csv" "$out/fsbench.txt" |
+			awk -F, '{ printf "%s,%s,%s,%.1f\n", $1, $2, $3, $6 / 1000 }' >>"$csv"
 	done
 	rm -rf "$out/fsbench-dir"
 	"$out/fsbench-native" "$out/fsbench-dir" >"$out/fsbench.txt"
-	row native "$round" "$out/fsbench.txt" >>"$csv"
+	sed -n "s/^fsbench: write_ms \([0-9.]*\) read_ms \([0-9.]*\) create_ms \([0-9.]*\) find_ms \([0-9.]*\) .*/\1 \2 \3 \4/p" \
+		"$out/fsbench.txt" | awk -v r="$round" '{ for (k = 1; k <= 4; k++) printf "native,%s,%d,%s\n", r, k, $k }' >>"$csv"
 	rm -rf "$out/fsbench-dir"
 done
 rm -f "$img"
 
-med() { # WAY COLUMN
-	grep "^$1," "$csv" | cut -d, -f"$2" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
+med() { # WAY PHASE
+	grep "^$1,[0-9]*,$2," "$csv" | cut -d, -f4 | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
 }
 {
 	echo "ext2 on the disk, median of $ROUNDS rounds (make bench): guest through emulated ATA,"
 	echo "guest through the paravirtual disk, and the host's own file system (page cache)"
 	printf "%-28s %10s %10s %10s %8s %9s\n" "operation" "ATA ms" "PV ms" "native ms" "ATA/PV" "PV/native"
-	col=3
+	k=1
 	for what in "write 64 MiB + fsync" "read 64 MiB" "create 1000 files + sync" "find over 1011 entries"; do
-		a=$(med ata $col) p=$(med pv $col) n=$(med native $col)
+		a=$(med ata $k) p=$(med pv $k) n=$(med native $k)
 		printf "%-28s %10s %10s %10s %8s %9s\n" "$what" "$a" "$p" "$n" \
 			"$(awk -v a="$a" -v p="$p" 'BEGIN { printf "%.1fx", a / p }')" \
 			"$(awk -v p="$p" -v n="$n" 'BEGIN { if (n > 0) printf "%.0fx", p / n; else print "-" }')"
-		col=$((col + 1))
+		k=$((k + 1))
 	done
 } | tee "$out/ext2-summary.txt"
