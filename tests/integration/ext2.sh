@@ -303,10 +303,11 @@ feed 'mount -t ext2 /dev/sda /mnt && exec switch_root /mnt /bin/sh
 mount -t proc proc /proc
 echo "switched: $(grep " / " /proc/mounts | tail -1)"
 echo persisted > /switched && sync && cat /switched
+exec 3>/orphan && echo open but unlinked >&3 && rm /orphan
 poweroff -f
 ' --initrd "$INITRAMFS" --disk "$tmp/sw.img"
 expect_out 'switched: /dev/sda / ext2 rw 0 0'
 expect_out 'persisted'
 [ "$(debugfs -R "cat /switched" "$tmp/sw.img" 2>/dev/null)" = persisted ] || why+="/switched is not in the image; "
 fsck_clean "$tmp/sw.img"
-report "the initramfs mounts /dev/sda and switch_root's to it; what it writes there is on the disk"
+report "the initramfs mounts /dev/sda and switch_root's to it; what it writes there is on the disk; a file open but unlinked at poweroff is freed"

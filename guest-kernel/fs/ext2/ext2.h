@@ -256,6 +256,7 @@ int ext2_truncate(struct inode *ip, u64 size);
 void ext2_evict(struct inode *ip);
 void ext2_set_ops(struct inode *ip);
 void ext2_icache_drop_all(struct super *sb);
+void ext2_release_orphans(struct super *sb);
 int ext2_fsync(struct file *f);
 u64 ext2_blocks(struct inode *ip);
 

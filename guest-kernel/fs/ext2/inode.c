@@ -589,22 +589,43 @@ int ext2_truncate(struct inode *ip, u64 size)
 
 /* ip has no name and no user left: free its blocks and its inode, as
  * Linux's ext2_evict_inode() does (links 0, dtime set). */
+static void release_on_disk(struct inode *ip)
+{
+	struct e2inode *ei = EI(ip);
+
+	if (ip->sb->rdonly || ip->nlink != 0 || ei->dtime)
+		return;
+	if (S_ISREG(ip->mode) || S_ISDIR(ip->mode) || (S_ISLNK(ip->mode) && !fast_symlink(ip)))
+		free_from(ip, 0);
+	ip->size = 0;
+	ei->dtime = fs_now().tv_sec;
+	ext2_write_inode(ip);
+	ext2_inode_free(ip->sb, ip->ino, S_ISDIR(ip->mode));
+}
+
+/* The VFS lets go of ip (no name and no user, or both it and its file
+ * system are going): free it on the disk if unlinked, then in memory. */
 void ext2_evict(struct inode *ip)
 {
 	struct super *sb = ip->sb;
-	struct e2inode *ei = EI(ip);
 
-	if (!sb->rdonly && ip->nlink == 0) {
-		if (S_ISREG(ip->mode) || S_ISDIR(ip->mode) || (S_ISLNK(ip->mode) && !fast_symlink(ip)))
-			free_from(ip, 0);
-		ip->size = 0;
-		ei->dtime = fs_now().tv_sec;
-		ext2_write_inode(ip);
-		ext2_inode_free(sb, ip->ino, S_ISDIR(ip->mode));
-	}
+	release_on_disk(ip);
 	hash_remove(sb, ip);
 	kfree_obj(ip->data);
 	ip->data = 0;
+}
+
+/* At shutdown: the files unlinked but still open (which the unmount
+ * that follows would otherwise leave as orphans in a file system marked
+ * clean) are freed on the disk now; nothing uses them after. */
+void ext2_release_orphans(struct super *sb)
+{
+	struct e2sb *s = E2(sb);
+
+	for (u32 i = 0; i < 256; i++)
+		for (struct inode *ip = s->ihash[i]; ip; ip = EI(ip)->hnext)
+			if (ip->nlink == 0)
+				release_on_disk(ip);
 }
 
 /* At unmount: forget every inode in memory (the file system is synced). */

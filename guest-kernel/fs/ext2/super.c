@@ -144,6 +144,8 @@ static int ext2_umount(struct super *sb, bool force)
 		for (struct inode *ip = s->ihash[i]; ip; ip = EI(ip)->hnext)
 			if (ip->ref > 0 && ip != sb->root)
 				return -EBUSY;
+	if (force)
+		ext2_release_orphans(sb);
 	r = ext2_sync(sb);
 	if (!sb->rdonly && r == 0 && !(s->sd.s_state & EXT2_ERROR_FS)) {
 		s->sd.s_state |= EXT2_VALID_FS;
