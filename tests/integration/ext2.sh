@@ -222,15 +222,17 @@ debugfs -R "htree /big-dir" "$tmp/htree.img" 2>&1 | grep -q 'Root node dump' ||
 	why+="e2fsck -D did not index /big-dir (the case tests nothing); "
 feed 'mount -t ext2 /dev/sda /mnt && ls /mnt/big-dir | wc -l
 ls /mnt/big-dir/entry-with-a-longish-name-599 && touch /mnt/big-dir/new-one && rm /mnt/big-dir/entry-with-a-longish-name-7
-ls /mnt/big-dir | wc -l; umount /mnt && echo unmounted
+mv -f /mnt/big-dir/entry-with-a-longish-name-8 /mnt/big-dir/entry-with-a-longish-name-9
+echo "now $(ls /mnt/big-dir | wc -l)"; umount /mnt && echo unmounted
 exit
 ' --initrd "$INITRAMFS" --disk "$tmp/htree.img" --append nopv
 expect_out '600'
+expect_out 'now 599'
 expect_out '/mnt/big-dir/entry-with-a-longish-name-599'
 expect_out 'unmounted'
 fsck_clean "$tmp/htree.img"
 debugfs -R "ls /big-dir" "$tmp/htree.img" 2>/dev/null | grep -q 'new-one' || why+="new-one is not in the image; "
-report "an htree directory of 600 entries: listed, looked up, changed; e2fsck clean afterwards"
+report "an htree directory of 600 entries: listed, looked up, changed (a name added, one removed, one renamed over another); e2fsck clean afterwards"
 
 # ---- Bad images: the mount fails with a line naming the problem ----
 # bad NAME IMAGE-MAKER EXPECTED-LINE

@@ -371,6 +371,19 @@ static int ed_link(struct inode *dir, const char *name, struct inode *ip)
 	return 0;
 }
 
+/* ip lost its name in dir: a file one link, a directory all of them
+ * (and dir the ".." that pointed at it). */
+static void name_dropped(struct inode *dir, struct inode *ip)
+{
+	ip->ctime = fs_now();
+	if (S_ISDIR(ip->mode)) {
+		ip->nlink = 0;
+		dir->nlink--;
+	} else if (ip->nlink) {
+		ip->nlink--;
+	}
+}
+
 static int ed_unlink(struct inode *dir, const char *name, bool rmdir)
 {
 	struct dirpos p;
@@ -400,13 +413,7 @@ static int ed_unlink(struct inode *dir, const char *name, bool rmdir)
 		return r;
 	}
 	remove_entry(dir, &p);
-	ip->ctime = fs_now();
-	if (S_ISDIR(ip->mode)) {
-		ip->nlink = 0;
-		dir->nlink--;
-	} else if (ip->nlink) {
-		ip->nlink--;
-	}
+	name_dropped(dir, ip);
 	iput(ip);                         /* evicts it if nothing else holds it */
 	return 0;
 }
@@ -502,13 +509,7 @@ static int ed_rename(struct inode *odir, const char *oname, struct inode *ndir,
 		bdirty(np.b);
 		brelse(np.b);
 		dir_changed(ndir);
-		target->ctime = fs_now();
-		if (S_ISDIR(target->mode)) {
-			target->nlink = 0;
-			ndir->nlink--;
-		} else if (target->nlink) {
-			target->nlink--;
-		}
+		name_dropped(ndir, target);
 	} else if ((r = add_entry(ndir, nname, ip->ino, ip->mode)) < 0) {
 		goto out;
 	}
