@@ -49,6 +49,10 @@ struct inode_ops {
 	/* 512-byte blocks the file holds (stat's st_blocks: a sparse file
 	 * holds fewer than its size); NULL: counted from the size. */
 	u64 (*blocks)(struct inode *ip);
+	/* The last reference went but the inode has a name: true if the file
+	 * system let go of it (it is written back and can be read again);
+	 * the struct is then freed.  NULL: kept (the RAM file systems). */
+	bool (*drop)(struct inode *ip);
 	/* The inode has no name and no reference left: free what it holds. */
 	void (*evict)(struct inode *ip);
 	/* Symbolic links that stand for an inode rather than a path, Linux's

@@ -43,8 +43,15 @@ void iput(struct inode *ip)
 		return;
 	if (ip->ref <= 0)
 		panic("iput: inode %lu has no reference", ip->ino);
-	if (--ip->ref > 0 || ip->nlink > 0)
+	if (--ip->ref > 0)
 		return;
+	if (ip->nlink > 0) {
+		/* Named but unused: a disk file system may forget it (it can
+		 * read it again); the RAM ones keep it, it is their only copy. */
+		if (ip->op && ip->op->drop && ip->op->drop(ip))
+			kfree_obj(ip);
+		return;
+	}
 	if (ip->op && ip->op->evict)
 		ip->op->evict(ip);
 	kfree_obj(ip);

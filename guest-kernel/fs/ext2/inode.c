@@ -15,9 +15,10 @@
  * (ext2.h) with the block map and a copy of what the disk holds; the
  * VFS changes the attributes directly (chmod, utimensat, write), and
  * ext2_write_inode(), called at every sync, writes the inodes whose
- * on-disk form changed.  Every inode read stays in memory, by number,
- * until the file system is unmounted: what was looked up once is looked
- * up fast again, and the VFS's parent pointers (for "..") stay valid.
+ * on-disk form changed.  Inodes stay in memory, by number: directories
+ * until the file system is unmounted (the VFS's parent pointers, for
+ * "..", stay valid), other files while in use, and unused ones until more
+ * than ICACHE_KEEP are in memory (ext2_drop()).
  */
 #include "ext2.h"
 
@@ -615,6 +616,25 @@ void ext2_evict(struct inode *ip)
 	ip->data = 0;
 }
 
+/*
+ * The last user of ip let go, and it has a name: forget it once more than
+ * ICACHE_KEEP inodes are in memory, so that a walk over a large tree does
+ * not keep every inode.  Only files, links and devices: a directory stays,
+ * as the VFS's parent pointers (for "..") point at directories without a
+ * reference.  Its on-disk form goes to the buffer cache first.
+ */
+#define ICACHE_KEEP 2048
+static bool ext2_drop(struct inode *ip)
+{
+	if (S_ISDIR(ip->mode) || ip->mounted || E2(ip->sb)->ninodes <= ICACHE_KEEP ||
+	    ext2_write_inode(ip) < 0)
+		return false;
+	hash_remove(ip->sb, ip);
+	kfree_obj(ip->data);
+	ip->data = 0;
+	return true;
+}
+
 /* At shutdown: the files unlinked but still open (which the unmount
  * that follows would otherwise leave as orphans in a file system marked
  * clean) are freed on the disk now; nothing uses them after. */
@@ -677,11 +697,13 @@ const struct inode_ops ext2_file_iops = {
 	.write = ext2_write,
 	.truncate = ext2_truncate,
 	.blocks = ext2_blocks,
+	.drop = ext2_drop,
 	.evict = ext2_evict,
 };
 
 /* Devices, FIFOs and sockets: attributes only. */
 const struct inode_ops ext2_special_iops = {
 	.blocks = ext2_blocks,
+	.drop = ext2_drop,
 	.evict = ext2_evict,
 };
