@@ -7,6 +7,7 @@
 #define UAPI_FS_H
 
 #include "uapi/time.h"
+#include "uapi/termios.h"
 
 /* open(2) flags */
 #define O_ACCMODE   00000003
@@ -188,31 +189,11 @@ _Static_assert(sizeof(struct statfs) == 120, "Linux's x86-64 struct statfs");
 #define PATH_MAX 4096
 #define PIPE_BUF 4096
 
-/* ioctl() requests */
-#define TCGETS      0x5401
-#define TCSETS      0x5402
-#define TCSETSW     0x5403
-#define TCSETSF     0x5404
-#define TCFLSH      0x540b
-#define TCXONC      0x540a
-#define TIOCSCTTY   0x540e
-#define TIOCGPGRP   0x540f
-#define TIOCSPGRP   0x5410
-#define TIOCGWINSZ  0x5413
-#define TIOCSWINSZ  0x5414
+/* ioctl() requests (the terminal's: uapi/termios.h) */
 #define FIONREAD    0x541b
-#define TIOCNOTTY   0x5422
-#define TIOCGSID    0x5429
 #define FIONBIO     0x5421
 #define FIOCLEX     0x5451
 #define FIONCLEX    0x5450
 #define BLKGETSIZE64 0x80081272
-
-/* The kernel's struct termios as TCGETS sees it (asm-generic/termbits.h). */
-struct termios {
-	u32 c_iflag, c_oflag, c_cflag, c_lflag;
-	u8 c_line;
-	u8 c_cc[19];
-};
 
 #endif
