@@ -150,6 +150,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fpie -fno
 GUEST_SRCS += guest-kernel/drivers/ata.c
 GUEST_SRCS += guest-kernel/drivers/blk.c
 GUEST_SRCS += guest-kernel/drivers/console.c
+GUEST_SRCS += guest-kernel/drivers/n_tty.c
 GUEST_SRCS += guest-kernel/arch/x86/context.S
 GUEST_SRCS += guest-kernel/arch/x86/cpu.c
 GUEST_SRCS += guest-kernel/arch/x86/entry.S
@@ -326,6 +327,9 @@ $(B)/tests/%: tests/unit/%.c $(LIB) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+
+# The guest kernel's line discipline, compiled on the host as it is.
+$(B)/tests/test_n_tty: CFLAGS += -Iguest-kernel -Iguest-kernel/arch/x86
 
 # A pseudo-terminal driver for the console tests.
 build/ptyrun: tests/ptyrun.c

@@ -46,10 +46,6 @@ static struct termios termios = {
 	.c_lflag = 0x8a3b,            /* ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN */
 	.c_cc = { 3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0 },
 };
-#define ICANON 0x0002
-#define ECHO   0x0008
-#define ISIG   0x0001
-#define ICRNL  0x0100
 
 static bool canonical(void)
 {
