@@ -45,6 +45,9 @@
 /* Signals, process groups, wait, and the user FPU state. */
 #include "kernel/signal.h"
 
+/* Terminals: the console, pseudo-terminals, job control. */
+#include "drivers/tty.h"
+
 /* The PIC's IRQs arrive as vectors 32-47 (pic.c). */
 #define IRQ_VECTOR_BASE 32
 #define IRQ_TIMER       0      /* PIT channel 0 */
@@ -182,12 +185,8 @@ struct cpu {
 };
 extern struct cpu cpu;
 
-/* console.c */
-extern int console_fg_pgrp;
+/* console.c (the rest is in drivers/tty.h) */
 void console_size_poll(void);
-bool console_has_room(void);
-void console_input(char c);
-s64 console_read(char *dst, u64 n);
 
 /* context.S */
 void swtch(struct kcontext *save, const struct kcontext *load);

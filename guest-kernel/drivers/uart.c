@@ -17,7 +17,7 @@
 #define UART_FCR_INIT    (UART_FCR_ENABLE | UART_FCR_CLEAR_RCVR | UART_FCR_CLEAR_XMIT)
 #define UART_MCR_DTR_RTS (UART_MCR_DTR | UART_MCR_RTS)
 
-static bool rx_throttled;    /* receive interrupt off until console_read() makes room */
+static bool rx_throttled;    /* receive interrupt off until a console read makes room */
 
 /* 115200 baud: the 1.8432 MHz clock / 16 / 1.  Meaningless to an emulated
  * UART, but a real one needs some divisor before it sends anything. */
@@ -77,7 +77,7 @@ void uart_intr(void)
 	}
 }
 
-/* console_read() made room: take input again.  Re-enabling the interrupt
+/* A console read made room: take input again.  Re-enabling the interrupt
  * with data waiting raises it at once (a new edge for the PIC). */
 void uart_unthrottle(void)
 {

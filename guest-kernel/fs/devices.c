@@ -5,8 +5,10 @@
  *   1:5 zero   reads zeros, swallows writes
  *   1:7 full   reads zeros, writes fail with ENOSPC
  *   1:8 random, 1:9 urandom   never-blocking random bytes (random.c)
- *   5:0 tty    the process's terminal: the console, the only one
+ *   5:0 tty    the process's controlling terminal (drivers/tty.c)
  *   5:1 console (drivers/console.c)
+ *   5:2 ptmx   a new pseudo-terminal's master (drivers/pty.c)
+ *   136:N      /dev/pts/N, its slave, in the devpts file system
  *   8:0 sda    the disk (drivers/blk.c), a block device
  * and the links fd, stdin, stdout and stderr into /proc/self/fd, as udev
  * makes them.
@@ -80,8 +82,9 @@ const struct file_ops *chrdev_ops(u32 rdev)
 	case DEV(1, 8):
 	case DEV(1, 9): return &random_fops;
 	case DEV(5, 0):
-	case DEV(5, 1): return &console_ops;
-	default: return 0;
+	case DEV(5, 1): return &tty_fops;
+	case DEV(5, 2): return &ptmx_fops;
+	default: return (rdev >> 8) == PTY_MAJOR ? &tty_fops : 0;
 	}
 }
 
@@ -103,6 +106,7 @@ static const struct {
 	{ "urandom", S_IFCHR | 0666, DEV(1, 9), 0 },
 	{ "tty",     S_IFCHR | 0666, DEV(5, 0), 0 },
 	{ "console", S_IFCHR | 0600, DEV(5, 1), 0 },
+	{ "ptmx",    S_IFCHR | 0666, DEV(5, 2), 0 },
 	{ "sda",     S_IFBLK | 0660, DEV(8, 0), 0 },
 	/* What udev makes on Linux: the descriptors of whoever opens them. */
 	{ "fd",      S_IFLNK | 0777, 0, "/proc/self/fd" },

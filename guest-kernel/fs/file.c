@@ -175,11 +175,8 @@ int file_open_inode(struct inode *ip, u32 flags, struct file **out)
 	struct file *f;
 	int r;
 
-	if (S_ISCHR(ip->mode)) {
+	if (S_ISCHR(ip->mode))
 		op = chrdev_ops(ip->rdev);
-		if (op == &console_ops)
-			console_open(flags);
-	}
 	else if (S_ISBLK(ip->mode))
 		op = blkdev_ops(ip->rdev);
 	else if (S_ISFIFO(ip->mode))
@@ -195,6 +192,8 @@ int file_open_inode(struct inode *ip, u32 flags, struct file **out)
 		file_put(f);
 		return r;
 	}
+	if (op == &tty_fops)
+		tty_opened(f, flags); /* a session leader may take it (drivers/tty.c) */
 	*out = f;
 	return 0;
 }

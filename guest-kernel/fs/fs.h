@@ -244,9 +244,6 @@ s64 sys_sysinfo(u64 info_va);
 /* poll.c */
 void poll_notify(void);
 
-/* The pre-VFS console, as a file (console.c). */
-extern const struct file_ops console_ops;
-void console_open(u32 flags);
 
 /* The file system calls (sys_file.c, sys_path.c, poll.c, mount.c), for
  * the table in kernel/syscall.c. */

@@ -1,7 +1,8 @@
 /*
  * mount.c: the file-system tree at boot, mount and umount2, statfs.
  *
- * At boot the root is a ramfs holding /dev (the device nodes), /proc (with
+ * At boot the root is a ramfs holding /dev (the device nodes, and devpts
+ * mounted on /dev/pts, drivers/pty.c), /proc (with
  * procfs mounted on it), /tmp and /root; the initramfs is unpacked over
  * it.  mount(2) knows "tmpfs" (a new ramfs), "devtmpfs" (one holding the
  * device nodes), "proc" and "ext2" (the disk, fs/ext2/: its source must
@@ -48,7 +49,7 @@ static int attach(struct super *sb, struct inode *on, const char *source, const 
 void fs_init(u64 ram_pages)
 {
 	struct super *root;
-	struct inode *dir;
+	struct inode *dir, *pts;
 
 	ramfs_init(ram_pages / 2);
 	if (!(root = ramfs_new()))
@@ -59,6 +60,10 @@ void fs_init(u64 ram_pages)
 	strlcpy(mounts[0].target, "/", sizeof(mounts[0].target));
 	dir = mkdir_in(root->root, "dev", 0755);
 	devices_populate(dir);
+	pts = mkdir_in(dir, "pts", 0755);
+	if (attach(pty_devpts(), pts, "devpts", "/dev/pts") < 0)
+		panic("fs: cannot mount /dev/pts");
+	iput(pts);
 	iput(dir);
 	iput(mkdir_in(root->root, "tmp", 01777));
 	iput(mkdir_in(root->root, "root", 0700));

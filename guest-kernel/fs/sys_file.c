@@ -297,6 +297,7 @@ s64 sys_ioctl(u64 fd, u64 req, u64 arg)
 
 	if (!f)
 		return -EBADF;
+	req = (u32)req;                   /* Linux's cmd is an unsigned int: musl's is sign-extended */
 	switch (req) {
 	case FIOCLEX:
 	case FIONCLEX:

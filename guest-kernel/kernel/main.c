@@ -327,6 +327,7 @@ void kmain(u64 boot_info_gpa)
 		asm volatile("ud2");
 
 	uart_init();
+	console_init();                   /* the console's terminal (drivers/tty.c) */
 	if (!boot_ok)
 		panic("boot_info at 0x%lx: magic 0x%lx version %u, expected 0x%lx version %u",
 		      boot_info_gpa, ((const struct boot_info *)boot_info_gpa)->magic,

@@ -67,8 +67,11 @@
  *
  * Process groups and sessions are the pgid and sid of struct proc.  The
  * programs the kernel starts are in group 0 of session 0, the console's
- * foreground group by default (console_fg_pgrp): ^C sends SIGINT to it
- * (proc_intr()).
+ * foreground group until a session takes the console (drivers/tty.c); a
+ * terminal's ^C, ^\ and ^Z signal its foreground group, its background
+ * readers and writers get SIGTTIN and SIGTTOU (signal_ignored(),
+ * signal_pgrp_orphaned()), and a session leader's exit hangs up its
+ * terminal (tty_session_exit()).
  */
 #include "defs.h"
 #include "uapi/time.h"
@@ -121,8 +124,6 @@ static struct ksiginfo *info_of(struct proc *p, int sig)
 
 #define XSAVE_MIN   (512 + 64)              /* legacy area and XSAVE header */
 #define XFEATURE_FP_SSE 0x3ul
-
-int console_fg_pgrp;                         /* group 0: the kernel's programs */
 
 
 /* ---- Processes ---- */
@@ -285,6 +286,20 @@ static bool pgrp_orphaned(int pgid, const struct proc *ignore)
 			return false;
 	}
 	return true;
+}
+
+/* Is group pgid orphaned (a terminal's background reader or writer in it
+ * gets EIO instead of being stopped, drivers/tty.c)? */
+bool signal_pgrp_orphaned(int pgid)
+{
+	return pgrp_orphaned(pgid, 0);
+}
+
+/* Does p block or ignore sig (then a terminal does not stop it with
+ * SIGTTIN or SIGTTOU: Linux's is_ignored())? */
+bool signal_ignored(struct proc *p, int sig)
+{
+	return (p->sig.blocked & BIT(sig)) || action(p, sig)->handler == SIG_IGN;
 }
 
 /* A group that has just become orphaned with a stopped member gets SIGHUP
@@ -907,6 +922,8 @@ void signal_exit(struct proc *p, int wstatus)
 
 	if (init && (init == p || !alive(init)))
 		init = 0;
+	if (p->sid == p->pid)
+		tty_session_exit(p->sid);    /* its terminal's foreground group: SIGHUP */
 	for (struct proc *c = procs; c < procs + NPROC; c++) {
 		if (c->parent != p || c->state == UNUSED)
 			continue;
@@ -1512,21 +1529,23 @@ s64 sys_setpgid(u64 pid_arg, u64 pgid_arg)
 }
 
 /*
- * ^C on the console (console.c): SIGINT to the foreground group.  A
- * process that ignores SIGINT and is asleep in its console read (on the
- * channel reading), or running and so about to read - a shell that has
- * just printed its prompt - has that read end with -EINTR instead: the
- * stand-in for the SIGINT handler with which a real shell starts a fresh
- * line (user/sh.c).  One asleep for another reason is left alone.
+ * VINTR at a terminal (drivers/tty.c): SIGINT to its foreground group
+ * pgrp.  One of the kernel's own programs (session 0) that ignores SIGINT
+ * and is asleep in its read of that terminal (on the channel reading), or
+ * running and so about to read - a shell that has just printed its prompt
+ * - has that read end with -EINTR instead: the stand-in for the SIGINT
+ * handler with which a real shell starts a fresh line (user/sh.c).  One
+ * asleep for another reason is left alone, and so is every process of a
+ * real session, as on Linux.
  */
-void proc_intr(const void *reading)
+void proc_intr(int pgrp, const void *reading)
 {
 	for (struct proc *p = procs; p < procs + NPROC; p++) {
-		if (!alive(p) || p->state == EMBRYO || p->pgid != console_fg_pgrp)
+		if (!alive(p) || p->state == EMBRYO || p->pgid != pgrp)
 			continue;
 		if (action(p, SIGINT)->handler != SIG_IGN) {
 			signal_send(p, SIGINT);
-		} else if (p->state != SLEEPING || p->chan == reading) {
+		} else if (p->sid == 0 && (p->state != SLEEPING || p->chan == reading)) {
 			p->intr = true;
 			if (!p->sig.stopped)
 				wake(p);

@@ -54,7 +54,6 @@ struct sigstate {
 };
 
 /* signal.c */
-extern int console_fg_pgrp;       /* the console's foreground process group (^C) */
 bool signal_pending(void);
 void signal_sets(struct proc *p, u64 set[4]);
 void signal_send(struct proc *p, int sig);
@@ -69,7 +68,9 @@ void signal_user_return(struct trapframe *tf);
 void signal_tick(void);
 s64 signal_sleep_interrupted(u64 left_ns, u64 rem_va);
 int proc_wait(int pid, int options, int *wstatus, u64 *minflt);
-void proc_intr(const void *reading);
+void proc_intr(int pgrp, const void *reading);
+bool signal_pgrp_orphaned(int pgid);
+bool signal_ignored(struct proc *p, int sig);
 s64 sys_rt_sigaction(u64 sig, u64 act_va, u64 oldact_va, u64 setsize);
 s64 sys_rt_sigprocmask(u64 how, u64 set_va, u64 oldset_va, u64 setsize);
 s64 sys_rt_sigreturn(void);
