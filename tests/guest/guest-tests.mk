@@ -18,7 +18,7 @@
 GT_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 GT_OUT ?= build/guest-tests
 GT_Q := $(if $(filter 1,$(V)),,@)
-GT_GROUPS := files dirs pipes proc signals mem misc more
+GT_GROUPS := files dirs pipes proc signals mem misc more tty jobctl
 GT_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror
 GT_GLIBC_CC ?= gcc
 GT_MUSL_CC ?= musl-gcc
@@ -36,7 +36,7 @@ GT_MUSL_PIE_POST = -Wl,--start-group $(GT_MUSL_LIB)/libc.a \
 GT_BINS := $(foreach l,musl glibc,$(addprefix $(GT_OUT)/$(l)/,$(GT_GROUPS) proc-pie))
 # When included from the top-level Makefile, wait for its Debian packages
 # (musl-tools) to be installed.
-GT_DEPS := $(GT_DIR)/t.h $(lastword $(MAKEFILE_LIST))
+GT_DEPS := $(GT_DIR)/t.h $(GT_DIR)/pty.h $(lastword $(MAKEFILE_LIST))
 GT_ORDER := $(if $(DEPS_STAMP),| $(DEPS_STAMP))
 
 guest-tests: $(GT_BINS)

@@ -5,7 +5,7 @@
 # then one summary line; exits 1 if anything failed.
 # Usage in trapvisor:  --append "rdinit=/bin/sh -- /tests/run-in-guest.sh"
 cd /tests || exit 1
-groups=${*:-"files dirs pipes proc signals mem misc more proc-pie"}
+groups=${*:-"files dirs pipes proc signals mem misc more tty jobctl proc-pie"}
 pass=0 fail=0 bad=""
 for l in musl glibc; do
 	for g in $groups; do
