@@ -192,8 +192,8 @@ s64 sys_sendfile(u64 out_fd, u64 in_fd, u64 off_va, u64 count)
 			break;
 		}
 		done += w;
-		if (w < r)
-			break;
+		if (w < r || (u64)r < n)
+			break;            /* a short read: a terminal's line, a pipe's contents (Linux returns too) */
 	}
 	kfree(page);
 	if (off_va)

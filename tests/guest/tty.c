@@ -11,6 +11,8 @@
 #include "t.h"
 #include "pty.h"
 
+#include <sys/sendfile.h>
+
 TEST(openpt)
 {
 	char name[64];
@@ -475,6 +477,20 @@ TEST(nonblocking)
 	CHECK_EQ(poll(p, 2, 0), 2);
 	CHECK_EQ(p[0].revents, POLLIN | POLLOUT);
 	CHECK_EQ(p[1].revents, POLLIN | POLLOUT);   /* the echo */
+	close(s);
+	close(m);
+}
+
+TEST(sendfile_from_terminal)
+{
+	int s, m = t_pty_pair(&s);
+	int p[2];
+	char buf[16];
+	REQUIRE_OK(pipe(p));
+	REQUIRE_OK(write(m, "hello\r", 6));
+	/* What is there, then back (busybox cat copies a terminal this way). */
+	CHECK_EQ(sendfile(p[1], s, NULL, 4096), 6);
+	CHECK_EQ(read(p[0], buf, sizeof buf), 6);
 	close(s);
 	close(m);
 }
