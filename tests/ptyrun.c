@@ -7,6 +7,9 @@
  * SCRIPT lines:  expect TEXT   wait until TEXT has appeared in the output
  *                               since the last match
  *                send TEXT     type TEXT (\n, \r, \x03 style escapes)
+ *                resend MS TEXT  while the next "expect" waits, type TEXT
+ *                              again every MS milliseconds (a ^Z or ^C that
+ *                              may come before the job it is for is running)
  *                sleep MS      wait
  *                wait          wait for the command to exit
  *                signal N      send signal N to the command
@@ -40,6 +43,9 @@ static int master = -1;
 static pid_t child;
 static int child_status = -1;
 static double deadline;
+static char resend_buf[256];
+static size_t resend_len;
+static double resend_every;
 
 static double now(void)
 {
@@ -128,14 +134,25 @@ int main(int argc, char **argv)
 		if (!strncmp(line, "expect ", 7)) {
 			const char *want = line + 7;
 			char *hit;
+			double next = now() + resend_every;
 			while (!(hit = strstr(out + matched_to, want))) {
 				if (now() > deadline) {
 					snprintf(buf, sizeof(buf), "timed out expecting \"%s\"", want);
 					return fail(buf);
 				}
+				if (resend_len && now() >= next) {
+					if (write(master, resend_buf, resend_len) != (ssize_t)resend_len)
+						return fail("write to the pty failed");
+					next = now() + resend_every;
+				}
 				pump(50);
 			}
 			matched_to = hit - out + strlen(want);
+			resend_len = 0;
+		} else if (!strncmp(line, "resend ", 7)) {
+			char *text;
+			resend_every = strtol(line + 7, &text, 10) / 1000.0;
+			resend_len = unescape(text + (*text == ' '), resend_buf);
 		} else if (!strncmp(line, "send ", 5)) {
 			size_t n = unescape(line + 5, buf);
 			if (write(master, buf, n) != (ssize_t)n)
