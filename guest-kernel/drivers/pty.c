@@ -174,6 +174,7 @@ static int ptmx_open(struct file *f)
 		memset(p, 0, sizeof(*p));
 		p->used = p->master_open = p->locked = true;
 		tty_init(&p->slave, &pts_driver, i);
+		p->slave.ld.termios.c_cflag &= ~HUPCL;   /* Linux's pty: B38400 CS8 CREAD */
 		p->slave.driver_data = p;
 		/* The master's own settings: raw, as Linux's pty driver sets them. */
 		p->master_termios = p->slave.ld.termios;
