@@ -61,14 +61,17 @@ T_UNUSED static void t_session_on(const char *name)
 		close(fd);
 }
 
-/* Read what the master has within ms milliseconds (at most size - 1
- * bytes, NUL-terminated); the count. */
+/* Read what the master shows: wait up to ms milliseconds for the first
+ * byte, then take more while it keeps coming (gaps under 100 ms); at most
+ * size - 1 bytes, NUL-terminated; the count. */
 T_UNUSED static ssize_t t_master_read(int m, char *buf, size_t size, int ms)
 {
 	size_t n = 0;
 	long long end = t_now_ns() + ms * 1000000LL;
 	for (;;) {
 		long long left = (end - t_now_ns()) / 1000000LL;
+		if (n && left > 100)
+			left = 100;
 		struct pollfd p = {.fd = m, .events = POLLIN};
 		if (left < 0 || poll(&p, 1, (int)left) <= 0 || !(p.revents & POLLIN))
 			break;
