@@ -45,7 +45,7 @@ status_note() {
 	chroot) echo "only to the directory / already is (switch_root); else EPERM" ;;
 	reboot) echo "power off, halt and restart all stop the VM; Ctrl-Alt-Del settings accepted" ;;
 	mmap) echo "anonymous private and shared, files private and shared (not on ext2: ENODEV), /dev/zero" ;;
-	ioctl) echo "TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ, TIOCGPGRP/TIOCSPGRP/TIOCSCTTY/TIOCNOTTY/TIOCGSID, FIONREAD, FIONBIO, FIOCLEX, BLKGETSIZE64; else ENOTTY" ;;
+	ioctl) echo "terminals: TCGETS/TCSETS*, TCSBRK, TCFLSH, TCXONC, TIOCGWINSZ/TIOCSWINSZ, TIOCGPGRP/TIOCSPGRP/TIOCSCTTY/TIOCNOTTY/TIOCGSID, TIOCOUTQ, TIOCSTI, TIOCGETD, TIOCGPTN/TIOCSPTLCK/TIOCGPTLCK; FIONREAD, FIONBIO, FIOCLEX, BLKGETSIZE64; else ENOTTY (TIOCPKT too)" ;;
 	fcntl) echo "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL; locks always granted" ;;
 	setitimer|getitimer) echo "ITIMER_REAL only" ;;
 	restart_syscall) echo "the kernel's own: a sleep resumed after a stop; no direct test" ;;
