@@ -325,7 +325,7 @@ static void open_ctty(struct tty *t, u32 flags)
 		set_ctty(t, p);
 }
 
-int tty_open_file(struct tty *t, struct file *f)
+static int tty_open_file(struct tty *t, struct file *f)
 {
 	f->data = t;
 	t->opens++;

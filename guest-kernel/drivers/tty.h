@@ -52,7 +52,6 @@ bool tty_has_room(struct tty *t);
 void tty_set_winsize(struct tty *t, u16 rows, u16 cols);
 void tty_hangup(struct tty *t);
 void tty_session_exit(int sid);
-int tty_open_file(struct tty *t, struct file *f);
 void tty_opened(struct file *f, u32 flags);
 s64 tty_common_ioctl(struct tty *t, struct file *f, u64 req, u64 arg);
 
