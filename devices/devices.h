@@ -85,6 +85,7 @@ struct uart {
 	uint64_t tx_dropped;     /* of which lost: nobody took them (uart_tx) */
 	unsigned tx_stall_ms;    /* drop bytes after a wait this long, 0: wait */
 	bool tx_stalled;         /* dropping until out_fd takes bytes again */
+	bool tx_onlcr;           /* "\n" leaves as "\r\n" (uart_tx) */
 	uint64_t rx_bytes;       /* bytes received (uart_rx and loopback) */
 	uint64_t overruns;       /* bytes lost to overrun (loopback only: uart_rx
 	                          * never takes more than uart_rx_space) */

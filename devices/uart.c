@@ -178,9 +178,21 @@ unsigned uart_rx(struct uart *u, const uint8_t *buf, unsigned n)
  * may have nobody on the other end), a wait longer than that drops the
  * byte and every later one until the descriptor takes bytes again.
  */
+static void uart_tx_byte(struct uart *u, uint8_t byte);
+
+/* With tx_onlcr (a pseudo-terminal of the monitor's own, raw both ways),
+ * "\n" leaves as "\r\n": what a host terminal's output processing does
+ * for --console stdio, where the guest's console keeps ONLCR off. */
 static void uart_tx(struct uart *u, uint8_t byte)
 {
 	u->tx_bytes++;
+	if (byte == '\n' && u->tx_onlcr)
+		uart_tx_byte(u, '\r');
+	uart_tx_byte(u, byte);
+}
+
+static void uart_tx_byte(struct uart *u, uint8_t byte)
+{
 	for (;;) {
 		ssize_t n = write(u->out_fd, &byte, 1);
 

@@ -13,6 +13,8 @@
  *      editing, and the client's settings are its own business.  While
  *      nobody reads, the guest's output is dropped once the pty's buffer is
  *      full (uart.c), as a serial line with nothing on the other end.
+ *      The guest's console keeps ONLCR off (its far end is usually a host
+ *      terminal, which adds the "\r"), so the UART adds it here.
  *
  * The console's size (rows and columns) is the terminal's: io.c reads it
  * from console.size_fd, at start and whenever it changes (SIGWINCH for our

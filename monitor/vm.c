@@ -1512,8 +1512,10 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	if (console_open(opt->console, &vm->console, err, errlen) < 0)
 		goto err_host;
 	uart_init(&vm->com1, vm->console.out_fd, vm_irq_line(vm, 4));
-	if (vm->console.pty)
+	if (vm->console.pty) {
 		vm->com1.tx_stall_ms = 2000;   /* maybe nobody attached (console.c) */
+		vm->com1.tx_onlcr = true;      /* as a host terminal's output would */
+	}
 	pit_init(&vm->pit, vm_irq_line(vm, 0));
 	rtc_init(&vm->rtc, vm_irq_line(vm, 8), vm_wall_ns, vm);
 	debug_exit_init(&vm->dbgexit, false);

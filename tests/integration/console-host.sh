@@ -84,9 +84,10 @@ else
 	vmpid=""
 	exec 3>&-
 	expect_status 6
+	grep -q $'pty-42\r$' "$log" || why+="lines on the pty do not end in CR LF (a raw client would staircase); "
 fi
 expect_no_out 'pty-42'        # nothing of the console on standard output
-report "--console pty: a client attaches to the printed path, types, resizes, exits"
+report "--console pty: a client attaches to the printed path, types, resizes, exits; lines end in CR LF"
 
 # Nobody attached: the guest's output is dropped once the pty is full, and
 # the guest runs on to its end.
