@@ -80,6 +80,7 @@ LIB_OBJS += monitor/gdbstub.o
 LIB_OBJS += monitor/gdb_target.o
 LIB_OBJS += monitor/gdb_rsp.o
 LIB_OBJS += monitor/json.o
+LIB_OBJS += monitor/fdio.o
 LIB_OBJS += monitor/snapshot.o
 LIB_OBJS += monitor/ctl.o
 LIB_OBJS += monitor/qmp.o

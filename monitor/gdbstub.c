@@ -111,19 +111,7 @@ int gdb_spec_check(const char *spec, char *err, size_t errlen)
 /* Send len bytes or fail (the debugger went away): 0 or -1. */
 static int gdb_send_raw(struct gdb *g, const void *buf, size_t len)
 {
-	const char *p = buf;
-	int fd = atomic_load(&g->client);
-
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return fd_write_all(atomic_load(&g->client), buf, len);
 }
 
 /* Frame and send one packet; it is kept for a retransmission ('-'). */

@@ -232,18 +232,7 @@ bool qmp_serve(struct vm *vm)
 
 static int send_line(int fd, const char *s)
 {
-	size_t len = strlen(s);
-
-	while (len) {
-		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= (size_t)n;
-	}
-	return send(fd, "\n", 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
+	return fd_write_all(fd, s, strlen(s)) < 0 || fd_write_all(fd, "\n", 1) < 0 ? -1 : 0;
 }
 
 /* The reply to one line from the client, into q->reply. */

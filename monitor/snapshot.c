@@ -167,18 +167,9 @@ static u64 mono_ns(void)
 
 static int put(struct snap_stream *s, const void *buf, size_t len)
 {
-	const u8 *p = buf;
-
-	while (len) {
-		ssize_t n = write(s->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-		s->bytes += (u64)n;
-	}
+	if (fd_write_all(s->fd, buf, len) < 0)
+		return -1;
+	s->bytes += len;
 	return 0;
 }
 

@@ -562,6 +562,10 @@ void gdb_exited(struct vm *vm);
 #define GDB_SIGINT  2
 #define GDB_SIGTRAP 5
 
+/* fdio.c: write all of buf to fd (a socket: MSG_NOSIGNAL; else write()),
+ * going on after short writes and EINTR.  0, or -1 with errno. */
+int fd_write_all(int fd, const void *buf, size_t len);
+
 /* json.c: a small JSON reader for the control socket. */
 #define JSON_MAX_NODES 512
 #define JSON_MAX_DEPTH 32
