@@ -300,6 +300,8 @@ debugfs -R "stat /newfile" "$tmp/ro.img" 2>/dev/null | grep -q 'Type: regular' |
 report "root=/dev/sda ro: read-only until remount,rw; poweroff -f (reboot(2)) leaves it clean"
 
 # ---- switch_root from the initramfs ----
+# (switch_root must run as process 1: the shell is init itself here, as in
+# an initramfs whose /init is a script that ends in switch_root.)
 root_image "$tmp/sw.img" 64M 4096
 feed 'mount -t ext2 /dev/sda /mnt && exec switch_root /mnt /bin/sh
 mount -t proc proc /proc
@@ -307,7 +309,7 @@ echo "switched: $(grep " / " /proc/mounts | tail -1)"
 echo persisted > /switched && sync && cat /switched
 exec 3>/orphan && echo open but unlinked >&3 && rm /orphan
 poweroff -f
-' --initrd "$INITRAMFS" --disk "$tmp/sw.img"
+' --initrd "$INITRAMFS" --disk "$tmp/sw.img" --append "rdinit=/bin/sh"
 expect_out 'switched: /dev/sda / ext2 rw 0 0'
 expect_out 'persisted'
 [ "$(debugfs -R "cat /switched" "$tmp/sw.img" 2>/dev/null)" = persisted ] || why+="/switched is not in the image; "
