@@ -23,6 +23,17 @@ eval "$facts"
 TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
 limit() { echo $(($1 * TIMEOUT_SCALE)); }
 
+# wait_for FILE TEXT: until TEXT is in FILE (120 s x TIMEOUT_SCALE at most),
+# for a guest or monitor running in the background; status 1 if it never is.
+wait_for() {
+	local n=$(($(limit 120) * 10))
+	until grep -qF -- "$2" "$1" 2>/dev/null; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
 # boot ARGS... : run trapvisor (300 s x TIMEOUT_SCALE at most) with stdin
 # closed; sets STATUS, $OUT (guest console) and $ERR (monitor messages).
 boot() {

@@ -12,14 +12,6 @@ dir=$(mktemp -d)
 pids=
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$OUT" "$ERR" "$dir"' EXIT
 
-wait_for() { # FILE TEXT: until TEXT is in FILE (120 s x TIMEOUT_SCALE at most)
-	local n=$(($(limit 120) * 10))
-	until grep -qF -- "$2" "$1" 2>/dev/null; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
 start() { # NAME ARGS...: in the background, $dir/NAME.out and .err; pid in $dir/NAME.pid
 	local name=$1; shift
 	timeout "$(limit 300)" "$TRAPVISOR" $CHECK "$@" </dev/null >"$dir/$name.out" 2>"$dir/$name.err" &

@@ -11,15 +11,6 @@ dir=$(mktemp -d)
 bg=
 trap '[ -n "$bg" ] && kill "$bg" 2>/dev/null; rm -rf "$OUT" "$ERR" "$dir"' EXIT
 
-# wait_for FILE TEXT: until TEXT is in FILE (120 s x TIMEOUT_SCALE at most).
-wait_for() {
-	local n=$(($(limit 120) * 10))
-	until grep -qF -- "$2" "$1" 2>/dev/null; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
 
 # start NAME ARGS...: trapvisor in the background, console in $dir/NAME.out,
 # messages in $dir/NAME.err; its pid in $bg.
