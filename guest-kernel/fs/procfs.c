@@ -716,10 +716,16 @@ static int device_path(struct inode *ip, struct out *o)
 	return 0;
 }
 
+/* p's open file fd, or 0 (none open, or p has no table left). */
+static struct file *proc_fd(struct proc *p, s64 fd)
+{
+	return p->files && fd >= 0 && fd < NOFILE_MAX ? p->files->fd[fd] : 0;
+}
+
 /* What descriptor fd of p names, as /proc/PID/fd/N shows it. */
 static int gen_fd_link(struct out *o, struct proc *p, int fd)
 {
-	struct file *f = p->files && fd >= 0 && fd < NOFILE_MAX ? p->files->fd[fd] : 0;
+	struct file *f = proc_fd(p, fd);
 	int n;
 
 	if (!f)
@@ -945,7 +951,7 @@ static struct inode *procfs_lookup(struct inode *dir, const char *name)
 	n = parse_num(name);
 	if (d->kind == K_ROOT && n > 0 && proc_find(n))
 		return pnode_new(dir, K_PID, n, 0, DIR);
-	if (d->kind == K_FD && n >= 0 && n < NOFILE_MAX && p->files && p->files->fd[n])
+	if (d->kind == K_FD && proc_fd(p, n))
 		return pnode_new(dir, K_FDLINK, d->pid, n, S_IFLNK | 0700);
 	return 0;
 }
@@ -1042,10 +1048,10 @@ static struct inode *procfs_get_link(struct inode *ip)
 	if (!p || p->state == ZOMBIE)
 		return 0;
 	switch (d->kind) {
-	case K_FDLINK:
-		if (p->files && d->fd >= 0 && d->fd < NOFILE_MAX && p->files->fd[d->fd])
-			return iget(p->files->fd[d->fd]->ip);
-		return 0;
+	case K_FDLINK: {
+		struct file *f = proc_fd(p, d->fd);
+		return f ? iget(f->ip) : 0;
+	}
 	case K_CWD:
 		return iget(p->cwd);
 	case K_ROOTLINK:
