@@ -4,7 +4,6 @@
 # their own static program runs; make run gives busybox's prompt.
 . "$(dirname "$0")/lib.sh"
 INITRAMFS=${INITRAMFS:-build/initramfs.cpio.gz}
-PTYRUN=${PTYRUN:-build/ptyrun}
 work=$(mktemp -d)
 trap 'rm -rf "$OUT" "$ERR" "$work"' EXIT
 

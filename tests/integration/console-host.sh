@@ -2,7 +2,6 @@
 # terminal (and its resizes), and --console pty gives a pseudo-terminal
 # that a client attaches to while the monitor runs in the background.
 . "$(dirname "$0")/lib.sh"
-PTYRUN=${PTYRUN:-build/ptyrun}
 INITRAMFS=${INITRAMFS:-build/initramfs.cpio.gz}
 script=$(mktemp) log=$(mktemp)
 cleanup() {
@@ -34,9 +33,7 @@ expect 50 132
 send exit 4\r
 wait
 SCRIPT
-secs=$(limit 120)
-timeout "$((secs + 30))" "$PTYRUN" "$secs" "$script" -- "$TRAPVISOR" --initrd "$INITRAMFS" >"$OUT" 2>&1
-STATUS=$?
+pty 120 --initrd "$INITRAMFS"
 expect_status 4
 report "the guest's window size is the host terminal's, and follows a resize with SIGWINCH"
 

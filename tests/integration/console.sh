@@ -2,15 +2,8 @@
 # echo, backspace, ^C, ^D, Ctrl-A x, SIGTERM, the terminal restored), and
 # through a pipe (the end of input reaches the guest).
 . "$(dirname "$0")/lib.sh"
-PTYRUN=${PTYRUN:-build/ptyrun}
 script=$(mktemp)
 trap 'rm -f "$OUT" "$ERR" "$script"' EXIT
-
-pty() { # seconds, then trapvisor arguments; the script is in $script
-	local secs; secs=$(limit "$1"); shift
-	timeout "$((secs + 30))" "$PTYRUN" "$secs" "$script" -- "$TRAPVISOR" "$@" >"$OUT" 2>&1
-	STATUS=$?
-}
 
 cat >"$script" <<'SCRIPT'
 expect $ 

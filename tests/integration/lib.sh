@@ -23,6 +23,16 @@ eval "$facts"
 TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
 limit() { echo $(($1 * TIMEOUT_SCALE)); }
 
+# pty SECONDS ARGS...: trapvisor ARGS on a host pseudo-terminal, driven by
+# the build/ptyrun script in $script (SECONDS x TIMEOUT_SCALE at most); the
+# transcript goes to $OUT, the status to STATUS.
+PTYRUN=${PTYRUN:-build/ptyrun}
+pty() {
+	local secs; secs=$(limit "$1"); shift
+	timeout "$((secs + 30))" "$PTYRUN" "$secs" "$script" -- "$TRAPVISOR" "$@" >"$OUT" 2>&1
+	STATUS=$?
+}
+
 # wait_for FILE TEXT: until TEXT is in FILE (120 s x TIMEOUT_SCALE at most),
 # for a guest or monitor running in the background; status 1 if it never is.
 wait_for() {

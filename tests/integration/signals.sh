@@ -7,7 +7,6 @@
 # (XSAVE/XRSTOR in the guest), once at 1000 timer interrupts a second; and
 # ^C at the console, to a handler that restarts its read or does not.
 . "$(dirname "$0")/lib.sh"
-PTYRUN=${PTYRUN:-build/ptyrun}
 script=$(mktemp)
 trap 'rm -f "$OUT" "$ERR" "$script"' EXIT
 
@@ -78,9 +77,7 @@ send \x04
 wait
 ttysane
 SCRIPT
-secs=$(limit 60)
-timeout "$((secs + 30))" "$PTYRUN" "$secs" "$script" -- "$TRAPVISOR" --append "init=sh" >"$OUT" 2>&1
-STATUS=$?
+pty 60 --append "init=sh"
 expect_status 0
 expect_out "sigtest: read 'typed on' after 1 SIGINT"
 expect_out 'sigtest: read: EINTR after 1 SIGINT'

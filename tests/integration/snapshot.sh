@@ -6,7 +6,6 @@
 # size, kernel or disk).
 . "$(dirname "$0")/lib.sh"
 QMP=${QMP:-tests/qmp.py}
-PTYRUN=${PTYRUN:-build/ptyrun}
 dir=$(mktemp -d)
 bg=
 trap '[ -n "$bg" ] && kill "$bg" 2>/dev/null; rm -rf "$OUT" "$ERR" "$dir"' EXIT

@@ -9,7 +9,6 @@
 # tty and jobctl groups (tests/guest/).
 . "$(dirname "$0")/lib.sh"
 INITRAMFS=${INITRAMFS:-build/initramfs.cpio.gz}
-PTYRUN=${PTYRUN:-build/ptyrun}
 work=$(mktemp -d)
 trap 'rm -rf "$OUT" "$ERR" "$work"' EXIT
 
