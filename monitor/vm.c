@@ -32,6 +32,16 @@
 #include "trapvisor/boot.h"
 #include "trapvisor/debug.h"
 
+/* Buffers the vCPU thread passes data through, one use at a time.  They
+ * hang off struct vm (allocated by vm_create(): too large for the stack)
+ * so that two VMs in one process share nothing. */
+struct vm_scratch {
+	u8 fpu[HOST_FPU_MAX] __attribute__((aligned(64))); /* one XSAVE image (the
+	                          * paravirtual FPU: vm_fpu_save(), HC_PV_REGISTER) */
+	u8 blk[PV_BLK_MAX * ATA_SECTOR]; /* HC_BLK_IO: a read on its way to guest RAM */
+	u8 code[2 * 4096 + 16];  /* vm_patch_scan(): the page before, the page, 16 bytes */
+};
+
 /* The same fault at the same place this many times in a row means the
  * monitor is not making progress: stop rather than spin. */
 #define VM_MAX_REPEAT_FAULTS 16
@@ -382,7 +392,7 @@ static s64 vm_blk_failed(struct ata_disk *d)
 
 static s64 vm_blk_io(struct vm *vm, u64 op, u64 sector, u64 count, u64 gpa)
 {
-	static u8 buf[PV_BLK_MAX * ATA_SECTOR];
+	u8 *buf = vm->scratch->blk;
 	struct ata_disk *d = &vm->ata;
 	u64 len = count * ATA_SECTOR;
 
@@ -418,9 +428,6 @@ static s64 vm_blk_io(struct vm *vm, u64 op, u64 sector, u64 count, u64 gpa)
 
 /* ---- The paravirtual FPU (boot.h) ---- */
 
-/* One XSAVE image at a time passes through the monitor. */
-static u8 fpu_buf[HOST_FPU_MAX] __attribute__((aligned(64)));
-
 /* A guest area [gpa, gpa + fpu_size) is usable: 64-byte aligned, in RAM. */
 static bool vm_fpu_area_ok(struct vm *vm, u64 gpa)
 {
@@ -436,12 +443,12 @@ static int vm_fpu_save(struct vm *vm)
 
 	if (!sh->fpu || !vm_fpu_area_ok(vm, vm->fpu_live_gpa))
 		return -1;
-	n = host_get_fpu(sh->fpu->pid, fpu_buf, sizeof(fpu_buf));
+	n = host_get_fpu(sh->fpu->pid, vm->scratch->fpu, sizeof(vm->scratch->fpu));
 	if (n < 0) {
 		vm_host_error(vm, n, "reading the FPU state of context process %d", sh->fpu->pid);
 		return -1;
 	}
-	vm_write_ram_span(vm, vm->fpu_live_gpa, fpu_buf, (u64)n);
+	vm_write_ram_span(vm, vm->fpu_live_gpa, vm->scratch->fpu, (u64)n);
 	vm->fpu_saves++;
 	return 0;
 }
@@ -515,7 +522,8 @@ static int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 			break;
 		}
 		if (!vm->fpu_size && vm->shadow.cur) {
-			int n = host_get_fpu(vm->shadow.cur->pid, fpu_buf, sizeof(fpu_buf));
+			int n = host_get_fpu(vm->shadow.cur->pid, vm->scratch->fpu,
+					     sizeof(vm->scratch->fpu));
 			vm->fpu_size = n > 0 ? (u32)n : 0;
 		}
 		vm->pv_gpa = args[0];
@@ -761,7 +769,7 @@ static bool vm_emulate(struct vm *vm, u8 vector)
 void vm_patch_scan(struct vm *vm, u64 la, const struct gwalk *w)
 {
 	enum { MAX_SITES = 256, MAX_ENTRIES = 512 };
-	static u8 code[2 * 4096 + 16];
+	u8 *code = vm->scratch->code;
 	u64 entries[MAX_ENTRIES];
 	struct emu_ctxt c;
 	u64 page = la & ~0xfffull, base = page;
@@ -1492,6 +1500,12 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	vm->ram_size = opt->mem_size;
 	vm->vcpu.last_vector = -1;
 
+	/* 0. The vCPU thread's buffers. */
+	vm->scratch = aligned_alloc(64, sizeof(*vm->scratch));
+	if (!vm->scratch) {
+		snprintf(err, errlen, "cannot allocate the monitor's buffers: %s", strerror(errno));
+		goto err_host;
+	}
 	/* 1. Guest RAM: one memfd, mapped once here (HVA = ram + GPA). */
 	vm->ram_fd = memfd_create("trapvisor-ram", MFD_CLOEXEC);
 	if (vm->ram_fd < 0 || ftruncate(vm->ram_fd, vm->ram_size) < 0) {
@@ -1713,6 +1727,8 @@ void vm_destroy(struct vm *vm)
 		close(vm->ram_fd);
 	if (vm->ata.fd >= 0)
 		close(vm->ata.fd);       /* and with it the image's lock */
+	free(vm->scratch);
+	vm->scratch = NULL;
 	vm->ram = NULL;
 	vm->ram_fd = -1;
 	vm->ata.fd = -1;

@@ -324,6 +324,7 @@ const char *stats_syscall_name(u64 nr);
 void stats_print(const struct stats *s, FILE *f);
 
 /* vm.c */
+struct vm_scratch;
 struct vm {
 	struct vm_options opt;   /* what the user asked for */
 	int ram_fd;              /* memfd holding guest RAM */
@@ -349,6 +350,7 @@ struct vm {
 	struct unw_image kunwind;/* the guest kernel's unwind index (unwind.c) */
 	struct trace *trace;     /* --trace timeline (trace.c), NULL: off */
 	struct gdb *gdb;         /* the GDB stub (gdbstub.c), NULL without --gdb */
+	struct vm_scratch *scratch; /* the vCPU thread's large buffers (vm_create) */
 	bool stop;               /* the run loop must end */
 	bool crashed;            /* stopped by vm_kill or a host error */
 	u64 stops;               /* context stops handled */
