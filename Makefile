@@ -65,6 +65,15 @@ $(DEPS_STAMP): Makefile tools/apt-install.sh
 
 # ---- The monitor: every object but main.o goes into a library the tests link ----
 LIB_OBJS += monitor/vm.o
+LIB_OBJS += monitor/vm_emu.o
+LIB_OBJS += monitor/vm_hypercall.o
+LIB_OBJS += monitor/vm_fpu.o
+LIB_OBJS += monitor/vm_stop.o
+LIB_OBJS += monitor/vm_mmu.o
+LIB_OBJS += monitor/vm_events.o
+LIB_OBJS += monitor/vm_run.o
+LIB_OBJS += monitor/vm_report.o
+LIB_OBJS += monitor/vm_bench.o
 LIB_OBJS += monitor/cli.o
 LIB_OBJS += monitor/console.o
 LIB_OBJS += monitor/loader.o

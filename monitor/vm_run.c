@@ -1,0 +1,193 @@
+/*
+ * The vCPU run loop.
+ *
+ * vm_run() is the whole life of the guest, read top to bottom (kvmtool's
+ * kvm_cpu__start, UML's userspace()): pick the context for the vCPU's CR3
+ * and privilege level, flush pending mapping changes, load the registers,
+ * resume, wait, save the registers, classify the stop and handle it with
+ * one call per case.  Every stop is counted by reason with its handling
+ * time (--stats).
+ *
+ * Host faults mean different things to the guest:
+ *   SIGSEGV, SI_KERNEL   #GP in ring 3: a privileged instruction to emulate,
+ *                        or a real #GP to reflect
+ *   SIGSEGV, MAPERR/ACCERR  a page fault: hidden (the shadow lacks a page the
+ *                        guest maps) or the guest's own #PF
+ *   SIGILL               #UD;  SIGFPE #DE;  SIGTRAP #BP (INT3) or #DB
+ *   syscall stop         the guest's SYSCALL (or INT 0x80)
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "vm_internal.h"
+
+/* The same fault at the same place this many times in a row means the
+ * monitor is not making progress: stop rather than spin. */
+#define VM_MAX_REPEAT_FAULTS 16
+
+/* --shadow-check: the shadow must agree with the guest's tables. */
+static void vm_shadow_check(struct vm *vm)
+{
+	char diff[512];
+
+	if (shadow_check(&vm->shadow, &vm->vcpu, diff, sizeof(diff)) < 0)
+		vm_kill(vm, "shadow check failed after %llu stops: %s",
+			(unsigned long long)vm->stops, diff);
+}
+
+/* The context the vCPU must run in now, with the vCPU's FPU state in it. */
+static struct context *vm_context(struct vm *vm)
+{
+	struct shadow *sh = &vm->shadow;
+	int err = 0;
+	struct context *c = shadow_context(sh, vm->vcpu.cr3, vm->vcpu.cpl == 3, &err);
+
+	if (!c) {
+		vm_host_error(vm, err, "cannot create a guest context process for CR3 %#llx%s",
+			      (unsigned long long)vm->vcpu.cr3, err == -EAGAIN ?
+			      " (fork: at a limit on processes: ulimit -u, or the cgroup's pids.max)" : "");
+		return NULL;
+	}
+	if (c != sh->cur) {
+		sh->st.ctx_switches++;
+		sh->cur = c;
+	}
+	/* The paravirtual FPU: the state stays with user mode, and moves
+	 * only when the guest names another process's area. */
+	struct pv_vcpu *pv = vm_pv(vm);
+	if (pv && !pv->fpu_gpa)
+		vm->fpu_live_gpa = 0;   /* off (again): no area is live */
+	if (pv && pv->fpu_gpa) {
+		if (vm->vcpu.cpl == 3 && !vm_fpu_enter_user(vm, pv, c))
+			return NULL;
+		return c;
+	}
+	if (sh->fpu && sh->fpu != c) {
+		err = host_move_fpu(sh->fpu->pid, c->pid);
+		if (err < 0) {
+			vm_host_error(vm, err, "moving the FPU state from context process %d to %d",
+				      sh->fpu->pid, c->pid);
+			return NULL;
+		}
+	}
+	sh->fpu = c;
+	return c;
+}
+
+int vm_run(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpu;
+	struct trap_event ev;
+	u64 last_rip = 0, last_addr = 0;
+	bool moved = true;
+	int repeats = 0, r;
+	u64 t_start = now_ns();
+
+	while (!vm->stop) {
+		/* 0. A debugger's stop (gdbstub.c): serve it until it resumes. */
+		if (vm->gdb)
+			gdb_check(vm);
+		/* 1. What happened outside; 2. an interrupt if the vCPU takes it
+		 * (not during a debugger's single step). */
+		if (atomic_load(&vm->io.events) != vm->seen_events)
+			vm_events(vm);
+		if (vm->mig)
+			migrate_step(vm);       /* a live move: send more, or finish */
+		if (!gdb_defers_interrupts(vm))
+			vm_interrupts(vm);
+		if (vm->stop)
+			break;
+		/* 3. A halted vCPU sleeps until the I/O thread wakes it. */
+		if (v->halted) {
+			vm_idle(vm);
+			continue;
+		}
+		/* 4. The context, its pending mappings, the registers. */
+		struct context *ctx = vm_context(vm);
+		if (!ctx)
+			break;
+		r = ctx_flush(&vm->stub);
+		if (r < 0) {
+			vm_host_error(vm, r, "updating the mappings of context process %d", ctx->pid);
+			break;
+		}
+		vm_pv_sync_out(vm);
+		r = host_load_vcpu(ctx->pid, v);
+		if (r < 0) {
+			vm_host_error(vm, r, "loading the vCPU's registers into context process %d", ctx->pid);
+			break;
+		}
+		/* 5. Run.  After STI with an interrupt or NMI waiting, exactly
+		 * one instruction (the shadow), then the interrupt.  The I/O
+		 * thread kicks the pid published here; an event noted before it
+		 * was published is seen by the check that follows. */
+		bool step = (v->sti_shadow && (pic_intr(&vm->pic) || v->nmi_pending)) ||
+			    (vm->gdb && gdb_wants_step(vm->gdb));
+		v->sti_shadow = false;
+		if (vm->trace)
+			trace_resume(vm->trace);
+		atomic_store(&vm->io.running, ctx->pid);
+		if (atomic_load(&vm->io.events) != vm->seen_events) {
+			atomic_store(&vm->io.running, 0);
+			continue;
+		}
+		r = host_run(ctx->pid, &ev, step);
+		atomic_store(&vm->io.running, 0);
+		if (r < 0) {
+			vm_host_error(vm, r, "running the guest in context process %d", ctx->pid);
+			break;
+		}
+		vm->stops++;
+		if (vm->gdb)
+			gdb_note_stop(vm->gdb, &ev);
+		if (vm->opt.shadow_check && vm->stops % vm->opt.shadow_check == 0)
+			vm_shadow_check(vm);
+		if (ev.kind == TRAP_EXIT) {
+			vm_kill(vm, "guest context process %d ended (%s %d)", ctx->pid,
+				ev.status < 0 ? "signal" : "status", ev.status < 0 ? -ev.status : ev.status);
+			ctx->used = false;
+			break;
+		}
+		r = host_save_vcpu(ctx->pid, v, ev.kind == TRAP_SYSCALL);
+		if (r < 0) {
+			vm_host_error(vm, r, "reading the vCPU's registers from context process %d", ctx->pid);
+			break;
+		}
+		vm_pv_sync_in(vm);
+		if (ev.kind == TRAP_SYSCALL) {
+			vm_syscall(vm);
+			repeats = 0;
+			continue;
+		}
+		/* A kick from the I/O thread, or our own single step: not the
+		 * guest's business, unless the guest had set TF itself. */
+		if (ev.signo == SIGUSR1 || (step && ev.signo == SIGTRAP && ev.code == TRAP_TRACE &&
+					    !(v->rflags & X86_RFLAGS_TF))) {
+			stats_add(&vm->stats, STAT_EXIT, ev.signo == SIGUSR1 ? "kick" : "single step", 0);
+			continue;
+		}
+		/* Guard against a fault the monitor keeps "fixing" in vain: the
+		 * same fault at the same place, with RIP not moved by its
+		 * handling (an emulated instruction in a loop moves it; a long
+		 * REP emulated in parts stays but moves RCX). */
+		u64 rip = v->rip, rcx = v->gpr[R_RCX];
+		if (rip == last_rip && ev.addr == last_addr && !moved) {
+			if (++repeats > VM_MAX_REPEAT_FAULTS) {
+				vm_kill(vm, "no progress: the same fault (signal %d, code %d, address %#llx) repeated %d times",
+					ev.signo, ev.code, (unsigned long long)ev.addr, repeats);
+				break;
+			}
+		} else {
+			repeats = 0;
+		}
+		last_rip = rip;
+		last_addr = ev.addr;
+		vm_signal(vm, ctx, &ev);
+		moved = v->rip != rip || v->gpr[R_RCX] != rcx;
+	}
+	vm->run_ns = now_ns() - t_start;
+	if (vm->gdb)
+		gdb_exited(vm);
+	return vm->exit_status;
+}

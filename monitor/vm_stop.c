@@ -1,0 +1,252 @@
+/*
+ * What one stop of the guest means, and events into the guest.  A stop
+ * is classified by vm_signal() (or is a SYSCALL, vm_syscall()); a
+ * trapping instruction is emulated by vm_emulate() and the ones that
+ * follow it chained (vm_chain()); exceptions go through the guest's IDT
+ * (vm_deliver()).  Page faults are vm_mmu.c's.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vm_internal.h"
+
+static const char *const exc_names[32] = {
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09",
+	"#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM",
+	"#VE", "#CP",
+};
+
+const char *exc_name(unsigned v)
+{
+	return v < 32 && exc_names[v] ? exc_names[v] : "INT";
+}
+
+/* ---- Events into the guest ---- */
+
+/* Deliver exception 'e' through the guest IDT (a triple fault stops the VM). */
+void vm_deliver(struct vm *vm, const struct emu_exception *e)
+{
+	struct emu_ctxt c;
+	char name[32];
+	u64 t0 = now_ns();
+
+	vm_emu_ctxt(vm, &c);
+	c.exc = *e;
+	vm->vcpu.halted = false;
+	int r = emu_inject(&c, e->vector, e->has_errcode, e->errcode, e->soft);
+	if (r == EMU_TRIPLE_FAULT)
+		vm_kill(vm, "triple fault: %s could not be delivered (IDT base %#llx limit %#x)",
+			exc_name(e->vector), (unsigned long long)vm->vcpu.idtr.base,
+			vm->vcpu.idtr.limit);
+	if (e->vector < 32)
+		snprintf(name, sizeof(name), "exception %s", exc_name(e->vector));
+	else
+		snprintf(name, sizeof(name), "int 0x%02x", e->vector);
+	stats_add(&vm->stats, STAT_EXIT, name, now_ns() - t0);
+}
+
+void vm_raise(struct vm *vm, u8 vector, u32 errcode, u64 cr2)
+{
+	struct emu_exception e = { .vector = vector, .has_errcode = x86_has_errcode(vector),
+				   .errcode = errcode, .cr2 = cr2 };
+	vm_deliver(vm, &e);
+}
+
+/* ---- Stop handlers ---- */
+
+/* SYSEMU stop: the guest's SYSCALL, or INT 0x80 (a host syscall gate in a
+ * 64-bit process, told apart by its bytes). */
+void vm_syscall(struct vm *vm)
+{
+	struct emu_ctxt c;
+	u8 b[2] = { 0, 0 };
+	u64 t0 = now_ns();
+
+	vm_emu_ctxt(vm, &c);
+	if (op_read(&c, vm->vcpu.rip - 2, b, 2, EMU_FETCH) == 0 && b[0] == 0xcd && b[1] == 0x80) {
+		struct emu_exception e = { .vector = 0x80, .soft = true };
+		vm_deliver(vm, &e);
+		return;
+	}
+	if (vm->vcpu.cpl == 3)          /* a guest program's system call, by number */
+		stats_syscall(&vm->stats, vm->vcpu.gpr[R_RAX]);
+	bool ok = emu_syscall(&c) != EMU_EXCEPTION;
+	if (!ok)
+		vm_deliver(vm, &c.exc);
+	stats_add(&vm->stats, STAT_EXIT, "syscall", now_ns() - t0);
+	if (ok)
+		vm_chain(vm);
+}
+
+/*
+ * Instructions that trap one right after another in guest kernel mode:
+ * SYSCALL lands on the kernel's SWAPGS, and the way out is SWAPGS then
+ * SYSRETQ or IRETQ.  Once the first is emulated, the next would only
+ * cost another stop (a ptrace round trip) to reach the same emulator, so
+ * emulate it now (--chain=on, the default; at most 3 in a row).  An
+ * interrupt that became deliverable in between waits for the end of the
+ * chain, as if it had arrived an instruction later.  Not while the guest
+ * single-steps (TF), not after an exception, HLT or a stop.
+ */
+void vm_chain(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpu;
+
+	for (int n = 0; n < 3 && vm->opt.chain; n++) {
+		struct emu_insn_info info;
+		struct emu_ctxt c;
+		u8 b[15];
+		unsigned len = 15;
+
+		if (vm->stop || v->cpl != 0 || v->halted || (v->rflags & X86_RFLAGS_TF) ||
+		    (vm->gdb && gdb_wants_step(vm->gdb)))
+			return;
+		vm_emu_ctxt(vm, &c);
+		if (4096 - (v->rip & 4095) < len)
+			len = 4096 - (v->rip & 4095);
+		if (op_read(&c, v->rip, b, len, EMU_FETCH) != 0 ||
+		    emu_classify(b, len, v->rip, &info) < 0 ||
+		    (strcmp(info.name, "swapgs") && strcmp(info.name, "sysret") &&
+		     strcmp(info.name, "iretq")))
+			return;
+		vm->chained++;
+		if (!vm_emulate(vm, X86_EXC_GP))
+			return;
+	}
+}
+
+/*
+ * The host raised #GP for an unprivileged instruction the monitor does not
+ * emulate: which exception is it on a CPU?  Its first memory reference at
+ * a non-canonical address says: #SS(0) through SS, #GP(0) otherwise.  With
+ * none, a non-canonical RSP means the host could not resume the guest at
+ * all (this host faults on its way back to user mode, before the
+ * instruction runs: docs/ARCHITECTURE.md), and the guest gets the #SS(0)
+ * its next stack reference would raise, here rather than there.  Else the
+ * #GP stands (a misaligned SSE operand...).
+ */
+static u8 vm_gp_vector(const struct vm *vm, const struct emu_ctxt *c)
+{
+	if (c->noncanonical_exc >= 0)
+		return (u8)c->noncanonical_exc;
+	return X86_CANONICAL(vm->vcpu.gpr[R_RSP]) ? X86_EXC_GP : X86_EXC_SS;
+}
+
+/* An instruction trapped with #GP (or #UD): emulate it, or reflect 'vector'
+ * when it is not one the monitor emulates.  True if it was emulated and
+ * execution goes on at the next instruction (not HLT, no exception). */
+bool vm_emulate(struct vm *vm, u8 vector)
+{
+	struct emu_ctxt c;
+	u64 t0 = now_ns();
+	enum emu_result r;
+
+	vm_emu_ctxt(vm, &c);
+	switch (r = emu_step(&c)) {
+	case EMU_OK:
+	case EMU_HALT:
+		vm->emulated++;
+		stats_add(&vm->stats, STAT_INSN, c.name, now_ns() - t0);
+		return r == EMU_OK;
+	case EMU_EXCEPTION:
+		vm_deliver(vm, &c.exc);
+		break;
+	case EMU_UNHANDLEABLE:
+		/* Not an instruction the monitor emulates.  A privileged one in
+		 * guest kernel mode would not fault on real hardware, so
+		 * reflecting the host's #GP would lie to the guest: stop and
+		 * show it.  Otherwise the fault is the guest's own (a
+		 * non-canonical access, a user-mode privileged instruction). */
+		if (vm->vcpu.cpl == 0 && c.privileged && c.why)
+			vm_kill(vm, "the guest kernel executed %s, which the monitor does not emulate here: %s",
+				c.name, c.why);
+		else if (vm->vcpu.cpl == 0 && c.privileged)
+			vm_kill(vm, "the guest kernel executed %s, a privileged instruction the monitor does not emulate",
+				c.name);
+		else if (vector == X86_EXC_GP && !c.privileged)
+			vm_raise(vm, vm_gp_vector(vm, &c), 0, 0);
+		else
+			vm_raise(vm, vector, 0, 0);
+		break;
+	}
+	return false;
+}
+
+
+/*
+ * The host raised #AC: the host runs with CR0.AM set, so a misaligned
+ * access with RFLAGS.AC set faults there.  It is the guest's #AC only at
+ * CPL 3 with its own CR0.AM set; otherwise its AC flag has no effect on a
+ * real CPU, so drop it (only PUSHF would tell) and let the access retry.
+ */
+static void vm_alignment_check(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpu;
+
+	if (v->cpl == 3 && (v->cr0 & X86_CR0_AM)) {
+		vm_raise(vm, X86_EXC_AC, 0, 0);
+		return;
+	}
+	if (v->cpl == 3 && !(v->rflags & X86_RFLAGS_AC)) {
+		/* Not AC: the host's split-lock detection (a locked access
+		 * across a cache line), which no guest setting can clear. */
+		vm_kill(vm, "the host refused a split-locked access (split_lock_detect)");
+		return;
+	}
+	v->rflags &= ~X86_RFLAGS_AC;
+	stats_add(&vm->stats, STAT_EXIT, "#AC dropped (no CR0.AM)", 0);
+}
+
+void vm_signal(struct vm *vm, struct context *ctx, const struct trap_event *ev)
+{
+	struct vcpu *v = &vm->vcpu;
+
+	switch (ev->signo) {
+	case SIGSEGV:
+		if (ev->code == SI_KERNEL) {
+			if (vm_emulate(vm, X86_EXC_GP))
+				vm_chain(vm);
+		} else
+			vm_page_fault(vm, ctx, ev->addr, ev->code == SEGV_ACCERR);
+		break;
+	case SIGILL:
+		vm_emulate(vm, X86_EXC_UD);
+		break;
+	case SIGBUS:
+		/* SI_KERNEL: the host's #SS (a stack reference to a
+		 * non-canonical address) or #NP; the emulator finds the
+		 * exception itself where it can, else the guest gets #SS(0).
+		 * BUS_ADRALN: #AC, with RFLAGS.AC set at CPL 3. */
+		if (ev->code == SI_KERNEL)
+			vm_emulate(vm, X86_EXC_SS);
+		else if (ev->code == BUS_ADRALN)
+			vm_alignment_check(vm);
+		else
+			vm_kill(vm, "host SIGBUS, code %d, address %#llx at rip %#llx", ev->code,
+				(unsigned long long)ev->addr, (unsigned long long)v->rip);
+		break;
+	case SIGFPE:
+		/* Integer divide errors are #DE; SSE and x87 errors #XM. */
+		vm_raise(vm, ev->code == FPE_INTDIV || ev->code == FPE_INTOVF ?
+			 X86_EXC_DE : X86_EXC_XM, 0, 0);
+		break;
+	case SIGTRAP:
+		if (ev->code == SI_KERNEL) {         /* INT3: RIP is past it */
+			struct emu_exception e = { .vector = X86_EXC_BP, .soft = true };
+			if (vm->gdb && gdb_bp_hit(vm))   /* a debugger's breakpoint */
+				break;
+			if (vm_patch_trap(vm))
+				break;
+			vm_deliver(vm, &e);
+		} else {
+			vm_raise(vm, X86_EXC_DB, 0, 0);
+		}
+		break;
+	default:
+		vm_kill(vm, "unexpected host signal %d (%s), code %d, address %#llx at rip %#llx",
+			ev->signo, strsignal(ev->signo), ev->code,
+			(unsigned long long)ev->addr, (unsigned long long)v->rip);
+		break;
+	}
+}
