@@ -15,6 +15,7 @@
 #include <trapvisor/linux_syscalls.h>
 
 #include "traps.h"
+#include "host.h"
 #include "devices.h"
 #include "shadow.h"
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "traps.h"
+#include "host.h"      /* contexts and their mapping batches */
 
 /* Guest page-table entry bits. */
 #define PTE_P    (1ull << 0)

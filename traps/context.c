@@ -33,7 +33,7 @@
 #include <unistd.h>
 #include <asm/prctl.h>
 
-#include "traps.h"
+#include "host.h"
 #include "stub.h"
 
 extern const u8 stub_elf_start[], stub_elf_end[];

@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <elf.h>
 
-#include "traps.h"
+#include "host.h"
 #include "shadow.h"
 
 #define HOST_USER_CS 0x33

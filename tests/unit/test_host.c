@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "traps.h"
+#include "host.h"
 #include "stub.h"
 
 #define CODE_GVA 0x400000ull
