@@ -926,9 +926,9 @@ bool gdb_wants_step(const struct gdb *g)
 	return g->stepping || g->suspended;
 }
 
-void gdb_note_stop(struct gdb *g, const struct trap_event *ev)
+void gdb_note_stop(struct gdb *g, const struct host_exit *e)
 {
-	if (g->stepping && ev->kind == TRAP_SIGNAL && ev->signo == SIGTRAP && ev->code == TRAP_TRACE)
+	if (g->stepping && e->reason == HOST_EXIT_DB && e->single_step)
 		g->traced = true;
 }
 

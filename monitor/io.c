@@ -5,10 +5,10 @@
  * for the next PIT tick, and on SIGINT/SIGTERM/SIGHUP (signalfd; the signals
  * are blocked in every thread).  It touches no device: it only queues input
  * bytes and notes events, then wakes the vCPU thread: through an eventfd
- * when that thread sleeps on a halted guest, and with a kick signal
- * (SIGUSR1) to the context process the guest is running in, which turns
- * into a ptrace stop.  Only the vCPU thread calls ptrace, feeds devices and
- * injects interrupts.
+ * when that thread sleeps on a halted guest, and with a kick (host_kick())
+ * to the context process the guest is running in, which the host layer
+ * turns into a stop (HOST_EXIT_KICK).  Only the vCPU thread runs the
+ * guest, feeds devices and injects interrupts.
  *
  * The console: when standard input is a terminal it goes into raw input
  * mode (no echo, no line editing, no signals from ^C: those keys belong to
@@ -79,7 +79,7 @@ void io_wake(struct io *io)
 	pid = atomic_load(&io->running);
 	if (pid > 0) {
 		atomic_fetch_add(&io->kicks, 1);
-		kill(pid, SIGUSR1);
+		host_kick(pid);
 	}
 }
 

@@ -559,7 +559,7 @@ void gdb_destroy(struct vm *vm);
 void gdb_check(struct vm *vm);
 bool gdb_defers_interrupts(const struct vm *vm);
 bool gdb_wants_step(const struct gdb *g);
-void gdb_note_stop(struct gdb *g, const struct trap_event *ev);
+void gdb_note_stop(struct gdb *g, const struct host_exit *e);
 void gdb_exited(struct vm *vm);
 /* The signal a client connecting or a stop is reported with (gdbstub.c). */
 #define GDB_SIGINT  2

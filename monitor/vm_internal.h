@@ -58,7 +58,7 @@ void vm_raise(struct vm *vm, u8 vector, u32 errcode, u64 cr2);
 void vm_syscall(struct vm *vm);
 void vm_chain(struct vm *vm);
 bool vm_emulate(struct vm *vm, u8 vector);
-void vm_signal(struct vm *vm, struct context *ctx, const struct trap_event *ev);
+void vm_exit(struct vm *vm, struct context *ctx, const struct host_exit *e);
 
 /* vm_mmu.c: what the guest's page tables cause. */
 bool vm_patch_trap(struct vm *vm);

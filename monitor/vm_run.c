@@ -8,16 +8,17 @@
  * one call per case.  Every stop is counted by reason with its handling
  * time (--stats).
  *
- * Host faults mean different things to the guest:
- *   SIGSEGV, SI_KERNEL   #GP in ring 3: a privileged instruction to emulate,
- *                        or a real #GP to reflect
- *   SIGSEGV, MAPERR/ACCERR  a page fault: hidden (the shadow lacks a page the
- *                        guest maps) or the guest's own #PF
- *   SIGILL               #UD;  SIGFPE #DE;  SIGTRAP #BP (INT3) or #DB
- *   syscall stop         the guest's SYSCALL (or INT 0x80)
+ * The host layer reports each stop as an architectural exit reason
+ * (traps/host.h); what each means to the guest:
+ *   SYSCALL        the guest's SYSCALL (or INT 0x80): vm_syscall()
+ *   #GP, #UD, #SS  a privileged instruction to emulate, or a real fault
+ *                  to reflect: vm_emulate()
+ *   #PF            hidden (the shadow lacks a page the guest maps), the
+ *                  guest's own, or a page-table write: vm_page_fault()
+ *   #DE #XM #BP #DB #AC  reflected (INT3 may be a patch or a breakpoint)
+ *   kick           the I/O thread has news: back to the top of the loop
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 
 #include "vm_internal.h"
@@ -78,7 +79,7 @@ static struct context *vm_context(struct vm *vm)
 int vm_run(struct vm *vm)
 {
 	struct vcpu *v = &vm->vcpu;
-	struct trap_event ev;
+	struct host_exit e;
 	u64 last_rip = 0, last_addr = 0;
 	bool moved = true;
 	int repeats = 0, r;
@@ -132,7 +133,7 @@ int vm_run(struct vm *vm)
 			atomic_store(&vm->io.running, 0);
 			continue;
 		}
-		r = host_run(ctx->pid, &ev, step);
+		r = host_run(ctx->pid, &e, step);
 		atomic_store(&vm->io.running, 0);
 		if (r < 0) {
 			vm_host_error(vm, r, "running the guest in context process %d", ctx->pid);
@@ -140,31 +141,31 @@ int vm_run(struct vm *vm)
 		}
 		vm->stops++;
 		if (vm->gdb)
-			gdb_note_stop(vm->gdb, &ev);
+			gdb_note_stop(vm->gdb, &e);
 		if (vm->opt.shadow_check && vm->stops % vm->opt.shadow_check == 0)
 			vm_shadow_check(vm);
-		if (ev.kind == TRAP_EXIT) {
+		if (e.reason == HOST_EXIT_DIED) {
 			vm_kill(vm, "guest context process %d ended (%s %d)", ctx->pid,
-				ev.status < 0 ? "signal" : "status", ev.status < 0 ? -ev.status : ev.status);
+				e.status < 0 ? "signal" : "status", e.status < 0 ? -e.status : e.status);
 			ctx->used = false;
 			break;
 		}
-		r = host_save_vcpu(ctx->pid, v, ev.kind == TRAP_SYSCALL);
+		r = host_save_vcpu(ctx->pid, v, e.reason == HOST_EXIT_SYSCALL);
 		if (r < 0) {
 			vm_host_error(vm, r, "reading the vCPU's registers from context process %d", ctx->pid);
 			break;
 		}
 		vm_pv_sync_in(vm);
-		if (ev.kind == TRAP_SYSCALL) {
+		if (e.reason == HOST_EXIT_SYSCALL) {
 			vm_syscall(vm);
 			repeats = 0;
 			continue;
 		}
 		/* A kick from the I/O thread, or our own single step: not the
 		 * guest's business, unless the guest had set TF itself. */
-		if (ev.signo == SIGUSR1 || (step && ev.signo == SIGTRAP && ev.code == TRAP_TRACE &&
-					    !(v->rflags & X86_RFLAGS_TF))) {
-			stats_add(&vm->stats, STAT_EXIT, ev.signo == SIGUSR1 ? "kick" : "single step", 0);
+		if (e.reason == HOST_EXIT_KICK || (step && e.reason == HOST_EXIT_DB && e.single_step &&
+						    !(v->rflags & X86_RFLAGS_TF))) {
+			stats_add(&vm->stats, STAT_EXIT, e.reason == HOST_EXIT_KICK ? "kick" : "single step", 0);
 			continue;
 		}
 		/* Guard against a fault the monitor keeps "fixing" in vain: the
@@ -172,18 +173,20 @@ int vm_run(struct vm *vm)
 		 * handling (an emulated instruction in a loop moves it; a long
 		 * REP emulated in parts stays but moves RCX). */
 		u64 rip = v->rip, rcx = v->gpr[R_RCX];
-		if (rip == last_rip && ev.addr == last_addr && !moved) {
+		if (rip == last_rip && e.addr == last_addr && !moved) {
 			if (++repeats > VM_MAX_REPEAT_FAULTS) {
-				vm_kill(vm, "no progress: the same fault (signal %d, code %d, address %#llx) repeated %d times",
-					ev.signo, ev.code, (unsigned long long)ev.addr, repeats);
+				char what[96];
+				vm_kill(vm, "no progress: the same fault (%s, address %#llx) repeated %d times",
+					host_exit_describe(&e, what, sizeof(what)),
+					(unsigned long long)e.addr, repeats);
 				break;
 			}
 		} else {
 			repeats = 0;
 		}
 		last_rip = rip;
-		last_addr = ev.addr;
-		vm_signal(vm, ctx, &ev);
+		last_addr = e.addr;
+		vm_exit(vm, ctx, &e);
 		moved = v->rip != rip || v->gpr[R_RCX] != rcx;
 	}
 	vm->run_ns = now_ns() - t_start;

@@ -1,11 +1,11 @@
 /*
  * What one stop of the guest means, and events into the guest.  A stop
- * is classified by vm_signal() (or is a SYSCALL, vm_syscall()); a
+ * is dispatched by its exit reason in vm_exit() (or is a SYSCALL,
+ * vm_syscall()); a
  * trapping instruction is emulated by vm_emulate() and the ones that
  * follow it chained (vm_chain()); exceptions go through the guest's IDT
  * (vm_deliver()).  Page faults are vm_mmu.c's.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -198,55 +198,53 @@ static void vm_alignment_check(struct vm *vm)
 	stats_add(&vm->stats, STAT_EXIT, "#AC dropped (no CR0.AM)", 0);
 }
 
-void vm_signal(struct vm *vm, struct context *ctx, const struct trap_event *ev)
+/* A fault or trap that stopped the guest (host.h, struct host_exit): one
+ * call per architectural exit reason.  SYSCALL, a kick and the death of
+ * the context are the run loop's. */
+void vm_exit(struct vm *vm, struct context *ctx, const struct host_exit *e)
 {
 	struct vcpu *v = &vm->vcpu;
+	char what[96];
 
-	switch (ev->signo) {
-	case SIGSEGV:
-		if (ev->code == SI_KERNEL) {
-			if (vm_emulate(vm, X86_EXC_GP))
-				vm_chain(vm);
-		} else
-			vm_page_fault(vm, ctx, ev->addr, ev->code == SEGV_ACCERR);
+	switch (e->reason) {
+	case HOST_EXIT_GP:
+		if (vm_emulate(vm, X86_EXC_GP))
+			vm_chain(vm);
 		break;
-	case SIGILL:
+	case HOST_EXIT_PF:
+		vm_page_fault(vm, ctx, e->addr, e->pf_errcode & PFEC_P);
+		break;
+	case HOST_EXIT_UD:
 		vm_emulate(vm, X86_EXC_UD);
 		break;
-	case SIGBUS:
-		/* SI_KERNEL: the host's #SS (a stack reference to a
-		 * non-canonical address) or #NP; the emulator finds the
-		 * exception itself where it can, else the guest gets #SS(0).
-		 * BUS_ADRALN: #AC, with RFLAGS.AC set at CPL 3. */
-		if (ev->code == SI_KERNEL)
-			vm_emulate(vm, X86_EXC_SS);
-		else if (ev->code == BUS_ADRALN)
-			vm_alignment_check(vm);
-		else
-			vm_kill(vm, "host SIGBUS, code %d, address %#llx at rip %#llx", ev->code,
-				(unsigned long long)ev->addr, (unsigned long long)v->rip);
+	case HOST_EXIT_SS:
+		/* The host's #SS (a stack reference to a non-canonical
+		 * address) or #NP; the emulator finds the exception itself
+		 * where it can, else the guest gets #SS(0). */
+		vm_emulate(vm, X86_EXC_SS);
 		break;
-	case SIGFPE:
-		/* Integer divide errors are #DE; SSE and x87 errors #XM. */
-		vm_raise(vm, ev->code == FPE_INTDIV || ev->code == FPE_INTOVF ?
-			 X86_EXC_DE : X86_EXC_XM, 0, 0);
+	case HOST_EXIT_AC:
+		vm_alignment_check(vm);
 		break;
-	case SIGTRAP:
-		if (ev->code == SI_KERNEL) {         /* INT3: RIP is past it */
-			struct emu_exception e = { .vector = X86_EXC_BP, .soft = true };
-			if (vm->gdb && gdb_bp_hit(vm))   /* a debugger's breakpoint */
-				break;
-			if (vm_patch_trap(vm))
-				break;
-			vm_deliver(vm, &e);
-		} else {
-			vm_raise(vm, X86_EXC_DB, 0, 0);
-		}
+	case HOST_EXIT_DE:
+	case HOST_EXIT_XM:
+		vm_raise(vm, e->reason == HOST_EXIT_DE ? X86_EXC_DE : X86_EXC_XM, 0, 0);
+		break;
+	case HOST_EXIT_BP: {                     /* INT3: RIP is past it */
+		struct emu_exception bp = { .vector = X86_EXC_BP, .soft = true };
+		if (vm->gdb && gdb_bp_hit(vm))   /* a debugger's breakpoint */
+			break;
+		if (vm_patch_trap(vm))
+			break;
+		vm_deliver(vm, &bp);
+		break;
+	}
+	case HOST_EXIT_DB:
+		vm_raise(vm, X86_EXC_DB, 0, 0);
 		break;
 	default:
-		vm_kill(vm, "unexpected host signal %d (%s), code %d, address %#llx at rip %#llx",
-			ev->signo, strsignal(ev->signo), ev->code,
-			(unsigned long long)ev->addr, (unsigned long long)v->rip);
+		vm_kill(vm, "%s at rip %#llx", host_exit_describe(e, what, sizeof(what)),
+			(unsigned long long)v->rip);
 		break;
 	}
 }

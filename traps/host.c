@@ -2,7 +2,9 @@
  * The host layer: every ptrace and waitpid call of the monitor lives here
  * (and fork/exec in context.c).  UML's os-Linux/skas/process.c is the model:
  * resume a context under PTRACE_SYSEMU, wait for it to stop, and turn the
- * stop into a struct trap_event.  Calls retry EINTR and return -errno.
+ * stop into an architectural exit reason (struct host_exit, host.h): the
+ * host's signals and si_codes are known here and nowhere above.  Calls
+ * retry EINTR and return -errno.
  *
  * The registers of a context process are the vCPU's general registers, RIP,
  * RSP and the FS/GS bases.  Everything privileged (CPL, IF, IOPL, selectors,
@@ -10,6 +12,7 @@
  * with the host's ring-3 CS/SS and IF=1.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -108,11 +111,67 @@ static int host_wait(pid_t pid, int *status)
 	}
 }
 
-int host_run(pid_t pid, struct trap_event *ev, bool step)
+/* The signal the I/O thread kicks a running context with (host_kick()). */
+#define HOST_KICK_SIGNAL SIGUSR1
+
+/* What the host's signal for a fault in a context means on x86: which
+ * exception the CPU raised, as the host kernel reports it to a tracer
+ * (arch/x86/kernel/traps.c, fault.c). */
+static void host_classify(int sig, const siginfo_t *si, struct host_exit *e)
+{
+	switch (sig) {
+	case SIGSEGV:
+		if (si->si_code == SI_KERNEL) {          /* #GP (and #TS, never here) */
+			e->reason = HOST_EXIT_GP;
+			return;
+		}
+		/* A page fault.  A tracer learns no error code, only whether
+		 * the page was mapped with too little access (SEGV_ACCERR). */
+		e->reason = HOST_EXIT_PF;
+		e->addr = (u64)(uintptr_t)si->si_addr;
+		e->pf_errcode = si->si_code == SEGV_ACCERR ? PFEC_P : 0;
+		e->pf_known = PFEC_P;
+		return;
+	case SIGILL:
+		e->reason = HOST_EXIT_UD;
+		return;
+	case SIGBUS:
+		if (si->si_code == SI_KERNEL) {          /* #SS or #NP */
+			e->reason = HOST_EXIT_SS;
+			return;
+		}
+		if (si->si_code == BUS_ADRALN) {         /* #AC */
+			e->reason = HOST_EXIT_AC;
+			return;
+		}
+		break;                                   /* a bus error on a file */
+	case SIGFPE:
+		e->reason = si->si_code == FPE_INTDIV || si->si_code == FPE_INTOVF ?
+			    HOST_EXIT_DE : HOST_EXIT_XM;
+		return;
+	case SIGTRAP:
+		if (si->si_code == SI_KERNEL) {          /* INT3 */
+			e->reason = HOST_EXIT_BP;
+			return;
+		}
+		e->reason = HOST_EXIT_DB;
+		e->single_step = si->si_code == TRAP_TRACE;
+		return;
+	case HOST_KICK_SIGNAL:
+		e->reason = HOST_EXIT_KICK;
+		return;
+	}
+	e->reason = HOST_EXIT_HOST_FAULT;
+	e->addr = (u64)(uintptr_t)si->si_addr;
+	e->host_signo = sig;
+	e->host_code = si->si_code;
+}
+
+int host_run(pid_t pid, struct host_exit *e, bool step)
 {
 	int status, sig;
 
-	memset(ev, 0, sizeof(*ev));
+	memset(e, 0, sizeof(*e));
 	for (;;) {
 		if (ptrace(step ? PTRACE_SYSEMU_SINGLESTEP : PTRACE_SYSEMU, pid, 0, 0) < 0)
 			return -errno;
@@ -120,18 +179,18 @@ int host_run(pid_t pid, struct trap_event *ev, bool step)
 		if (r < 0)
 			return r;
 		if (WIFEXITED(status)) {
-			ev->kind = TRAP_EXIT;
-			ev->status = WEXITSTATUS(status);
+			e->reason = HOST_EXIT_DIED;
+			e->status = WEXITSTATUS(status);
 			return 0;
 		}
 		if (WIFSIGNALED(status)) {
-			ev->kind = TRAP_EXIT;
-			ev->status = -WTERMSIG(status);
+			e->reason = HOST_EXIT_DIED;
+			e->status = -WTERMSIG(status);
 			return 0;
 		}
 		sig = WSTOPSIG(status);
 		if (sig == (SIGTRAP | 0x80)) {
-			ev->kind = TRAP_SYSCALL;
+			e->reason = HOST_EXIT_SYSCALL;
 			return 0;
 		}
 		/* A ptrace event (group-stop under SEIZE) is not the guest's:
@@ -141,12 +200,37 @@ int host_run(pid_t pid, struct trap_event *ev, bool step)
 		siginfo_t si;
 		if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si) < 0)
 			return -errno;
-		ev->kind = TRAP_SIGNAL;
-		ev->signo = sig;
-		ev->code = si.si_code;
-		ev->addr = (u64)(uintptr_t)si.si_addr;
+		host_classify(sig, &si, e);
 		return 0;
 	}
+}
+
+int host_kick(pid_t pid)
+{
+	return kill(pid, HOST_KICK_SIGNAL) < 0 ? -errno : 0;
+}
+
+const char *host_exit_describe(const struct host_exit *e, char *buf, size_t len)
+{
+	static const char *const names[] = {
+		[HOST_EXIT_SYSCALL] = "SYSCALL", [HOST_EXIT_GP] = "#GP", [HOST_EXIT_PF] = "#PF",
+		[HOST_EXIT_UD] = "#UD", [HOST_EXIT_DE] = "#DE", [HOST_EXIT_XM] = "#XM",
+		[HOST_EXIT_BP] = "#BP", [HOST_EXIT_DB] = "#DB", [HOST_EXIT_SS] = "#SS",
+		[HOST_EXIT_AC] = "#AC", [HOST_EXIT_KICK] = "kick",
+		[HOST_EXIT_DIED] = "context process died",
+	};
+
+	if (e->reason == HOST_EXIT_HOST_FAULT && e->host_signo == SIGBUS)
+		snprintf(buf, len, "host SIGBUS, code %d, address %#llx", e->host_code,
+			 (unsigned long long)e->addr);
+	else if (e->reason == HOST_EXIT_HOST_FAULT)
+		snprintf(buf, len, "unexpected host signal %d (%s), code %d, address %#llx",
+			 e->host_signo, strsignal(e->host_signo), e->host_code,
+			 (unsigned long long)e->addr);
+	else
+		snprintf(buf, len, "%s", (unsigned)e->reason < sizeof(names) / sizeof(names[0]) &&
+			 names[e->reason] ? names[e->reason] : "exit");
+	return buf;
 }
 
 /* The host's XSAVE area size, learnt from the kernel (DESIGN.md pitfalls:

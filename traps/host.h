@@ -12,32 +12,61 @@
 #include "traps.h"
 
 /* ---- The host layer (host.c, context.c): every ptrace, waitpid, fork ----
- * A stop of a context process becomes plain data (struct trap_event); the
- * rest of the monitor never sees ptrace.  Functions return 0 or -errno. */
+ * A stop of a context process becomes an architectural exit reason: what
+ * a CPU running the guest under a hypervisor would report (the exception
+ * vector, the faulting address), never a host signal or si_code.  The
+ * mapping from the host's signals is host.c's alone (docs/ARCHITECTURE.md,
+ * "The host layer").  Functions return 0 or -errno. */
 
-enum trap_kind {
-	TRAP_SYSCALL,            /* the guest executed SYSCALL (or INT 0x80) */
-	TRAP_SIGNAL,             /* a fault: signo, code, addr */
-	TRAP_EXIT,               /* the context process is gone */
+enum host_exit_reason {
+	HOST_EXIT_SYSCALL,       /* SYSCALL (or INT 0x80): RIP is past it */
+	HOST_EXIT_GP,            /* #GP: a privileged instruction, RDTSC or CPUID
+	                          * made to trap, a non-canonical address */
+	HOST_EXIT_PF,            /* #PF at addr: pf_errcode, pf_known */
+	HOST_EXIT_UD,            /* #UD */
+	HOST_EXIT_DE,            /* #DE: integer divide error or overflow */
+	HOST_EXIT_XM,            /* #XM or #MF: a SIMD or x87 floating-point
+	                          * error (the host does not tell them apart) */
+	HOST_EXIT_BP,            /* #BP: INT3, RIP is past it */
+	HOST_EXIT_DB,            /* #DB: a single step's trap (single_step) or INT1 */
+	HOST_EXIT_SS,            /* #SS (a stack reference at a non-canonical
+	                          * address) or #NP */
+	HOST_EXIT_AC,            /* #AC: a misaligned access with RFLAGS.AC set at
+	                          * CPL 3, or the host's split-lock detection */
+	HOST_EXIT_KICK,          /* host_kick(): the I/O thread wants the vCPU */
+	HOST_EXIT_DIED,          /* the context process is gone: status */
+	HOST_EXIT_HOST_FAULT,    /* a host event with no x86 meaning (a bus error
+	                          * on guest RAM's file, a stray signal):
+	                          * host_exit_describe() says which */
 };
 
-struct trap_event {
-	enum trap_kind kind;     /* what stopped the context */
-	int signo;               /* TRAP_SIGNAL: SIGSEGV, SIGILL, SIGFPE, ... */
-	int code;                /* TRAP_SIGNAL: si_code (SI_KERNEL, SEGV_MAPERR, ...) */
-	u64 addr;                /* TRAP_SIGNAL: si_addr, the faulting address if any */
-	int status;              /* TRAP_EXIT: exit code, or -signal if killed */
+struct host_exit {
+	enum host_exit_reason reason; /* what stopped the context */
+	u64 addr;                /* PF: the faulting linear address (CR2) */
+	u32 pf_errcode;          /* PF: the #PF error code, as far as known */
+	u32 pf_known;            /* PF: its bits the host knows (PFEC_*): under
+	                          * ptrace only PFEC_P, the page was present */
+	bool single_step;        /* DB: the trap after one instruction (DR6.BS) */
+	int status;              /* DIED: exit code, or -signal if killed */
+	int host_signo, host_code; /* HOST_FAULT: for host_exit_describe() only */
 };
 
 /* host.c */
 /* Copy the vCPU's registers into context process 'pid' (host CS/SS, IF=1). */
 int host_load_vcpu(pid_t pid, const struct vcpu *v);
 /* Copy the registers of stopped 'pid' into the vCPU, keeping the virtual
- * IF and IOPL; at a syscall stop RAX is the guest's (orig_rax). */
+ * IF and IOPL; at a SYSCALL exit RAX is the guest's (orig_rax). */
 int host_save_vcpu(pid_t pid, struct vcpu *v, bool syscall_stop);
-/* Resume 'pid' under PTRACE_SYSEMU and wait for its next stop; with 'step',
- * for one instruction only (a SIGTRAP stop with code TRAP_TRACE after it). */
-int host_run(pid_t pid, struct trap_event *ev, bool step);
+/* Resume 'pid' and wait for its next exit, filling *e; with 'step', for
+ * one instruction only (then HOST_EXIT_DB with single_step, unless the
+ * instruction itself exits). */
+int host_run(pid_t pid, struct host_exit *e, bool step);
+/* Any thread: make running context 'pid' exit with HOST_EXIT_KICK soon
+ * (at once if it is stopped: its next host_run() returns the kick). */
+int host_kick(pid_t pid);
+/* The exit for a diagnostic: "#GP", "#PF", "SYSCALL", ...; for
+ * HOST_EXIT_HOST_FAULT what the host reported.  Returns buf. */
+const char *host_exit_describe(const struct host_exit *e, char *buf, size_t len);
 /* Move the FPU/XSAVE state from one context process to another. */
 int host_move_fpu(pid_t from, pid_t to);
 /* The FPU/XSAVE state of context 'pid' into buf (at most size bytes; the

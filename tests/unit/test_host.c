@@ -1,7 +1,7 @@
 /*
  * The host layer on real context processes: spawn one, map guest RAM pages
  * into it through stub batches, run raw instruction bytes in it and check
- * the trap event each one turns into.  No emulation: this is what the
+ * the architectural exit reason each one turns into (host.h).  No emulation: this is what the
  * vCPU loop is built on.
  */
 #include <setjmp.h>
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -63,9 +64,9 @@ static int teardown(void **state)
 }
 
 /* Put 'code' at CODE_GVA, run it from there, return the stop. */
-static struct trap_event run(struct fixture *f, const void *code, size_t len)
+static struct host_exit run(struct fixture *f, const void *code, size_t len)
 {
-	struct trap_event ev;
+	struct host_exit e;
 
 	memset(f->ram, 0xcc, 4096);
 	memcpy(f->ram, code, len);
@@ -75,9 +76,9 @@ static struct trap_event run(struct fixture *f, const void *code, size_t len)
 	f->v.gpr[R_RSP] = DATA_GVA + 0x800;
 	f->v.gpr[R_RAX] = 1234;
 	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);
-	assert_int_equal(host_run(f->pid, &ev, false), 0);
-	assert_int_equal(host_save_vcpu(f->pid, &f->v, ev.kind == TRAP_SYSCALL), 0);
-	return ev;
+	assert_int_equal(host_run(f->pid, &e, false), 0);
+	assert_int_equal(host_save_vcpu(f->pid, &f->v, e.reason == HOST_EXIT_SYSCALL), 0);
+	return e;
 }
 
 static void test_syscall_is_a_sysemu_stop(void **state)
@@ -85,9 +86,9 @@ static void test_syscall_is_a_sysemu_stop(void **state)
 	struct fixture *f = *state;
 	/* mov $39, %eax (getpid); syscall */
 	static const u8 code[] = { 0xb8, 39, 0, 0, 0, 0x0f, 0x05 };
-	struct trap_event ev = run(f, code, sizeof(code));
+	struct host_exit e = run(f, code, sizeof(code));
 
-	assert_int_equal(ev.kind, TRAP_SYSCALL);
+	assert_int_equal(e.reason, HOST_EXIT_SYSCALL);
 	assert_int_equal(f->v.gpr[R_RAX], 39);          /* the guest's RAX, not -ENOSYS */
 	assert_int_equal(f->v.rip, CODE_GVA + sizeof(code));
 	assert_int_equal(f->v.gpr[R_RCX], CODE_GVA + sizeof(code));
@@ -97,11 +98,9 @@ static void test_cli_is_gp(void **state)
 {
 	struct fixture *f = *state;
 	static const u8 code[] = { 0xfa };
-	struct trap_event ev = run(f, code, sizeof(code));
+	struct host_exit e = run(f, code, sizeof(code));
 
-	assert_int_equal(ev.kind, TRAP_SIGNAL);
-	assert_int_equal(ev.signo, SIGSEGV);
-	assert_int_equal(ev.code, SI_KERNEL);
+	assert_int_equal(e.reason, HOST_EXIT_GP);
 	assert_int_equal(f->v.rip, CODE_GVA);           /* a fault: RIP at the instruction */
 }
 
@@ -113,15 +112,15 @@ static void test_rdtsc_traps(void **state)
 	struct fixture *f = *state;
 	static const u8 code[] = { 0x0f, 0x31 };
 	int traps = host_rdtsc_traps();
-	struct trap_event ev = run(f, code, sizeof(code));
+	struct host_exit e = run(f, code, sizeof(code));
 
 	assert_true(traps == 0 || traps == 1);
 	if (traps) {
-		assert_int_equal(ev.signo, SIGSEGV);
-		assert_int_equal(ev.code, SI_KERNEL);
+		assert_int_equal(e.reason, HOST_EXIT_GP);
 		assert_int_equal(f->v.rip, CODE_GVA);
 	} else {
-		assert_int_equal(ev.signo, SIGTRAP);
+		assert_int_equal(e.reason, HOST_EXIT_BP);
+		assert_int_equal(f->v.rip, CODE_GVA + sizeof(code) + 1);
 		assert_int_not_equal(f->v.gpr[R_RAX], 1234);   /* EDX:EAX = the TSC */
 	}
 }
@@ -131,11 +130,12 @@ static void test_unmapped_access_is_maperr(void **state)
 	struct fixture *f = *state;
 	/* mov (%rbx), %rax with rbx = 0x600000 (nothing mapped there) */
 	static const u8 code[] = { 0x48, 0xbb, 0, 0, 0x60, 0, 0, 0, 0, 0, 0x48, 0x8b, 0x03 };
-	struct trap_event ev = run(f, code, sizeof(code));
+	struct host_exit e = run(f, code, sizeof(code));
 
-	assert_int_equal(ev.signo, SIGSEGV);
-	assert_int_equal(ev.code, SEGV_MAPERR);
-	assert_int_equal(ev.addr, 0x600000);
+	assert_int_equal(e.reason, HOST_EXIT_PF);
+	assert_int_equal(e.addr, 0x600000);
+	assert_true(e.pf_known & PFEC_P);
+	assert_false(e.pf_errcode & PFEC_P);            /* not present */
 }
 
 static void test_write_to_readonly_is_accerr(void **state)
@@ -143,11 +143,12 @@ static void test_write_to_readonly_is_accerr(void **state)
 	struct fixture *f = *state;
 	/* movb $1, (%rbx) with rbx = CODE_GVA (mapped r-x) */
 	static const u8 code[] = { 0x48, 0xbb, 0, 0, 0x40, 0, 0, 0, 0, 0, 0xc6, 0x03, 0x01 };
-	struct trap_event ev = run(f, code, sizeof(code));
+	struct host_exit e = run(f, code, sizeof(code));
 
-	assert_int_equal(ev.signo, SIGSEGV);
-	assert_int_equal(ev.code, SEGV_ACCERR);
-	assert_int_equal(ev.addr, CODE_GVA);
+	assert_int_equal(e.reason, HOST_EXIT_PF);
+	assert_int_equal(e.addr, CODE_GVA);
+	assert_true(e.pf_known & PFEC_P);
+	assert_true(e.pf_errcode & PFEC_P);             /* present, too little access */
 }
 
 static void test_memory_is_shared_with_monitor(void **state)
@@ -156,9 +157,9 @@ static void test_memory_is_shared_with_monitor(void **state)
 	/* movl $0x5a5a1234, (%rbx) with rbx = DATA_GVA + 8; then cli to stop */
 	static const u8 code[] = { 0x48, 0xbb, 8, 0, 0x50, 0, 0, 0, 0, 0,
 				   0xc7, 0x03, 0x34, 0x12, 0x5a, 0x5a, 0xfa };
-	struct trap_event ev = run(f, code, sizeof(code));
+	struct host_exit e = run(f, code, sizeof(code));
 
-	assert_int_equal(ev.code, SI_KERNEL);
+	assert_int_equal(e.reason, HOST_EXIT_GP);
 	assert_int_equal(*(u32 *)(f->ram + 0x1008), 0x5a5a1234);
 }
 
@@ -210,14 +211,14 @@ static void test_context_is_filtered(void **state)
 	assert_int_equal(nnp, 1);
 }
 
-/* Single-stepping stops after one instruction with TRAP_TRACE: the vCPU
+/* Single-stepping stops after one instruction with a #DB (DR6.BS): the vCPU
  * loop uses it to honour the one-instruction STI interrupt shadow. */
 static void test_single_step(void **state)
 {
 	struct fixture *f = *state;
 	/* nop; nop; cli */
 	static const u8 code[] = { 0x90, 0x90, 0xfa };
-	struct trap_event ev;
+	struct host_exit e;
 
 	memset(f->ram, 0xcc, 4096);
 	memcpy(f->ram, code, sizeof(code));
@@ -226,13 +227,143 @@ static void test_single_step(void **state)
 	f->v.rflags = X86_RFLAGS_FIXED;
 	f->v.gpr[R_RSP] = DATA_GVA + 0x800;
 	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);
-	assert_int_equal(host_run(f->pid, &ev, true), 0);
+	assert_int_equal(host_run(f->pid, &e, true), 0);
 	assert_int_equal(host_save_vcpu(f->pid, &f->v, false), 0);
-	assert_int_equal(ev.signo, SIGTRAP);
-	assert_int_equal(ev.code, TRAP_TRACE);
+	assert_int_equal(e.reason, HOST_EXIT_DB);
+	assert_true(e.single_step);
 	assert_int_equal(f->v.rip, CODE_GVA + 1);
 	/* And the trap flag does not leak into the guest's RFLAGS. */
 	assert_false(f->v.rflags & X86_RFLAGS_TF);
+}
+
+/* The other exit reasons the run loop tells apart, each from the
+ * instruction that raises it on a CPU. */
+static void test_ud2_is_ud(void **state)
+{
+	struct fixture *f = *state;
+	static const u8 code[] = { 0x0f, 0x0b };
+	struct host_exit e = run(f, code, sizeof(code));
+
+	assert_int_equal(e.reason, HOST_EXIT_UD);
+	assert_int_equal(f->v.rip, CODE_GVA);
+}
+
+static void test_divide_by_zero_is_de(void **state)
+{
+	struct fixture *f = *state;
+	/* xor %ecx, %ecx; div %ecx */
+	static const u8 code[] = { 0x31, 0xc9, 0xf7, 0xf1 };
+	struct host_exit e = run(f, code, sizeof(code));
+
+	assert_int_equal(e.reason, HOST_EXIT_DE);
+	assert_int_equal(f->v.rip, CODE_GVA + 2);
+}
+
+static void test_int3_is_bp_and_int1_is_db(void **state)
+{
+	struct fixture *f = *state;
+	static const u8 int3[] = { 0xcc }, int1[] = { 0xf1 };
+	struct host_exit e = run(f, int3, sizeof(int3));
+
+	assert_int_equal(e.reason, HOST_EXIT_BP);
+	assert_int_equal(f->v.rip, CODE_GVA + 1);       /* a trap: RIP past it */
+	e = run(f, int1, sizeof(int1));
+	assert_int_equal(e.reason, HOST_EXIT_DB);
+	assert_false(e.single_step);
+}
+
+/* A stack reference at a non-canonical address: #SS, not #GP. */
+static void test_noncanonical_stack_is_ss(void **state)
+{
+	struct fixture *f = *state;
+	/* movabs $0x8000000000000000, %rsp; push %rax */
+	static const u8 code[] = { 0x48, 0xbc, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x50 };
+	struct host_exit e = run(f, code, sizeof(code));
+
+	assert_int_equal(e.reason, HOST_EXIT_SS);
+	assert_int_equal(f->v.rip, CODE_GVA + 10);
+}
+
+/* A misaligned load with RFLAGS.AC in (virtual) user mode: #AC. */
+static void test_misaligned_with_ac_is_ac(void **state)
+{
+	struct fixture *f = *state;
+	/* mov 1(%rsp), %eax */
+	static const u8 code[] = { 0x8b, 0x44, 0x24, 0x01 };
+	struct host_exit e;
+
+	memset(f->ram, 0xcc, 4096);
+	memcpy(f->ram, code, sizeof(code));
+	memset(&f->v, 0, sizeof(f->v));
+	f->v.rip = CODE_GVA;
+	f->v.cpl = 3;
+	f->v.rflags = X86_RFLAGS_FIXED | X86_RFLAGS_AC;
+	f->v.gpr[R_RSP] = DATA_GVA + 0x800;
+	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);
+	assert_int_equal(host_run(f->pid, &e, false), 0);
+	assert_int_equal(e.reason, HOST_EXIT_AC);
+}
+
+/* A kick sent while the context is stopped is its next exit. */
+static void test_kick(void **state)
+{
+	struct fixture *f = *state;
+	static const u8 code[] = { 0xeb, 0xfe };        /* jmp . */
+	struct host_exit e;
+
+	memset(f->ram, 0xcc, 4096);
+	memcpy(f->ram, code, sizeof(code));
+	memset(&f->v, 0, sizeof(f->v));
+	f->v.rip = CODE_GVA;
+	f->v.rflags = X86_RFLAGS_FIXED;
+	f->v.gpr[R_RSP] = DATA_GVA + 0x800;
+	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);
+	assert_int_equal(host_kick(f->pid), 0);
+	assert_int_equal(host_run(f->pid, &e, false), 0);
+	assert_int_equal(e.reason, HOST_EXIT_KICK);
+}
+
+/* A context killed while it runs guest code: HOST_EXIT_DIED with the
+ * signal.  A helper process waits until the context has left its ptrace
+ * stop (state 't' in /proc/PID/stat), then kills it. */
+static void test_killed_context_died(void **state)
+{
+	struct fixture *f = *state;
+	static const u8 code[] = { 0xeb, 0xfe };        /* jmp . */
+	struct host_exit e;
+	pid_t pid, killer;
+	int status;
+
+	memset(f->ram, 0xcc, 4096);
+	memcpy(f->ram, code, sizeof(code));
+	assert_int_equal(ctx_spawn(&f->stub, &pid), 0);
+	assert_int_equal(ctx_map(&f->stub, pid, CODE_GVA, 0, PROT_READ | PROT_EXEC), 0);
+	assert_int_equal(ctx_flush(&f->stub), 0);
+	memset(&f->v, 0, sizeof(f->v));
+	f->v.rip = CODE_GVA;
+	f->v.rflags = X86_RFLAGS_FIXED;
+	assert_int_equal(host_load_vcpu(pid, &f->v), 0);
+	killer = fork();
+	assert_true(killer >= 0);
+	if (killer == 0) {
+		char path[64], buf[256];
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		for (;;) {
+			FILE *st = fopen(path, "r");
+			char *p = st && fgets(buf, sizeof(buf), st) ? strrchr(buf, ')') : NULL;
+			if (st)
+				fclose(st);
+			if (!p || (p[2] != 't' && p[2] != 'T'))
+				break;
+			usleep(1000);
+		}
+		kill(pid, SIGKILL);
+		_exit(0);
+	}
+	assert_int_equal(host_run(pid, &e, false), 0);
+	assert_int_equal(e.reason, HOST_EXIT_DIED);
+	assert_int_equal(e.status, -SIGKILL);
+	assert_int_equal(waitpid(killer, &status, 0), killer);
 }
 
 /* Batches really run in the context, and failures are reported. */
@@ -256,6 +387,13 @@ int main(void)
 		cmocka_unit_test(test_context_holds_only_the_stub),
 		cmocka_unit_test(test_context_is_filtered),
 		cmocka_unit_test(test_single_step),
+		cmocka_unit_test(test_ud2_is_ud),
+		cmocka_unit_test(test_divide_by_zero_is_de),
+		cmocka_unit_test(test_int3_is_bp_and_int1_is_db),
+		cmocka_unit_test(test_noncanonical_stack_is_ss),
+		cmocka_unit_test(test_misaligned_with_ac_is_ac),
+		cmocka_unit_test(test_kick),
+		cmocka_unit_test(test_killed_context_died),
 		cmocka_unit_test(test_batch_error_is_reported),
 	};
 	return cmocka_run_group_tests_name("host layer", tests, setup, teardown);
