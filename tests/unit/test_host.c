@@ -63,19 +63,27 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Put 'code' at CODE_GVA (INT3 after it) and load context 'pid' to run it
+ * from there at 'cpl' with RFLAGS 'flags' added. */
+static void load(struct fixture *f, pid_t pid, const void *code, size_t len, u8 cpl, u64 flags)
+{
+	memset(f->ram, 0xcc, 4096);
+	memcpy(f->ram, code, len);
+	memset(&f->v, 0, sizeof(f->v));
+	f->v.rip = CODE_GVA;
+	f->v.cpl = cpl;
+	f->v.rflags = X86_RFLAGS_FIXED | flags;
+	f->v.gpr[R_RSP] = DATA_GVA + 0x800;
+	f->v.gpr[R_RAX] = 1234;
+	assert_int_equal(host_load_vcpu(pid, &f->v), 0);
+}
+
 /* Put 'code' at CODE_GVA, run it from there, return the stop. */
 static struct host_exit run(struct fixture *f, const void *code, size_t len)
 {
 	struct host_exit e;
 
-	memset(f->ram, 0xcc, 4096);
-	memcpy(f->ram, code, len);
-	memset(&f->v, 0, sizeof(f->v));
-	f->v.rip = CODE_GVA;
-	f->v.rflags = X86_RFLAGS_FIXED;
-	f->v.gpr[R_RSP] = DATA_GVA + 0x800;
-	f->v.gpr[R_RAX] = 1234;
-	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);
+	load(f, f->pid, code, len, 0, 0);
 	assert_int_equal(host_run(f->pid, &e, false), 0);
 	assert_int_equal(host_save_vcpu(f->pid, &f->v, e.reason == HOST_EXIT_SYSCALL), 0);
 	return e;
@@ -220,13 +228,7 @@ static void test_single_step(void **state)
 	static const u8 code[] = { 0x90, 0x90, 0xfa };
 	struct host_exit e;
 
-	memset(f->ram, 0xcc, 4096);
-	memcpy(f->ram, code, sizeof(code));
-	memset(&f->v, 0, sizeof(f->v));
-	f->v.rip = CODE_GVA;
-	f->v.rflags = X86_RFLAGS_FIXED;
-	f->v.gpr[R_RSP] = DATA_GVA + 0x800;
-	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);
+	load(f, f->pid, code, sizeof(code), 0, 0);
 	assert_int_equal(host_run(f->pid, &e, true), 0);
 	assert_int_equal(host_save_vcpu(f->pid, &f->v, false), 0);
 	assert_int_equal(e.reason, HOST_EXIT_DB);
@@ -292,14 +294,7 @@ static void test_misaligned_with_ac_is_ac(void **state)
 	static const u8 code[] = { 0x8b, 0x44, 0x24, 0x01 };
 	struct host_exit e;
 
-	memset(f->ram, 0xcc, 4096);
-	memcpy(f->ram, code, sizeof(code));
-	memset(&f->v, 0, sizeof(f->v));
-	f->v.rip = CODE_GVA;
-	f->v.cpl = 3;
-	f->v.rflags = X86_RFLAGS_FIXED | X86_RFLAGS_AC;
-	f->v.gpr[R_RSP] = DATA_GVA + 0x800;
-	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);
+	load(f, f->pid, code, sizeof(code), 3, X86_RFLAGS_AC);
 	assert_int_equal(host_run(f->pid, &e, false), 0);
 	assert_int_equal(e.reason, HOST_EXIT_AC);
 }
@@ -311,13 +306,7 @@ static void test_kick(void **state)
 	static const u8 code[] = { 0xeb, 0xfe };        /* jmp . */
 	struct host_exit e;
 
-	memset(f->ram, 0xcc, 4096);
-	memcpy(f->ram, code, sizeof(code));
-	memset(&f->v, 0, sizeof(f->v));
-	f->v.rip = CODE_GVA;
-	f->v.rflags = X86_RFLAGS_FIXED;
-	f->v.gpr[R_RSP] = DATA_GVA + 0x800;
-	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);
+	load(f, f->pid, code, sizeof(code), 0, 0);
 	assert_int_equal(host_kick(f->pid), 0);
 	assert_int_equal(host_run(f->pid, &e, false), 0);
 	assert_int_equal(e.reason, HOST_EXIT_KICK);
@@ -334,15 +323,10 @@ static void test_killed_context_died(void **state)
 	pid_t pid, killer;
 	int status;
 
-	memset(f->ram, 0xcc, 4096);
-	memcpy(f->ram, code, sizeof(code));
 	assert_int_equal(ctx_spawn(&f->stub, &pid), 0);
 	assert_int_equal(ctx_map(&f->stub, pid, CODE_GVA, 0, PROT_READ | PROT_EXEC), 0);
 	assert_int_equal(ctx_flush(&f->stub), 0);
-	memset(&f->v, 0, sizeof(f->v));
-	f->v.rip = CODE_GVA;
-	f->v.rflags = X86_RFLAGS_FIXED;
-	assert_int_equal(host_load_vcpu(pid, &f->v), 0);
+	load(f, pid, code, sizeof(code), 0, 0);
 	killer = fork();
 	assert_true(killer >= 0);
 	if (killer == 0) {
