@@ -103,6 +103,7 @@ LIB_OBJS += traps/context.o
 LIB_OBJS += traps/stub_blob.o
 LIB_OBJS += shadow/walk.o
 LIB_OBJS += shadow/shadow.o
+LIB_OBJS += shadow/fault.o
 LIB_OBJS += devices/bus.o
 LIB_OBJS += devices/uart.o
 LIB_OBJS += devices/debugexit.o

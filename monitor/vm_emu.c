@@ -11,11 +11,6 @@
 
 /* ---- Guest memory through the guest's page tables (the emulator's view) ---- */
 
-bool gva_usable(u64 la)
-{
-	return la >= GUEST_VA_MIN && la < GUEST_VA_END;
-}
-
 /* The guest's tables map 'la' outside RAM: there is nothing to map. */
 void vm_bad_gpa(struct vm *vm, u64 la, u64 gpa)
 {
@@ -45,7 +40,7 @@ static u8 *vm_translate(struct emu_ctxt *c, u64 la, enum emu_access acc)
 	struct vcpu *v = c->vcpu;
 	struct gwalk w;
 
-	if (!gva_usable(la)) {
+	if (!shadow_gva_usable(la)) {
 		vm_set_gp(c);
 		return NULL;
 	}

@@ -34,7 +34,6 @@ void vm_host_error(struct vm *vm, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* vm_emu.c: the emulator's view of the VM (memory, ports, CRs, CPUID). */
-bool gva_usable(u64 la);
 void vm_bad_gpa(struct vm *vm, u64 la, u64 gpa);
 void vm_write_ram_span(struct vm *vm, u64 gpa, const u8 *src, u64 len);
 int op_read(struct emu_ctxt *c, u64 la, void *buf, unsigned len, enum emu_access acc);

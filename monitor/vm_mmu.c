@@ -5,9 +5,7 @@
  * first fetch has it scanned and, if needed, patched (shadow.c part vi),
  * and a patch's INT3 is emulated.
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "vm_internal.h"
 
@@ -45,20 +43,9 @@ void vm_patch_scan(struct vm *vm, u64 la, const struct gwalk *w)
 	if (!sites)
 		return;
 	int n = patch_scan(code, len, base, entries, ne, page, sites, MAX_SITES);
-	vm->shadow.st.pages_scanned++;
-	if (n <= 0) {
-		free(sites);
-		if (n == 0 && shadow_mark_clean(&vm->shadow, w->gpa & ~0xfffull) < 0)
-			vm_host_error(vm, -ENOMEM, "tracking the scanned code page at GPA %#llx",
-				      (unsigned long long)(w->gpa & ~0xfffull));
-		return;
-	}
-	u8 copy[4096];
-	memcpy(copy, vm->ram + (w->gpa & ~0xfffull), 4096);
-	patch_apply(copy, page, sites, n);
-	int r = shadow_add_copy(&vm->shadow, w->gpa & ~0xfffull, page, copy, sites, n);
-	if (r < 0 && r != -ENOSPC)
-		vm_host_error(vm, r, "installing the patched copy of the code page at GPA %#llx",
+	int r = shadow_patch_page(&vm->shadow, w->gpa, page, sites, n);
+	if (r < 0)
+		vm_host_error(vm, r, "installing the scan of the code page at GPA %#llx",
 			      (unsigned long long)(w->gpa & ~0xfffull));
 }
 
@@ -101,12 +88,8 @@ static void vm_pt_write(struct vm *vm, struct context *ctx, u64 la, const struct
 		return;
 	case EMU_UNHANDLEABLE:
 		r = vm->gdb ? gdb_watch_suspend(vm, w->gpa) : 0;
-		if (r == 0 && shadow_tracked(&vm->shadow, w->gpa)) {
-			vm->shadow.st.untracked_other++;
-			r = shadow_untrack(&vm->shadow, w->gpa);
-		}
 		if (r == 0)
-			r = shadow_fill(&vm->shadow, ctx, la, w, &vm->vcpu);
+			r = shadow_unemulated_write(&vm->shadow, ctx, la, w, &vm->vcpu);
 		if (r < 0)
 			vm_host_error(vm, r, "untracking the page table at GPA %#llx",
 				      (unsigned long long)w->gpa);
@@ -116,12 +99,12 @@ static void vm_pt_write(struct vm *vm, struct context *ctx, u64 la, const struct
 
 /* A host page fault at 'la'.  'present': the context had the page mapped,
  * with too little access (a write to a read-only page, or a fetch from a
- * non-executable one). */
+ * non-executable one).  The monitor finds the kind of access; what the
+ * fault is, the shadow says (shadow_fault()). */
 void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool present)
 {
 	struct vcpu *v = &vm->vcpu;
 	struct emu_ctxt c;
-	struct gwalk w;
 	bool writes = false;
 	u64 t0 = now_ns();
 
@@ -137,69 +120,38 @@ void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool present)
 		     (la >= v->rip && la - v->rip < c.insn_len && !(present && writes));
 	enum emu_access acc = fetch ? EMU_FETCH : (writes || present) ? EMU_WRITE : EMU_READ;
 
-	if (!gva_usable(la)) {
-		/* Page 0 cannot be mapped in the host.  Where the guest's own
-		 * tables do not map it either (a NULL pointer), the guest gets
-		 * the page fault a CPU would give it, with CR2; anything else
-		 * there, and the addresses above the guest's range, are #GP. */
-		struct gwalk w0 = { 0 };
-		int r0 = la < GUEST_VA_MIN ? shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3,
-							 v->efer, la, acc, v->cpl, false, &w0) : 0;
-		if (r0 < 0 && r0 != SHADOW_WALK_BAD_GPA && !(w0.errcode & PFEC_P)) {
-			vm->shadow.st.guest_faults++;
-			vm_raise(vm, X86_EXC_PF, w0.errcode, la);
-			return;
-		}
+	struct shadow_fault f;
+	switch (shadow_fault(&vm->shadow, ctx, v, la, acc, present, &f)) {
+	case SHADOW_FAULT_GUEST_GP:
 		vm_raise(vm, X86_EXC_GP, 0, 0);
 		return;
-	}
-
-	int r = shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3, v->efer, la, acc,
-			    v->cpl, true, &w);
-	if (r < 0 && acc == EMU_WRITE && !present && (w.errcode & PFEC_P)) {
-		/* The decoder's "writes memory" may be about another operand
-		 * (MOVS, PUSH m): if the page may be read, map it for reading;
-		 * a real write then faults again, on a present page. */
-		struct gwalk rd;
-		if (shadow_walk(vm->ram, vm->ram_size, v->cr0, v->cr3, v->efer, la, EMU_READ,
-				v->cpl, true, &rd) == 0) {
-			w = rd;
-			r = 0;
-		}
-	}
-	if (r == SHADOW_WALK_BAD_GPA) {
-		vm_bad_gpa(vm, la, w.gpa);
+	case SHADOW_FAULT_BAD_GPA:
+		vm_bad_gpa(vm, la, f.w.gpa);
 		return;
-	}
-	if (r < 0) {
-		vm->shadow.st.guest_faults++;
-		vm_raise(vm, X86_EXC_PF, w.errcode, la);
+	case SHADOW_FAULT_GUEST_PF:
+		vm_raise(vm, X86_EXC_PF, f.errcode, la);
 		stats_add(&vm->stats, STAT_EXIT, "guest page fault", now_ns() - t0);
 		return;
-	}
-	/* A write to a page table the guest may write: emulate it, so the
-	 * shadow learns what changed (vm_write_ram). */
-	if (present && acc == EMU_WRITE && shadow_tracked(&vm->shadow, w.gpa)) {
+	case SHADOW_FAULT_PT_WRITE:
 		if (vm->trace)
 			trace_instant(vm->trace, "page-table write", la);
-		vm_pt_write(vm, ctx, la, &w);
+		vm_pt_write(vm, ctx, la, &f.w);
 		stats_add(&vm->stats, STAT_EXIT, "page-table write", now_ns() - t0);
 		return;
-	}
-	if (present && acc == EMU_WRITE && shadow_watched(&vm->shadow, w.gpa)) {
-		vm_pt_write(vm, ctx, la, &w);
+	case SHADOW_FAULT_WATCHED:
+		vm_pt_write(vm, ctx, la, &f.w);
 		stats_add(&vm->stats, STAT_EXIT, "write to a watched page", now_ns() - t0);
 		return;
+	case SHADOW_FAULT_HIDDEN:
+		break;
 	}
-	/* Kernel code (executable, supervisor-only) is scanned once; user
-	 * mode needs no patching: there these instructions act as in ring 3. */
-	if (vm->opt.patch && !ctx->user && !w.nx && !w.user && !shadow_scanned(&vm->shadow, w.gpa))
-		vm_patch_scan(vm, la, &w);
+	if (vm->opt.patch && f.scan)
+		vm_patch_scan(vm, la, &f.w);
 	if (vm->trace)
 		trace_instant(vm->trace, "hidden fault", la);
-	r = shadow_fill(&vm->shadow, ctx, la, &w, v);
+	int r = shadow_fill(&vm->shadow, ctx, la, &f.w, v);
 	if (r < 0)
 		vm_host_error(vm, r, "mapping guest address %#llx (GPA %#llx) into context process %d",
-			      (unsigned long long)la, (unsigned long long)w.gpa, ctx->pid);
+			      (unsigned long long)la, (unsigned long long)f.w.gpa, ctx->pid);
 	stats_add(&vm->stats, STAT_EXIT, "hidden page fault", now_ns() - t0);
 }

@@ -28,6 +28,11 @@
 /* The guest virtual range a context process can hold (DESIGN.md section 1). */
 #define GUEST_VA_MIN 0x1000ull
 #define GUEST_VA_END 0x7fff00000000ull
+/* Can a context hold guest address 'gva' at all? */
+static inline bool shadow_gva_usable(u64 gva)
+{
+	return gva >= GUEST_VA_MIN && gva < GUEST_VA_END;
+}
 
 /* The result of a guest page-table walk. */
 struct gwalk {
@@ -218,6 +223,49 @@ static inline void shadow_mark_dirty(struct shadow *sh, u64 gpa)
 	if (sh->dirty && gpa < sh->ram_size)
 		sh->dirty[gpa >> 18] |= 1ull << ((gpa >> 12) & 63);
 }
+
+/* fault.c: the page-fault decision, so the monitor acts on a verdict. */
+enum shadow_verdict {
+	SHADOW_FAULT_HIDDEN,     /* the guest maps it: shadow_fill() with f->w
+	                          * (first shadow_patch_page() if f->scan and
+	                          * patching is on) */
+	SHADOW_FAULT_GUEST_PF,   /* the guest's own #PF: f->errcode, CR2 = gva
+	                          * (counted in st.guest_faults) */
+	SHADOW_FAULT_GUEST_GP,   /* an address no context can hold, not a NULL
+	                          * page the guest leaves unmapped: #GP(0) */
+	SHADOW_FAULT_BAD_GPA,    /* the guest's tables point outside RAM (f->w.gpa) */
+	SHADOW_FAULT_PT_WRITE,   /* a write to a tracked page table: emulate it
+	                          * (vm_write_ram() tells shadow_written()) */
+	SHADOW_FAULT_WATCHED,    /* a write to a page a debugger watches: emulate it */
+};
+struct shadow_fault {
+	struct gwalk w;          /* the walk that allowed the access (HIDDEN,
+	                          * PT_WRITE, WATCHED; BAD_GPA: w.gpa) */
+	u32 errcode;             /* GUEST_PF: the #PF error code */
+	bool scan;               /* HIDDEN: kernel code never scanned (part vi) */
+};
+/*
+ * A host page fault at 'gva' in context 'ctx' while the vCPU is 'v': an
+ * access 'acc' (the caller decodes the instruction: the host does not say),
+ * 'present' if the context had the page mapped with too little access.
+ * Walks the guest's tables (setting A/D bits as the MMU would) and says
+ * what the fault is, in *f.  Changes nothing in the shadow.
+ */
+enum shadow_verdict shadow_fault(struct shadow *sh, const struct context *ctx,
+				 const struct vcpu *v, u64 gva, enum emu_access acc,
+				 bool present, struct shadow_fault *f);
+/* A write that PT_WRITE or WATCHED asked to emulate and the emulator
+ * cannot: stop tracking the page (st.untracked_other) and map it as the
+ * walk 'w' allows, so the instruction runs natively.  0 or -errno. */
+int shadow_unemulated_write(struct shadow *sh, struct context *ctx, u64 gva,
+			    const struct gwalk *w, const struct vcpu *v);
+/* (vi) Record the scan of the kernel code page at 'gpa' (guest VA
+ * 'page_va'), which found n silent-fail sites in 'sites' (ownership
+ * passes; n < 0: the scan gave up, the page is scanned again next time):
+ * n == 0 remembers it clean, n > 0 installs its copy with INT3 on each
+ * site (none when all copy slots are used).  Counted in st.pages_scanned.
+ * 0 or -errno. */
+int shadow_patch_page(struct shadow *sh, u64 gpa, u64 page_va, struct patch_site *sites, int n);
 
 /* (iv) Drop every mapping of every context (CR0.WP/PG, CR4.PGE changes). */
 int shadow_flush_all(struct shadow *sh);
