@@ -51,7 +51,8 @@ int vm_fpu_save(struct vm *vm);
 bool vm_fpu_enter_user(struct vm *vm, struct pv_vcpu *pv, struct context *c);
 
 /* vm_stop.c: events into the guest, and the stop handlers. */
-const char *exc_name(unsigned v);
+/* "#GP" for vector 13; "INT" for a vector above the exceptions. */
+const char *vm_exc_name(unsigned v);
 void vm_deliver(struct vm *vm, const struct emu_exception *e);
 void vm_raise(struct vm *vm, u8 vector, u32 errcode, u64 cr2);
 void vm_syscall(struct vm *vm);

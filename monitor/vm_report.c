@@ -49,7 +49,7 @@ static void vm_dump(struct vm *vm, FILE *f)
 		(unsigned long long)v->fs_base, (unsigned long long)v->gs_base);
 	if (v->last_vector >= 0)
 		fprintf(f, "  last exception: %s (vector %d, error code %#llx) at rip %#llx\n",
-			exc_name(v->last_vector), v->last_vector,
+			vm_exc_name(v->last_vector), v->last_vector,
 			(unsigned long long)v->last_errcode, (unsigned long long)v->last_rip);
 
 	vm_emu_ctxt(vm, &c);

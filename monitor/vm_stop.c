@@ -1,10 +1,9 @@
 /*
  * What one stop of the guest means, and events into the guest.  A stop
  * is dispatched by its exit reason in vm_exit() (or is a SYSCALL,
- * vm_syscall()); a
- * trapping instruction is emulated by vm_emulate() and the ones that
- * follow it chained (vm_chain()); exceptions go through the guest's IDT
- * (vm_deliver()).  Page faults are vm_mmu.c's.
+ * vm_syscall()); a trapping instruction is emulated by vm_emulate() and
+ * the ones that follow it chained (vm_chain()); exceptions go through the
+ * guest's IDT (vm_deliver()).  Page faults are vm_mmu.c's.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +16,7 @@ static const char *const exc_names[32] = {
 	"#VE", "#CP",
 };
 
-const char *exc_name(unsigned v)
+const char *vm_exc_name(unsigned v)
 {
 	return v < 32 && exc_names[v] ? exc_names[v] : "INT";
 }
@@ -37,10 +36,10 @@ void vm_deliver(struct vm *vm, const struct emu_exception *e)
 	int r = emu_inject(&c, e->vector, e->has_errcode, e->errcode, e->soft);
 	if (r == EMU_TRIPLE_FAULT)
 		vm_kill(vm, "triple fault: %s could not be delivered (IDT base %#llx limit %#x)",
-			exc_name(e->vector), (unsigned long long)vm->vcpu.idtr.base,
+			vm_exc_name(e->vector), (unsigned long long)vm->vcpu.idtr.base,
 			vm->vcpu.idtr.limit);
 	if (e->vector < 32)
-		snprintf(name, sizeof(name), "exception %s", exc_name(e->vector));
+		snprintf(name, sizeof(name), "exception %s", vm_exc_name(e->vector));
 	else
 		snprintf(name, sizeof(name), "int 0x%02x", e->vector);
 	stats_add(&vm->stats, STAT_EXIT, name, now_ns() - t0);
