@@ -19,7 +19,7 @@
  * The console's size (rows and columns) is the terminal's: io.c reads it
  * from console.size_fd, at start and whenever it changes (SIGWINCH for our
  * own terminal; a client's resize of the pty is looked at on every I/O
- * thread wake-up), and vm.c passes it to the guest (docs/ARCHITECTURE.md,
+ * thread wake-up), and vm_hypercall.c passes it to the guest (docs/ARCHITECTURE.md,
  * "The console").
  */
 #include <errno.h>

@@ -101,8 +101,8 @@ static bool io_queue(struct io *io, const u8 *b, size_t n)
 	return ok;
 }
 
-/* The console's size now; on a change, tell the vCPU thread (vm.c passes
- * it to the guest). */
+/* The console's size now; on a change, tell the vCPU thread (vm_hypercall.c
+ * passes it to the guest). */
 static void io_read_winsize(struct io *io)
 {
 	struct winsize ws;

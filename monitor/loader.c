@@ -574,7 +574,7 @@ int loader_boot(struct vm *vm, char *err, size_t errlen)
 	bi->initrd_size = initrd_size;
 	bi->boot_data_gpa = boot_data;
 	bi->free_gpa = pt.next;
-	bi->features = BOOT_FEATURE_HYPERCALL;   /* vm.c serves hypercalls */
+	bi->features = BOOT_FEATURE_HYPERCALL;   /* vm_hypercall.c serves them */
 	bi->tsc_khz = 0;
 	memcpy(bi->cmdline, append, strlen(append) + 1);
 

@@ -324,7 +324,8 @@ const char *stats_syscall_name(u64 nr);
  * guest's system calls by name, most frequent first. */
 void stats_print(const struct stats *s, FILE *f);
 
-/* vm.c */
+/* vm.c and the files beside it, one concern each (vm_internal.h lists
+ * them): the VM. */
 struct vm_scratch;
 struct vm {
 	struct vm_options opt;   /* what the user asked for */
@@ -388,9 +389,9 @@ void vm_kill(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 
 int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t errlen);
 /* Print why the VM stopped (with the register dump after a crash) and,
  * with --stats, the trap table. */
-void vm_report(struct vm *vm, FILE *f);
-int vm_run(struct vm *vm);
-/* HC_NMI_WATCHDOG at host time 'now_ns': arm the watchdog for 'us'
+void vm_report(struct vm *vm, FILE *f);         /* vm_report.c */
+int vm_run(struct vm *vm);                      /* vm_run.c */
+/* vm_events.c: HC_NMI_WATCHDOG at host time 'now_ns': arm the watchdog for 'us'
  * microseconds from then (0 disarms).  0, or -22 (EINVAL) for a timeout
  * above PV_NMI_WATCHDOG_MAX_US, the watchdog unchanged. */
 s64 vm_watchdog_arm(struct vm *vm, u64 us, u64 now_ns);
@@ -400,11 +401,13 @@ s64 vm_watchdog_arm(struct vm *vm, u64 us, u64 now_ns);
  * the earlier of the tick and the deadline (0: never). */
 u64 vm_watchdog_check(struct vm *vm, u64 now_ns, u64 next_ns);
 void vm_destroy(struct vm *vm);
-/* Write guest RAM on the guest's behalf (n bytes within one page), keeping
- * the shadow coherent when it is a tracked page table or patched code. */
+/* vm_emu.c: write guest RAM on the guest's behalf (n bytes within one
+ * page), keeping the shadow coherent when it is a tracked page table or
+ * patched code. */
 void vm_write_ram(struct vm *vm, u64 gpa, const void *src, unsigned n);
-/* Scan the guest kernel code page at 'la' (walked to 'w') once, and
- * install its patched copy if it holds silent-fail instructions. */
+/* vm_mmu.c: scan the guest kernel code page at 'la' (walked to 'w')
+ * once, and install its patched copy if it holds silent-fail
+ * instructions. */
 void vm_patch_scan(struct vm *vm, u64 la, const struct gwalk *w);
 
 /* gdb_rsp.c: the GDB remote protocol's framing, with no I/O (fuzzed by
@@ -479,15 +482,15 @@ int gdb_bp_insert(struct vm *vm, u64 va);
 int gdb_bp_remove(struct vm *vm, u64 va);
 /* Put every breakpoint's INT3 back (a copy may have been rebuilt). */
 void gdb_bp_rearm(struct vm *vm);
-/* vm.c, at an INT3 in kernel mode: one of ours?  Then RIP is put back on
+/* vm_stop.c, at an INT3 in kernel mode: one of ours?  Then RIP is put back on
  * it, the stop is for the debugger, and true. */
 bool gdb_bp_hit(struct vm *vm);
 /* Z2/z2: 0, or -1. */
 int gdb_watch_insert(struct vm *vm, u64 va, u64 len);
 int gdb_watch_remove(struct vm *vm, u64 va, u64 len);
-/* vm.c: the emulator wrote [la, la + len): a watched range? */
+/* vm_emu.c: the emulator wrote [la, la + len): a watched range? */
 void gdb_watch_write(struct vm *vm, u64 la, unsigned len);
-/* vm.c: a write to watched page 'gpa' that the emulator cannot do: make
+/* vm_mmu.c: a write to watched page 'gpa' that the emulator cannot do: make
  * the page writable for one single-stepped instruction.  0 or -errno. */
 int gdb_watch_suspend(struct vm *vm, u64 gpa);
 /* At the top of the run loop: after that instruction, watch the page

@@ -100,7 +100,7 @@ static void end(struct fixture *f)
 	shadow_destroy(&f->sh);
 }
 
-/* A hidden fault at 'va' for access 'acc' in context c, as vm.c does it. */
+/* A hidden fault at 'va' for access 'acc' in context c, as vm_mmu.c does it. */
 static void fault(struct fixture *f, struct context *c, u64 va, enum emu_access acc)
 {
 	struct gwalk w;

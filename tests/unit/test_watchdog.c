@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_watchdog.c: the paravirtual NMI watchdog's monitor side
- * (monitor/vm.c, HC_NMI_WATCHDOG in boot.h) without a guest: the
+ * (monitor/vm_events.c, HC_NMI_WATCHDOG in boot.h) without a guest: the
  * hypercall's argument checks, and when the watchdog fires and wakes the
  * vCPU thread.  Host time is passed in, so nothing here sleeps.
  */
