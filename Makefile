@@ -99,6 +99,7 @@ LIB_OBJS += traps/patch.o
 LIB_OBJS += traps/inject.o
 LIB_OBJS += traps/cpuid.o
 LIB_OBJS += traps/host.o
+LIB_OBJS += traps/host_time.o
 LIB_OBJS += traps/context.o
 LIB_OBJS += traps/stub_blob.o
 LIB_OBJS += shadow/walk.o

@@ -192,8 +192,11 @@ for round in $(seq 1 "$ROUNDS"); do
 		echo "  round $round: $e"
 		boot "$e" "$round"
 	done
-	taskset -c "$CPU" "$out/sysemu_stop" -r "$INNER" |
-		awk -v round="$round" '$1 == "micro:" { printf "host,%s,%s,%s,%s,%s,%s,,\n", round, $2, $3, $4, $5, $6 }' >>"$rcsv"
+	for v in "" "-p 2" "-t" "-T"; do
+		# shellcheck disable=SC2086 # $v: options or nothing
+		taskset -c "$CPU" "$out/sysemu_stop" -r "$INNER" $v |
+			awk -v round="$round" '$1 == "micro:" { printf "host,%s,%s,%s,%s,%s,%s,,\n", round, $2, $3, $4, $5, $6 }' >>"$rcsv"
+	done
 done
 secs=$(($(date +%s) - t0))
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -293,6 +296,22 @@ awk -F, -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
 			if (u != "") printf "%s %s in UML pinned", (t != "" ? "," : "A guest getpid costs"), ratio(u, s) > md
 			if (t u != "") print "." > md
 			printf "sysemu-stop,%s,,,,,,\n", s > csv
+			# The variants (bench/sysemu_stop.c): two address spaces in
+			# turn, as a guest system call stops the user context and
+			# then the kernel context; and the task-switch penalty.
+			s2 = median(meds["host", "sysemu-stop-2proc"])
+			if (s2 != "") {
+				printf "Two traced processes stopped in turn (a guest system call stops the user context, then the kernel context): %s per stop", show(s2) > md
+				if (t != "") printf "; a guest getpid costs %s of those (2 is the floor of this design)", ratio(t, s2) > md
+				print "." > md
+				printf "sysemu-stop-2proc,%s,,,,,,\n", s2 > csv
+			}
+			st = median(meds["host", "sysemu-stop-tsd"]); sm = median(meds["host", "sysemu-stop-tsd-matched"])
+			if (st != "" && sm != "") {
+				printf "The task-switch penalty: a stop of a child with RDTSC trapping costs %s when the tracer has it too, %s when not (%s).\n",
+					show(sm), show(st), ratio(st, sm) > md
+				printf "sysemu-stop-tsd,%s,,,,,,\nsysemu-stop-tsd-matched,%s,,,,,,\n", st, sm > csv
+			}
 		}
 		print "" > md
 		print "The fastest round of each (the least disturbed by other work on the CPU):" > md

@@ -32,6 +32,8 @@ enum {
 	OPT_CHAIN,
 	OPT_DISK,
 	OPT_CPUID_FAULTING,
+	OPT_RDTSC_TRAP,
+	OPT_VCPU_THREAD_MATCH,
 	OPT_CPU,
 	OPT_CONSOLE,
 	OPT_BACKTRACE_USER,
@@ -61,6 +63,8 @@ static const struct option long_options[] = {
 	{ "patch",           required_argument, NULL, OPT_PATCH },
 	{ "chain",           required_argument, NULL, OPT_CHAIN },
 	{ "cpuid-faulting",  required_argument, NULL, OPT_CPUID_FAULTING },
+	{ "rdtsc-trap",      required_argument, NULL, OPT_RDTSC_TRAP },
+	{ "vcpu-thread-match", required_argument, NULL, OPT_VCPU_THREAD_MATCH },
 	{ "backtrace-user",  no_argument,       NULL, OPT_BACKTRACE_USER },
 	{ "trace",           required_argument, NULL, OPT_TRACE },
 	{ "trace-limit",     required_argument, NULL, OPT_TRACE_LIMIT },
@@ -112,6 +116,12 @@ static void usage(FILE *out, const char *default_kernel)
 		"                      one another (SWAPGS; SYSRETQ) in one stop (default on)\n"
 		"      --cpuid-faulting=on|off  make the guest's CPUID trap where the host\n"
 		"                      offers CPUID faulting (default on; off: it runs natively)\n"
+		"      --rdtsc-trap=auto|on|off  make the guest's RDTSC trap, so it reads a\n"
+		"                      virtual TSC (auto, the default: where the host honours\n"
+		"                      it; on: ask even where it does not; off: RDTSC runs natively)\n"
+		"      --vcpu-thread-match=on|off  give the monitor's vCPU thread the contexts'\n"
+		"                      RDTSC and CPUID settings, so no host task switch between\n"
+		"                      them rewrites CR4 (default on; off: to measure that cost)\n"
 		"      --backtrace-user  when a guest program dies of a core-dumping signal\n"
 		"                      (SIGSEGV, SIGILL, SIGFPE, SIGABRT...), print a libunwind\n"
 		"                      backtrace of it, symbols from its file in --initrd\n"
@@ -285,6 +295,8 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		.patch = true,
 		.chain = true,
 		.cpuid_faulting = true,
+		.rdtsc_trap = -1,
+		.vcpu_thread_match = true,
 		.trace_limit = TRACE_DEFAULT_LIMIT,
 		.migrate_downtime_ms = VM_DEFAULT_DOWNTIME_MS,
 	};
@@ -372,6 +384,20 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 			break;
 		case OPT_CPUID_FAULTING:
 			if (parse_on_off("--cpuid-faulting", optarg, &opt->cpuid_faulting, err) < 0)
+				return -1;
+			break;
+		case OPT_RDTSC_TRAP:
+			if (!strcmp(optarg, "auto")) {
+				opt->rdtsc_trap = -1;
+			} else {
+				bool on;
+				if (parse_on_off("--rdtsc-trap", optarg, &on, err) < 0)
+					return -1;
+				opt->rdtsc_trap = on;
+			}
+			break;
+		case OPT_VCPU_THREAD_MATCH:
+			if (parse_on_off("--vcpu-thread-match", optarg, &opt->vcpu_thread_match, err) < 0)
 				return -1;
 			break;
 		case OPT_BACKTRACE_USER:

@@ -17,25 +17,19 @@
 #include <time.h>
 
 #include "vm.h"
-
-static u64 mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
+#include "host_time.h"
 
 int ctl_save(struct vm *vm, const char *path, char *err, size_t errlen)
 {
 	/* On a terminal the console is in raw mode: lines end with \r\n. */
 	const char *nl = vm->io.tty ? "\r\n" : "\n";
 	struct stat st;
-	u64 t0 = mono_ns();
+	u64 t0 = host_mono_ns();
 
 	if (snapshot_save(vm, path, err, errlen) < 0)
 		return -1;
 	fprintf(stderr, "%strapvisor: snapshot saved to %s (%.1f MiB in %.1f ms)%s", nl, path,
-		stat(path, &st) == 0 ? st.st_size / 1048576.0 : 0.0, (mono_ns() - t0) / 1e6, nl);
+		stat(path, &st) == 0 ? st.st_size / 1048576.0 : 0.0, (host_mono_ns() - t0) / 1e6, nl);
 	return 0;
 }
 

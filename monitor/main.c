@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "vm.h"
+#include "host_time.h"
 
 /* The guest kernel built next to this binary (build/guest-kernel.elf); a
  * sanitizer build in build-san/ uses the one in build/. */
@@ -68,8 +69,7 @@ int main(int argc, char **argv)
 
 	/* 3a. A saved or moving VM replaces the fresh one before it runs;
 	 * 3b. the control socket. */
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	u64 t0 = host_mono_ns();
 	if ((opt.loadvm && snapshot_load(&vm, opt.loadvm, err, sizeof(err)) < 0) ||
 	    (opt.incoming && migrate_incoming(&vm, opt.incoming, disk, err, sizeof(err)) < 0) ||
 	    (opt.qmp && qmp_start(&vm, opt.qmp, err, sizeof(err)) < 0)) {
@@ -77,10 +77,9 @@ int main(int argc, char **argv)
 		vm_destroy(&vm);
 		return EXIT_USAGE;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (opt.loadvm)
 		fprintf(stderr, "trapvisor: restored %s in %.1f ms\n", opt.loadvm,
-			(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+			(host_mono_ns() - t0) / 1e6);
 
 	/* 4. Run until the guest shuts down or is stopped. */
 	r = vm_run(&vm);

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "vm.h"
+#include "host_time.h"
 
 #define MIG_STEP_NS     (10 * 1000000ull)  /* the longest a step sends for */
 #define MIG_MAX_ROUNDS  30                 /* then stop and copy anyway */
@@ -71,13 +72,6 @@ struct migration {
 	u64 total_ns;            /* start to answer */
 	char error[256];         /* why it failed */
 };
-
-static u64 mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 /* ---- Addresses ---- */
 
@@ -229,7 +223,7 @@ int migrate_start(struct vm *vm, const char *uri, char *err, size_t errlen)
 	}
 	m->state = MIG_ACTIVE;
 	m->round = 1;
-	m->start_ns = m->round_start_ns = mono_ns();
+	m->start_ns = m->round_start_ns = host_mono_ns();
 	fprintf(stderr, "trapvisor: migrate: to %s, downtime target %llu ms\n", uri,
 		(unsigned long long)vm->opt.migrate_downtime_ms);
 	return 0;
@@ -331,7 +325,7 @@ static bool mig_send(struct vm *vm, u64 deadline)
 		}
 		m->round_pages += (u64)r;
 		m->cursor++;
-		if (deadline && (m->round_pages & 63) == 0 && mono_ns() >= deadline)
+		if (deadline && (m->round_pages & 63) == 0 && host_mono_ns() >= deadline)
 			break;
 	}
 	if (snap_flush_ram(m->s) < 0) {
@@ -386,7 +380,7 @@ static void mig_finish(struct vm *vm)
 {
 	struct migration *m = vm->mig;
 	struct shadow *sh = &vm->shadow;
-	u64 t0 = mono_ns();
+	u64 t0 = host_mono_ns();
 	int r;
 
 	r = shadow_dirty_log_sync(sh, m->todo);
@@ -419,7 +413,7 @@ static void mig_finish(struct vm *vm)
 	}
 	if (mig_wait_ack(vm) < 0)
 		return;
-	u64 now = mono_ns();
+	u64 now = host_mono_ns();
 	m->downtime_ns = now - t0;
 	m->total_ns = now - m->start_ns;
 	m->state = MIG_COMPLETED;
@@ -445,7 +439,7 @@ static void mig_finish(struct vm *vm)
 static void mig_round_end(struct vm *vm)
 {
 	struct migration *m = vm->mig;
-	u64 now = mono_ns(), ms = (now - m->round_start_ns) / 1000000;
+	u64 now = host_mono_ns(), ms = (now - m->round_start_ns) / 1000000;
 	int r = shadow_dirty_log_sync(&vm->shadow, m->todo);
 
 	if (r < 0) {
@@ -477,13 +471,13 @@ static void mig_round_end(struct vm *vm)
 void migrate_step(struct vm *vm)
 {
 	struct migration *m = vm->mig;
-	u64 now = mono_ns();
+	u64 now = host_mono_ns();
 
 	/* A paused guest needs no time of its own: send without a break. */
 	if (m->state != MIG_ACTIVE || (!vm->paused && now - m->last_step_ns < MIG_STEP_NS))
 		return;
 	bool done = mig_send(vm, now + MIG_STEP_NS);
-	u64 end = mono_ns();
+	u64 end = host_mono_ns();
 	m->send_ns += end - now;
 	m->last_step_ns = end;
 	if (m->state == MIG_ACTIVE && done)

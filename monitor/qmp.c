@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "vm.h"
+#include "host_time.h"
 
 #define QMP_LINE_MAX 65536
 
@@ -129,13 +130,6 @@ static void qmp_stats(struct vm *vm, struct jbuf *b)
 	   (unsigned long long)vm->pit.missed);
 }
 
-static u64 mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* A string argument, or NULL after writing the error. */
 static const char *qmp_arg(const struct json *root, const char *name, char *out, size_t size)
 {
@@ -164,12 +158,12 @@ void qmp_execute(struct vm *vm, const struct json *root, char *out, size_t size)
 	if (!strcmp(cmd, "stop")) {
 		if (!vm->paused) {
 			vm->paused = true;
-			vm->paused_ns = mono_ns();
+			vm->paused_ns = host_mono_ns();
 		}
 	} else if (!strcmp(cmd, "cont")) {
 		if (vm->paused) {
 			vm->paused = false;
-			vm_time_shift(vm, mono_ns() - vm->paused_ns);
+			vm_time_shift(vm, host_mono_ns() - vm->paused_ns);
 		}
 	} else if (!strcmp(cmd, "query-status")) {
 		snprintf(out, size, "{\"return\": {\"status\": \"%s\", \"running\": %s, \"singlestep\": false}}",

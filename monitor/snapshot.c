@@ -38,10 +38,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <x86intrin.h>
 #include <zlib.h>
 
 #include "vm.h"
+#include "host_time.h"
 
 #define SNAP_MAGIC       "TRAPVISR"
 #define SNAP_PAGE        4096u
@@ -154,13 +154,6 @@ void snap_close(struct snap_stream *s)
 u64 snap_bytes(const struct snap_stream *s)
 {
 	return s->bytes;
-}
-
-static u64 mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* ---- Writing ---- */
@@ -310,10 +303,10 @@ int snap_write_state(struct snap_stream *s, struct vm *vm)
 {
 	static u8 fpu[HOST_FPU_MAX];
 	/* A paused VM's guest time stood still at the pause. */
-	u64 now = vm->paused ? vm->paused_ns : mono_ns();
-	u64 stood = mono_ns() - now;
+	u64 now = vm->paused ? vm->paused_ns : host_mono_ns();
+	u64 stood = host_mono_ns() - now;
 	struct snap_time t = { .mono_ns = now, .tsc_khz = vm->tsc_khz,
-			       .guest_tsc = __rdtsc() + vm->vcpu.tsc_offset -
+			       .guest_tsc = host_tsc() + vm->vcpu.tsc_offset -
 					    (u64)((unsigned __int128)stood * vm->tsc_khz / 1000000),
 			       .nmi_left_ns = !vm->nmi_deadline_ns ? 0 :
 					      vm->nmi_deadline_ns > now ? vm->nmi_deadline_ns - now : 1 };
@@ -584,7 +577,7 @@ static int load_disk(struct snap_stream *s, struct vm *vm, struct snap_loaded *l
 static int load_commit(struct snap_stream *s, struct vm *vm, struct snap_loaded *l,
 		       char *err, size_t errlen)
 {
-	u64 now = mono_ns();
+	u64 now = host_mono_ns();
 	int e = 0;
 
 	vm->vcpu = l->vcpu;
@@ -600,7 +593,7 @@ static int load_commit(struct snap_stream *s, struct vm *vm, struct snap_loaded 
 	 * value at the save. */
 	vm->nmi_deadline_ns = l->time.nmi_left_ns ? l->time.mono_ns + l->time.nmi_left_ns : 0;
 	vm_time_shift(vm, now - l->time.mono_ns);
-	vm->vcpu.tsc_offset = (s64)(l->time.guest_tsc - __rdtsc());
+	vm->vcpu.tsc_offset = (s64)(l->time.guest_tsc - host_tsc());
 	/* The FPU state into the context the vCPU resumes in. */
 	if (l->fpu) {
 		struct context *c = shadow_context(&vm->shadow, vm->vcpu.cr3, vm->vcpu.cpl == 3, &e);

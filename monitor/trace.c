@@ -41,6 +41,7 @@
 #include <time.h>
 
 #include "vm.h"
+#include "host_time.h"
 #include "trapvisor/boot.h"
 
 #define TRACE_PID_MONITOR 1000000    /* Chrome pid of the monitor's tracks */
@@ -103,10 +104,7 @@ struct trace {
 
 static u64 trace_now(const struct trace *t)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec - t->t0;
+	return host_mono_ns() - t->t0;
 }
 
 static void trace_push(struct trace *t, enum tev_type type, enum tev_cat cat, const char *name,

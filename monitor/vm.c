@@ -13,7 +13,6 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-#include <x86intrin.h>
 
 #include "vm_internal.h"
 
@@ -70,22 +69,8 @@ static struct irq_line vm_irq_line(struct vm *vm, int irq)
 /* The RTC's clock: the host's wall clock (the guest may offset it). */
 static int64_t vm_wall_ns(void *opaque)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The host TSC frequency in kHz, measured against CLOCK_MONOTONIC over
- * 20 ms (AMD hosts do not report it in CPUID 0x15). */
-static u64 vm_tsc_khz(void)
-{
-	u64 t0 = now_ns(), c0 = __rdtsc(), t1, c1;
-	struct timespec d = { 0, 20 * 1000 * 1000 };
-
-	nanosleep(&d, NULL);
-	t1 = now_ns();
-	c1 = __rdtsc();
-	return t1 > t0 ? (c1 - c0) * 1000000ull / (t1 - t0) : 0;
+	(void)opaque;
+	return host_wall_ns();
 }
 
 int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t errlen)
@@ -188,7 +173,10 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	vm->stub.cpuid_faulting_off = !opt->cpuid_faulting;
 	/* Where the host ignores RDTSC trapping, asking for it in every context
 	 * only makes each switch to and from them dearer (CR4.TSD rewritten). */
-	vm->stub.rdtsc_trap_off = host_rdtsc_traps() == 0;
+	int rdtsc_honoured = host_rdtsc_traps();
+	vm->stub.rdtsc_trap_off = opt->rdtsc_trap == 0 ||
+				  (opt->rdtsc_trap < 0 && rdtsc_honoured == 0);
+	vm->thread_match = -1;
 	if (shadow_init(&vm->shadow, &vm->stub, vm->ram, vm->ram_size,
 			opt->contexts ? opt->contexts : SHADOW_DEFAULT_CONTEXTS, opt->prefetch) < 0) {
 		snprintf(err, errlen, "cannot allocate the shadow page bookkeeping");
@@ -200,7 +188,7 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 		goto err_host;
 	}
 	/* 6. Time: the guest's TSC runs at the host's rate; tell it how fast. */
-	vm->tsc_khz = vm_tsc_khz();
+	vm->tsc_khz = host_tsc_calibrate(rdtsc_honoured == 1);
 	((struct boot_info *)(vm->ram + vm->vcpu.gpr[R_RDI]))->tsc_khz = vm->tsc_khz;
 	/* 7. The I/O thread: console input, the timer, signals. */
 	if (io_start(&vm->io, &vm->console, err, errlen) < 0)

@@ -48,6 +48,10 @@ struct vm_options {
 	                          * instructions in one stop (vm_chain()) */
 	bool cpuid_faulting;     /* --cpuid-faulting=on: make CPUID trap where
 	                          * the host can (off: it runs natively) */
+	int rdtsc_trap;          /* --rdtsc-trap: 1 on, 0 off, -1 auto (where the
+	                          * host honours it) */
+	bool vcpu_thread_match;  /* --vcpu-thread-match=on: the vCPU thread takes
+	                          * the contexts' RDTSC/CPUID settings (host_time.h) */
 	const char *console;     /* --console stdio|pty (NULL: stdio) */
 	bool backtrace_user;     /* --backtrace-user: unwind a user program that
 	                          * dies of a core-dumping signal (unwind.c) */
@@ -367,6 +371,9 @@ struct vm {
 	u64 idle_ns;             /* of which asleep on a halted vCPU */
 	u64 seen_events;         /* io.events when last looked at */
 	u64 tsc_khz;             /* guest TSC frequency told in boot_info */
+	int thread_match;        /* vCPU thread settings: -1 not yet taken, else
+	                          * host_thread_settings() after taking them */
+	int thread_match_err;    /* -errno if taking them failed */
 	bool quit_reported;      /* stopped by Ctrl-A x or a signal */
 	bool paused;             /* QMP stop: the vCPU waits for cont (ctl.c) */
 	u64 paused_ns;           /* CLOCK_MONOTONIC time it was paused at */

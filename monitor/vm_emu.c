@@ -5,7 +5,6 @@
  * emulation starts from vm_emu_ctxt().
  */
 #include <string.h>
-#include <x86intrin.h>
 
 #include "vm_internal.h"
 
@@ -207,7 +206,7 @@ static void op_cr_written(struct emu_ctxt *c, int n, u64 old)
 
 static u64 op_host_tsc(struct emu_ctxt *c)
 {
-	return __rdtsc();
+	return host_tsc();
 }
 
 void op_cpuid(struct emu_ctxt *c, u32 leaf, u32 subleaf, u32 out[4])

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "vm.h"
+#include "host_time.h"
 #include "trapvisor/boot.h"
 
 /* Buffers the vCPU thread passes data through, one use at a time.  They
@@ -23,9 +24,7 @@ struct vm_scratch {
 
 static inline u64 now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return host_mono_ns();          /* safe on the vCPU thread (host_time.h) */
 }
 
 /* vm.c: lifecycle.  A host failure: the monitor itself cannot go on.  The

@@ -153,7 +153,16 @@ void vm_report(struct vm *vm, FILE *f)
 			vm->stub.cpuid_faulting_off ? "off (--cpuid-faulting=off: CPUID runs natively)" :
 			"unavailable on this host (CPUID runs natively)",
 			!vm->stub.rdtsc_trap_off ? "on" :
+			vm->opt.rdtsc_trap == 0 ? "off (--rdtsc-trap=off: RDTSC runs natively)" :
 			"not honoured by this host (RDTSC runs natively: the guest reads the host's TSC)");
+		if (vm->thread_match >= 0)
+			fprintf(f, "vCPU thread: RDTSC trapping %s, CPUID faulting %s%s%s%s\n",
+				vm->thread_match & 1 ? "on" : "off", vm->thread_match & 2 ? "on" : "off",
+				!vm->opt.vcpu_thread_match ? " (--vcpu-thread-match=off)" :
+				(vm->thread_match & 3) == ((!vm->stub.rdtsc_trap_off) | (vm->stub.cpuid_faulting << 1)) ?
+				" (as its contexts: no CR4 rewrite on a switch)" : " (unlike its contexts)",
+				vm->thread_match_err ? ": " : "",
+				vm->thread_match_err ? strerror(-vm->thread_match_err) : "");
 		fprintf(f, "wall time %.3f ms, of which %.3f ms asleep in HLT: %.2f us per stop, "
 			"host round trip and guest run time included\n",
 			vm->run_ns / 1e6, vm->idle_ns / 1e6,

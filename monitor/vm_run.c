@@ -76,6 +76,17 @@ static struct context *vm_context(struct vm *vm)
 	return c;
 }
 
+/* Once, on the vCPU thread, when the first context has told what the host
+ * grants (host_time.h): the contexts' RDTSC and CPUID settings for this
+ * thread too, so switching between them rewrites nothing.  A failure costs
+ * only speed: reported in --stats. */
+static void vm_match_thread(struct vm *vm)
+{
+	vm->thread_match_err = vm->opt.vcpu_thread_match ?
+		host_thread_match(!vm->stub.rdtsc_trap_off, vm->stub.cpuid_faulting) : 0;
+	vm->thread_match = host_thread_settings();
+}
+
 int vm_run(struct vm *vm)
 {
 	struct vcpu *v = &vm->vcpu;
@@ -108,6 +119,8 @@ int vm_run(struct vm *vm)
 		struct context *ctx = vm_context(vm);
 		if (!ctx)
 			break;
+		if (vm->thread_match < 0)
+			vm_match_thread(vm);
 		r = ctx_flush(&vm->stub);
 		if (r < 0) {
 			vm_host_error(vm, r, "updating the mappings of context process %d", ctx->pid);

@@ -286,6 +286,9 @@ enum emu_result emu_syscall(struct emu_ctxt *c);
  * LA57, UMIP hidden, the hypervisor bit set, and leaf 0x40000000 returning
  * the signature "TrapVisorTVM" in EBX, ECX, EDX). */
 void vcpu_cpuid(u32 leaf, u32 subleaf, u32 out[4]);
+/* Answer from now on from a table of the host's CPUID taken now, so the
+ * calling thread may take CPUID faulting (host_time.h).  0 or -ENOMEM. */
+int vcpu_cpuid_freeze(void);
 /* The host's XCR0 (XGETBV), 0 if the host has not enabled XSAVE. */
 u64 host_xcr0(void);
 #define TRAPVISOR_CPUID_SIGNATURE "TrapVisorTVM"

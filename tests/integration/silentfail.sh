@@ -121,6 +121,42 @@ expect_status 2
 expect_err '--cpuid-faulting maybe'
 report "--cpuid-faulting takes on or off"
 
+# --rdtsc-trap=off: RDTSC runs natively whatever the host honours, and is
+# correct (the guest's TSC offset is 0).  The vCPU thread has what its
+# contexts have (docs/ARCHITECTURE.md, "The task-switch penalty").
+boot --patch=off --stats --rdtsc-trap=off --append "silentfail nopv"
+expect_status 0
+rdtsc_probe=$rdtsc_traps rdtsc_traps=0
+unpatched_table "$cpuid_faulting"
+rdtsc_traps=$rdtsc_probe
+expect_err 'RDTSC trapping off (--rdtsc-trap=off'
+expect_err "vCPU thread: RDTSC trapping off, CPUID faulting $([ "$cpuid_faulting" = 1 ] && echo on || echo off) (as its contexts"
+report "silentfail --rdtsc-trap=off: RDTSC runs natively and is correct; the vCPU thread matches its contexts"
+
+# --rdtsc-trap=on asks even where the host ignores it (the guest's RDTSC
+# then still runs natively): the contexts and the vCPU thread both have it,
+# and the guest's clock still moves (a timer tick within 100 ms).
+boot --patch=off --stats --rdtsc-trap=on --append "silentfail nopv"
+expect_status 0
+unpatched_table "$cpuid_faulting"
+expect_err 'RDTSC trapping on'
+expect_err 'vCPU thread: RDTSC trapping on, '
+expect_err '(as its contexts: no CR4 rewrite on a switch)'
+report "silentfail --rdtsc-trap=on: the contexts and the vCPU thread both trap RDTSC, the guest runs as before"
+
+boot --patch=off --stats --rdtsc-trap=on --vcpu-thread-match=off --append "silentfail nopv"
+expect_status 0
+unpatched_table "$cpuid_faulting"
+expect_err 'vCPU thread: RDTSC trapping off, CPUID faulting off (--vcpu-thread-match=off)'
+report "--vcpu-thread-match=off leaves the vCPU thread as it was (to measure the task-switch penalty)"
+
+for bad in '--rdtsc-trap=maybe' '--vcpu-thread-match=1'; do
+	boot "$bad"
+	expect_status 2
+	expect_err "${bad%%=*} ${bad#*=}: expected"
+	report "$bad is refused with a usage error"
+done
+
 boot --patch=off --append "silentfail nopv"
 expect_status 0
 unpatched_table "$cpuid_faulting"
