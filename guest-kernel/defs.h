@@ -148,6 +148,8 @@ struct proc {
 	const void *chan;         /* SLEEPING: what it waits for (sleep()) */
 	int killed;               /* a signal that ends it on the way out of the kernel, or 0 */
 	bool intr;                /* ^C ends its console read (it ignores SIGINT) */
+	bool init;                /* the kernel started it as init: it takes only the
+	                           * signals it has a handler for (signal.c) */
 	int pgid, sid;            /* its process group and session (signal.c) */
 	struct sigstate sig;      /* its handlers, mask, pending signals (signal.c) */
 	int slice;                /* ticks left in its time slice */
@@ -300,7 +302,7 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* proc.c */
-int proc_run(const char *name, char *const extra[], int nextra);
+int proc_run(const char *name, char *const extra[], int nextra, bool init);
 void proc_exit(int wstatus) __attribute__((noreturn));
 int proc_fork(void);
 int proc_clone(u64 flags, u64 stack, u64 ptid, u64 ctid, u64 tls);

@@ -254,7 +254,8 @@ static int shell_status(int wstatus)
  * its arguments; its shell status, or 1 if it could not be started. */
 static int run_program(const char *name, bool init)
 {
-	int ws = init ? proc_run(name, opts.init_argv + 1, opts.init_argc) : proc_run(name, 0, 0);
+	int ws = init ? proc_run(name, opts.init_argv + 1, opts.init_argc, true) :
+			proc_run(name, 0, 0, false);
 
 	return ws < 0 ? 1 : shell_status(ws);
 }

@@ -343,7 +343,7 @@ static void set_exe(struct proc *p, const char *path)
  * and extra[nextra], its environment Linux's for init (HOME=/, TERM=linux).  Returns its wait
  * status, or -1 when it could not be started.
  */
-int proc_run(const char *name, char *const extra[], int nextra)
+int proc_run(const char *name, char *const extra[], int nextra, bool init)
 {
 	struct exec_args *args = exec_args_new();
 	struct proc *p;
@@ -374,6 +374,7 @@ int proc_run(const char *name, char *const extra[], int nextra)
 		return -1;
 	}
 	set_name(p, name);
+	p->init = init;
 	if (console_files(p) < 0) {
 		kprintf("%s: out of memory\n", name);
 		mm_put(p->mm);

@@ -157,6 +157,13 @@ static bool discards(struct proc *p, int sig)
 
 	if ((s->blocked | s->waitset) & BIT(sig))
 		return false;
+	/* Init takes only the signals it has a handler for (Linux's
+	 * SIGNAL_UNKILLABLE): a default action, even SIGKILL's, is dropped.
+	 * A fault still kills it: that is signal_fault(), not a send.  The
+	 * run= programs before it are not init (the kernel is theirs): ^C
+	 * stops them. */
+	if (p->init && h == SIG_DFL)
+		return true;
 	return h == SIG_IGN || (h == SIG_DFL && (BIT(sig) & IGNORE_SIGS));
 }
 
@@ -803,6 +810,8 @@ static void deliver(struct trapframe *tf, bool syscall, u64 nr)
 			continue;
 		if (ka->handler == SIG_DFL) {
 			if (BIT(sig) & IGNORE_SIGS)
+				continue;
+			if (p->init)            /* sent while blocked: see discards() */
 				continue;
 			if (BIT(sig) & STOP_SIGS) {
 				if (sig == SIGSTOP || !pgrp_orphaned(p->pgid, 0))

@@ -88,3 +88,92 @@ STATUS=$?
 expect_status 5
 expect_no_out "can't access tty"
 report "'exit 5' at busybox's prompt leaves trapvisor with status 5"
+
+# Process 1 takes only the signals it has a handler for, as on Linux
+# (SIGNAL_UNKILLABLE): a default action, SIGKILL's too, from any process,
+# and one sent while blocked, is dropped; a handler runs; a fault still
+# kills it.  The same program runs natively as process 1 of a new PID
+# namespace (unshare, when the host lets us) and must print the same.
+cat >"$work/init1.c" <<'C'
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+static volatile sig_atomic_t got;
+static void on_usr1(int sig) { got = sig; }
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	printf("init1: pid %d\n", getpid());
+	int sigs[] = { SIGTERM, SIGINT, SIGUSR2, SIGHUP, SIGKILL, SIGTSTP, SIGSTOP };
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		printf("init1: kill(1, %s) = %d, still here\n", strsignal(sigs[i]), kill(1, sigs[i]));
+	pid_t c = fork();
+	if (c == 0)
+		_exit(kill(1, SIGTERM) == 0 && kill(1, SIGKILL) == 0 ? 0 : 1);
+	int st;
+	waitpid(c, &st, 0);
+	printf("init1: a child's SIGTERM and SIGKILL: status %d, still here\n", WEXITSTATUS(st));
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGTERM);
+	sigprocmask(SIG_BLOCK, &m, NULL);
+	kill(1, SIGTERM);
+	sigpending(&m);
+	printf("init1: SIGTERM sent while blocked is pending: %d\n", sigismember(&m, SIGTERM));
+	sigprocmask(SIG_UNBLOCK, &m, NULL);
+	printf("init1: unblocked, still here\n");
+	signal(SIGUSR1, on_usr1);
+	kill(1, SIGUSR1);
+	printf("init1: a handler runs: %s\n", got == SIGUSR1 ? "yes" : "no");
+	if (argc > 1 && !strcmp(argv[1], "fault"))
+		*(volatile int *)8 = 1;
+	return 5;
+}
+C
+musl-gcc -static -O2 -o "$work/init1" "$work/init1.c" || why+="musl-gcc failed; "
+rm -rf "$work/root" && mkdir -p "$work/root" && cp "$work/init1" "$work/root/init"
+(cd "$work/root" && find . | cpio --quiet -o -H newc -R 0:0) >"$work/init1.cpio"
+boot --initrd "$work/init1.cpio"
+expect_status 5
+for s in Terminated Interrupt 'User defined signal 2' Hangup Killed Stopped; do
+	expect_out "init1: kill(1, $s"
+done
+expect_out 'init1: a child'"'"'s SIGTERM and SIGKILL: status 0, still here'
+expect_out 'init1: SIGTERM sent while blocked is pending: 1'
+expect_out 'init1: unblocked, still here'
+expect_out 'init1: a handler runs: yes'
+if unshare --pid --fork true 2>/dev/null; then
+	unshare --pid --fork "$work/init1" >"$work/native" 2>&1
+	grep '^init1:' "$OUT" | tr -d '\r' >"$work/guest1"
+	diff -u "$work/native" "$work/guest1" >"$work/diff1" ||
+		why+="differs from Linux's process 1: $(grep '^[-+][^-+]' "$work/diff1" | head -2 | tr '\n' '|'); "
+fi
+report "process 1 ignores the signals it has no handler for, as Linux's init (SIGKILL too); its handlers run"
+
+boot --initrd "$work/init1.cpio" --append "-- fault"
+expect_status 139
+expect_out 'init1: a handler runs: yes'
+report "a fault still kills process 1 (status 139)"
+
+# poweroff, reboot and halt at the prompt: this /init is a script, not
+# busybox's init, so they go straight to reboot(2) (sbin/poweroff); a
+# kill of process 1 from the shell does nothing.
+cat >"$work/script" <<'SCRIPT'
+expect # 
+send kill -TERM 1; kill -KILL 1; kill -USR2 1; echo "init is alive"\r
+expect init is alive
+expect # 
+send sleep 100 &\r
+expect # 
+send poweroff\r
+wait
+SCRIPT
+timeout "$(limit 300)" "$PTYRUN" "$(limit 120)" "$work/script" -- "$TRAPVISOR" --initrd "$INITRAMFS" "$KERNEL" >"$OUT" 2>&1
+STATUS=$?
+expect_status 0
+expect_out 'init is alive'
+expect_out 'reboot(2): shutting down (status 0)'
+report "'poweroff' at busybox's prompt shuts the guest down with status 0; kill of process 1 does nothing"
