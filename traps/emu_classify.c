@@ -1,4 +1,11 @@
-#include <stdio.h>
+/*
+ * traps/emu_classify.c: decoding for others than emu_step().
+ * emu_classify() tells the scan-and-patch scanner (patch.c) and the run
+ * loop's chaining (monitor/vm.c) what an instruction is and where execution
+ * goes after it; emu_decode_access() tells the hidden-fault logic whether
+ * it writes memory; emu_disasm() and emu_mnemonic_name() give the text of
+ * diagnostics and statistics.
+ */
 #include <string.h>
 
 #include "emulate_internal.h"

@@ -1,3 +1,11 @@
+/*
+ * traps/emu_data.c: the ordinary data instructions, emulated when they
+ * write a guest page-table page that the shadow pager keeps write-protected
+ * (docs/ARCHITECTURE.md, "Shadow paging": tracking).  They run at any CPL
+ * with exact registers, memory and RFLAGS, every byte through ops->read and
+ * ops->write, so that the VM sees each write and drops the shadow mappings
+ * it invalidates.  The data forms of MOV are em_mov()'s (emu_system.c).
+ */
 #include <string.h>
 
 #include "emulate_internal.h"

@@ -1,5 +1,10 @@
-#include <string.h>
-
+/*
+ * traps/emu_io.c: port I/O.  IN and OUT in all their encodings, and the
+ * string forms INS and OUTS with REP (how a guest moves a disk sector:
+ * docs/ARCHITECTURE.md, "Interrupts, time and the console"), each port
+ * access going to ops->pio_in/pio_out.  The vCPU has no TSS I/O bitmap, so
+ * CPL > IOPL is always #GP(0).
+ */
 #include "emulate_internal.h"
 
 /* ---- Port I/O ---- */

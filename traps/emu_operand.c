@@ -1,5 +1,11 @@
-#include <string.h>
-
+/*
+ * traps/emu_operand.c: what every em_*() handler works through (the
+ * emulator as a whole is described at the top of emulate.c).  The vCPU's
+ * general registers under the 64-bit mode width rules, operands (register,
+ * immediate, memory), effective and linear addresses with the canonical
+ * check, the destination of a read-modify-write, and the GDT descriptor a
+ * selector names (emu_read_desc()).
+ */
 #include "emulate_internal.h"
 
 /* ---- Helpers: exceptions, registers, operands ---- */

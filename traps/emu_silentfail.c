@@ -1,3 +1,9 @@
+/*
+ * traps/emu_silentfail.c: the silent-fail instructions (docs/silent-fail.md),
+ * which in host ring 3 run without trapping and give the host's answer;
+ * those of a guest kernel come here through the INT3 that scan-and-patch
+ * (patch.c) puts over them.  And the hypercall, VMCALL/VMMCALL.
+ */
 #include <string.h>
 
 #include "emulate_internal.h"

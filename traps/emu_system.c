@@ -1,3 +1,13 @@
+/*
+ * traps/emu_system.c: the system instructions, which trap in host ring 3
+ * because they are privileged (or are made to: RDTSC, CPUID).  CLI, STI,
+ * HLT; MOV to and from CRn and DRn, CLTS, LMSW, XSETBV, and #UD for the
+ * instructions of the features the vCPU hides; MOV (all of it: em_mov()
+ * also takes the data forms for emu_data.c) and the segment loads, LGDT,
+ * LIDT, LTR, LLDT; RDMSR, WRMSR, RDTSC, RDTSCP; INVLPG, WBINVD, INVD and
+ * CPUID.  Where the vCPU is simpler than a CPU is listed in
+ * docs/ARCHITECTURE.md, "The emulator".
+ */
 #include <string.h>
 
 #include "emulate_internal.h"

@@ -1,3 +1,12 @@
+/*
+ * traps/emu_transfer.c: the control transfers between privilege levels.
+ * SYSCALL (emu_syscall(), from the host's syscall stop) and SYSRETQ, IRETQ
+ * with its descriptor checks, SWAPGS, which a kernel's entry and exit pair
+ * with them, and the software interrupts INT n and INT3, which complete
+ * with an exception for emu_inject() (inject.c) to deliver.  Only returns
+ * to 64-bit code and rings 0 and 3 are offered (docs/ARCHITECTURE.md,
+ * "The emulator").
+ */
 #include <string.h>
 
 #include "emulate_internal.h"

@@ -10,27 +10,40 @@
  * vcpu.  Every handler first checks everything that can fault (privilege,
  * operands, memory reads) and only then commits, so EMU_EXCEPTION and
  * EMU_UNHANDLEABLE leave the vCPU as it was.  Memory, ports, TLB and CPUID
- * go through the emu_ops callbacks, so the unit tests run this file on a
+ * go through the emu_ops callbacks, so the unit tests run the emulator on a
  * flat fake memory with no traced process.
  *
  * Three kinds of instruction come here.  Privileged ones (CLI, MOV CR3,
  * IRETQ...) trap in host ring 3 on their own.  Ordinary data instructions
  * (MOV, XCHG, CMPXCHG, OR/AND/XOR, BTS/BTR, STOS/MOVS...) come here when they
  * write a guest page-table page, which the shadow pager keeps write-protected
- * (DESIGN.md section 3): those are emulated at any CPL with exact registers,
- * memory and RFLAGS, every byte going through ops->read/ops->write, so that
- * the VM sees each write and can drop the shadow mappings it invalidates.
+ * (docs/ARCHITECTURE.md, "Shadow paging"): those are emulated at any CPL
+ * with exact registers, memory and RFLAGS, every byte going through
+ * ops->read/ops->write, so that the VM sees each write and can drop the
+ * shadow mappings it invalidates.
  * And the silent-fail instructions (PUSHF, POPF, SGDT, SMSW, LAR, MOV from
- * Sreg...; DESIGN.md section 5), which do not trap in host ring 3 but give
+ * Sreg...; docs/silent-fail.md), which do not trap in host ring 3 but give
  * wrong answers there: the scanner (patch.c) finds them with emu_classify()
  * and puts an INT3 over them in the code the guest kernel runs, and the
  * INT3 brings them here, where they get ring-0 semantics.
  *
  * Semantics follow the Intel SDM Vol. 2 pseudocode for 64-bit mode; the
  * places where the vCPU deliberately differs from a real CPU are marked
- * "vCPU:" below, and the places where the SDM leaves a result undefined say
+ * "vCPU:" in the handlers, and the places where the SDM leaves a result undefined say
  * which value we produce (the unit tests compare the data instructions with
  * the same instructions run natively on the host).
+ *
+ * This file is the front end: fetch and decode, the dispatch table and
+ * emu_step().  The handlers live with their kind, and everything the pieces
+ * share is in emulate_internal.h:
+ *   emu_operand.c     registers, operands, linear addresses, descriptors
+ *   emu_system.c      the privileged ones: CRn, DRn, MSRs, descriptor
+ *                     tables, segment loads, CLI/STI/HLT, INVLPG, CPUID
+ *   emu_io.c          IN, OUT, INS, OUTS
+ *   emu_transfer.c    SYSCALL, SYSRETQ, IRETQ, SWAPGS, INT n
+ *   emu_data.c        the data instructions that write page tables
+ *   emu_silentfail.c  the silent-fail instructions, and hypercalls
+ *   emu_classify.c    decoding for others: emu_classify(), emu_disasm()...
  */
 #include <stdio.h>
 #include <string.h>

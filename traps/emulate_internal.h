@@ -43,6 +43,7 @@ static inline enum emu_result raise_exc(struct emu_ctxt *c, u8 vector, u32 errco
 #define EMU_PROPAGATE(expr) \
 	do { enum emu_result rc_ = (expr); if (rc_ != EMU_OK) return rc_; } while (0)
 
+/* RFLAGS.IOPL: CLI/STI, IN/OUT, IRETQ and POPF compare the CPL with it. */
 static inline unsigned iopl(const struct vcpu *v)
 {
 	return (v->rflags >> 12) & 3;
@@ -58,8 +59,15 @@ static inline unsigned iopl(const struct vcpu *v)
 #define REP_MAX_BYTES    (16 * 1024)   /* STOS/MOVS */
 #define REP_MAX_ELEMENTS 4096          /* INS/OUTS: each is a port access */
 
+/* System descriptor types of a 64-bit TSS (LTR; LAR and LSL accept both). */
 #define X86_SYS_TSS64_AVAIL 0x9
 #define X86_SYS_TSS64_BUSY  0xb
+
+/* emulate.c */
+void decoder_init(ZydisDecoder *dec);
+enum emu_result fetch_decode(struct emu_ctxt *c, const ZydisDecoder *dec,
+			     struct insn *in);
+void insn_name(const struct insn *in, char *buf, size_t size);
 
 /* emu_operand.c */
 u64 width_mask(unsigned bits);
@@ -85,13 +93,7 @@ enum emu_result dest_write(struct emu_ctxt *c, const ZydisDecodedOperand *op,
 			   u64 la, u64 val);
 ZydisRegisterClass reg_class(const ZydisDecodedOperand *op);
 
-/* emulate.c */
-void decoder_init(ZydisDecoder *dec);
-enum emu_result fetch_decode(struct emu_ctxt *c, const ZydisDecoder *dec,
-			     struct insn *in);
-void insn_name(const struct insn *in, char *buf, size_t size);
-
-/* emu_system.c */
+/* emu_system.c: load_sreg() is also POP FS/GS's (emu_silentfail.c) */
 enum emu_result em_cli(struct emu_ctxt *c, struct insn *in);
 enum emu_result em_sti(struct emu_ctxt *c, struct insn *in);
 enum emu_result em_hlt(struct emu_ctxt *c, struct insn *in);
@@ -127,7 +129,7 @@ enum emu_result em_iretq(struct emu_ctxt *c, struct insn *in);
 enum emu_result em_int(struct emu_ctxt *c, struct insn *in);
 enum emu_result em_int3(struct emu_ctxt *c, struct insn *in);
 
-/* emu_data.c */
+/* emu_data.c: flags_commit() is also LAR/LSL/VERR/VERW's */
 void flags_commit(struct vcpu *v, u64 mask, u64 f);
 enum emu_result em_or(struct emu_ctxt *c, struct insn *in);
 enum emu_result em_and(struct emu_ctxt *c, struct insn *in);
