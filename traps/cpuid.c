@@ -17,7 +17,7 @@
  *   0xD.0 EAX/EDX: every XCR0 bit the host's own XCR0 lacks (XSETBV).
  *   0xD.1 EAX: XSAVES(3) (XSAVES/XRSTORS are CPL-0 only, not emulated).
  *   0x80000001 ECX: SVM(2).
- *   0x80000008 EBX: INVLPGB(3) (INVLPGB/TLBSYNC are #UD, emulate.c).
+ *   0x80000008 EBX: INVLPGB(3) (INVLPGB/TLBSYNC are #UD, emu_system.c).
  * Leaf 0x40000000 returns the hypervisor signature, and the rest of the
  * hypervisor range is empty (the host's own hypervisor, KVM under
  * Firecracker here, must not show through).
@@ -164,7 +164,7 @@ void vcpu_cpuid(u32 leaf, u32 subleaf, u32 out[4])
 	case 0xd:
 		if (subleaf == 0) {
 			/* The XCR0 bits the guest may set: exactly the host's
-			 * (XSETBV, emulate.c). */
+			 * (XSETBV, emu_system.c). */
 			u64 xcr0 = host_xcr0();
 			eax &= (u32)xcr0;
 			edx &= (u32)(xcr0 >> 32);

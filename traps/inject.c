@@ -131,7 +131,7 @@ static int deliver(struct emu_ctxt *c, const struct event *ev)
 	fault_if(!X86_CANONICAL(rip), X86_EXC_GP, ext);
 
 	/* A conforming handler runs at the caller's CPL.  vCPU: rings 1 and 2
-	 * are not offered (the IRETQ rule, emulate.c), so a handler of DPL 1
+	 * are not offered (the IRETQ rule, emu_transfer.c), so a handler of DPL 1
 	 * or 2 is #GP(selector). */
 	new_cpl = (X86_DESC_TYPE(d) & X86_DESC_CONFORMING) ? v->cpl : dpl;
 	fault_if(new_cpl == 1 || new_cpl == 2, X86_EXC_GP, (sel & ~3u) | ext);

@@ -3,7 +3,7 @@
  * (scan-and-patch, the first of the two fixes of DESIGN.md section 5).
  *
  * A guest kernel runs in host ring 3, where PUSHF, POPF, SGDT, SMSW, LAR,
- * MOV from CS and the rest (emu_classify() in emulate.c has the list) do
+ * MOV from CS and the rest (emu_classify() in emu_classify.c has the list) do
  * not trap but quietly give the host's answer.  So before a guest kernel
  * code page first runs, the monitor scans it, and the kernel contexts run a
  * private copy of the page with an INT3 (CC) over the first byte of each

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_emulate.c: the emulator (traps/emulate.c) and the
+ * tests/unit/test_emulate.c: the emulator (traps/emulate.c and its emu_*.c) and the
  * virtual CPUID (traps/cpuid.c), in the style of Xen's x86_emulate harness.
  *
  * Each row of emu_rows[] is one instruction given as raw bytes, the vCPU

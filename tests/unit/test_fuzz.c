@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_fuzz.c: random bytes into the emulator (traps/emulate.c)
+ * tests/unit/test_fuzz.c: random bytes into the emulator (traps/emulate.c and its emu_*.c)
  * and the scanner of scan-and-patch (traps/patch.c).
  *
  * What is fuzzed:
@@ -734,7 +734,7 @@ static bool system_state_same(const struct vcpu *a, const struct vcpu *b)
 	       a->sfmask == b->sfmask && a->tsc_offset == b->tsc_offset;
 }
 
-/* CR4 bits the vCPU offers (docs/ARCHITECTURE.md, emulate.c X86_CR4_VALID):
+/* CR4 bits the vCPU offers (docs/ARCHITECTURE.md, emu_system.c X86_CR4_VALID):
  * TSD, DE, PSE, PAE, MCE, PGE, PCE, OSFXSR, OSXMMEXCPT, FSGSBASE, OSXSAVE. */
 #define CR4_OFFERED ((1ull << 2) | (1ull << 3) | X86_CR4_PSE | X86_CR4_PAE | (1ull << 6) | \
 		     X86_CR4_PGE | (1ull << 8) | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
@@ -926,7 +926,7 @@ static void check_step(struct trial *t, struct fake *f)
 		else
 			CHECK(!a->halted, "halted set by '%s'", c->name);
 		if (is_string_op(m) && a->rip == b->rip) {
-			/* A REP cut short (emulate.c, REP_MAX_*): some done,
+			/* A REP cut short (emulate_internal.h, REP_MAX_*): some done,
 			 * RIP stays so that the next trap goes on with it. */
 			CHECK(a->gpr[R_RCX] != b->gpr[R_RCX] && a->gpr[R_RCX] != 0,
 			      "REP left at RIP with RCX %#llx (was %#llx)",

@@ -11,7 +11,7 @@
  * OSXSAVE and may use AVX, as under Linux), XCR0 read back with XGETBV, and
  * CPUID.0xD.0:EBX gives the image's size for that XCR0.  On trapvisor
  * XSAVE, XRSTOR and XGETBV run natively under the host's XCR0, which is
- * also the only XCR0 the vCPU accepts (emulate.c's XSETBV), so XCR0 is
+ * also the only XCR0 the vCPU accepts (traps/emu_system.c's XSETBV), so XCR0 is
  * written only on a CPU that comes out of reset with SSE off in it (a
  * real PC, QEMU).  Without XSAVE, the images are FXSAVE's 512 bytes.
  *
