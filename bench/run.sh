@@ -30,6 +30,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	run_guest pinned
 	run_guest unchained --chain=off
 	EXTRA=nopv run_guest nopv
+	EXTRA=nogate run_guest nogate
 	run_guest unpinned --no-pin
 	run_guest traced --trace "$out/trace.json"
 	us=$("$out/native_syscall")
@@ -41,12 +42,14 @@ median() { # config -> median us per syscall
 	grep "^$1," "$csv" | cut -d, -f5 | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
 }
 p=$(median pinned) c=$(median unchained) v=$(median nopv) u=$(median unpinned) n=$(median native)
+g=$(median nogate)
 t=$(median traced)
 {
 	echo "guest system call cost, median of $ROUNDS rounds ($CALLS calls each, whole boot included)"
 	echo "  trapvisor pinned     $p us"
 	echo "  pinned, --chain=off  $c us"
 	echo "  pinned, guest nopv   $v us   (no paravirtual FPU: XSAVE moved at every kernel entry/exit)"
+	echo "  pinned, guest nogate $g us   (the ways out of the kernel trap as #GP, not through the gate)"
 	echo "  trapvisor --no-pin   $u us"
 	echo "  pinned, --trace FILE $t us   (the timeline recorded; without --trace it costs a pointer test per hook)"
 	echo "  native host syscall  $n us"

@@ -444,7 +444,7 @@ void uart_unthrottle(void);
 /* pv.c */
 struct pv_cpu_state;               /* <trapvisor/boot.h> */
 extern bool pv_on;
-void pv_init(u64 features, bool forbidden);
+void pv_init(u64 features, bool forbidden, bool nogate);
 long pv_hypercall(long nr, long a0, long a1, long a2);
 u32 pv_irq_save(void);
 void pv_irq_restore(u32 flags);

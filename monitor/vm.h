@@ -362,6 +362,7 @@ struct vm {
 	u64 stops;               /* context stops handled */
 	u64 emulated;            /* instructions emulated (PORT_TRAP_COUNT) */
 	u64 chained;             /* of which in the stop of the one before (vm_chain()) */
+	u64 gates;               /* SYSCALL stops through the guest's gate (vm_gate()) */
 	u64 pv_gpa;              /* registered struct pv_vcpu, 0 if none */
 	u64 fpu_live_gpa;        /* paravirtual FPU: the area whose state is live */
 	u32 fpu_size;            /* the host's XSAVE size: what an area needs */

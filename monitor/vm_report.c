@@ -143,8 +143,10 @@ void vm_report(struct vm *vm, FILE *f)
 				vm->ata.last_errno ? "; last host error: " : "",
 				vm->ata.last_errno ? strerror(vm->ata.last_errno) : "");
 		fprintf(f, "instructions emulated %llu, of which %llu chained to the one before "
-			"(--chain: no stop of their own)\n",
-			(unsigned long long)vm->emulated, (unsigned long long)vm->chained);
+			"(--chain: no stop of their own); %llu stops through the guest's gate "
+			"(a system-call stop instead of #GP)\n",
+			(unsigned long long)vm->emulated, (unsigned long long)vm->chained,
+			(unsigned long long)vm->gates);
 		fprintf(f, "stub: %llu batches, %llu operations; %llu stops in all; "
 			"CPUID faulting %s; RDTSC trapping %s\n",
 			(unsigned long long)vm->stub.batches, (unsigned long long)vm->stub.ops,

@@ -54,6 +54,8 @@ void vm_raise(struct vm *vm, u8 vector, u32 errcode, u64 cr2)
 
 /* ---- Stop handlers ---- */
 
+static bool vm_gate(struct vm *vm);
+
 /* SYSEMU stop: the guest's SYSCALL, or INT 0x80 (a host syscall gate in a
  * 64-bit process, told apart by its bytes). */
 void vm_syscall(struct vm *vm)
@@ -62,6 +64,8 @@ void vm_syscall(struct vm *vm)
 	u8 b[2] = { 0, 0 };
 	u64 t0 = now_ns();
 
+	if (vm_gate(vm))
+		return;
 	vm_emu_ctxt(vm, &c);
 	if (op_read(&c, vm->vcpu.rip - 2, b, 2, EMU_FETCH) == 0 && b[0] == 0xcd && b[1] == 0x80) {
 		struct emu_exception e = { .vector = 0x80, .soft = true };
@@ -88,31 +92,65 @@ void vm_syscall(struct vm *vm)
  * chain, as if it had arrived an instruction later.  Not while the guest
  * single-steps (TF), not after an exception, HLT or a stop.
  */
-void vm_chain(struct vm *vm)
+static bool vm_chain_next(struct vm *vm)
 {
 	struct vcpu *v = &vm->vcpu;
+	struct emu_insn_info info;
+	struct emu_ctxt c;
+	u8 b[15];
+	unsigned len = 15;
 
+	if (vm->stop || v->cpl != 0 || v->halted || (v->rflags & X86_RFLAGS_TF) ||
+	    (vm->gdb && gdb_wants_step(vm->gdb)))
+		return false;
+	vm_emu_ctxt(vm, &c);
+	if (4096 - (v->rip & 4095) < len)
+		len = 4096 - (v->rip & 4095);
+	if (op_read(&c, v->rip, b, len, EMU_FETCH) != 0 ||
+	    emu_classify(b, len, v->rip, &info) < 0 ||
+	    (strcmp(info.name, "swapgs") && strcmp(info.name, "sysret") &&
+	     strcmp(info.name, "iretq") && strcmp(info.name, "vmcall") &&
+	     strcmp(info.name, "vmmcall")))
+		return false;
+	return vm_emulate(vm, X86_EXC_GP);
+}
+
+void vm_chain(struct vm *vm)
+{
 	for (int n = 0; n < 3 && vm->opt.chain; n++) {
-		struct emu_insn_info info;
-		struct emu_ctxt c;
-		u8 b[15];
-		unsigned len = 15;
-
-		if (vm->stop || v->cpl != 0 || v->halted || (v->rflags & X86_RFLAGS_TF) ||
-		    (vm->gdb && gdb_wants_step(vm->gdb)))
-			return;
-		vm_emu_ctxt(vm, &c);
-		if (4096 - (v->rip & 4095) < len)
-			len = 4096 - (v->rip & 4095);
-		if (op_read(&c, v->rip, b, len, EMU_FETCH) != 0 ||
-		    emu_classify(b, len, v->rip, &info) < 0 ||
-		    (strcmp(info.name, "swapgs") && strcmp(info.name, "sysret") &&
-		     strcmp(info.name, "iretq")))
+		if (!vm_chain_next(vm))
 			return;
 		vm->chained++;
-		if (!vm_emulate(vm, X86_EXC_GP))
-			return;
 	}
+}
+
+/*
+ * (ABI 6) A SYSCALL from inside the guest kernel's gate (boot.h, struct
+ * pv_vcpu): not a system call but a trap prefix.  RCX and R11 come back
+ * from the shared page, where the guest put them before SYSCALL overwrote
+ * them; then the trapping instruction after it (SWAPGS, SYSRETQ, IRETQ,
+ * VMCALL) is emulated in this stop, and those after it are chained.  An
+ * instruction there that would not trap runs natively, as after any stop.
+ * docs/ARCHITECTURE.md, "The gate".
+ */
+static bool vm_gate(struct vm *vm)
+{
+	struct pv_vcpu *pv = vm_pv(vm);
+	struct vcpu *v = &vm->vcpu;
+	u64 at = v->rip - 2;
+
+	if (!pv || v->cpl != 0)
+		return false;
+	u64 start = pv->gate_start, end = pv->gate_end;
+	if (at < start || at >= end)
+		return false;
+	v->gpr[R_RCX] = pv->gate_rcx;
+	v->gpr[R_R11] = pv->gate_r11;
+	vm->gates++;
+	stats_add(&vm->stats, STAT_EXIT, "pv gate", 0);
+	if (vm_chain_next(vm))
+		vm_chain(vm);
+	return true;
 }
 
 /*

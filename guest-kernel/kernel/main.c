@@ -33,6 +33,8 @@
  *               instructions in kernel mode and print what each returned
  *               against what ring 0 would get (silentfail.c)
  *   nopv        do not use the paravirtual interface even if offered
+ *   nogate      use it, but not its gate (boot.h, ABI 6): the ways out of
+ *               the kernel and the hypercalls trap as they are
  *   irqsave     once the kernel is up, run "pushf; cli; ...; popf" with
  *               interrupts on and say whether they came back (silentfail.c)
  *   fuzz=SEED[:TRIALS]  once the kernel is up, run random instructions
@@ -227,7 +229,7 @@ static void parse_cmdline(void)
 			 strcmp(word, "crash=nofp") == 0 ||
 			 strcmp(word, "silentfail") == 0 || strcmp(word, "irqsave") == 0 ||
 			 strcmp(word, "sfbench") == 0 || strcmp(word, "blkcheck") == 0 ||
-			 strcmp(word, "nopv") == 0)
+			 strcmp(word, "nopv") == 0 || strcmp(word, "nogate") == 0)
 			;                       /* handled once the kernel is up */
 		else
 			kprintf("cmdline: unknown option \"%s\", ignored\n", word);
@@ -361,7 +363,8 @@ void kmain(u64 boot_info_gpa)
 	}
 	uart_enable_rx();                 /* console input: IRQ 4 */
 	pic_enable();                     /* IRQs arrive from the first user mode or idle on */
-	pv_init(boot.features, has_word(boot.cmdline, "nopv"));  /* paravirtual IF, if offered */
+	pv_init(boot.features, has_word(boot.cmdline, "nopv"),  /* paravirtual IF, if offered */
+		has_word(boot.cmdline, "nogate"));
 	blk_init();                       /* the disk, paravirtual or ATA, if there is one */
 	if (opts.root && !mount_root()) { /* root=: the disk's file system as "/" */
 		opts.nrun = 0;

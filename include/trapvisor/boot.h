@@ -74,7 +74,7 @@ struct boot_info {
 /* Hypercalls: vmcall, RAX = number, RDI, RSI, RDX, R10, R8 = args, RAX =
  * result (negative errno on error).  Only from guest kernel mode. */
 #define HC_VERSION        0      /* returns the hypercall ABI version */
-#define HC_ABI_VERSION    5
+#define HC_ABI_VERSION    6
 #define HC_PV_REGISTER    1      /* RDI = GPA of a page-aligned struct pv_vcpu:
                                   * from now on its vif is the interrupt flag
                                   * and the monitor keeps its 'cpu' fields;
@@ -188,6 +188,19 @@ struct pv_vcpu {
 	 * vCPU runs for, 0 for none (the scheduler, idle), and its name. */
 	volatile int32_t proc_pid;
 	volatile char proc_name[16];  /* NUL-ended */
+	/* (ABI 6) The gate: a SYSCALL the guest kernel executes at CPL 0
+	 * from inside [gate_start, gate_end) (guest-written, 0: none) is not
+	 * a system call but a trap prefix: the monitor sets RCX and R11 to
+	 * gate_rcx and gate_r11 (which the guest stored just before: SYSCALL
+	 * itself overwrites both), then emulates the instruction after it as
+	 * if that had trapped, and the trapping ones after it (SWAPGS;
+	 * SYSRETQ, IRETQ, VMCALL), all in the one stop.  On a host where an
+	 * exception costs the monitor more than a system call does (see
+	 * docs/ARCHITECTURE.md, "The gate"), the guest's way back to user
+	 * mode and its hypercalls then cost a system-call stop.  Anywhere
+	 * else SYSCALL at CPL 0 is what the CPU does. */
+	volatile uint64_t gate_start, gate_end;
+	volatile uint64_t gate_rcx, gate_r11;
 };
 
 #endif

@@ -157,6 +157,20 @@ for bad in '--rdtsc-trap=maybe' '--vcpu-thread-match=1'; do
 	report "$bad is refused with a usage error"
 done
 
+# The gate (boot.h, ABI 6; docs/ARCHITECTURE.md, "The gate"): the kernel's
+# ways back to user mode and its hypercalls reach the monitor as system-
+# call stops, with RCX and R11 put back; "nogate" keeps them trapping.
+# Both run the C library's tests (registers, signals, fork, exec).
+boot --stats --append "run=libctest"
+expect_status 0
+grep -qE "; [1-9][0-9]* stops through the guest's gate" "$ERR" || why+="no stop went through the gate; "
+gates_on=$(sed -n "s/.*; \([0-9]*\) stops through the guest's gate.*/\1/p" "$ERR")
+report "the guest kernel's ways out and hypercalls go through its gate ($gates_on stops), libctest passes"
+boot --stats --append "nogate run=libctest"
+expect_status 0
+expect_err "; 0 stops through the guest's gate"
+report "nogate: the same kernel without its gate, libctest passes"
+
 boot --patch=off --append "silentfail nopv"
 expect_status 0
 unpatched_table "$cpuid_faulting"

@@ -30,10 +30,16 @@ static u64 image_gpa(const volatile void *p)
 	return (u64)p - (KERNEL_VBASE - KERNEL_PBASE);
 }
 
-static struct pv_vcpu pv_page __attribute__((aligned(4096)));
+/* Not static: trapasm.S's gate stores RCX and R11 in it. */
+struct pv_vcpu pv_page __attribute__((aligned(4096)));
 static u32 cpuid_buf[4] __attribute__((aligned(16)));
 bool pv_on;
 bool pv_fpu;                /* the paravirtual FPU is on (pv_fpu_switch()) */
+bool pv_gate;               /* the gate (ABI 6, trapasm.S) is in use */
+
+_Static_assert(__builtin_offsetof(struct pv_vcpu, gate_rcx) == PV_GATE_RCX, "x86.h PV_GATE_RCX");
+_Static_assert(__builtin_offsetof(struct pv_vcpu, gate_r11) == PV_GATE_R11, "x86.h PV_GATE_R11");
+extern char __pvgate_start[], __pvgate_end[];
 
 long pv_hypercall(long nr, long a0, long a1, long a2)
 {
@@ -45,11 +51,15 @@ long pv_hypercall4(long nr, long a0, long a1, long a2, long a3)
 	register long r10 asm("r10") = a3;
 	long r;
 
-	asm volatile("vmcall" : "=a"(r) : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10) : "memory");
+	if (pv_gate)
+		asm volatile("call pv_gate_vmcall" : "=a"(r) : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10)
+			     : "rcx", "r11", "memory");
+	else
+		asm volatile("vmcall" : "=a"(r) : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10) : "memory");
 	return r;
 }
 
-void pv_init(u64 features, bool forbidden)
+void pv_init(u64 features, bool forbidden, bool nogate)
 {
 	long v;
 
@@ -63,6 +73,13 @@ void pv_init(u64 features, bool forbidden)
 	}
 	if (pv_hypercall(HC_PV_REGISTER, image_gpa(&pv_page), 0, 0) == 0)
 		pv_on = true;
+	/* The gate, unless "nogate" asks for the plain trapping ways out
+	 * (to measure what it saves: bench/peers.sh). */
+	if (pv_on && !nogate) {
+		pv_page.gate_start = (u64)__pvgate_start;
+		pv_page.gate_end = (u64)__pvgate_end;
+		pv_gate = true;
+	}
 	/* The FPU too, if an XSAVE area of this host fits ours: the kernel
 	 * never uses x87/SSE itself (-mgeneral-regs-only), as boot.h asks. */
 	pv_fpu = pv_on && pv_page.fpu_size > 0 && pv_page.fpu_size <= PV_FPU_AREA_MAX;

@@ -99,8 +99,13 @@ trap_return:
 	addq $16, %rsp                  /* vector and error code */
 	testb $3, 8(%rsp)               /* CS, above RIP */
 	jz 1f
+	cmpb $0, pv_gate(%rip)          /* (flags: IRETQ loads them from the frame) */
+	jne pv_iret_user
 	swapgs                          /* to user mode: the user's GS base */
-1:	iretq
+	iretq
+1:	cmpb $0, pv_gate(%rip)
+	jne pv_iret_kernel
+	iretq
 
 /*
  * SYSCALL: RCX = user RIP, R11 = user RFLAGS, RFLAGS &= ~SFMASK (so IF=0,
@@ -129,8 +134,49 @@ syscall_entry:
 	addq $8, %rsp                   /* cs: SYSRETQ uses STAR */
 	popq %r11                       /* rflags, for SYSRETQ */
 	popq %rsp                       /* user rsp: the trap stack is done with */
+	cmpb $0, pv_gate(%rip)          /* (flags: SYSRETQ loads them from R11) */
+	jne pv_sysret
 	swapgs                          /* back to the user's GS base */
 	sysretq
+
+/*
+ * The paravirtual gate (boot.h, struct pv_vcpu, ABI 6): with pv_gate set,
+ * the ways out of the kernel above and the hypercall come here.  A SYSCALL
+ * in this section, at CPL 0, is a trap prefix to the monitor: it puts back
+ * RCX and R11 from the shared page (SYSCALL overwrote them) and emulates
+ * what follows in the same stop.  On its own each of these instructions
+ * would trap (#GP) too, so the gate changes only the kind of stop: a
+ * system-call stop, which costs the monitor less than an exception's on
+ * some hosts (docs/ARCHITECTURE.md, "The gate").  The kernel runs with
+ * IF=0 here; an NMI in between stores the same RCX and R11 again.
+ */
+	.section .text.pvgate, "ax"
+	.globl pv_sysret
+pv_sysret:
+	movq %rcx, pv_page+PV_GATE_RCX(%rip)
+	movq %r11, pv_page+PV_GATE_R11(%rip)
+	syscall
+	swapgs
+	sysretq
+pv_iret_user:
+	movq %rcx, pv_page+PV_GATE_RCX(%rip)
+	movq %r11, pv_page+PV_GATE_R11(%rip)
+	syscall
+	swapgs
+	iretq
+pv_iret_kernel:
+	movq %rcx, pv_page+PV_GATE_RCX(%rip)
+	movq %r11, pv_page+PV_GATE_R11(%rip)
+	syscall
+	iretq
+/* long pv_gate_vmcall(RAX nr, RDI, RSI, RDX, R10 args): VMCALL through the
+ * gate; RCX and R11 are the caller's to lose (pv.c says so to the compiler). */
+	.globl pv_gate_vmcall
+pv_gate_vmcall:
+	syscall
+	vmcall
+	ret
+	.text
 
 /* The IDT's view of the stubs: vectors[i] = address of stub i. */
 	.section .rodata

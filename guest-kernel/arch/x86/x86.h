@@ -22,6 +22,11 @@
 #ifndef X86_H
 #define X86_H
 
+/* ---- The paravirtual gate (boot.h, struct pv_vcpu, ABI 6; pv.c) ----
+ * Offsets in struct pv_vcpu of gate_rcx and gate_r11, for trapasm.S. */
+#define PV_GATE_RCX 120
+#define PV_GATE_R11 128
+
 /* ---- Selectors (GDT layout in cpu.c) ---- */
 #define KERNEL_CS   0x08        /* GDT[1]: 64-bit code, DPL 0 (= BOOT_CS) */
 #define KERNEL_DS   0x10        /* GDT[2]: data, DPL 0 (= BOOT_DS) */
