@@ -9,7 +9,11 @@
  *   crashuser abort    the same chain, crash_leaf sends itself SIGABRT with
  *                      its own SYSCALL instruction (musl's libc.a has no
  *                      unwind tables; this keeps the frame in the program):
- *                      the signal is delivered on the way out of kill
+ *                      the signal is delivered on the way out of kill.
+ *                      As init (process 1) a signal it sends itself at its
+ *                      default action would be dropped, as on Linux: then
+ *                      a child runs the chain, and init exits with the
+ *                      child's status as a shell reports it (128 + 6).
  *
  * gcc leaves the .eh_frame_hdr index out of a -static link; the Makefile
  * asks for it (-Wl,--eh-frame-hdr): PT_GNU_EH_FRAME is how the monitor
@@ -18,6 +22,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int use_abort;
@@ -56,6 +61,12 @@ __attribute__((noipa)) static int crash_outer(volatile int *p)
 int main(int argc, char **argv)
 {
 	use_abort = argc > 1 && strcmp(argv[1], "abort") == 0;
+	if (use_abort && getpid() == 1) {
+		int st;
+		pid_t c = fork();
+		if (c > 0)
+			return waitpid(c, &st, 0) == c && WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+	}
 	int r = crash_outer((volatile int *)8);
 
 	__asm__ volatile("" : : "r"(r) : "memory");   /* main stays on the stack */
