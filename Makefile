@@ -108,6 +108,7 @@ LIB_OBJS += traps/cpuid.o
 LIB_OBJS += traps/host.o
 LIB_OBJS += traps/host_time.o
 LIB_OBJS += traps/context.o
+LIB_OBJS += traps/ctxq.o
 LIB_OBJS += traps/stub_blob.o
 LIB_OBJS += shadow/walk.o
 LIB_OBJS += shadow/shadow.o

@@ -121,7 +121,7 @@ int vm_run(struct vm *vm)
 			break;
 		if (vm->thread_match < 0)
 			vm_match_thread(vm);
-		r = ctx_flush(&vm->stub);
+		r = ctx_flush_for(&vm->stub, ctx->pid);
 		if (r < 0) {
 			vm_host_error(vm, r, "updating the mappings of context process %d", ctx->pid);
 			break;

@@ -5,9 +5,11 @@
  * asks for.  It is made by fork + fexecve of the stub ELF embedded in the
  * monitor, so none of the monitor's memory is inside.
  *
- * Mapping changes are queued as system calls in the shared stub data page
- * and run in one batch (stub.S) just before the context resumes guest code:
- * one ptrace round trip for many mmap/munmap calls.
+ * Mapping changes are queued per context in the monitor (ctxq.c, which
+ * coalesces them), copied into the shared stub data page and run in one
+ * batch (stub.S) just before that context resumes guest code: one ptrace
+ * round trip for many mmap/munmap calls, and none for a context that does
+ * not run.
  *
  * Two walls keep a context from reaching the host if the monitor dies:
  * PTRACE_O_EXITKILL, and a seccomp filter that allows only mmap, munmap and
@@ -88,6 +90,8 @@ err_errno:
 
 void stub_destroy(struct stub *s)
 {
+	for (int i = 0; i < STUB_QUEUES; i++)
+		ctxq_free(&s->q[i]);
 	if (s->data)
 		munmap(s->data, 4096);
 	if (s->exec_fd >= 0)
@@ -112,14 +116,17 @@ static int ctx_wait(pid_t pid)
 }
 
 /* Resume 'pid' at 'rip' with PTRACE_CONT (its system calls really run) and
- * wait for the int3 the stub ends with.  Returns 0 or -errno. */
+ * wait for the int3 the stub ends with.  Returns 0 or -errno.  The other
+ * registers are of no account: the stub uses none it does not set, and
+ * the run loop loads all of the vCPU's before the context runs guest code
+ * again (host_load_vcpu), so there is nothing to read first. */
 static int ctx_run_stub(pid_t pid, u64 rip)
 {
-	struct user_regs_struct r;
+	struct user_regs_struct r = {
+		.rip = rip, .cs = 0x33, .ss = 0x2b, .orig_rax = (unsigned long)-1,
+		.eflags = X86_RFLAGS_IF | X86_RFLAGS_FIXED,
+	};
 
-	if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
-		return -errno;
-	r.rip = rip;
 	if (ptrace(PTRACE_SETREGS, pid, 0, &r) < 0 ||
 	    ptrace(PTRACE_CONT, pid, 0, 0) < 0)
 		return -errno;
@@ -138,41 +145,77 @@ static int ctx_run_stub(pid_t pid, u64 rip)
 	}
 }
 
-/* Append one system call to the batch for 'pid'. */
+/* The queue of 'pid', or NULL if nothing is queued for it. */
+static struct ctxq *ctx_find(struct stub *s, pid_t pid)
+{
+	for (int i = 0; i < STUB_QUEUES; i++)
+		if (s->q[i].n && s->q[i].pid == pid)
+			return &s->q[i];
+	return NULL;
+}
+
+/* Run queue 'q' in its context, STUB_MAX_OPS at a time, and empty it. */
+static int ctx_run_queue(struct stub *s, struct ctxq *q)
+{
+	int r = 0;
+
+	for (u32 first = 0; first < q->n && !r;) {
+		u32 n = q->n - first < STUB_MAX_OPS ? q->n - first : STUB_MAX_OPS;
+		_Static_assert(sizeof(struct ctxq_op) == STUB_OP_SIZE, "stub.h's op layout");
+		memcpy(stub_word(s, STUB_OFF_OPS), &q->op[first], n * sizeof(struct ctxq_op));
+		*stub_word(s, STUB_OFF_NOPS) = n;
+		r = ctx_run_stub(q->pid, STUB_BATCH);
+		if (r < 0)
+			break;
+		s->batches++;
+		s->ops += *stub_word(s, STUB_OFF_DONE);
+		if (*stub_word(s, STUB_OFF_DONE) != n)
+			r = (int)*stub_word(s, STUB_OFF_RESULT);
+		first += n;
+	}
+	ctxq_clear(q);
+	return r;
+}
+
+/* Queue one system call for 'pid' (coalesced with what is queued). */
 static int ctx_queue(struct stub *s, pid_t pid, u64 nr, u64 a0, u64 a1, u64 a2,
 		     u64 a3, u64 a4, u64 a5)
 {
+	const struct ctxq_op op = { nr, { a0, a1, a2, a3, a4, a5 } };
+	struct ctxq *q = ctx_find(s, pid);
 	int r;
 
-	if ((s->nops && s->batch_pid != pid) || s->nops == STUB_MAX_OPS) {
-		r = ctx_flush(s);
+	for (int i = 0; !q && i < STUB_QUEUES; i++)
+		if (!s->q[i].n)
+			q = &s->q[i];
+	if (!q) {               /* every slot busy: make room, any time will do */
+		q = &s->q[0];
+		r = ctx_run_queue(s, q);
 		if (r < 0)
 			return r;
 	}
-	s->batch_pid = pid;
-	u64 *op = stub_word(s, STUB_OFF_OPS + s->nops * STUB_OP_SIZE);
-	op[0] = nr; op[1] = a0; op[2] = a1; op[3] = a2;
-	op[4] = a3; op[5] = a4; op[6] = a5;
-	s->nops++;
-	return 0;
+	q->pid = pid;
+	r = ctxq_add(q, &op, &s->qst);
+	if (r == 0 && q->n >= STUB_QUEUE_MAX)
+		r = ctx_run_queue(s, q);        /* bound the monitor's memory */
+	return r;
+}
+
+int ctx_flush_for(struct stub *s, pid_t pid)
+{
+	struct ctxq *q = ctx_find(s, pid);
+
+	return q ? ctx_run_queue(s, q) : 0;
 }
 
 int ctx_flush(struct stub *s)
 {
-	int n = s->nops, r;
+	int r = 0;
 
-	if (!n)
-		return 0;
-	*stub_word(s, STUB_OFF_NOPS) = n;
-	s->nops = 0;
-	r = ctx_run_stub(s->batch_pid, STUB_BATCH);
-	if (r < 0)
-		return r;
-	s->batches++;
-	s->ops += *stub_word(s, STUB_OFF_DONE);
-	if (*stub_word(s, STUB_OFF_DONE) != (u64)n)
-		return (int)*stub_word(s, STUB_OFF_RESULT);
-	return 0;
+	for (int i = 0; i < STUB_QUEUES && !r; i++)
+		if (s->q[i].n)
+			r = ctx_run_queue(s, &s->q[i]);
+	return r;
 }
 
 int ctx_map(struct stub *s, pid_t pid, u64 gva, u64 gpa, int prot)
@@ -194,8 +237,10 @@ int ctx_unmap(struct stub *s, pid_t pid, u64 gva, u64 len)
 
 void ctx_forget(struct stub *s, pid_t pid)
 {
-	if (s->nops && s->batch_pid == pid)
-		s->nops = 0;
+	struct ctxq *q = ctx_find(s, pid);
+
+	if (q)
+		ctxq_clear(q);
 }
 
 int ctx_protect(struct stub *s, pid_t pid, u64 gva, u64 len, int prot)
@@ -267,9 +312,6 @@ int ctx_spawn(struct stub *s, pid_t *pidp)
 	pid_t pid;
 	struct user_regs_struct regs;
 
-	r = ctx_flush(s);
-	if (r < 0)
-		return r;
 	if (pipe2(go, O_CLOEXEC) < 0)
 		return -errno;
 	pid = fork();
@@ -284,6 +326,7 @@ int ctx_spawn(struct stub *s, pid_t *pidp)
 		ctx_child(s, go[0]);
 	}
 	close(go[0]);
+	ctx_forget(s, pid);     /* a dead context's leftovers under a reused pid */
 	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD |
 		   PTRACE_O_TRACEEXEC) < 0) {
 		r = -errno;
@@ -323,7 +366,7 @@ int ctx_spawn(struct stub *s, pid_t *pidp)
 	 * "Facts that depend on the host"), and --cpuid-faulting=off declines it. */
 	if (!s->cpuid_faulting_off) {
 		ctx_queue(s, pid, SYS_arch_prctl, ARCH_SET_CPUID, 0, 0, 0, 0, 0);
-		s->cpuid_faulting = ctx_flush(s) == 0;
+		s->cpuid_faulting = ctx_flush_for(s, pid) == 0;
 	}
 
 	/* Leave only the stub: unmap the exec stack, vDSO and vvar. */
@@ -333,14 +376,14 @@ int ctx_spawn(struct stub *s, pid_t *pidp)
 		ctx_queue(s, pid, SYS_prctl, PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0, 0);
 	ctx_queue(s, pid, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
 	ctx_queue(s, pid, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx_write_filter(s), 0, 0, 0);
-	r = ctx_flush(s);
+	r = ctx_flush_for(s, pid);
 	if (r < 0)
 		goto err_kill;
 	s->spawned++;
 	*pidp = pid;
 	return 0;
 err_kill:
-	s->nops = 0;
+	ctx_forget(s, pid);
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
 		;

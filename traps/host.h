@@ -82,15 +82,19 @@ void host_kill(pid_t pid);
  * host?  1 or 0 (probed in a child process), or -errno. */
 int host_rdtsc_traps(void);
 
-/* context.c: context processes running the stub, and mapping batches. */
+/* context.c: context processes running the stub, and mapping batches,
+ * queued per context (ctxq.c) until that context resumes guest code. */
+#include "ctxq.h"
+#define STUB_QUEUES 64           /* contexts with operations pending at once */
+#define STUB_QUEUE_MAX 1024      /* operations one queue holds before it runs */
 struct stub {
 	int exec_fd;             /* memfd holding the stub ELF, for fexecve */
 	int data_fd;             /* memfd of the shared stub data page */
 	u8 *data;                /* the monitor's mapping of that page */
 	int ram_fd;              /* guest RAM memfd handed to every context */
 	int patch_fd;            /* memfd of patched code copies (-1: none) */
-	pid_t batch_pid;         /* context the pending operations are for */
-	int nops;                /* pending operations in the data page */
+	struct ctxq q[STUB_QUEUES]; /* per context: operations not run yet */
+	struct ctxq_stats qst;   /* what the queues asked for and saved */
 	bool cpuid_faulting;     /* the host made CPUID trap in contexts */
 	bool cpuid_faulting_off; /* do not ask for it (--cpuid-faulting=off); set
 	                          * after stub_init, before the first context */
@@ -117,7 +121,12 @@ int ctx_unmap(struct stub *s, pid_t pid, u64 gva, u64 len);
 int ctx_protect(struct stub *s, pid_t pid, u64 gva, u64 len, int prot);
 /* 'pid' is about to be killed: drop the operations queued for it. */
 void ctx_forget(struct stub *s, pid_t pid);
-/* Run the queued operations now (before 'pid' resumes guest code). */
+/* Run the operations queued for 'pid': just before it resumes guest code
+ * (a context that does not run needs its changes no sooner: there is one
+ * vCPU, so no guest code runs in it meanwhile). */
+int ctx_flush_for(struct stub *s, pid_t pid);
+/* Run every context's queued operations (when the monitor reads the host's
+ * mappings, as the shadow checker does). */
 int ctx_flush(struct stub *s);
 
 #endif
