@@ -146,7 +146,7 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 			return EXIT_USAGE;
 		}
 		fprintf(vm->bench, "mark,ns,stops,hidden_faults,guest_faults,pt_writes,"
-			"pt_entries_changed,ctx_switches,ctx_built,ctx_reused,cr3_loads\n");
+			"pt_entries_changed,ctx_switches,ctx_built,ctx_reused,cr3_loads,batches\n");
 	}
 	if (opt->trace) {
 		if (trace_open(&vm->trace, vm, opt->trace, opt->trace_limit, err, errlen) < 0) {

@@ -147,9 +147,11 @@ void vm_report(struct vm *vm, FILE *f)
 			"(a system-call stop instead of #GP)\n",
 			(unsigned long long)vm->emulated, (unsigned long long)vm->chained,
 			(unsigned long long)vm->gates);
-		fprintf(f, "stub: %llu batches, %llu operations; %llu stops in all; "
-			"CPUID faulting %s; RDTSC trapping %s\n",
+		fprintf(f, "stub: %llu batches, %llu operations (%llu asked for, %llu dropped, %llu merged); "
+			"%llu stops in all; CPUID faulting %s; RDTSC trapping %s\n",
 			(unsigned long long)vm->stub.batches, (unsigned long long)vm->stub.ops,
+			(unsigned long long)vm->stub.qst.queued, (unsigned long long)vm->stub.qst.dropped,
+			(unsigned long long)vm->stub.qst.merged,
 			(unsigned long long)vm->stops,
 			vm->stub.cpuid_faulting ? "on" :
 			vm->stub.cpuid_faulting_off ? "off (--cpuid-faulting=off: CPUID runs natively)" :
