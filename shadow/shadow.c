@@ -433,6 +433,42 @@ static int walk_prot(const struct context *c, const struct gwalk *w, u64 cr0)
 	return PROT_READ | (may_write && w->dirty ? PROT_WRITE : 0) | (w->nx ? 0 : PROT_EXEC);
 }
 
+/* Map 'gva' in 'c' as the walk 'w' (EMU_READ, no A/D update) allows,
+ * ahead of any fault on it (prefetch, and a new entry the guest wrote):
+ * only if the leaf was accessed (A=1).  Kernel code not yet scanned for
+ * silent-fail instructions is left alone, so that its first execution
+ * still faults and is scanned (part vi; mapped without execute, vm.c would
+ * take the fetch fault on a present page for a write).  1 if mapped, 0 if
+ * not, or -errno. */
+static int map_ahead_walked(struct shadow *sh, struct context *c, u64 gva,
+			    const struct gwalk *w, const struct vcpu *v)
+{
+	u64 leaf;
+
+	memcpy(&leaf, sh->ram + w->pte_gpa[w->level - 1], 8);
+	if (!(leaf & PTE_A))
+		return 0;
+	int prot = walk_prot(c, w, v->cr0);
+	if (!c->user && (prot & PROT_EXEC) && sh->clean && !shadow_scanned(sh, w->gpa))
+		return 0;
+	int r = map_page(sh, c, gva, w->gpa, prot);
+	return r < 0 ? r : 1;
+}
+
+/* map_ahead_walked() after a walk of 'gva' in 'c', if it is not mapped. */
+static int map_ahead(struct shadow *sh, struct context *c, u64 gva, const struct vcpu *v)
+{
+	u64 *slot = spt_slot(c, gva, false);
+	struct gwalk w;
+
+	if (slot && *slot)
+		return 0;
+	if (shadow_walk(sh->ram, sh->ram_size, v->cr0, c->cr3, v->efer, gva, EMU_READ,
+			c->user ? 3 : 0, false, &w) != 0)
+		return 0;
+	return map_ahead_walked(sh, c, gva, &w, v);
+}
+
 int shadow_fill(struct shadow *sh, struct context *c, u64 gva, const struct gwalk *w,
 		const struct vcpu *v)
 {
@@ -453,25 +489,30 @@ int shadow_fill(struct shadow *sh, struct context *c, u64 gva, const struct gwal
 
 	/* Prefetch: neighbours in the same last-level table that the guest
 	 * has already accessed (A=1), so mapping them early sets no A bit the
-	 * hardware would not have set. */
+	 * hardware would not have set.  In a page table, an entry not present
+	 * or not accessed is passed over without a walk; in a large page every
+	 * neighbour has the faulting page's leaf, so none needs a walk. */
 	u64 page = gva & ~0xfffull;
+	const u8 *pt = w->level == 1 ? sh->ram + (w->pte_gpa[0] & ~0xfffull) : NULL;
 	for (int d = -sh->prefetch; d <= sh->prefetch; d++) {
 		u64 nva = page + (s64)d * 4096;
-		struct gwalk nw;
 		if (!d || (nva >> 21) != (page >> 21) || nva < GUEST_VA_MIN || nva >= GUEST_VA_END)
 			continue;
-		u64 *slot = spt_slot(c, nva, false);
-		if (slot && *slot)
-			continue;
-		if (shadow_walk(sh->ram, sh->ram_size, v->cr0, c->cr3, v->efer, nva, EMU_READ,
-				c->user ? 3 : 0, false, &nw) != 0)
-			continue;
-		if (!(sh->ram[nw.pte_gpa[nw.level - 1]] & PTE_A))
-			continue;
-		r = map_page(sh, c, nva, nw.gpa, walk_prot(c, &nw, v->cr0));
+		if (pt) {
+			u64 gpte;
+			memcpy(&gpte, pt + ((nva >> 12) & 511) * 8, 8);
+			if ((gpte & (PTE_P | PTE_A)) != (PTE_P | PTE_A))
+				continue;
+			r = map_ahead(sh, c, nva, v);
+		} else {
+			u64 *slot = spt_slot(c, nva, false);
+			struct gwalk nw = *w;
+			nw.gpa = (w->gpa & ~0xfffull) + (nva - page);
+			r = slot && *slot ? 0 : map_ahead_walked(sh, c, nva, &nw, v);
+		}
 		if (r < 0)
 			return r;
-		sh->st.prefetched++;
+		sh->st.prefetched += r;
 	}
 	return 0;
 }
