@@ -113,6 +113,7 @@ LIB_OBJS += traps/stub_blob.o
 LIB_OBJS += shadow/walk.o
 LIB_OBJS += shadow/shadow.o
 LIB_OBJS += shadow/fault.o
+LIB_OBJS += shadow/check.o
 LIB_OBJS += devices/bus.o
 LIB_OBJS += devices/uart.o
 LIB_OBJS += devices/debugexit.o
