@@ -87,6 +87,8 @@ typedef int16_t s16;
 #define PTE_P       (1ul << 0)    /* present */
 #define PTE_W       (1ul << 1)    /* writable */
 #define PTE_U       (1ul << 2)    /* user-accessible */
+#define PTE_A       (1ul << 5)    /* accessed */
+#define PTE_D       (1ul << 6)    /* dirty */
 #define PTE_PS      (1ul << 7)    /* large page (in a PDE or PDPTE) */
 #define PTE_COW     (1ul << 9)    /* software: copy on write (vm.c) */
 #define PTE_SHARED  (1ul << 10)   /* software: MAP_SHARED, fork shares it writable (vm.c) */
