@@ -92,7 +92,8 @@ static void vm_shadow_report(const struct shadow_stats *s, FILE *f)
 {
 #define C(x) ((unsigned long long)(x))
 	fprintf(f, "\nshadow paging\n"
-		"  hidden faults %llu (prefetched pages %llu), guest page faults %llu\n"
+		"  hidden faults %llu (prefetched pages %llu, mapped as the guest wrote their entry %llu), "
+		"guest page faults %llu\n"
 		"  page tables tracked %llu now, %llu at most, %llu ever; writes emulated %llu, "
 		"entries changed %llu, shadow entries dropped %llu\n"
 		"  made read-only on tracking %llu; untracked on write flooding %llu, "
@@ -103,7 +104,7 @@ static void vm_shadow_report(const struct shadow_stats *s, FILE *f)
 		"patched copies dropped %llu\n"
 		"  dirty log (migration): %llu pages logged as the guest wrote them, "
 		"%llu write-protect passes\n",
-		C(s->hidden_faults), C(s->prefetched), C(s->guest_faults),
+		C(s->hidden_faults), C(s->prefetched), C(s->premapped), C(s->guest_faults),
 		C(s->tracked_now), C(s->tracked_max), C(s->tracked_total), C(s->pt_writes),
 		C(s->pt_entries_changed), C(s->sptes_dropped),
 		C(s->wprotects), C(s->untracked_flood), C(s->untracked_other), C(s->full_flushes),

@@ -23,7 +23,11 @@
  *        range that entry translates, [base + i*span(L), +span(L)), from
  *        context c: one munmap, however large.  So the shadow is always
  *        coherent with the guest tables, in every context, running or not;
- *        CR3 loads and INVLPG need no flush.
+ *        CR3 loads and INVLPG need no flush.  (The host catches up when the
+ *        context next runs: its changes wait in a queue, traps/ctxq.c.)
+ *        A changed PTE that is present and already accessed is mapped at
+ *        once in the contexts using the table (premap()), as its first
+ *        use would map it, so that use takes no hidden fault.
  *        A page the guest writes SHADOW_FLOOD_WRITES times with no walk
  *        through it in between has most likely stopped being a page table
  *        (freed and reused for data): it is untracked, which drops
@@ -328,6 +332,53 @@ int shadow_untrack(struct shadow *sh, u64 gpa)
 	return r;
 }
 
+static int map_ahead_walked(struct shadow *sh, struct context *c, u64 gva,
+			    const struct gwalk *w, const struct vcpu *v);
+
+/*
+ * (iii) The guest wrote entry 'idx' of page table 'pfn' (tracked, 'tp').  A
+ * present leaf it has marked accessed (as Linux does for every PTE it
+ * makes, and the guest kernel for a page it faults in) is mapped at once in
+ * every context that uses the table at level 1, just as the hidden fault
+ * on its first use would map it, tables tracked and all: the retry after
+ * the guest's page-fault handler then needs no hidden fault, and the
+ * mapping waits in the context's queue until that context runs.  Only
+ * where a fresh walk in the context still goes through this table.
+ */
+static int premap(struct shadow *sh, u64 pfn, struct tpage *tp, unsigned idx)
+{
+	const struct vcpu *v = sh->vcpu;
+	u64 gpte;
+	int r = 0;
+
+	memcpy(&gpte, sh->ram + (pfn << 12) + idx * 8, 8);
+	if (!v || (gpte & (PTE_P | PTE_A)) != (PTE_P | PTE_A))
+		return 0;
+	for (u32 i = 0; i < tp->n && !r; i++) {
+		struct tuse u = tp->use[i];     /* track_use() may move use[] */
+		struct context *c = &sh->ctx[u.ctx];
+		u64 gva = u.base + idx * 4096ull, *slot;
+		struct gwalk w;
+		if (u.level != 1 || gva < GUEST_VA_MIN || gva >= GUEST_VA_END ||
+		    ((slot = spt_slot(c, gva, false)) && *slot))
+			continue;
+		if (shadow_walk(sh->ram, sh->ram_size, v->cr0, c->cr3, v->efer, gva, EMU_READ,
+				c->user ? 3 : 0, false, &w) != 0 ||
+		    w.level != 1 || (w.pte_gpa[0] >> 12) != pfn)
+			continue;
+		for (int level = 4; level >= 1 && !r; level--)  /* as a fill does */
+			r = track_use(sh, c, w.pte_gpa[level - 1] & PTE_ADDR, level,
+				      level == 4 ? 0 : gva & ~(512 * span(level) - 1));
+		if (!r)
+			r = map_ahead_walked(sh, c, gva, &w, v);
+		if (r > 0) {
+			sh->st.premapped++;
+			r = 0;
+		}
+	}
+	return r;
+}
+
 int shadow_written(struct shadow *sh, u64 gpa, const u8 *old, unsigned len)
 {
 	u64 pfn = gpa >> 12;
@@ -358,6 +409,8 @@ int shadow_written(struct shadow *sh, u64 gpa, const u8 *old, unsigned len)
 			u64 lo = u->base + idx * span(u->level);
 			r = ctx_drop(sh, &sh->ctx[u->ctx], lo, lo + span(u->level));
 		}
+		if (!r)
+			r = premap(sh, pfn, tp, idx);
 	}
 	if (!r && ++tp->writes >= SHADOW_FLOOD_WRITES) {
 		sh->st.untracked_flood++;
@@ -450,6 +503,7 @@ int shadow_fill(struct shadow *sh, struct context *c, u64 gva, const struct gwal
 {
 	int r = 0;
 
+	sh->vcpu = v;
 	/* The tables this walk went through, before the page itself (it may
 	 * be one of them). */
 	for (int level = 4; level >= w->level && !r; level--) {

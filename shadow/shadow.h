@@ -111,6 +111,7 @@ struct rmap_head {
 struct shadow_stats {
 	u64 hidden_faults;       /* faults fixed by mapping, unseen by the guest */
 	u64 prefetched;          /* neighbouring pages mapped ahead */
+	u64 premapped;           /* pages mapped when the guest wrote their entry */
 	u64 guest_faults;        /* #PF reflected into the guest */
 	u64 tracked_now;         /* page-table pages tracked now */
 	u64 tracked_max;         /* the most tracked at once */
@@ -146,6 +147,8 @@ struct shadow {
 	int nctx;                /* pool size (<= SHADOW_MAX_CONTEXTS) */
 	struct context *cur;     /* context the vCPU last ran in */
 	struct context *fpu;     /* context whose host FPU state is the vCPU's */
+	const struct vcpu *vcpu; /* the vCPU whose CR0/EFER walks follow (the
+	                          * one shadow_fill() was last given) */
 	u64 clock;               /* LRU clock */
 	struct rmap_head *rmap;  /* per GPA page: where it is mapped */
 	struct tpage **tp;       /* per GPA page: table-page info if tracked */

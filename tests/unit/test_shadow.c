@@ -237,7 +237,9 @@ static void test_write_flooding_untracks(void **state)
 	for (int i = 0; i < SHADOW_FLOOD_WRITES - 1; i++)
 		guest_write(f, PT + 100 * 8, i);
 	assert_true(shadow_tracked(&f->sh, PT));
-	guest_write(f, PT + 100 * 8, 99);
+	/* (Not a present entry: one present and accessed is mapped at once,
+	 * and that walk through the table proves it is still one.) */
+	guest_write(f, PT + 100 * 8, 98);
 	assert_false(shadow_tracked(&f->sh, PT));
 	assert_int_equal(f->sh.st.untracked_flood, 1);
 	/* Everything translated through it is gone; the rest stays. */
@@ -398,6 +400,76 @@ static void test_plain_copy_bytes(void **state)
 	end(f);
 }
 
+/* Is 'va' mapped in the host process 'pid' (its /proc/PID/maps)? */
+static bool host_maps(pid_t pid, u64 va)
+{
+	char path[64], line[512];
+	unsigned long long lo, hi;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *fp = fopen(path, "r");
+	assert_non_null(fp);
+	while (!found && fgets(line, sizeof(line), fp))
+		found = sscanf(line, "%llx-%llx", &lo, &hi) == 2 && va >= lo && va < hi;
+	fclose(fp);
+	return found;
+}
+
+/* A present entry the guest writes already accessed is mapped at once in
+ * the contexts using the table (writable only if also dirty), so its first
+ * use needs no hidden fault; one not accessed is left to that fault. */
+static void test_written_accessed_entry_is_mapped_at_once(void **state)
+{
+	struct fixture *f = begin(state, 4);
+	int err = 0;
+	struct context *k = shadow_context(&f->sh, PML4, false, &err);
+	struct context *u = shadow_context(&f->sh, PML4, true, &err);
+	const u64 va2 = VA_DATA + 2 * 4096, va3 = VA_DATA + 3 * 4096;
+
+	fault(f, k, VA_DATA, EMU_READ);
+	fault(f, u, VA_RO, EMU_READ);           /* both use the PT now */
+	guest_write(f, PT + 2 * 8, 0x12000 | PTE_P | PTE_W | PTE_U);
+	assert_int_equal(spte(k, va2), 0);
+	assert_int_equal(f->sh.st.premapped, 0);
+	guest_write(f, PT + 2 * 8, 0x12000 | PTE_P | PTE_W | PTE_U | PTE_A);
+	assert_int_equal(spte(k, va2), 0x12000 | SPTE_VALID | SPTE_X);
+	assert_int_equal(spte(u, va2), 0x12000 | SPTE_VALID | SPTE_X);
+	guest_write(f, PT + 3 * 8, 0x13000 | PTE_P | PTE_W | PTE_U | PTE_A | PTE_D | PTE_NX);
+	assert_int_equal(spte(u, va3), 0x13000 | SPTE_VALID | SPTE_W);
+	assert_int_equal(f->sh.st.premapped, 4);
+	assert_int_equal(f->sh.st.hidden_faults, 2);
+	check_ok(f);
+	end(f);
+}
+
+/* Mapping changes wait in their context's queue until that context is
+ * flushed (just before it runs), and arrive in one batch. */
+static void test_changes_wait_for_their_context(void **state)
+{
+	struct fixture *f = begin(state, 4);
+	int err = 0;
+	struct context *k = shadow_context(&f->sh, PML4, false, &err);
+	struct context *u = shadow_context(&f->sh, PML4, true, &err);
+
+	assert_int_equal(ctx_flush(&f->stub), 0);
+	u64 batches = f->stub.batches;
+	fault(f, k, VA_DATA, EMU_READ);
+	fault(f, u, VA_DATA, EMU_READ);
+	fault(f, k, VA_RO, EMU_READ);
+	assert_int_equal(f->stub.batches, batches);    /* nothing ran yet */
+	assert_int_equal(ctx_flush_for(&f->stub, k->pid), 0);
+	assert_int_equal(f->stub.batches, batches + 1);
+	assert_true(host_maps(k->pid, VA_DATA));
+	assert_true(host_maps(k->pid, VA_RO));
+	assert_false(host_maps(u->pid, VA_DATA));      /* still queued */
+	assert_int_equal(ctx_flush_for(&f->stub, u->pid), 0);
+	assert_true(host_maps(u->pid, VA_DATA));
+	assert_int_equal(f->stub.batches, batches + 2);
+	check_ok(f);
+	end(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +485,8 @@ int main(void)
 		cmocka_unit_test(test_patched_copy_follows_the_code),
 		cmocka_unit_test(test_watched_page_is_read_only),
 		cmocka_unit_test(test_plain_copy_bytes),
+		cmocka_unit_test(test_written_accessed_entry_is_mapped_at_once),
+		cmocka_unit_test(test_changes_wait_for_their_context),
 	};
 	return cmocka_run_group_tests_name("shadow tracking", tests, setup, teardown);
 }
