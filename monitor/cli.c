@@ -292,6 +292,7 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		.stats = false,
 		.pin = true,
 		.cpu = -1,
+		.prefetch = SHADOW_DEFAULT_PREFETCH,
 		.patch = true,
 		.chain = true,
 		.cpuid_faulting = true,
