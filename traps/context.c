@@ -171,6 +171,10 @@ static int ctx_run_queue(struct stub *s, struct ctxq *q)
 		s->ops += *stub_word(s, STUB_OFF_DONE);
 		if (*stub_word(s, STUB_OFF_DONE) != n)
 			r = (int)*stub_word(s, STUB_OFF_RESULT);
+		/* Guest code in any context can read this page (it is mapped
+		 * in all of them): leave none of this context's addresses in
+		 * it (docs/THREAT-MODEL.md). */
+		memset(s->data, 0, STUB_OFF_OPS + n * STUB_OP_SIZE);
 		first += n;
 	}
 	ctxq_clear(q);
