@@ -402,14 +402,25 @@ static void t_restart(void)
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 5);
 	CHECK(alarms == 1);
 
-	/* without it, EINTR */
+	/* without it, EINTR.  The alarm is armed only once the child has
+	 * started (a pipe says so): on a slow or loaded host the fork's
+	 * copy-on-write faults alone could outlast it, and an alarm taken
+	 * before waitpid blocks interrupts nothing. */
+	int ready[2];
+	char c;
 	alarms = 0;
 	set_handler(SIGALRM, h_alarm, 0, 0);
+	CHECK(pipe(ready) == 0);
 	pid = child();
 	if (pid == 0) {
+		close(ready[0]);
+		(void)!write(ready[1], "x", 1);
 		sleep_ms(5000);
 		_exit(6);
 	}
+	close(ready[1]);
+	CHECK(read(ready[0], &c, 1) == 1);
+	close(ready[0]);
 	arm_ms(50);
 	errno = 0;
 	CHECK(waitpid(pid, &st, 0) == -1 && errno == EINTR);
