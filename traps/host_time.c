@@ -33,12 +33,21 @@ static bool thread_cannot_rdtsc(void)
 	return thread_notsc;
 }
 
+/* Would RDTSC fault on this thread?  Only where the thread asked for
+ * trapping and the host honours it: some hypervisors ignore CR4.TSD
+ * (host_rdtsc_traps()), and there the vDSO stays usable and much cheaper
+ * than a system call (a guest getpid reads the clock a dozen times). */
+static bool rdtsc_faults(void)
+{
+	return tsc_honoured && thread_cannot_rdtsc();
+}
+
 static u64 clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
 	/* The vDSO reads the TSC; the system call does not. */
-	if (thread_cannot_rdtsc())
+	if (rdtsc_faults())
 		syscall(SYS_clock_gettime, id, &ts);
 	else
 		clock_gettime(id, &ts);
@@ -72,7 +81,7 @@ u64 host_tsc_calibrate(bool honoured)
 
 u64 host_tsc(void)
 {
-	if (!tsc_honoured || !thread_cannot_rdtsc())
+	if (!rdtsc_faults())
 		return __rdtsc();
 	u64 dt = clock_ns(CLOCK_MONOTONIC_RAW) - raw_base;
 	return tsc_base + (u64)((unsigned __int128)dt * tsc_khz / 1000000u);
