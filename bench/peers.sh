@@ -192,7 +192,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		echo "  round $round: $e"
 		boot "$e" "$round"
 	done
-	for v in "" "-p 2" "-t" "-T"; do
+	for v in "" "-p 2" "-t" "-T" "-g"; do
 		# shellcheck disable=SC2086 # $v: options or nothing
 		taskset -c "$CPU" "$out/sysemu_stop" -r "$INNER" $v |
 			awk -v round="$round" '$1 == "micro:" { printf "host,%s,%s,%s,%s,%s,%s,,\n", round, $2, $3, $4, $5, $6 }' >>"$rcsv"
@@ -311,6 +311,12 @@ awk -F, -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
 				printf "The task-switch penalty: a stop of a child with RDTSC trapping costs %s when the tracer has it too, %s when not (%s).\n",
 					show(sm), show(st), ratio(st, sm) > md
 				printf "sysemu-stop-tsd,%s,,,,,,\nsysemu-stop-tsd-matched,%s,,,,,,\n", st, sm > csv
+			}
+			sg = median(meds["host", "gp-stop"])
+			if (sg != "") {
+				printf "An exception stop (#GP, with GETSIGINFO) costs %s, %s a system-call stop (what the guest kernel gate saves).\n",
+					show(sg), ratio(sg, s) > md
+				printf "gp-stop,%s,,,,,,\n", sg > csv
 			}
 		}
 		print "" > md

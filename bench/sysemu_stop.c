@@ -1,5 +1,5 @@
 /*
- * sysemu_stop [-r ROUNDS] [-n STOPS] [-p PROCS] [-t] [-T]: the floor of a
+ * sysemu_stop [-r ROUNDS] [-n STOPS] [-p PROCS] [-t] [-T] [-g]: the floor of a
  * ptrace monitor, the yardstick of issue 13: one bare PTRACE_SYSEMU stop
  * with PTRACE_GETREGS and PTRACE_SETREGS, as trapvisor's run loop makes one
  * per guest SYSCALL.  A traced child runs SYSCALL (getpid) in a loop; the
@@ -17,7 +17,11 @@
  *          tracer not: the task-switch penalty (docs/ARCHITECTURE.md);
  *   -T     "-tsd-matched": the tracer too, as trapvisor's vCPU thread does
  *          (--vcpu-thread-match); it then reads its clock by the system
- *          call, not the vDSO.
+ *          call, not the vDSO;
+ *   -g     "gp-stop" instead: the child executes CLI, a #GP, and the tracer
+ *          adds PTRACE_GETSIGINFO and moves RIP past it, as trapvisor does
+ *          for a trapping kernel instruction (an exception stop against a
+ *          system-call stop: docs/ARCHITECTURE.md, "The gate").
  * Host only (bench/peers.sh runs it pinned, taskset, as the peers are: the
  * tracer and the child then share the CPU, as trapvisor's do).  Nothing
  * else is set on either process: no seccomp, no CPUID faulting.
@@ -57,7 +61,7 @@ static void die(const char *what)
 }
 
 /* A traced child that makes system calls and nothing else. */
-static pid_t spawn(bool tsd)
+static pid_t spawn(bool tsd, bool gp)
 {
 	int st;
 	pid_t pid = fork();
@@ -70,9 +74,12 @@ static pid_t spawn(bool tsd)
 		if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
 			die("PTRACE_TRACEME");
 		raise(SIGSTOP);
-		for (;;) {      /* SYSCALL only: no library code between stops */
+		for (;;) {      /* SYSCALL or CLI only: no library code between stops */
 			long rax = SYS_getpid;
-			asm volatile("syscall" : "+a"(rax) : : "rcx", "r11", "memory");
+			if (gp)
+				asm volatile("cli" : : : "memory");
+			else
+				asm volatile("syscall" : "+a"(rax) : : "rcx", "r11", "memory");
 		}
 	}
 	if (waitpid(pid, &st, 0) != pid || !WIFSTOPPED(st))
@@ -85,19 +92,20 @@ static pid_t spawn(bool tsd)
 int main(int argc, char **argv)
 {
 	int rounds = 5, procs = 1, opt, st;
-	bool tsd = false, tsd_tracer = false;
+	bool tsd = false, tsd_tracer = false, gp = false;
 	long n = 20000;
 	pid_t pid[2];
 
-	while ((opt = getopt(argc, argv, "r:n:p:tT")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:p:tTg")) != -1) {
 		switch (opt) {
 		case 'r': rounds = atoi(optarg); break;
 		case 'n': n = atol(optarg); break;
 		case 'p': procs = atoi(optarg); break;
 		case 't': tsd = true; break;
 		case 'T': tsd = tsd_tracer = true; break;
+		case 'g': gp = true; break;
 		default:
-			fprintf(stderr, "usage: sysemu_stop [-r ROUNDS] [-n STOPS] [-p 1|2] [-t] [-T]\n");
+			fprintf(stderr, "usage: sysemu_stop [-r ROUNDS] [-n STOPS] [-p 1|2] [-t] [-T] [-g]\n");
 			return 2;
 		}
 	}
@@ -106,7 +114,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 0; i < procs; i++)
-		pid[i] = spawn(tsd);
+		pid[i] = spawn(tsd, gp);
 	if (tsd_tracer && prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) < 0)
 		die("PR_SET_TSC");
 
@@ -120,13 +128,20 @@ int main(int argc, char **argv)
 			pid_t p = pid[i % procs];
 			if (ptrace(PTRACE_SYSEMU, p, 0, 0) < 0)
 				die("PTRACE_SYSEMU");
-			if (waitpid(p, &st, 0) != p || !WIFSTOPPED(st) || WSTOPSIG(st) != (SIGTRAP | 0x80)) {
+			if (waitpid(p, &st, 0) != p || !WIFSTOPPED(st) ||
+			    WSTOPSIG(st) != (gp ? SIGSEGV : SIGTRAP | 0x80)) {
 				fprintf(stderr, "sysemu_stop: unexpected wait status 0x%x\n", st);
 				return 1;
 			}
+			siginfo_t si;
+			if (gp && ptrace(PTRACE_GETSIGINFO, p, 0, &si) < 0)
+				die("PTRACE_GETSIGINFO");
 			if (ptrace(PTRACE_GETREGS, p, 0, &regs) < 0)
 				die("PTRACE_GETREGS");
-			regs.rax = p;           /* what getpid would return */
+			if (gp)
+				regs.rip += 1;  /* past CLI, as if emulated */
+			else
+				regs.rax = p;   /* what getpid would return */
 			if (ptrace(PTRACE_SETREGS, p, 0, &regs) < 0)
 				die("PTRACE_SETREGS");
 		}
@@ -137,7 +152,7 @@ int main(int argc, char **argv)
 		waitpid(pid[i], &st, 0);
 	}
 	qsort(t, rounds, sizeof(t[0]), cmp_u64);
-	printf("micro: sysemu-stop%s%s %ld %d %.1f %.1f\n", procs == 2 ? "-2proc" : "",
+	printf("micro: %s%s%s %ld %d %.1f %.1f\n", gp ? "gp-stop" : "sysemu-stop", procs == 2 ? "-2proc" : "",
 	       tsd_tracer ? "-tsd-matched" : tsd ? "-tsd" : "", n, rounds,
 	       (double)t[(rounds - 1) / 2] / n, (double)t[0] / n);
 	return 0;
