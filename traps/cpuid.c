@@ -18,6 +18,10 @@
  *   0xD.1 EAX: XSAVES(3) (XSAVES/XRSTORS are CPL-0 only, not emulated).
  *   0x80000001 ECX: SVM(2).
  *   0x80000008 EBX: INVLPGB(3) (INVLPGB/TLBSYNC are #UD, emu_system.c).
+ * The IDs that name the host CPU the monitor happens to run on (leaf 1's
+ * initial APIC ID, 0xB/0x1F's x2APIC ID, 0x8000001E's extended APIC,
+ * compute unit and node IDs) are 0: the one vCPU keeps them wherever
+ * placement moves it (monitor/place.c).
  * Leaf 0x40000000 returns the hypervisor signature, and the rest of the
  * hypervisor range is empty (the host's own hypervisor, KVM under
  * Firecracker here, must not show through).
@@ -147,6 +151,7 @@ void vcpu_cpuid(u32 leaf, u32 subleaf, u32 out[4])
 	eax = r[0], ebx = r[1], ecx = r[2], edx = r[3];
 	switch (leaf) {
 	case 1:
+		ebx &= 0x00ffffff;              /* initial APIC ID: the one vCPU is 0 */
 		ecx &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(17) | BIT(21) | BIT(24));
 		ecx |= BIT(31);
 		edx &= ~(BIT(1) | BIT(9));
@@ -171,6 +176,15 @@ void vcpu_cpuid(u32 leaf, u32 subleaf, u32 out[4])
 		} else if (subleaf == 1) {
 			eax &= ~BIT(3);
 		}
+		break;
+	case 0xb:
+	case 0x1f:
+		edx = 0;                        /* x2APIC ID */
+		break;
+	case 0x8000001e:
+		eax = 0;                        /* extended APIC ID */
+		ebx &= ~0xffu;                  /* compute unit ID */
+		ecx &= ~0xffu;                  /* node ID */
 		break;
 	case 0x80000001:
 		ecx &= ~BIT(2);
