@@ -32,7 +32,8 @@ for round in $(seq 1 "$rounds"); do
 		sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
 		kill -KILL $pid 2>/dev/null
 		wait $pid 2>/dev/null
-		n=$(grep -c '^fsynced' "$OUT")
+		# Whole lines only: the kill may cut the last one ("fsynced ").
+		n=$(grep -cE '^fsynced [0-9]+$' "$OUT")
 		[ "$n" -gt 0 ] || why+="no fsync completed before the kill ($(tail -2 "$OUT" | tr '\n' ' ')); "
 		state=$(dumpe2fs -h "$tmp/c.img" 2>/dev/null | sed -n 's/^Filesystem state: *//p')
 		[ "$state" = "not clean" ] || why+="the superblock says '$state' after the crash, not 'not clean'; "
@@ -44,7 +45,9 @@ for round in $(seq 1 "$rounds"); do
 		debugfs -R "rdump /crash $tmp" "$tmp/c.img" >/dev/null 2>&1
 		python3 - "$OUT" "$tmp/crash" <<'PY' || why+="$(cat "$tmp/crash.why"); "
 import os, sys
-done = [int(l.split()[1]) for l in open(sys.argv[1], errors='replace') if l.startswith('fsynced ')]
+# Whole lines only: the kill may have cut the last one short.
+done = [int(l.split()[1]) for l in open(sys.argv[1], errors='replace')
+        if l.endswith('\n') and len(l.split()) == 2 and l.split()[0] == 'fsynced' and l.split()[1].isdigit()]
 bad = []
 for n in done:
     size = (n * 7919) % 150000 + 1
