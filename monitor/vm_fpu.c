@@ -22,8 +22,8 @@ int vm_fpu_save(struct vm *vm)
 	struct shadow *sh = &vm->shadow;
 	int n;
 
-	if (!sh->fpu || !vm_fpu_area_ok(vm, vm->fpu_live_gpa))
-		return -1;
+	if (!sh->fpu || !vm->fpu_live_gpa || !vm_fpu_area_ok(vm, vm->fpu_live_gpa))
+		return -1;              /* no area is live: nothing to save */
 	n = host_get_fpu(sh->fpu->pid, vm->scratch->fpu, sizeof(vm->scratch->fpu));
 	if (n < 0) {
 		vm_host_error(vm, n, "reading the FPU state of context process %d", sh->fpu->pid);

@@ -44,9 +44,17 @@ void vm_pv_sync_in(struct vm *vm)
 {
 	struct pv_vcpu *pv = vm_pv(vm);
 
-	if (pv)
-		vm->vcpu.rflags = (vm->vcpu.rflags & ~X86_RFLAGS_IF) |
-				  (pv->vif ? X86_RFLAGS_IF : 0);
+	if (!pv)
+		return;
+	vm->vcpu.rflags = (vm->vcpu.rflags & ~X86_RFLAGS_IF) | (pv->vif ? X86_RFLAGS_IF : 0);
+	/* The paravirtual FPU: the kernel asks for the live area to be loaded
+	 * again, so it has rewritten it (a signal handler's fresh state,
+	 * rt_sigreturn's, execve's).  The live state is then no longer that
+	 * area's: it must not be saved over it, which would happen if another
+	 * process reached user mode first (a timer tick on the way out of the
+	 * signal delivery, a switch).  From now on no area is live. */
+	if (pv->fpu_reload && pv->fpu_gpa && pv->fpu_gpa == vm->fpu_live_gpa)
+		vm->fpu_live_gpa = 0;
 }
 
 /* Before resuming: emulation or delivery may have changed IF; and tell the
