@@ -15,7 +15,12 @@
 # right (disktest's write is in its image file, each ptstress round ok),
 # and each monitor's resident memory, sampled every second, stays flat:
 # the same work again must not need more, so its largest sample after the
-# first round is at most 10% + 2 MiB above its largest during it.
+# first round is at most 10% + 8 MiB above its largest during it.  (The
+# slack: samples come once a second, and a first round of under three
+# seconds can end before the shadow's bookkeeping has grown to the 64
+# contexts' working set, which prefetch makes larger: 16.1 -> 22.1 MiB
+# seen once, 19.4 -> 21.9 usually; a leak grows with every round, which
+# make soak's ten minutes show.)
 # Numbers go to $B/load/.
 # Each check prints "ok NAME" or "FAIL NAME: why"; the last line is
 # "N passed, N failed".  VM_ARGS adds monitor options to every guest
@@ -121,7 +126,7 @@ check_vm() {
 	rss_first=$(awk '$1 == 0 {print $2}' "$work/rss$i" | sort -n | tail -1)
 	rss_after=$(awk '$1 >= 1 {print $2}' "$work/rss$i" | sort -n | tail -1)
 	if [ -n "$rss_first" ] && [ -n "$rss_after" ]; then
-		[ "$rss_after" -le $((rss_first + rss_first / 10 + 2048)) ] ||
+		[ "$rss_after" -le $((rss_first + rss_first / 10 + 8192)) ] ||
 			why+="RSS grew from ${rss_first} KiB in the first round to ${rss_after} KiB after it; "
 	else
 		why+="too few memory samples; "
