@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 INITRAMFS=${INITRAMFS:-build/initramfs.cpio.gz}
 work=$(mktemp -d)
+script=$work/script             # what lib.sh's pty types
 trap 'rm -rf "$OUT" "$ERR" "$work"' EXIT
 
 # The session (tests/guest/busybox-session.sh) in the guest, against the
@@ -83,8 +84,7 @@ expect #
 send exit 5\r
 wait
 SCRIPT
-timeout "$(limit 300)" "$PTYRUN" "$(limit 120)" "$work/script" -- "$TRAPVISOR" --initrd "$INITRAMFS" "$KERNEL" >"$OUT" 2>&1
-STATUS=$?
+pty 120 --initrd "$INITRAMFS" "$KERNEL"
 expect_status 5
 expect_no_out "can't access tty"
 report "'exit 5' at busybox's prompt leaves trapvisor with status 5"
@@ -171,8 +171,7 @@ expect #
 send poweroff\r
 wait
 SCRIPT
-timeout "$(limit 300)" "$PTYRUN" "$(limit 120)" "$work/script" -- "$TRAPVISOR" --initrd "$INITRAMFS" "$KERNEL" >"$OUT" 2>&1
-STATUS=$?
+pty 120 --initrd "$INITRAMFS" "$KERNEL"
 expect_status 0
 expect_out 'init is alive'
 expect_out 'reboot(2): shutting down (status 0)'

@@ -150,24 +150,23 @@ syscall_entry:
  * some hosts (docs/ARCHITECTURE.md, "The gate").  The kernel runs with
  * IF=0 here; an NMI in between stores the same RCX and R11 again.
  */
+.macro GATE                             /* RCX and R11 kept, then the prefix */
+	movq %rcx, pv_page+PV_GATE_RCX(%rip)
+	movq %r11, pv_page+PV_GATE_R11(%rip)
+	syscall
+.endm
 	.section .text.pvgate, "ax"
 	.globl pv_sysret
 pv_sysret:
-	movq %rcx, pv_page+PV_GATE_RCX(%rip)
-	movq %r11, pv_page+PV_GATE_R11(%rip)
-	syscall
+	GATE
 	swapgs
 	sysretq
 pv_iret_user:
-	movq %rcx, pv_page+PV_GATE_RCX(%rip)
-	movq %r11, pv_page+PV_GATE_R11(%rip)
-	syscall
+	GATE
 	swapgs
 	iretq
 pv_iret_kernel:
-	movq %rcx, pv_page+PV_GATE_RCX(%rip)
-	movq %r11, pv_page+PV_GATE_R11(%rip)
-	syscall
+	GATE
 	iretq
 /* long pv_gate_vmcall(RAX nr, RDI, RSI, RDX, R10 args): VMCALL through the
  * gate; RCX and R11 are the caller's to lose (pv.c says so to the compiler). */
