@@ -33,6 +33,7 @@ enum {
 	OPT_DISK,
 	OPT_CPUID_FAULTING,
 	OPT_RDTSC_TRAP,
+	OPT_BACKEND,
 	OPT_VCPU_THREAD_MATCH,
 	OPT_CPU,
 	OPT_CONSOLE,
@@ -64,6 +65,7 @@ static const struct option long_options[] = {
 	{ "chain",           required_argument, NULL, OPT_CHAIN },
 	{ "cpuid-faulting",  required_argument, NULL, OPT_CPUID_FAULTING },
 	{ "rdtsc-trap",      required_argument, NULL, OPT_RDTSC_TRAP },
+	{ "backend",         required_argument, NULL, OPT_BACKEND },
 	{ "vcpu-thread-match", required_argument, NULL, OPT_VCPU_THREAD_MATCH },
 	{ "backtrace-user",  no_argument,       NULL, OPT_BACKTRACE_USER },
 	{ "trace",           required_argument, NULL, OPT_TRACE },
@@ -114,6 +116,10 @@ static void usage(FILE *out, const char *default_kernel)
 		"                      instructions to trap (default on)\n"
 		"      --chain=on|off  emulate trapping kernel instructions that follow\n"
 		"                      one another (SWAPGS; SYSRETQ) in one stop (default on)\n"
+		"      --backend=ptrace|signal  how the monitor catches the guest's traps:\n"
+		"                      ptrace stops (the default), or a handler in each\n"
+		"                      context process that hands them over through shared\n"
+		"                      memory (docs/ARCHITECTURE.md, \"The signal backend\")\n"
 		"      --cpuid-faulting=on|off  make the guest's CPUID trap where the host\n"
 		"                      offers CPUID faulting (default on; off: it runs natively)\n"
 		"      --rdtsc-trap=auto|on|off  make the guest's RDTSC trap, so it reads a\n"
@@ -386,6 +392,14 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		case OPT_CPUID_FAULTING:
 			if (parse_on_off("--cpuid-faulting", optarg, &opt->cpuid_faulting, err) < 0)
 				return -1;
+			break;
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "signal") || !strcmp(optarg, "ptrace")) {
+				opt->signal_backend = !strcmp(optarg, "signal");
+			} else {
+				fprintf(err, "trapvisor: --backend %s: not ptrace or signal " SEE_HELP "\n", optarg);
+				return -1;
+			}
 			break;
 		case OPT_RDTSC_TRAP:
 			if (!strcmp(optarg, "auto")) {

@@ -48,6 +48,7 @@ struct vm_options {
 	                          * instructions in one stop (vm_chain()) */
 	bool cpuid_faulting;     /* --cpuid-faulting=on: make CPUID trap where
 	                          * the host can (off: it runs natively) */
+	bool signal_backend;     /* --backend=signal (traps/host_signal.c) */
 	int rdtsc_trap;          /* --rdtsc-trap: 1 on, 0 off, -1 auto (where the
 	                          * host honours it) */
 	bool vcpu_thread_match;  /* --vcpu-thread-match=on: the vCPU thread takes

@@ -35,12 +35,10 @@
 #include <unistd.h>
 #include <asm/prctl.h>
 
-#include "host.h"
+#include "host_internal.h"
 #include "stub.h"
 
 extern const u8 stub_elf_start[], stub_elf_end[];
-
-#define HOST_TASK_SIZE_MAX 0x7ffffffff000ull
 
 static u64 *stub_word(struct stub *s, unsigned off)
 {
@@ -120,7 +118,7 @@ static int ctx_wait(pid_t pid)
  * registers are of no account: the stub uses none it does not set, and
  * the run loop loads all of the vCPU's before the context runs guest code
  * again (host_load_vcpu), so there is nothing to read first. */
-static int ctx_run_stub(pid_t pid, u64 rip)
+int ctx_run_stub(pid_t pid, u64 rip, u64 *rax)
 {
 	struct user_regs_struct r = {
 		.rip = rip, .cs = 0x33, .ss = 0x2b, .orig_rax = (unsigned long)-1,
@@ -136,13 +134,30 @@ static int ctx_run_stub(pid_t pid, u64 rip)
 			return status;
 		if (!WIFSTOPPED(status))
 			return -ECHILD;         /* the context died */
-		if (WSTOPSIG(status) == SIGTRAP && !(status >> 16))
+		if (WSTOPSIG(status) == SIGTRAP && !(status >> 16)) {
+			if (rax && ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
+				return -errno;
+			if (rax)
+				*rax = r.rax;
 			return 0;
+		}
 		/* Any other stop (a kick signal, a group-stop) is not the
 		 * stub's business: keep it running. */
 		if (ptrace(PTRACE_CONT, pid, 0, 0) < 0)
 			return -errno;
 	}
+}
+
+int ctx_detach_at(pid_t pid, u64 rip)
+{
+	struct user_regs_struct r = {
+		.rip = rip, .cs = 0x33, .ss = 0x2b, .orig_rax = (unsigned long)-1,
+		.eflags = X86_RFLAGS_IF | X86_RFLAGS_FIXED,
+	};
+
+	if (ptrace(PTRACE_SETREGS, pid, 0, &r) < 0 || ptrace(PTRACE_DETACH, pid, 0, 0) < 0)
+		return -errno;
+	return 0;
 }
 
 /* The queue of 'pid', or NULL if nothing is queued for it. */
@@ -154,17 +169,37 @@ static struct ctxq *ctx_find(struct stub *s, pid_t pid)
 	return NULL;
 }
 
+/* Run n operations in a signal-backend context's stub thread. */
+static int ctx_run_sig(struct stub *s, struct sigctx *sc, const struct ctxq_op *op, u32 n)
+{
+	u64 done = 0;
+	s64 result = 0;
+	int r = sig_batch(sc, op, n, &done, &result);
+
+	if (r < 0)
+		return r;
+	s->batches++;
+	s->ops += done;
+	return done == n ? 0 : (int)result;
+}
+
 /* Run queue 'q' in its context, STUB_MAX_OPS at a time, and empty it. */
 static int ctx_run_queue(struct stub *s, struct ctxq *q)
 {
+	struct sigctx *sc = sig_find(q->pid);
 	int r = 0;
 
 	for (u32 first = 0; first < q->n && !r;) {
 		u32 n = q->n - first < STUB_MAX_OPS ? q->n - first : STUB_MAX_OPS;
 		_Static_assert(sizeof(struct ctxq_op) == STUB_OP_SIZE, "stub.h's op layout");
+		if (sc) {
+			r = ctx_run_sig(s, sc, &q->op[first], n);
+			first += n;
+			continue;
+		}
 		memcpy(stub_word(s, STUB_OFF_OPS), &q->op[first], n * sizeof(struct ctxq_op));
 		*stub_word(s, STUB_OFF_NOPS) = n;
-		r = ctx_run_stub(q->pid, STUB_BATCH);
+		r = ctx_run_stub(q->pid, STUB_BATCH, NULL);
 		if (r < 0)
 			break;
 		s->batches++;
@@ -182,7 +217,7 @@ static int ctx_run_queue(struct stub *s, struct ctxq *q)
 }
 
 /* Queue one system call for 'pid' (coalesced with what is queued). */
-static int ctx_queue(struct stub *s, pid_t pid, u64 nr, u64 a0, u64 a1, u64 a2,
+int ctx_queue(struct stub *s, pid_t pid, u64 nr, u64 a0, u64 a1, u64 a2,
 		     u64 a3, u64 a4, u64 a5)
 {
 	const struct ctxq_op op = { nr, { a0, a1, a2, a3, a4, a5 } };
@@ -284,7 +319,7 @@ static u64 ctx_write_filter(struct stub *s)
 
 /* In the child: give the stub its two descriptors as fd 3 and 4 and exec
  * it.  Only async-signal-safe calls here. */
-static void ctx_child(struct stub *s, int go_fd)
+static void ctx_child(struct stub *s, int go_fd, int sig_fd)
 {
 	char c;
 	char *argv[] = { "trapvisor-context", NULL }, *envp[] = { NULL };
@@ -299,35 +334,43 @@ static void ctx_child(struct stub *s, int go_fd)
 	int ram = fcntl(s->ram_fd, F_DUPFD_CLOEXEC, 10);
 	int dat = fcntl(s->data_fd, F_DUPFD_CLOEXEC, 10);
 	int pat = s->patch_fd >= 0 ? fcntl(s->patch_fd, F_DUPFD_CLOEXEC, 10) : -1;
+	int sig = sig_fd >= 0 ? fcntl(sig_fd, F_DUPFD_CLOEXEC, 10) : -1;
 	if (exe < 0 || ram < 0 || dat < 0 ||
 	    dup2(ram, STUB_RAM_FD) < 0 || dup2(dat, STUB_DATA_FD) < 0 ||
-	    (pat >= 0 && dup2(pat, STUB_PATCH_FD) < 0))
+	    (pat >= 0 && dup2(pat, STUB_PATCH_FD) < 0) ||
+	    (sig >= 0 && dup2(sig, STUB_SIG_FD) < 0))
 		_exit(127);
 	if (pat < 0)
 		close(STUB_PATCH_FD);           /* nothing of the monitor's there */
-	syscall(SYS_close_range, STUB_PATCH_FD + 1, ~0u, CLOSE_RANGE_CLOEXEC);
+	if (sig < 0)
+		close(STUB_SIG_FD);
+	syscall(SYS_close_range, STUB_SIG_FD + 1, ~0u, CLOSE_RANGE_CLOEXEC);
 	fexecve(exe, argv, envp);
 	_exit(127);
 }
 
 int ctx_spawn(struct stub *s, pid_t *pidp)
 {
-	int go[2], status, r;
+	int go[2], status, r, sig_fd = -1;
 	pid_t pid;
 	struct user_regs_struct regs;
 
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return -errno;
+	if (s->signal && (sig_fd = sig_memfd()) < 0)
+		return sig_fd;
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto err_fd;
+	}
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
 		close(go[0]);
 		close(go[1]);
-		return r;
+		goto err_fd;
 	}
 	if (pid == 0) {
 		close(go[1]);
-		ctx_child(s, go[0]);
+		ctx_child(s, go[0], sig_fd);
 	}
 	close(go[0]);
 	ctx_forget(s, pid);     /* a dead context's leftovers under a reused pid */
@@ -379,10 +422,21 @@ int ctx_spawn(struct stub *s, pid_t *pidp)
 	if (!s->rdtsc_trap_off)
 		ctx_queue(s, pid, SYS_prctl, PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0, 0);
 	ctx_queue(s, pid, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
-	ctx_queue(s, pid, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx_write_filter(s), 0, 0, 0);
-	r = ctx_flush_for(s, pid);
-	if (r < 0)
-		goto err_kill;
+	if (sig_fd >= 0) {
+		/* The signal backend: its own handlers, threads and filters. */
+		r = sig_setup(s, pid, sig_fd);
+		close(sig_fd);
+		sig_fd = -1;
+		if (r < 0)
+			goto err_kill;
+		/* The stub data page is for ptrace batches only: out of reach. */
+		ctx_queue(s, pid, SYS_munmap, STUB_DATA, 4096, 0, 0, 0, 0);
+	} else {
+		ctx_queue(s, pid, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx_write_filter(s), 0, 0, 0);
+		r = ctx_flush_for(s, pid);
+		if (r < 0)
+			goto err_kill;
+	}
 	s->spawned++;
 	*pidp = pid;
 	return 0;
@@ -391,5 +445,8 @@ err_kill:
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
 		;
+err_fd:
+	if (sig_fd >= 0)
+		close(sig_fd);
 	return r;
 }

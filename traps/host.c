@@ -25,38 +25,13 @@
 #include <sys/wait.h>
 #include <elf.h>
 
-#include "host.h"
-#include "shadow.h"
-
-#define HOST_USER_CS 0x33
-#define HOST_USER_DS 0x2b
-/* Highest FS/GS base the host accepts (TASK_SIZE_MAX). */
-#define HOST_TASK_SIZE_MAX 0x7ffffffff000ull
-/* A guest base the host cannot hold is replaced by this unmapped address in
- * the monitor's window, so FS:/GS: accesses through it fault there. */
-#define HOST_BAD_BASE 0x7fff80000000ull
-
-/* RFLAGS bits the guest owns in the host process; IF, IOPL and the rest
- * stay virtual. */
-#define HOST_USER_FLAGS (X86_RFLAGS_CF | X86_RFLAGS_PF | X86_RFLAGS_AF | \
-	X86_RFLAGS_ZF | X86_RFLAGS_SF | X86_RFLAGS_TF | X86_RFLAGS_DF | \
-	X86_RFLAGS_OF | X86_RFLAGS_NT | X86_RFLAGS_RF | X86_RFLAGS_AC | X86_RFLAGS_ID)
-
-/* The flags the host process carries for the guest.  AC stays virtual in
- * guest kernel mode: ring 0 never takes alignment checks, but the host
- * enforces them in ring 3 when AC is set. */
-static u64 host_flags(const struct vcpu *v)
-{
-	return v->cpl == 0 ? HOST_USER_FLAGS & ~X86_RFLAGS_AC : HOST_USER_FLAGS;
-}
-
-static u64 host_base(u64 base)
-{
-	return base < GUEST_VA_END ? base : HOST_BAD_BASE;
-}
+#include "host_internal.h"
 
 int host_load_vcpu(pid_t pid, const struct vcpu *v)
 {
+	struct sigctx *sc = sig_find(pid);
+	if (sc)
+		return sig_load_vcpu(sc, v);
 	struct user_regs_struct r = {
 		.r15 = v->gpr[R_R15], .r14 = v->gpr[R_R14], .r13 = v->gpr[R_R13],
 		.r12 = v->gpr[R_R12], .rbp = v->gpr[R_RBP], .rbx = v->gpr[R_RBX],
@@ -77,7 +52,10 @@ int host_load_vcpu(pid_t pid, const struct vcpu *v)
 int host_save_vcpu(pid_t pid, struct vcpu *v, bool syscall_stop)
 {
 	struct user_regs_struct r;
+	struct sigctx *sc = sig_find(pid);
 
+	if (sc)
+		return sig_save_vcpu(sc, v);
 	if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
 		return -errno;
 	v->gpr[R_R15] = r.r15; v->gpr[R_R14] = r.r14; v->gpr[R_R13] = r.r13;
@@ -111,13 +89,10 @@ static int host_wait(pid_t pid, int *status)
 	}
 }
 
-/* The signal the I/O thread kicks a running context with (host_kick()). */
-#define HOST_KICK_SIGNAL SIGUSR1
-
 /* What the host's signal for a fault in a context means on x86: which
  * exception the CPU raised, as the host kernel reports it to a tracer
  * (arch/x86/kernel/traps.c, fault.c). */
-static void host_classify(int sig, const siginfo_t *si, struct host_exit *e)
+void host_classify(int sig, const siginfo_t *si, struct host_exit *e)
 {
 	switch (sig) {
 	case SIGSEGV:
@@ -170,7 +145,10 @@ static void host_classify(int sig, const siginfo_t *si, struct host_exit *e)
 int host_run(pid_t pid, struct host_exit *e, bool step)
 {
 	int status, sig;
+	struct sigctx *sc = sig_find(pid);
 
+	if (sc)
+		return sig_run(sc, e, step);
 	memset(e, 0, sizeof(*e));
 	for (;;) {
 		if (ptrace(step ? PTRACE_SYSEMU_SINGLESTEP : PTRACE_SYSEMU, pid, 0, 0) < 0)
@@ -220,7 +198,9 @@ const char *host_exit_describe(const struct host_exit *e, char *buf, size_t len)
 		[HOST_EXIT_DIED] = "context process died",
 	};
 
-	if (e->reason == HOST_EXIT_HOST_FAULT && e->host_signo == SIGBUS)
+	if (e->reason == HOST_EXIT_HOST_FAULT && e->why)
+		snprintf(buf, len, "%s", e->why);
+	else if (e->reason == HOST_EXIT_HOST_FAULT && e->host_signo == SIGBUS)
 		snprintf(buf, len, "host SIGBUS, code %d, address %#llx", e->host_code,
 			 (unsigned long long)e->addr);
 	else if (e->reason == HOST_EXIT_HOST_FAULT)
@@ -238,7 +218,10 @@ const char *host_exit_describe(const struct host_exit *e, char *buf, size_t len)
 int host_get_fpu(pid_t pid, void *buf, size_t size)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct sigctx *sc = sig_find(pid);
 
+	if (sc)
+		return sig_get_fpu(sc, buf, size);
 	if (ptrace(PTRACE_GETREGSET, pid, NT_X86_XSTATE, &iov) < 0)
 		return -errno;
 	return (int)iov.iov_len;
@@ -247,7 +230,10 @@ int host_get_fpu(pid_t pid, void *buf, size_t size)
 int host_set_fpu(pid_t pid, const void *buf, size_t size)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = size };
+	struct sigctx *sc = sig_find(pid);
 
+	if (sc)
+		return sig_set_fpu(sc, buf, size);
 	if (ptrace(PTRACE_SETREGSET, pid, NT_X86_XSTATE, &iov) < 0)
 		return -errno;
 	return 0;
@@ -266,8 +252,8 @@ void host_kill(pid_t pid)
 {
 	int status;
 
-	if (pid <= 0)
-		return;
+	if (pid <= 0 || sig_forget(pid))
+		return;                 /* none, or a signal context already reaped */
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
 		;

@@ -49,6 +49,7 @@ struct host_exit {
 	bool single_step;        /* DB: the trap after one instruction (DR6.BS) */
 	int status;              /* DIED: exit code, or -signal if killed */
 	int host_signo, host_code; /* HOST_FAULT: for host_exit_describe() only */
+	const char *why;         /* HOST_FAULT without a signal: what happened */
 };
 
 /* host.c */
@@ -98,6 +99,8 @@ struct stub {
 	bool cpuid_faulting;     /* the host made CPUID trap in contexts */
 	bool cpuid_faulting_off; /* do not ask for it (--cpuid-faulting=off); set
 	                          * after stub_init, before the first context */
+	bool signal;             /* --backend=signal: new contexts catch their
+	                          * own traps (host_signal.c); set likewise */
 	bool rdtsc_trap_off;     /* do not ask for RDTSC trapping: the host
 	                          * ignores it (host_rdtsc_traps()), so RDTSC
 	                          * runs natively; set likewise */
