@@ -146,6 +146,7 @@ static bool vm_gate(struct vm *vm)
 		return false;
 	v->gpr[R_RCX] = pv->gate_rcx;
 	v->gpr[R_R11] = pv->gate_r11;
+	v->gpr[R_RAX] = pv->gate_rax;
 	vm->gates++;
 	stats_add(&vm->stats, STAT_EXIT, "pv gate", 0);
 	if (vm_chain_next(vm))

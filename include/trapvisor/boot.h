@@ -74,7 +74,7 @@ struct boot_info {
 /* Hypercalls: vmcall, RAX = number, RDI, RSI, RDX, R10, R8 = args, RAX =
  * result (negative errno on error).  Only from guest kernel mode. */
 #define HC_VERSION        0      /* returns the hypercall ABI version */
-#define HC_ABI_VERSION    6
+#define HC_ABI_VERSION    7
 #define HC_PV_REGISTER    1      /* RDI = GPA of a page-aligned struct pv_vcpu:
                                   * from now on its vif is the interrupt flag
                                   * and the monitor keeps its 'cpu' fields;
@@ -201,6 +201,11 @@ struct pv_vcpu {
 	 * else SYSCALL at CPL 0 is what the CPU does. */
 	volatile uint64_t gate_start, gate_end;
 	volatile uint64_t gate_rcx, gate_r11;
+	/* (ABI 7) and RAX, which the gate's SYSCALL must not carry: the
+	 * host runs system calls 335 and 336 (uretprobe, uprobe) past any
+	 * seccomp filter, so RAX is 0 during it and the monitor takes the
+	 * guest's RAX from here. */
+	volatile uint64_t gate_rax;
 };
 
 #endif

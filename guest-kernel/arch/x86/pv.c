@@ -39,6 +39,7 @@ bool pv_gate;               /* the gate (ABI 6, trapasm.S) is in use */
 
 _Static_assert(__builtin_offsetof(struct pv_vcpu, gate_rcx) == PV_GATE_RCX, "x86.h PV_GATE_RCX");
 _Static_assert(__builtin_offsetof(struct pv_vcpu, gate_r11) == PV_GATE_R11, "x86.h PV_GATE_R11");
+_Static_assert(__builtin_offsetof(struct pv_vcpu, gate_rax) == PV_GATE_RAX, "x86.h PV_GATE_RAX");
 extern char __pvgate_start[], __pvgate_end[];
 
 long pv_hypercall(long nr, long a0, long a1, long a2)

@@ -150,9 +150,11 @@ syscall_entry:
  * some hosts (docs/ARCHITECTURE.md, "The gate").  The kernel runs with
  * IF=0 here; an NMI in between stores the same RCX and R11 again.
  */
-.macro GATE                             /* RCX and R11 kept, then the prefix */
+.macro GATE                             /* RCX, R11, RAX kept, then the prefix */
 	movq %rcx, pv_page+PV_GATE_RCX(%rip)
 	movq %r11, pv_page+PV_GATE_R11(%rip)
+	movq %rax, pv_page+PV_GATE_RAX(%rip)
+	xorl %eax, %eax
 	syscall
 .endm
 	.section .text.pvgate, "ax"
@@ -172,6 +174,8 @@ pv_iret_kernel:
  * gate; RCX and R11 are the caller's to lose (pv.c says so to the compiler). */
 	.globl pv_gate_vmcall
 pv_gate_vmcall:
+	movq %rax, pv_page+PV_GATE_RAX(%rip)
+	xorl %eax, %eax
 	syscall
 	vmcall
 	ret

@@ -26,6 +26,7 @@
  * Offsets in struct pv_vcpu of gate_rcx and gate_r11, for trapasm.S. */
 #define PV_GATE_RCX 120
 #define PV_GATE_R11 128
+#define PV_GATE_RAX 136
 
 /* ---- Selectors (GDT layout in cpu.c) ---- */
 #define KERNEL_CS   0x08        /* GDT[1]: 64-bit code, DPL 0 (= BOOT_CS) */
