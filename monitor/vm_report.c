@@ -97,7 +97,7 @@ static void vm_shadow_report(const struct shadow_stats *s, FILE *f)
 		"  page tables tracked %llu now, %llu at most, %llu ever; writes emulated %llu, "
 		"entries changed %llu, shadow entries dropped %llu\n"
 		"  made read-only on tracking %llu; untracked on write flooding %llu, "
-		"on unemulated writes %llu; full flushes %llu\n"
+		"on unemulated writes %llu, released by the guest %llu; full flushes %llu\n"
 		"  contexts built %llu, recycled %llu, switches %llu; CR3 loads %llu, invlpg %llu; "
 		"checks %llu (%llu mappings)\n"
 		"  code pages scanned %llu, silent-fail instructions patched %llu, "
@@ -107,7 +107,8 @@ static void vm_shadow_report(const struct shadow_stats *s, FILE *f)
 		C(s->hidden_faults), C(s->prefetched), C(s->premapped), C(s->guest_faults),
 		C(s->tracked_now), C(s->tracked_max), C(s->tracked_total), C(s->pt_writes),
 		C(s->pt_entries_changed), C(s->sptes_dropped),
-		C(s->wprotects), C(s->untracked_flood), C(s->untracked_other), C(s->full_flushes),
+		C(s->wprotects), C(s->untracked_flood), C(s->untracked_other), C(s->released),
+		C(s->full_flushes),
 		C(s->ctx_built), C(s->ctx_reused), C(s->ctx_switches), C(s->cr3_loads),
 		C(s->invlpgs), C(s->checks), C(s->checked),
 		C(s->pages_scanned), C(s->patch_sites), C(s->copies_dropped),

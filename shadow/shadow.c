@@ -33,6 +33,11 @@
  *        (freed and reused for data): it is untracked, which drops
  *        everything derived through it, so correctness never depends on
  *        the guess (KVM unshadows on write flooding the same way).
+ *        A paravirtual kernel need not let it be guessed: it releases a
+ *        page table it is about to free (shadow_release(), boot.h
+ *        PV_MMU_RELEASE), which untracks it and makes its mappings
+ *        writable again at once, so freeing, zeroing and reusing it cost
+ *        no fault at all.
  *  (iv)  Full flushes, for changes of CR0.WP/PG or CR4.PGE.
  *  (v)   The checker (--shadow-check, check.c): every mapping of every
  *        context, in the mirror and in the host process (/proc/PID/maps), against a
@@ -330,6 +335,52 @@ int shadow_untrack(struct shadow *sh, u64 gpa)
 	free(tp->use);
 	free(tp);
 	return r;
+}
+
+/* Give back the write access tracking took from the mappings of guest
+ * page 'pfn' (no longer tracked), where a fresh walk in each context
+ * allows writing it now (W, and already Dirty, as map_page() would). */
+static int write_unprotect(struct shadow *sh, u64 pfn)
+{
+	const struct vcpu *v = sh->vcpu;
+	struct rmap_head *h = &sh->rmap[pfn];
+	int r = 0;
+
+	if (!v || shadow_watched(sh, pfn << 12))
+		return 0;
+	for (u32 i = 0; i < h->n && !r; i++) {
+		struct context *c = &sh->ctx[h->e[i] & 0xfff];
+		u64 gva = h->e[i] & ~0xfffull;
+		u64 *slot = spt_slot(c, gva, false);
+		struct gwalk w;
+		if (!slot || (*slot & (SPTE_W | SPTE_PATCHED)) ||
+		    shadow_walk(sh->ram, sh->ram_size, v->cr0, c->cr3, v->efer, gva, EMU_READ,
+				c->user ? 3 : 0, false, &w) != 0 ||
+		    (w.gpa >> 12) != pfn || !(walk_prot(c, &w, v->cr0) & PROT_WRITE))
+			continue;
+		*slot |= SPTE_W;
+		if (sh->dirty) {                 /* (viii): writable means logged */
+			shadow_mark_dirty(sh, pfn << 12);
+			sh->st.dirty_faults++;
+		}
+		r = ctx_protect(sh->stub, c->pid, gva, 4096,
+				PROT_READ | PROT_WRITE | (*slot & SPTE_X ? PROT_EXEC : 0));
+	}
+	return r;
+}
+
+int shadow_release(struct shadow *sh, u64 gpa)
+{
+	struct tpage *tp = gpa < sh->ram_size ? sh->tp[gpa >> 12] : NULL;
+	int r;
+
+	/* Scanned kernel code stays tracked: its tracking is what keeps a
+	 * patched copy true to it (part vi), whatever the guest says. */
+	if (!tp || tp->code)
+		return 0;
+	sh->st.released++;
+	r = shadow_untrack(sh, gpa);
+	return r < 0 ? r : write_unprotect(sh, gpa >> 12);
 }
 
 static int map_ahead_walked(struct shadow *sh, struct context *c, u64 gva,

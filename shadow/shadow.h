@@ -122,6 +122,7 @@ struct shadow_stats {
 	u64 wprotects;           /* writable mappings made read-only on tracking */
 	u64 untracked_flood;     /* untracked after SHADOW_FLOOD_WRITES writes */
 	u64 untracked_other;     /* untracked because a write could not be emulated */
+	u64 released;            /* untracked because the guest released them */
 	u64 ctx_built;           /* context processes created */
 	u64 ctx_reused;          /* evicted processes given a new address space */
 	u64 ctx_switches;        /* runs in a different context than the last */
@@ -185,6 +186,11 @@ bool shadow_tracked(const struct shadow *sh, u64 gpa);
 int shadow_written(struct shadow *sh, u64 gpa, const u8 *old, unsigned len);
 /* (iii) Stop tracking page 'gpa': drop everything derived through it. */
 int shadow_untrack(struct shadow *sh, u64 gpa);
+/* (iii) The guest says page 'gpa' is no longer a page table: untrack it
+ * and make its mappings writable again where the guest's tables allow
+ * (st.released).  A page that is not tracked, or tracked as scanned
+ * kernel code (part vi), is left alone.  0 or -errno. */
+int shadow_release(struct shadow *sh, u64 gpa);
 /* (vi) Scan and patch: kernel contexts execute a copy of a code page with
  * INT3 on every silent-fail instruction; guest RAM keeps the original. */
 int shadow_patch_init(struct shadow *sh);
