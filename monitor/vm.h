@@ -368,6 +368,8 @@ struct vm {
 	u64 fpu_live_gpa;        /* paravirtual FPU: the area whose state is live */
 	u32 fpu_size;            /* the host's XSAVE size: what an area needs */
 	u64 fpu_saves, fpu_loads;/* paravirtual FPU: areas written, areas loaded */
+	u64 mmu_batches;         /* HC_MMU_BATCH calls applied */
+	u64 mmu_writes, mmu_releases; /* their entries: writes, page tables released */
 	u64 nmi_deadline_ns;     /* HC_NMI_WATCHDOG: CLOCK_MONOTONIC time it fires, 0: off */
 	u64 run_ns;              /* wall time spent in vm_run() */
 	u64 idle_ns;             /* of which asleep on a halted vCPU */

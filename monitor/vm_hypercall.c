@@ -135,7 +135,7 @@ int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 		[HC_IRQ_WINDOW] = "hypercall irq window", [HC_DESC_QUERY] = "hypercall desc query",
 		[HC_CPUID] = "hypercall cpuid", [HC_BLK_INFO] = "hypercall blk info",
 		[HC_BLK_IO] = "hypercall blk io", [HC_FPU_SAVE] = "hypercall fpu save",
-		[HC_NMI_WATCHDOG] = "hypercall nmi watchdog",
+		[HC_NMI_WATCHDOG] = "hypercall nmi watchdog", [HC_MMU_BATCH] = "hypercall mmu batch",
 		[HC_USER_FAULT] = "hypercall user fault",
 	};
 	struct vm *vm = c->opaque;
@@ -194,6 +194,9 @@ int op_hypercall(struct emu_ctxt *c, u64 nr, const u64 args[5], u64 *ret)
 		break;
 	case HC_BLK_IO:
 		*ret = (u64)vm_blk_io(vm, args[0], args[1], args[2], args[3]);
+		break;
+	case HC_MMU_BATCH:
+		*ret = (u64)vm_mmu_batch(vm, args[0], args[1]);
 		break;
 	case HC_USER_FAULT:             /* --backtrace-user (unwind.c) */
 		*ret = (u64)unwind_user_fault(vm, args[0], stderr);

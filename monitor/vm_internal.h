@@ -20,6 +20,7 @@ struct vm_scratch {
 	                          * paravirtual FPU: vm_fpu_save(), HC_PV_REGISTER) */
 	u8 blk[PV_BLK_MAX * ATA_SECTOR]; /* HC_BLK_IO: a read on its way to guest RAM */
 	u8 code[2 * 4096 + 16];  /* vm_patch_scan(): the page before, the page, 16 bytes */
+	struct pv_mmu_op mmu[PV_MMU_BATCH_MAX]; /* HC_MMU_BATCH: the guest's array, copied */
 };
 
 static inline u64 now_ns(void)
@@ -62,6 +63,8 @@ void vm_exit(struct vm *vm, struct context *ctx, const struct host_exit *e);
 /* vm_mmu.c: what the guest's page tables cause. */
 bool vm_patch_trap(struct vm *vm);
 void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool present);
+/* HC_MMU_BATCH: apply n struct pv_mmu_op at 'gpa'; 0 or -errno (nothing applied). */
+s64 vm_mmu_batch(struct vm *vm, u64 gpa, u64 n);
 
 /* vm_events.c: interrupts, time and the outside world. */
 void vm_feed_uart(struct vm *vm);

@@ -3,9 +3,11 @@
  * (the shadow lacks a page the guest maps), the guest's own #PF, or a
  * write to a tracked page table or watched page; a kernel code page's
  * first fetch has it scanned and, if needed, patched (shadow.c part vi),
- * and a patch's INT3 is emulated.
+ * and a patch's INT3 is emulated.  A paravirtual kernel hands over many
+ * page-table writes in one HC_MMU_BATCH instead (vm_mmu_batch()).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "vm_internal.h"
 
@@ -72,7 +74,9 @@ bool vm_patch_trap(struct vm *vm)
  * or a page a debugger watches.  Emulate the instruction; one the emulator
  * does not know makes the page untracked (dropping all it translated) and
  * writable, then runs natively: slower, never wrong.  (A watched page is
- * writable for that one instruction, single-stepped: gdb_target.c.) */
+ * writable for that one instruction, single-stepped: gdb_target.c.)  The
+ * emulated store reaches the shadow through vm_write_ram(), as every
+ * entry of an HC_MMU_BATCH does. */
 static void vm_pt_write(struct vm *vm, struct context *ctx, u64 la, const struct gwalk *w)
 {
 	struct emu_ctxt c;
@@ -154,4 +158,49 @@ void vm_page_fault(struct vm *vm, struct context *ctx, u64 la, bool present)
 		vm_host_error(vm, r, "mapping guest address %#llx (GPA %#llx) into context process %d",
 			      (unsigned long long)la, (unsigned long long)f.w.gpa, ctx->pid);
 	stats_add(&vm->stats, STAT_EXIT, "hidden page fault", now_ns() - t0);
+}
+
+/*
+ * HC_MMU_BATCH (boot.h, ABI 7): page-table writes and releases the guest
+ * kernel collected, in one stop instead of a trap each (Xen's mmu_update).
+ * A write is applied exactly as the trapped store it replaces: through
+ * vm_write_ram(), so shadow_written() drops and premaps what the changed
+ * entry covers and counts it towards write flooding; a release untracks
+ * the page (shadow_release()).  The array is guest input, copied once so
+ * that its own writes cannot change it, and checked whole before anything
+ * is applied: a bad batch changes nothing and gets -EINVAL or -EFAULT.
+ */
+s64 vm_mmu_batch(struct vm *vm, u64 gpa, u64 n)
+{
+	struct pv_mmu_op *op = vm->scratch->mmu;
+
+	if (n == 0 || n > PV_MMU_BATCH_MAX)
+		return -22;                                     /* EINVAL */
+	if (gpa % 16 || gpa >= vm->ram_size || n * sizeof(*op) > vm->ram_size - gpa)
+		return -14;                                     /* EFAULT */
+	memcpy(op, vm->ram + gpa, n * sizeof(*op));
+	for (u64 i = 0; i < n; i++) {
+		u64 kind = op[i].ptr & PV_MMU_OP_MASK, at = op[i].ptr & ~PV_MMU_OP_MASK;
+		if (kind > PV_MMU_RELEASE || (kind == PV_MMU_RELEASE && ((at & 0xfff) || op[i].val)))
+			return -22;
+		if (at >= vm->ram_size || vm->ram_size - at < 8)
+			return -14;
+	}
+	if (vm->trace)
+		trace_instant(vm->trace, "mmu batch", n);
+	for (u64 i = 0; i < n && !vm->crashed; i++) {
+		u64 at = op[i].ptr & ~PV_MMU_OP_MASK;
+		if ((op[i].ptr & PV_MMU_OP_MASK) == PV_MMU_WRITE) {
+			vm_write_ram(vm, at, &op[i].val, 8);
+			vm->mmu_writes++;
+			continue;
+		}
+		int r = shadow_release(&vm->shadow, at);
+		if (r < 0)
+			vm_host_error(vm, r, "releasing the page table at GPA %#llx",
+				      (unsigned long long)at);
+		vm->mmu_releases++;
+	}
+	vm->mmu_batches++;
+	return 0;
 }

@@ -134,6 +134,11 @@ void vm_report(struct vm *vm, FILE *f)
 			fprintf(f, "paravirtual FPU: %llu areas loaded, %llu saved (instead of a move "
 				"at every kernel entry and exit)\n", (unsigned long long)vm->fpu_loads,
 				(unsigned long long)vm->fpu_saves);
+		if (vm->mmu_batches)
+			fprintf(f, "paravirtual MMU: %llu batches, %llu page-table entries written, "
+				"%llu page tables released (instead of a trap each)\n",
+				(unsigned long long)vm->mmu_batches, (unsigned long long)vm->mmu_writes,
+				(unsigned long long)vm->mmu_releases);
 		if (vm->ata.fd >= 0)
 			fprintf(f, "disk: %llu commands, %llu sectors read, %llu written, %llu flushes "
 				"(fdatasync), %llu errors%s%s\n",

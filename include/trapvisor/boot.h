@@ -117,6 +117,23 @@ struct boot_info {
                                   * IF says; none while an NMI handler runs,
                                   * until its IRETQ).  Returns 0 or -22 */
 
+#define HC_MMU_BATCH      9      /* (ABI 7) RDI = GPA of an array of RSI
+                                  * struct pv_mmu_op (1..PV_MMU_BATCH_MAX,
+                                  * 16-byte aligned, inside RAM): apply them
+                                  * in order, each as the trapped and
+                                  * emulated store it replaces would be
+                                  * applied (Xen's mmu_update).  All or
+                                  * nothing: every entry is checked first;
+                                  * returns 0, -22 (EINVAL: a count out of
+                                  * range, an unknown operation, a
+                                  * release not page-aligned or with a
+                                  * value) or -14
+                                  * (EFAULT: a misaligned array, or the
+                                  * array or an entry outside RAM), with
+                                  * nothing applied.  No TLB flush: the
+                                  * kernel still invalidates as the
+                                  * architecture asks, after the batch. */
+
 /* HC_BLK_IO's RDI */
 #define PV_BLK_READ  0
 #define PV_BLK_WRITE 1
@@ -125,6 +142,23 @@ struct boot_info {
 
 /* HC_NMI_WATCHDOG's limit: a minute, as Linux's watchdog_thresh */
 #define PV_NMI_WATCHDOG_MAX_US 60000000u
+
+/* HC_MMU_BATCH's entries, as Xen's struct mmu_update: the low 3 bits of
+ * 'ptr' say what to do with the rest of it. */
+struct pv_mmu_op {
+	uint64_t ptr;              /* GPA | PV_MMU_* */
+	uint64_t val;              /* PV_MMU_WRITE: the new entry; else 0 */
+};
+#define PV_MMU_OP_MASK  7ull
+#define PV_MMU_WRITE    0      /* ptr: the 8-byte aligned GPA of a page-table
+                                * entry; store val there */
+#define PV_MMU_RELEASE  1      /* ptr: a page-aligned GPA | 1: the page is no
+                                * longer a page table (the kernel is about to
+                                * free it, Xen's MMUEXT_UNPIN_TABLE): stores
+                                * into it need no trap from now on.  A page
+                                * still used as a table becomes tracked
+                                * again, so a wrong release costs only time */
+#define PV_MMU_BATCH_MAX 256   /* entries in one call (a 4 KiB array) */
 
 /* HC_DESC_QUERY's RDI */
 #define PV_DESC_LAR  0
