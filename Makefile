@@ -185,6 +185,7 @@ GUEST_SRCS += guest-kernel/demo/fuzz.c
 GUEST_SRCS += guest-kernel/mm/kalloc.c
 GUEST_SRCS += guest-kernel/kernel/main.c
 GUEST_SRCS += guest-kernel/mm/mmap.c
+GUEST_SRCS += guest-kernel/mm/pvmmu.c
 GUEST_SRCS += guest-kernel/net/socket.c
 GUEST_SRCS += guest-kernel/drivers/pic.c
 GUEST_SRCS += guest-kernel/kernel/printf.c

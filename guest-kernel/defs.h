@@ -444,7 +444,7 @@ void uart_unthrottle(void);
 /* pv.c */
 struct pv_cpu_state;               /* <trapvisor/boot.h> */
 extern bool pv_on;
-void pv_init(u64 features, bool forbidden, bool nogate);
+void pv_init(u64 features, bool forbidden, bool nogate, bool nopvmmu);
 long pv_hypercall(long nr, long a0, long a1, long a2);
 u32 pv_irq_save(void);
 void pv_irq_restore(u32 flags);
@@ -465,6 +465,14 @@ long pv_nmi_watchdog(u64 us);
 void pv_set_proc(int pid, const char *name);
 long pv_blk_io(int op, u64 sector, u32 count, void *kbuf);
 u32 pv_console_size(u16 *rows, u16 *cols);
+long pv_mmu_batch(const void *ops, u32 n);
+
+/* pvmmu.c: page-table stores, direct or batched for the monitor */
+extern bool pv_mmu;
+void pt_set(u64 *e, u64 val);
+void pt_free_table(u64 gpa);
+void pt_flush(void);
+void pt_check(void);
 
 /* vm.c */
 extern u64 phys_offset;

@@ -35,6 +35,10 @@
  *   nopv        do not use the paravirtual interface even if offered
  *   nogate      use it, but not its gate (boot.h, ABI 6): the ways out of
  *               the kernel and the hypercalls trap as they are
+ *   nopvmmu     use it, but not its page-table batches (boot.h, ABI 7):
+ *               every store into a page table traps as it is
+ *   mmucheck    once the kernel is up, send the monitor bad page-table
+ *               batches and print what it answers (mm/pvmmu.c)
  *   irqsave     once the kernel is up, run "pushf; cli; ...; popf" with
  *               interrupts on and say whether they came back (silentfail.c)
  *   fuzz=SEED[:TRIALS]  once the kernel is up, run random instructions
@@ -229,7 +233,8 @@ static void parse_cmdline(void)
 			 strcmp(word, "crash=nofp") == 0 ||
 			 strcmp(word, "silentfail") == 0 || strcmp(word, "irqsave") == 0 ||
 			 strcmp(word, "sfbench") == 0 || strcmp(word, "blkcheck") == 0 ||
-			 strcmp(word, "nopv") == 0 || strcmp(word, "nogate") == 0)
+			 strcmp(word, "nopv") == 0 || strcmp(word, "nogate") == 0 ||
+			 strcmp(word, "nopvmmu") == 0 || strcmp(word, "mmucheck") == 0)
 			;                       /* handled once the kernel is up */
 		else
 			kprintf("cmdline: unknown option \"%s\", ignored\n", word);
@@ -364,7 +369,7 @@ void kmain(u64 boot_info_gpa)
 	uart_enable_rx();                 /* console input: IRQ 4 */
 	pic_enable();                     /* IRQs arrive from the first user mode or idle on */
 	pv_init(boot.features, has_word(boot.cmdline, "nopv"),  /* paravirtual IF, if offered */
-		has_word(boot.cmdline, "nogate"));
+		has_word(boot.cmdline, "nogate"), has_word(boot.cmdline, "nopvmmu"));
 	blk_init();                       /* the disk, paravirtual or ATA, if there is one */
 	if (opts.root && !mount_root()) { /* root=: the disk's file system as "/" */
 		opts.nrun = 0;
@@ -380,6 +385,8 @@ void kmain(u64 boot_info_gpa)
 		sfbench_run();
 	if (has_word(boot.cmdline, "blkcheck"))
 		blk_check();
+	if (has_word(boot.cmdline, "mmucheck"))
+		pt_check();
 	if (opts.fuzz) {
 		fuzz_run(opts.fuzz);
 		opts.nrun = 0;                  /* the kernel may be damaged: stop */

@@ -15,9 +15,11 @@
  * drops pages and frees page tables that become empty.  After changing a
  * present entry of the loaded address space the kernel flushes the TLB
  * (INVLPG or a CR3 reload), as the architecture requires; on trapvisor
- * every such write traps anyway (the monitor write-protects every page
- * table to keep its shadow tables true), which is what makes these paths
- * the ones to measure.
+ * every such write traps (the monitor write-protects every page table to
+ * keep its shadow tables true), which is what makes these paths the ones
+ * to measure.  So the hot loops (fork's copy-on-write pass, munmap,
+ * mprotect, mremap, freeing an address space) store entries and free
+ * tables through pvmmu.c, which batches them for the monitor when it can.
  *
  * Page-table pages are named by GPA and reached through phys_to_virt().
  */
@@ -146,37 +148,48 @@ void vm_reload_kernel(void)
  * What changing a present entry of an address space owes the TLB (SDM
  * vol. 3, 4.10.4): nothing if the address space is not loaded; else an
  * INVLPG of each page whose entry changed, or, past 32 pages, one CR3
- * reload at the end instead (Linux's tlb_single_page_flush_ceiling is 33).
- * Any INVLPG also drops the cached upper-level entries, which covers a
- * freed page table.  A not-present entry is never cached: filling one owes
- * nothing.
+ * reload instead (Linux's tlb_single_page_flush_ceiling is 33), at the
+ * end, once the entries are stored (pt_flush()), as Linux's mmu_gather
+ * flushes after the range.  Any INVLPG also drops the cached upper-level
+ * entries, which covers a freed page table.  A not-present entry is never
+ * cached: filling one owes nothing.
  */
+#define TLB_EACH_MAX 32
+
 struct tlb {
 	bool loaded;              /* the address space is in CR3 */
 	bool each;                /* INVLPG page by page, else reload */
 	bool reload;              /* a reload is owed at tlb_done() */
+	u32 n;                    /* pages in va[] */
+	u64 va[TLB_EACH_MAX];     /* each: the pages to INVLPG at tlb_done() */
 };
 
 static void tlb_start(struct tlb *t, u64 pml4, u64 pages)
 {
 	t->loaded = pml4 == loaded_pml4;
-	t->each = pages <= 32;
+	t->each = pages <= TLB_EACH_MAX;
 	t->reload = false;
+	t->n = 0;
 }
 
 /* The entry for the page at va changed (or a table holding it was freed). */
 static void tlb_page(struct tlb *t, u64 va)
 {
-	if (t->loaded && t->each)
-		invlpg(va);
+	if (t->loaded && t->each && t->n < TLB_EACH_MAX)
+		t->va[t->n++] = va;
 	else if (t->loaded)
 		t->reload = true;
 }
 
+/* Store the entries, then flush what they owe. */
 static void tlb_done(struct tlb *t)
 {
+	pt_flush();
 	if (t->reload)
 		lcr3(loaded_pml4);
+	else
+		for (u32 i = 0; i < t->n; i++)
+			invlpg(t->va[i]);
 }
 
 /* Return the GPA of a new PML4 sharing the kernel's mappings and with an
@@ -221,12 +234,14 @@ static int copy_table(u64 src, u64 dst, int level, bool *changed)
 		if (!(s[i] & PTE_P))
 			continue;
 		if (level == 1) {
-			if ((s[i] & PTE_W) && !(s[i] & PTE_SHARED)) {
-				s[i] = (s[i] & ~PTE_W) | PTE_COW;
+			u64 e = s[i];
+			if ((e & PTE_W) && !(e & PTE_SHARED)) {
+				e = (e & ~PTE_W) | PTE_COW;
+				pt_set(&s[i], e);
 				*changed = true;
 			}
-			kref(s[i] & PTE_ADDR);
-			d[i] = s[i];
+			kref(e & PTE_ADDR);
+			d[i] = e;         /* a new table: a plain store */
 			continue;
 		}
 		u64 t = kalloc();
@@ -251,6 +266,7 @@ u64 uvm_copy(u64 pml4)
 	if (!new)
 		return 0;
 	r = copy_table(pml4, new, 4, &changed);
+	pt_flush();
 	if (changed && pml4 == loaded_pml4)
 		lcr3(pml4);
 	if (r < 0) {
@@ -261,7 +277,8 @@ u64 uvm_copy(u64 pml4)
 }
 
 /* Free a table of the given level (4 = PML4 ... 1 = PT): drop a reference
- * to every page it maps, free the tables below it, and itself. */
+ * to every page it maps, free the tables below it, and itself (through
+ * pvmmu.c: after the batch that tells the monitor). */
 static void free_table(u64 table, int level)
 {
 	u64 *t = phys_to_virt(table);
@@ -274,7 +291,7 @@ static void free_table(u64 table, int level)
 		else
 			kfree(t[i] & PTE_ADDR);
 	}
-	kfree(table);
+	pt_free_table(table);
 }
 
 /* Free a process's address space: its user pages (those it shares lose a
@@ -283,6 +300,7 @@ static void free_table(u64 table, int level)
 void uvm_free(u64 pml4)
 {
 	free_table(pml4, 4);
+	pt_flush();
 }
 
 /* True if [va, va + len) lies in user space. */
@@ -386,44 +404,40 @@ u64 uvm_resident(u64 pml4)
 	return pml4 ? count_present(pml4, 4) : 0;
 }
 
-/* True if every entry of the table at gpa is zero. */
-static bool table_empty(u64 gpa)
-{
-	const u64 *t = phys_to_virt(gpa);
-
-	for (int i = 0; i < 512; i++)
-		if (t[i])
-			return false;
-	return true;
-}
-
 /*
  * Remove [start, end) from the table of the given level that maps the VAs
  * from base on: drop a reference to each page, and free each lower table
  * this leaves empty, so page-table pages go back to the allocator (and
- * come back as data pages, or as other tables).
+ * come back as data pages, or as other tables).  Returns true if the table
+ * is left empty, every entry zero: told from what it cleared, not read
+ * back, since its stores may still wait in pvmmu.c's batch.
  */
-static void unmap_table(u64 table, int level, u64 base, u64 start, u64 end, struct tlb *tlb)
+static bool unmap_table(u64 table, int level, u64 base, u64 start, u64 end, struct tlb *tlb)
 {
 	u64 *t = phys_to_virt(table);
 	u64 span = PT_SPAN(level);
 	u64 first = start > base ? (start - base) / span : 0;
 	u64 last = (end - 1 - base) / span;
+	bool empty = true;
 
-	for (u64 i = first; i <= last && i < 512; i++) {
+	for (u64 i = 0; i < 512; i++) {
 		u64 va = base + i * span, next = t[i] & PTE_ADDR;
 
-		if (!(t[i] & PTE_P))
+		if (!t[i])
 			continue;
-		if (level > 1) {
-			unmap_table(next, level - 1, va, start, end, tlb);
-			if (!table_empty(next))
-				continue;
+		if (i < first || i > last || !(t[i] & PTE_P) ||
+		    (level > 1 && !unmap_table(next, level - 1, va, start, end, tlb))) {
+			empty = false;
+			continue;
 		}
-		t[i] = 0;
-		kfree(next);
+		pt_set(&t[i], 0);
+		if (level > 1)
+			pt_free_table(next);
+		else
+			kfree(next);
 		tlb_page(tlb, va > start ? va : start);
 	}
+	return empty;
 }
 
 /* munmap: remove the user pages of [va, va + len) (page-aligned, in user
@@ -465,7 +479,7 @@ void uvm_protect(u64 pml4, u64 va, u64 len, u64 flags)
 			continue;
 		}
 		if ((*e & PTE_P) && leaf_rights(*e, flags) != *e) {
-			*e = leaf_rights(*e, flags);
+			pt_set(e, leaf_rights(*e, flags));
 			tlb_page(&tlb, a);
 		}
 		a += PGSIZE;
@@ -497,8 +511,8 @@ int uvm_move(u64 pml4, u64 from, u64 to, u64 len)
 				r = -1;
 				break;
 			}
-			*d = *s;
-			*s = 0;
+			pt_set(d, *s);
+			pt_set(s, 0);
 			tlb_page(&tlb, from + off);
 		}
 		off += PGSIZE;

@@ -14,7 +14,8 @@
  *     the same as trapping the instruction, but asked for explicitly);
  *   - the disk, when the monitor has one, is read and written with one
  *     HC_BLK_IO per request of up to 64 KiB instead of ATA port I/O;
- *   - an NMI watchdog (HC_NMI_WATCHDOG), which the fuzzer arms per trial.
+ *   - an NMI watchdog (HC_NMI_WATCHDOG), which the fuzzer arms per trial;
+ *   - page-table stores in batches (HC_MMU_BATCH, mm/pvmmu.c).
  * RDTSC needs no replacement: it traps (PR_SET_TSC) and is emulated.
  * Under hardware (QEMU) the feature bit is clear and nothing here is used.
  */
@@ -60,7 +61,7 @@ long pv_hypercall4(long nr, long a0, long a1, long a2, long a3)
 	return r;
 }
 
-void pv_init(u64 features, bool forbidden, bool nogate)
+void pv_init(u64 features, bool forbidden, bool nogate, bool nopvmmu)
 {
 	long v;
 
@@ -81,6 +82,9 @@ void pv_init(u64 features, bool forbidden, bool nogate)
 		pv_page.gate_end = (u64)__pvgate_end;
 		pv_gate = true;
 	}
+	/* Page-table stores in batches (ABI 7, mm/pvmmu.c), unless "nopvmmu"
+	 * asks for each to trap (to compare, and to keep both ways tested). */
+	pv_mmu = pv_on && !nopvmmu;
 	/* The FPU too, if an XSAVE area of this host fits ours: the kernel
 	 * never uses x87/SSE itself (-mgeneral-regs-only), as boot.h asks. */
 	pv_fpu = pv_on && pv_page.fpu_size > 0 && pv_page.fpu_size <= PV_FPU_AREA_MAX;
@@ -148,6 +152,12 @@ long pv_blk_info(void)
 long pv_blk_io(int op, u64 sector, u32 count, void *kbuf)
 {
 	return pv_hypercall4(HC_BLK_IO, op, (long)sector, count, image_gpa(kbuf));
+}
+
+/* HC_MMU_BATCH: n entries of ops, which must lie in the kernel image. */
+long pv_mmu_batch(const void *ops, u32 n)
+{
+	return pv_hypercall(HC_MMU_BATCH, image_gpa(ops), n, 0);
 }
 
 u32 pv_fpu_size(void)

@@ -215,6 +215,13 @@ static inline void lcr3(u64 pml4_gpa)
 	asm volatile("mov %0, %%cr3" : : "r"(pml4_gpa) : "memory");
 }
 
+static inline u64 rcr3(void)
+{
+	u64 v;
+	asm volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
 /* Drop the TLB's entry for the page holding va (and, says the SDM, all
  * cached upper-level entries). */
 static inline void invlpg(u64 va)
