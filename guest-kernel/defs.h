@@ -487,7 +487,7 @@ void vm_switch_kernel(void);
 u64 *kmap_page(u64 va, u64 gpa, u64 perm);
 void vm_reload_kernel(void);
 u64 uvm_create(void);
-u64 uvm_copy(u64 pml4);
+int uvm_copy(u64 pml4, u64 new);
 void uvm_free(u64 pml4);
 int uvm_alloc(u64 pml4, u64 va, u64 len, u64 perm);
 int uvm_copyout(u64 pml4, u64 va, const void *src, u64 len);

@@ -413,13 +413,13 @@ static struct proc *copy_process(bool share_vm, int *err)
 	} else {
 		u64 pml4;
 		*err = -ENOMEM;
-		if (!(mm = mm_alloc()) || !(pml4 = uvm_copy(p->mm->pml4))) {
+		if (!(mm = mm_alloc()) || uvm_copy(p->mm->pml4, mm->pml4) < 0) {
 			if (mm)
-				mm_put(mm);
+				mm_put(mm);       /* and what was copied */
 			c->state = UNUSED;
 			return 0;
 		}
-		uvm_free(mm->pml4);       /* mm_alloc()'s empty one */
+		pml4 = mm->pml4;          /* the copy, into mm_alloc()'s PML4 */
 		*mm = *p->mm;
 		mm->pml4 = pml4;
 		mm->refs = 1;

@@ -254,26 +254,20 @@ static int copy_table(u64 src, u64 dst, int level, bool *changed)
 	return 0;
 }
 
-/* fork: return the GPA of a new PML4 whose user space shares pml4's pages
- * copy-on-write, or 0 when out of memory.  pml4 itself loses write access
- * to its pages: if it is loaded, one CR3 reload flushes them all. */
-u64 uvm_copy(u64 pml4)
+/* fork: copy pml4's user space into new, a PML4 from uvm_create() with
+ * nothing in it yet, sharing pml4's pages copy-on-write.  pml4 itself
+ * loses write access to its pages: if it is loaded, one CR3 reload
+ * flushes them all.  Returns 0, or -1 when out of memory (what was copied
+ * stays in new, for uvm_free()). */
+int uvm_copy(u64 pml4, u64 new)
 {
-	u64 new = uvm_create();
 	bool changed = false;
-	int r;
+	int r = copy_table(pml4, new, 4, &changed);
 
-	if (!new)
-		return 0;
-	r = copy_table(pml4, new, 4, &changed);
 	pt_flush();
 	if (changed && pml4 == loaded_pml4)
 		lcr3(pml4);
-	if (r < 0) {
-		uvm_free(new);
-		return 0;
-	}
-	return new;
+	return r;
 }
 
 /* Free a table of the given level (4 = PML4 ... 1 = PT): drop a reference
