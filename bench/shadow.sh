@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The cost of shadow paging, per operation, with and without prefetch,
-# measured side by side in one run (interleaved rounds; medians).
+# The cost of shadow paging, per operation, with and without prefetch, and
+# with the guest's page-table stores each trapped instead of batched
+# ("16-nopvmmu": prefetch 16, the kernel's nopvmmu), measured side by side
+# in one run (interleaved rounds; medians).
 # The guest program shbench brackets each phase k with marks 2k and 2k+1
 # on port 0x510; --bench-log gives the monitor's time and counters at each
 # mark, so a phase costs ns[2k+1] - ns[2k] for the N operations shbench
@@ -27,11 +29,13 @@ phase_name() {
 	esac
 }
 
-run() { # prefetch round
-	local pf=$1 round=$2 log=$out/marks-$1.csv
-	"$B/trapvisor" --stats --shadow-prefetch "$pf" --bench-log "$log" --append run=shbench \
+run() { # config round (config: the prefetch, then "-" and a kernel option, if any)
+	local pf=${1%%-*} round=$2 log=$out/marks-$1.csv opt=
+	[ "$pf" = "$1" ] || opt=${1#*-}
+	"$B/trapvisor" --stats --shadow-prefetch "$pf" --bench-log "$log" --append "run=shbench $opt" \
 		</dev/null >"$out/shbench.txt" 2>"$out/shbench.err" || {
-		echo "shbench failed (prefetch $pf)"; cat "$out/shbench.txt" "$out/shbench.err"; exit 1; }
+		echo "shbench failed ($1)"; cat "$out/shbench.txt" "$out/shbench.err"; exit 1; }
+	pf=$1
 	phase_rows "$pf" "$round" "$log" "$out/shbench.txt" >>"$csv"
 	# The monitor's own handling time (no ptrace round trip) from --stats.
 	for row in "91:hidden page fault" "92:page-table write"; do
@@ -44,12 +48,13 @@ run() { # prefetch round
 for round in $(seq 1 "$ROUNDS"); do
 	run 0 "$round"
 	run 16 "$round"
+	run 16-nopvmmu "$round"
 done
 
 summary=$out/shadow-summary.csv
 echo "phase,what,prefetch,median_us_per_op,hidden_faults_per_op,pt_writes_per_op,stops_per_op" >"$summary"
 for k in $(cut -d, -f3 "$csv" | tail -n +2 | sort -un); do
-	for pf in 0 16; do
+	for pf in 0 16 16-nopvmmu; do
 		median_row "$csv" "$pf" "$k" | awk -F, -v k="$k" -v pf="$pf" -v what="$(phase_name "$k")" \
 			'{ printf "%d,%s,%s,%s,%s,%s,%s\n", k, what, pf, $6, $7, $8, $10 }' >>"$summary"
 	done
