@@ -2,7 +2,7 @@
  * Shadow paging on real context processes: tracking of page-table pages,
  * the reverse map (write-protecting every alias of a page that becomes a
  * table), exact invalidation when an entry changes, untracking on write
- * flooding, context recycling, and the checker, which compares the mirror
+ * flooding and on the guest's release, context recycling, and the checker, which compares the mirror
  * and the host's /proc/PID/maps against fresh walks of the guest tables.
  */
 #include <errno.h>
@@ -252,6 +252,36 @@ static void test_write_flooding_untracks(void **state)
 	end(f);
 }
 
+static void test_released_table_is_untracked_and_writable_again(void **state)
+{
+	struct fixture *f = begin(state, 4);
+	int err = 0;
+	struct context *c = shadow_context(&f->sh, PML4, false, &err);
+
+	fault(f, c, VA_ALIAS, EMU_WRITE);       /* the PT page through its alias */
+	fault(f, c, VA_DATA, EMU_READ);         /* now a table: the alias read-only */
+	assert_int_equal(spte(c, VA_ALIAS), PT | SPTE_VALID | SPTE_X);
+	/* The guest releases it (HC_MMU_BATCH, PV_MMU_RELEASE): untracked,
+	 * what it translated dropped, the alias writable again at once. */
+	assert_int_equal(shadow_release(&f->sh, PT), 0);
+	assert_false(shadow_tracked(&f->sh, PT));
+	assert_int_equal(f->sh.st.released, 1);
+	assert_int_equal(spte(c, VA_DATA), 0);
+	assert_int_equal(spte(c, VA_ALIAS), PT | SPTE_VALID | SPTE_W | SPTE_X);
+	assert_true(shadow_tracked(&f->sh, PD));
+	check_ok(f);                            /* the host agrees: rwx */
+	/* A page that is no table: nothing happens. */
+	assert_int_equal(shadow_release(&f->sh, 0x10000), 0);
+	assert_int_equal(f->sh.st.released, 1);
+	/* Released while still in use: the next walk tracks it again, and
+	 * its alias is read-only again. */
+	fault(f, c, VA_DATA, EMU_READ);
+	assert_true(shadow_tracked(&f->sh, PT));
+	assert_int_equal(spte(c, VA_ALIAS), PT | SPTE_VALID | SPTE_X);
+	check_ok(f);
+	end(f);
+}
+
 static void test_user_context_and_kernel_context_both_drop(void **state)
 {
 	struct fixture *f = begin(state, 4);
@@ -479,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_changed_pde_drops_its_2m_range),
 		cmocka_unit_test(test_unchanged_write_drops_nothing),
 		cmocka_unit_test(test_write_flooding_untracks),
+		cmocka_unit_test(test_released_table_is_untracked_and_writable_again),
 		cmocka_unit_test(test_user_context_and_kernel_context_both_drop),
 		cmocka_unit_test(test_checker_finds_an_untracked_change),
 		cmocka_unit_test(test_pool_recycles_least_recently_used),
