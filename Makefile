@@ -5,6 +5,7 @@
 #   make bench    run the benchmarks, numbers written to build/bench/
 #   make load     many VMs at once, results and fairness checked (make soak: long)
 #   make SAN=1    build the monitor with ASan + UBSan (into build-san/)
+#   make test BACKEND=signal  the tests with every guest under --backend=signal
 #   V=1 shows commands; WERROR=0 drops -Werror.
 
 V ?= 0
@@ -374,10 +375,16 @@ build/crashuser: tests/integration/crashuser.c $(DEPS_STAMP)
 	@$(if $(Q),echo "  MUSL    $@")
 	$(Q)musl-gcc $(MUSL_CFLAGS) -static -no-pie -Wl,--eh-frame-hdr -o $@ $<
 
-tests: $(UNIT_BINS) build/ptyrun build/hostfacts build/crashuser
+# tests/integration/backend.sh's attacker: static musl, knows traps/stub.h.
+build/stubattack: tests/integration/stubattack.c traps/stub.h $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MUSL    $@")
+	$(Q)musl-gcc $(MUSL_CFLAGS) -static -no-pie -o $@ $<
+
+tests: $(UNIT_BINS) build/ptyrun build/hostfacts build/crashuser build/stubattack
 
 test: all tests
-	$(Q)B=$(B) tests/run.sh
+	$(Q)B=$(B) $(if $(BACKEND),BACKEND=$(BACKEND)) tests/run.sh
 
 # make run: busybox's shell from the default initramfs on this terminal
 # ('exit' or Ctrl-A x quits); APPEND is the kernel command line, e.g.

@@ -3,7 +3,10 @@
 #  - unit tests: each build/tests/test_* cmocka binary; its cases are counted.
 #  - integration tests: tests/integration/*.sh boot real guests; each case
 #    prints "ok NAME" or "FAIL NAME: why".
-# Environment: B = build directory of the monitor (build or build-san).
+# Environment: B = build directory of the monitor (build or build-san);
+# BACKEND = ptrace or signal: every guest the integration tests boot runs
+# with --backend=$BACKEND (docs/ARCHITECTURE.md, "The signal backend";
+# unset: the monitor's default).
 set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -12,6 +15,13 @@ export KERNEL=${KERNEL:-build/guest-kernel.elf}
 passed=0 failed=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
+if [ -n "${BACKEND:-}" ]; then
+	case $BACKEND in ptrace | signal) ;; *) echo "tests/run.sh: BACKEND=$BACKEND: not ptrace or signal"; exit 2 ;; esac
+	printf '#!/bin/sh\nexec "%s" --backend=%s "$@"\n' "$(realpath "$TRAPVISOR")" "$BACKEND" >"$log/trapvisor"
+	chmod +x "$log/trapvisor"
+	export TRAPVISOR=$log/trapvisor
+	echo "     every guest with --backend=$BACKEND"
+fi
 
 for t in "$B"/tests/test_*; do
 	[ -x "$t" ] || continue
