@@ -37,7 +37,8 @@
 #   PEERS_ROUNDS   interleaved rounds (default 3)
 #   PEERS_INNER    micro's own rounds per boot (default 3)
 #   PEERS_MS       least time of one of micro's rounds, ms (default 100)
-#   PEERS_ENVS     which environments (default "native uml qemu trapvisor")
+#   PEERS_ENVS     which environments (default "native uml qemu trapvisor
+#                  signal"; signal: trapvisor with --backend=signal)
 #   PEERS_BENCHES  which benchmarks (default all; micro's names)
 #   PEERS_CPU      the host CPU everything is pinned to (default the last)
 #   PEERS_KERNEL   QEMU's kernel (default: Debian's, fetched as above)
@@ -49,7 +50,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${PEERS_ROUNDS:-3}
 INNER=${PEERS_INNER:-3}
 MS=${PEERS_MS:-100}
-ENVS=${PEERS_ENVS:-native uml qemu trapvisor}
+ENVS=${PEERS_ENVS:-native uml qemu trapvisor signal}
 BENCHES=${PEERS_BENCHES:-all}
 CPU=${PEERS_CPU:-$(($(nproc) - 1))}
 TIMEOUT=${PEERS_TIMEOUT:-1200}
@@ -102,8 +103,8 @@ for e in $ENVS; do
 	case $e in
 	uml) has linux.uml || { note "UML: linux.uml is not installed (Debian's user-mode-linux): not measured"; continue; } ;;
 	qemu) has qemu-system-x86_64 || { note "QEMU: qemu-system-x86_64 is not installed (Debian's qemu-system-x86): not measured"; continue; } ;;
-	native | trapvisor) ;;
-	*) echo "peers.sh: PEERS_ENVS: $e: expected native, uml, qemu or trapvisor"; exit 2 ;;
+	native | trapvisor | signal) ;;
+	*) echo "peers.sh: PEERS_ENVS: $e: expected native, uml, qemu, trapvisor or signal"; exit 2 ;;
 	esac
 	envs="$envs $e"
 done
@@ -147,7 +148,8 @@ boot() {
 	qemu) timeout -k 10 "$TIMEOUT" taskset -c "$CPU" qemu-system-x86_64 -accel tcg -m 512M -smp 1 \
 		-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$cpio" \
 		-append "console=ttyS0 quiet panic=-1 -- $args" ;;
-	trapvisor) timeout -k 10 "$TIMEOUT" "$B/trapvisor" --cpu "$CPU" $TV_ARGS --initrd build/initramfs.cpio.gz \
+	trapvisor | signal) timeout -k 10 "$TIMEOUT" "$B/trapvisor" --cpu "$CPU" $TV_ARGS \
+		$([ "$1" = signal ] && echo --backend=signal) --initrd build/initramfs.cpio.gz \
 		--bench-log "$marks" --append "-- /bench/guest.sh /bench/micro -m $args" build/guest-kernel.elf ;;
 	esac </dev/null 2>&1 | tr -d '\r' | sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[A-Za-z]//g' >"$con"
 	local rc=${PIPESTATUS[0]}
@@ -245,17 +247,19 @@ awk -F, -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
 	function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "" : sprintf("%.2fx", a / b) }
 	function per_native(x, n) { return (x == "" || n == "") ? "?" : x / n }
 	# table(WHICH): the rows of one table, WHICH "med" or "min".
-	function table(which,    i, b, n, u, q, t, k) {
+	function table(which,    i, b, n, u, q, t, k, g) {
 		for (i = 1; i <= 10; i++) {
 			b = order[i]
 			n = val[which, "native", b]; u = val[which, "uml", b]
 			q = val[which, "qemu", b]; t = val[which, "trapvisor", b]
-			if (n u q t == "") continue
+			g = val[which, "signal", b]
+			if (n u q t g == "") continue
 			k = median(stops[b])
-			printf "| %s | %s | %s | %s | %s | %s | %s |%s\n", label[b], show(n), show(u), show(q), show(t),
-				ratio(t, u), ratio(t, n), which == "med" ? " " (k == "" ? "" : sprintf("%.1f", k)) " |" : "" > md
+			printf "| %s | %s | %s | %s | %s | %s | %s |%s %s | %s |\n", label[b], show(n), show(u), show(q), show(t),
+				ratio(t, u), ratio(t, n), which == "med" ? " " (k == "" ? "" : sprintf("%.1f", k)) " |" : "",
+				show(g), ratio(g, u) > md
 			if (which != "med") continue
-			printf "%s,%s,%s,%s,%s,%s,%s,%s\n", b, n, u, q, t, ratio(t, u), ratio(t, n), k > csv
+			printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", b, n, u, q, t, ratio(t, u), ratio(t, n), k, g, ratio(g, u) > csv
 			printf "%s %s %s %s\n", b, per_native(u, n), per_native(q, n), per_native(t, n) > dat
 		}
 	}
@@ -266,9 +270,9 @@ awk -F, -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
 	}
 	END {
 		split("getpid fork forkexec touch mmap mprotect pipe cpu sha256 file", order, " ")
-		split("native uml qemu trapvisor", envs, " ")
+		split("native uml qemu trapvisor signal", envs, " ")
 		for (i = 1; i <= 10; i++)
-			for (e = 1; e <= 4; e++) {
+			for (e = 1; e <= 5; e++) {
 				val["med", envs[e], order[i]] = median(meds[envs[e], order[i]])
 				val["min", envs[e], order[i]] = ((envs[e], order[i]) in best) ? best[envs[e], order[i]] : ""
 			}
@@ -283,9 +287,9 @@ awk -F, -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
 		label["sha256"] = "sha256 of 64 MiB"
 		label["file"] = "1 MiB file write + read, /tmp"
 		while ((getline l < hdr) > 0) print l > md
-		print "| benchmark | native | UML pinned | QEMU TCG | trapvisor | trapvisor/UML | trapvisor/native | trapvisor stops/op |" > md
-		print "|---|---:|---:|---:|---:|---:|---:|---:|" > md
-		print "bench,native_ns,uml_ns,qemu_ns,trapvisor_ns,trapvisor_per_uml,trapvisor_per_native,trapvisor_stops_per_op" > csv
+		print "| benchmark | native | UML pinned | QEMU TCG | trapvisor | trapvisor/UML | trapvisor/native | trapvisor stops/op | trapvisor, signal backend | signal/UML |" > md
+		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" > md
+		print "bench,native_ns,uml_ns,qemu_ns,trapvisor_ns,trapvisor_per_uml,trapvisor_per_native,trapvisor_stops_per_op,signal_ns,signal_per_uml" > csv
 		table("med")
 		s = median(meds["host", "sysemu-stop"])
 		print "" > md
@@ -295,7 +299,7 @@ awk -F, -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
 			if (t != "") printf "A guest getpid costs %s such stops in trapvisor", ratio(t, s) > md
 			if (u != "") printf "%s %s in UML pinned", (t != "" ? "," : "A guest getpid costs"), ratio(u, s) > md
 			if (t u != "") print "." > md
-			printf "sysemu-stop,%s,,,,,,\n", s > csv
+			printf "sysemu-stop,%s,,,,,,,,\n", s > csv
 			# The variants (bench/sysemu_stop.c): two address spaces in
 			# turn, as a guest system call stops the user context and
 			# then the kernel context; and the task-switch penalty.
@@ -304,26 +308,26 @@ awk -F, -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
 				printf "Two traced processes stopped in turn (a guest system call stops the user context, then the kernel context): %s per stop", show(s2) > md
 				if (t != "") printf "; a guest getpid costs %s of those (2 is the floor of this design)", ratio(t, s2) > md
 				print "." > md
-				printf "sysemu-stop-2proc,%s,,,,,,\n", s2 > csv
+				printf "sysemu-stop-2proc,%s,,,,,,,,\n", s2 > csv
 			}
 			st = median(meds["host", "sysemu-stop-tsd"]); sm = median(meds["host", "sysemu-stop-tsd-matched"])
 			if (st != "" && sm != "") {
 				printf "The task-switch penalty: a stop of a child with RDTSC trapping costs %s when the tracer has it too, %s when not (%s).\n",
 					show(sm), show(st), ratio(st, sm) > md
-				printf "sysemu-stop-tsd,%s,,,,,,\nsysemu-stop-tsd-matched,%s,,,,,,\n", st, sm > csv
+				printf "sysemu-stop-tsd,%s,,,,,,,,\nsysemu-stop-tsd-matched,%s,,,,,,,,\n", st, sm > csv
 			}
 			sg = median(meds["host", "gp-stop"])
 			if (sg != "") {
 				printf "An exception stop (#GP, with GETSIGINFO) costs %s, %s a system-call stop (what the guest kernel gate saves).\n",
 					show(sg), ratio(sg, s) > md
-				printf "gp-stop,%s,,,,,,\n", sg > csv
+				printf "gp-stop,%s,,,,,,,,\n", sg > csv
 			}
 		}
 		print "" > md
 		print "The fastest round of each (the least disturbed by other work on the CPU):" > md
 		print "" > md
-		print "| benchmark | native | UML pinned | QEMU TCG | trapvisor | trapvisor/UML | trapvisor/native |" > md
-		print "|---|---:|---:|---:|---:|---:|---:|" > md
+		print "| benchmark | native | UML pinned | QEMU TCG | trapvisor | trapvisor/UML | trapvisor/native | trapvisor, signal backend | signal/UML |" > md
+		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|" > md
 		table("min")
 		if (("host", "sysemu-stop") in best)
 			printf "\nThe bare stop, fastest round: %s; a guest getpid in trapvisor, %s of it.\n",

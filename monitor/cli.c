@@ -34,6 +34,7 @@ enum {
 	OPT_CPUID_FAULTING,
 	OPT_RDTSC_TRAP,
 	OPT_BACKEND,
+	OPT_SIGNAL_SPIN,
 	OPT_VCPU_THREAD_MATCH,
 	OPT_CPU,
 	OPT_CONSOLE,
@@ -66,6 +67,7 @@ static const struct option long_options[] = {
 	{ "cpuid-faulting",  required_argument, NULL, OPT_CPUID_FAULTING },
 	{ "rdtsc-trap",      required_argument, NULL, OPT_RDTSC_TRAP },
 	{ "backend",         required_argument, NULL, OPT_BACKEND },
+	{ "signal-spin",     required_argument, NULL, OPT_SIGNAL_SPIN },
 	{ "vcpu-thread-match", required_argument, NULL, OPT_VCPU_THREAD_MATCH },
 	{ "backtrace-user",  no_argument,       NULL, OPT_BACKTRACE_USER },
 	{ "trace",           required_argument, NULL, OPT_TRACE },
@@ -120,6 +122,9 @@ static void usage(FILE *out, const char *default_kernel)
 		"                      ptrace stops (the default), or a handler in each\n"
 		"                      context process that hands them over through shared\n"
 		"                      memory (docs/ARCHITECTURE.md, \"The signal backend\")\n"
+		"      --signal-spin N  with --backend=signal, PAUSE loops a hand-off spins\n"
+		"                      before it sleeps on a futex (default 0; none where the\n"
+		"                      VM may use one host CPU only)\n"
 		"      --cpuid-faulting=on|off  make the guest's CPUID trap where the host\n"
 		"                      offers CPUID faulting (default on; off: it runs natively)\n"
 		"      --rdtsc-trap=auto|on|off  make the guest's RDTSC trap, so it reads a\n"
@@ -400,6 +405,11 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 				fprintf(err, "trapvisor: --backend %s: not ptrace or signal " SEE_HELP "\n", optarg);
 				return -1;
 			}
+			break;
+		case OPT_SIGNAL_SPIN:
+			if (parse_count("--signal-spin", optarg, 0, 1000000, &n, err) < 0)
+				return -1;
+			opt->signal_spin = (u32)n;
 			break;
 		case OPT_RDTSC_TRAP:
 			if (!strcmp(optarg, "auto")) {

@@ -172,6 +172,7 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 		goto err_host;
 	vm->stub.cpuid_faulting_off = !opt->cpuid_faulting;
 	vm->stub.signal = opt->signal_backend;
+	vm->stub.signal_spin = opt->signal_spin;
 	/* Where the host ignores RDTSC trapping, asking for it in every context
 	 * only makes each switch to and from them dearer (CR4.TSD rewritten). */
 	int rdtsc_honoured = host_rdtsc_traps();

@@ -49,6 +49,7 @@ struct vm_options {
 	bool cpuid_faulting;     /* --cpuid-faulting=on: make CPUID trap where
 	                          * the host can (off: it runs natively) */
 	bool signal_backend;     /* --backend=signal (traps/host_signal.c) */
+	u32 signal_spin;         /* --signal-spin N: PAUSE loops before a sleep */
 	int rdtsc_trap;          /* --rdtsc-trap: 1 on, 0 off, -1 auto (where the
 	                          * host honours it) */
 	bool vcpu_thread_match;  /* --vcpu-thread-match=on: the vCPU thread takes

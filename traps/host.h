@@ -101,6 +101,8 @@ struct stub {
 	                          * after stub_init, before the first context */
 	bool signal;             /* --backend=signal: new contexts catch their
 	                          * own traps (host_signal.c); set likewise */
+	u32 signal_spin;         /* --signal-spin: PAUSE loops before a hand-off
+	                          * sleeps on its futex (0: at once) */
 	bool rdtsc_trap_off;     /* do not ask for RDTSC trapping: the host
 	                          * ignores it (host_rdtsc_traps()), so RDTSC
 	                          * runs natively; set likewise */

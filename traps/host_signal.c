@@ -52,7 +52,6 @@
 #define SIG_MAX_CTX 256          /* contexts of every VM in this process */
 #define SA_RESTORER 0x04000000 /* the kernel's: sa_restorer is given */
 #define SIG_WAIT_NS 20000000     /* a sleeping wait checks for death this often */
-#define SIG_SPIN 2000            /* pause loops before sleeping (2+ CPUs) */
 #define SIG_SETUP_TIMEOUTS 500   /* 10 s for a new stub thread to start */
 #define SIG_NR_URETPROBE 335     /* x86-64's uretprobe(2) (Linux 6.11) */
 #define SIG_KICK_CHECK 50        /* timeouts (1 s) between checks that the
@@ -66,6 +65,7 @@ struct sigctx {
 	u32 fp_size;             /* the frame's XSAVE bytes (512: FXSAVE only) */
 	u64 xfeatures;           /* the components the frame may hold */
 	u64 fs, gs;              /* the FS/GS bases the context holds */
+	u32 spin;                /* PAUSE loops a wait spins before it sleeps */
 	bool step;               /* host_run() set TF for one instruction */
 	bool ready;              /* set up: sig_find() returns it */
 	bool reaped;             /* waitpid has collected it */
@@ -74,7 +74,6 @@ struct sigctx {
 
 static struct sigctx sig_ctx[SIG_MAX_CTX];
 static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER;
-static int sig_spin = -1;        /* the monitor's and the handler's spin */
 static u32 sig_mxcsr_mask;       /* MXCSR bits the host accepts */
 
 static u8 *sig_trap(struct sigctx *c) { return c->map; }
@@ -95,16 +94,13 @@ struct sigctx *sig_find(pid_t pid)
 	return pid > 0 ? found : NULL;
 }
 
-/* Once: how long to spin (not at all if this process may use one CPU
- * only: the other side cannot run while we spin), and the MXCSR mask. */
+/* Once: the MXCSR bits the host accepts. */
 static void sig_once(void)
 {
-	cpu_set_t set;
 	u8 fx[512] __attribute__((aligned(16)));
 
-	if (sig_spin >= 0)
+	if (sig_mxcsr_mask)
 		return;
-	sig_spin = sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) < 2 ? 0 : SIG_SPIN;
 	memset(fx, 0, sizeof(fx));
 	__builtin_ia32_fxsave64(fx);
 	memcpy(&sig_mxcsr_mask, fx + 28, 4);
@@ -161,7 +157,7 @@ static int sig_wait(struct sigctx *c, _Atomic u32 *w, u32 want, _Atomic u32 *mwa
 {
 	unsigned timeouts = 0;
 
-	for (int i = 0; i < sig_spin; i++) {
+	for (u32 i = 0; i < c->spin; i++) {
 		if (atomic_load_explicit(w, memory_order_acquire) == want)
 			return 0;
 		__builtin_ia32_pause();
@@ -523,6 +519,11 @@ int sig_setup(struct stub *s, pid_t pid, int memfd)
 	if (c) {
 		memset(c, 0, sizeof(*c));
 		c->map = map;           /* reserved; pid set once it is ready */
+		/* Where only one CPU is allowed the other side cannot run
+		 * while we spin. */
+		cpu_set_t set;
+		c->spin = sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) < 2 ?
+			  0 : s->signal_spin;
 	}
 	pthread_mutex_unlock(&sig_lock);
 	if (!c) {
@@ -532,7 +533,7 @@ int sig_setup(struct stub *s, pid_t pid, int memfd)
 
 	u8 *t = sig_trap(c), *req = sig_req(c);
 	atomic_store(sig_word(t, T_FLAGS), (getauxval(AT_HWCAP2) & 2) ? 1 : 0); /* FSGSBASE */
-	atomic_store(sig_word(t, T_SPIN), (u32)sig_spin);
+	atomic_store(sig_word(t, T_SPIN), c->spin);
 	*sig_u64(req, R_MASK) = ~0ull;
 	struct sock_fprog *prog = (void *)(req + R_PROG);
 	prog->len = (unsigned short)sig_thread_filter((struct sock_filter *)(req + R_FILTER));

@@ -10,6 +10,18 @@ for m in 0 1T abc 12Q; do
 	report "-m $m is refused with one line"
 done
 
+boot --backend=kvm "$KERNEL"
+expect_status 2
+expect_err_lines 1
+expect_err '--backend kvm: not ptrace or signal'
+report "--backend takes ptrace or signal only"
+
+boot --signal-spin -1 "$KERNEL"
+expect_status 2
+expect_err_lines 1
+expect_err '--signal-spin -1: expected a whole number'
+report "--signal-spin takes a count only"
+
 boot "$tmp/no-such-kernel.elf"
 expect_status 2
 expect_err_lines 1
