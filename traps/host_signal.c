@@ -509,6 +509,7 @@ int sig_setup(struct stub *s, pid_t pid, int memfd)
 	int r;
 
 	sig_once();
+	sig_forget(pid);        /* a context reaped earlier under the same pid */
 	map = mmap(NULL, SIG_MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (map == MAP_FAILED)
 		return -errno;
