@@ -126,9 +126,9 @@ void vm_chain(struct vm *vm)
 
 /*
  * (ABI 6) A SYSCALL from inside the guest kernel's gate (boot.h, struct
- * pv_vcpu): not a system call but a trap prefix.  RCX and R11 come back
+ * pv_vcpu): not a system call but a trap prefix.  RCX, R11 and RAX come back
  * from the shared page, where the guest put them before SYSCALL overwrote
- * them; then the trapping instruction after it (SWAPGS, SYSRETQ, IRETQ,
+ * the first two (RAX is 0 for the SYSCALL itself, ABI 7); then the trapping instruction after it (SWAPGS, SYSRETQ, IRETQ,
  * VMCALL) is emulated in this stop, and those after it are chained.  An
  * instruction there that would not trap runs natively, as after any stop.
  * docs/ARCHITECTURE.md, "The gate".
