@@ -55,7 +55,8 @@
 #define SIG_SETUP_TIMEOUTS 500   /* 10 s for a new stub thread to start */
 #define SIG_NR_URETPROBE 335     /* x86-64's uretprobe(2) (Linux 6.11) */
 #define SIG_KICK_CHECK 50        /* timeouts (1 s) between checks that the
-                                  * context has not blocked the kick */
+                                  * context has not blocked the kick: two
+                                  * in a row must find it blocked */
 
 struct sigctx {
 	pid_t pid;               /* 0: free slot */
@@ -155,7 +156,7 @@ static bool sig_kick_blocked(pid_t pid)
 static int sig_wait(struct sigctx *c, _Atomic u32 *w, u32 want, _Atomic u32 *mwait,
 		    bool kick_check)
 {
-	unsigned timeouts = 0;
+	unsigned timeouts = 0, blocked = 0;
 
 	for (u32 i = 0; i < c->spin; i++) {
 		if (atomic_load_explicit(w, memory_order_acquire) == want)
@@ -183,8 +184,14 @@ static int sig_wait(struct sigctx *c, _Atomic u32 *w, u32 want, _Atomic u32 *mwa
 				    WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
 			return -ECHILD;
 		}
-		if (kick_check && ++timeouts % SIG_KICK_CHECK == 0 && sig_kick_blocked(c->pid))
-			return -EDEADLK;
+		/* Only once the handler has left (T_STATE 0: the guest runs, its
+		 * own mask restored), and twice in a row: a handler still on its
+		 * way out has every signal blocked for a few instructions. */
+		if (kick_check && ++timeouts % SIG_KICK_CHECK == 0) {
+			blocked = atomic_load(w) == 0 && sig_kick_blocked(c->pid) ? blocked + 1 : 0;
+			if (blocked >= 2)
+				return -EDEADLK;
+		}
 	}
 }
 

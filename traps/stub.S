@@ -118,6 +118,7 @@ sig_handler:				/* rdi = signal, rsi = siginfo, rdx = ucontext */
 	xor	%ecx, %ecx
 	jmp	3b
 5:	movl	$0, T_HWAIT(%rbx)
+	movl	$0, T_STATE(%rbx)	/* back to the guest: no hand-off pending */
 	cmpq	$0, T_SET_FS(%rbx)
 	je	6f
 	movq	$0, T_SET_FS(%rbx)

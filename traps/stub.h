@@ -58,7 +58,8 @@
 #define SIG_TSYS       (STUB_BASE + 0x420) /* its syscall; jmp *%r15 */
 
 /* The trap record at SIG_TRAP (byte offsets). */
-#define T_STATE     0    /* u32 futex: 1 trapped (handler waits), 2 run */
+#define T_STATE     0    /* u32 futex: 1 trapped (handler waits), 2 run,
+                          * 0 the handler is on its way back to the guest */
 #define T_HWAIT     4    /* u32: the handler sleeps on T_STATE */
 #define T_MWAIT     8    /* u32: the monitor sleeps on T_STATE */
 #define T_FLAGS     12   /* u32: bit 0, the host has FSGSBASE */
