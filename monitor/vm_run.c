@@ -155,7 +155,10 @@ int vm_run(struct vm *vm)
 		vm->stops++;
 		if (vm->gdb)
 			gdb_note_stop(vm->gdb, &e);
-		if (vm->opt.shadow_check && vm->stops % vm->opt.shadow_check == 0)
+		/* Not of a context that is gone or being killed: its mappings
+		 * may already have left with it. */
+		if (vm->opt.shadow_check && vm->stops % vm->opt.shadow_check == 0 &&
+		    e.reason != HOST_EXIT_DIED && e.reason != HOST_EXIT_HOST_FAULT)
 			vm_shadow_check(vm);
 		if (e.reason == HOST_EXIT_DIED) {
 			vm_kill(vm, "guest context process %d ended (%s %d)", ctx->pid,
