@@ -11,8 +11,9 @@
  * the trapped state.  The handler marks the trap record, wakes the monitor
  * if it sleeps, and waits; the monitor reads and rewrites the frame's
  * registers in place and lets the handler return through rt_sigreturn.
- * Both sides spin a short while before they sleep on a futex, and neither
- * spins where both must share one host CPU.
+ * Both sides sleep on a futex, after spinning --signal-spin PAUSEs (0 by
+ * default: docs/ARCHITECTURE.md says why), and never spin where the VM
+ * may use one host CPU only.
  *
  * Guest SYSCALLs become SIGSYS through the guest thread's seccomp filter
  * (SECCOMP_RET_TRAP), which lets through only the handler's own calls from
@@ -75,6 +76,8 @@ struct sigctx {
 
 static struct sigctx sig_ctx[SIG_MAX_CTX];
 static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int sig_ready;    /* contexts set up: none, and under ptrace
+                                  * sig_find() costs no lock and no scan */
 static u32 sig_mxcsr_mask;       /* MXCSR bits the host accepts */
 
 static u8 *sig_trap(struct sigctx *c) { return c->map; }
@@ -87,12 +90,14 @@ struct sigctx *sig_find(pid_t pid)
 {
 	struct sigctx *found = NULL;
 
+	if (pid <= 0 || !atomic_load_explicit(&sig_ready, memory_order_acquire))
+		return NULL;
 	pthread_mutex_lock(&sig_lock);
 	for (int i = 0; i < SIG_MAX_CTX && !found; i++)
 		if (sig_ctx[i].pid == pid && sig_ctx[i].ready)
 			found = &sig_ctx[i];
 	pthread_mutex_unlock(&sig_lock);
-	return pid > 0 ? found : NULL;
+	return found;
 }
 
 /* Once: the MXCSR bits the host accepts. */
@@ -609,6 +614,7 @@ int sig_setup(struct stub *s, pid_t pid, int memfd)
 		goto fail;
 	pthread_mutex_lock(&sig_lock);
 	c->ready = true;
+	atomic_fetch_add(&sig_ready, 1);
 	pthread_mutex_unlock(&sig_lock);
 	return 0;
 fail:
@@ -633,6 +639,7 @@ bool sig_forget(pid_t pid)
 	c->pid = 0;
 	c->map = NULL;
 	c->ready = false;
+	atomic_fetch_sub(&sig_ready, 1);
 	pthread_mutex_unlock(&sig_lock);
 	return reaped;
 }
