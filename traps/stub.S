@@ -11,6 +11,18 @@
  */
 #include "stub.h"
 
+/* Load the system call of the stub_op at \op (stub.h: nr, six arguments)
+ * into RAX and the argument registers; \op is left alone. */
+.macro LOAD_OP op
+	mov	0(\op), %rax
+	mov	8(\op), %rdi
+	mov	16(\op), %rsi
+	mov	24(\op), %rdx
+	mov	32(\op), %r10
+	mov	40(\op), %r8
+	mov	48(\op), %r9
+.endm
+
 	.text
 	.globl _start
 _start:
@@ -34,13 +46,7 @@ stub_batch:
 	jae	2f
 	imul	$STUB_OP_SIZE, %r12, %r13
 	lea	STUB_OFF_OPS(%rbx,%r13), %r13
-	mov	0(%r13), %rax
-	mov	8(%r13), %rdi
-	mov	16(%r13), %rsi
-	mov	24(%r13), %rdx
-	mov	32(%r13), %r10
-	mov	40(%r13), %r8
-	mov	48(%r13), %r9
+	LOAD_OP	%r13
 	.globl stub_syscall
 stub_syscall:
 	syscall
@@ -215,13 +221,7 @@ sig_work:
 	jae	2f
 	imul	$STUB_OP_SIZE, %r13, %rcx
 	lea	R_OPS(%rbx,%rcx), %rcx
-	mov	0(%rcx), %rax
-	mov	8(%rcx), %rdi
-	mov	16(%rcx), %rsi
-	mov	24(%rcx), %rdx
-	mov	32(%rcx), %r10
-	mov	40(%rcx), %r8
-	mov	48(%rcx), %r9
+	LOAD_OP	%rcx
 	lea	3f(%rip), %r15
 	jmp	sig_tsys
 3:	mov	%rax, S_RESULT(%rbp)
