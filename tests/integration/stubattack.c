@@ -159,7 +159,10 @@ static void __attribute__((noreturn)) jump(uintptr_t rip, long nr)
 		"mov %%rax, %%r12\n\t"
 		"mov %%rax, %%r15\n\t"      /* sig_tsys returns through r15 */
 		"jmp *%[rip]"
-		: : [sp] "r"(sp), [nr] "r"(nr), [rip] "r"(rip) : "memory");
+		: : [sp] "r"(sp), [nr] "r"(nr), [rip] "r"(rip)
+		/* Every register set above: the inputs must not live there
+		 * (the jump once went to 3, RDI's new value, not the stub). */
+		: "rax", "rbx", "rdi", "rsi", "rdx", "r8", "r9", "r10", "r12", "r15", "memory");
 	__builtin_unreachable();
 }
 
