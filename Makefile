@@ -109,6 +109,7 @@ LIB_OBJS += traps/cpuid.o
 LIB_OBJS += traps/host.o
 LIB_OBJS += traps/host_time.o
 LIB_OBJS += traps/host_signal.o
+LIB_OBJS += traps/host_fold.o
 LIB_OBJS += traps/context.o
 LIB_OBJS += traps/ctxq.o
 LIB_OBJS += traps/stub_blob.o

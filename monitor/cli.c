@@ -30,6 +30,7 @@ enum {
 	OPT_BENCH_LOG,
 	OPT_PATCH,
 	OPT_CHAIN,
+	OPT_MAP_ON_RESUME,
 	OPT_DISK,
 	OPT_CPUID_FAULTING,
 	OPT_RDTSC_TRAP,
@@ -64,6 +65,7 @@ static const struct option long_options[] = {
 	{ "bench-log",       required_argument, NULL, OPT_BENCH_LOG },
 	{ "patch",           required_argument, NULL, OPT_PATCH },
 	{ "chain",           required_argument, NULL, OPT_CHAIN },
+	{ "map-on-resume",   required_argument, NULL, OPT_MAP_ON_RESUME },
 	{ "cpuid-faulting",  required_argument, NULL, OPT_CPUID_FAULTING },
 	{ "rdtsc-trap",      required_argument, NULL, OPT_RDTSC_TRAP },
 	{ "backend",         required_argument, NULL, OPT_BACKEND },
@@ -118,6 +120,9 @@ static void usage(FILE *out, const char *default_kernel)
 		"                      instructions to trap (default on)\n"
 		"      --chain=on|off  emulate trapping kernel instructions that follow\n"
 		"                      one another (SWAPGS; SYSRETQ) in one stop (default on)\n"
+		"      --map-on-resume=on|off  with the ptrace backend, let a context's stub\n"
+		"                      make its last mapping changes and go on to guest code\n"
+		"                      in one hand-off, not a stop of their own (default on)\n"
 		"      --backend=ptrace|signal  how the monitor catches the guest's traps:\n"
 		"                      ptrace stops (the default), or a handler in each\n"
 		"                      context process that hands them over through shared\n"
@@ -306,6 +311,7 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 		.prefetch = SHADOW_DEFAULT_PREFETCH,
 		.patch = true,
 		.chain = true,
+		.map_on_resume = true,
 		.cpuid_faulting = true,
 		.rdtsc_trap = -1,
 		.vcpu_thread_match = true,
@@ -392,6 +398,10 @@ int cli_parse(int argc, char **argv, struct vm_options *opt, const char *default
 			break;
 		case OPT_CHAIN:
 			if (parse_on_off("--chain", optarg, &opt->chain, err) < 0)
+				return -1;
+			break;
+		case OPT_MAP_ON_RESUME:
+			if (parse_on_off("--map-on-resume", optarg, &opt->map_on_resume, err) < 0)
 				return -1;
 			break;
 		case OPT_CPUID_FAULTING:

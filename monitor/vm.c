@@ -146,7 +146,7 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 			return EXIT_USAGE;
 		}
 		fprintf(vm->bench, "mark,ns,stops,hidden_faults,guest_faults,pt_writes,"
-			"pt_entries_changed,ctx_switches,ctx_built,ctx_reused,cr3_loads,batches\n");
+			"pt_entries_changed,ctx_switches,ctx_built,ctx_reused,cr3_loads,batches,folded\n");
 	}
 	if (opt->trace) {
 		if (trace_open(&vm->trace, vm, opt->trace, opt->trace_limit, err, errlen) < 0) {
@@ -173,6 +173,7 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err, size_t err
 	vm->stub.cpuid_faulting_off = !opt->cpuid_faulting;
 	vm->stub.signal = opt->signal_backend;
 	vm->stub.signal_spin = opt->signal_spin;
+	vm->stub.fold = opt->map_on_resume;
 	/* Where the host ignores RDTSC trapping, asking for it in every context
 	 * only makes each switch to and from them dearer (CR4.TSD rewritten). */
 	int rdtsc_honoured = host_rdtsc_traps();

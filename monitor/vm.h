@@ -46,6 +46,9 @@ struct vm_options {
 	bool patch;              /* --patch=on: scan and patch guest kernel code */
 	bool chain;              /* --chain=on: emulate back-to-back trapping kernel
 	                          * instructions in one stop (vm_chain()) */
+	bool map_on_resume;      /* --map-on-resume=on: a context's last batch of
+	                          * mapping changes folded into its resume
+	                          * (traps/host_fold.c) */
 	bool cpuid_faulting;     /* --cpuid-faulting=on: make CPUID trap where
 	                          * the host can (off: it runs natively) */
 	bool signal_backend;     /* --backend=signal (traps/host_signal.c) */

@@ -23,13 +23,13 @@ void vm_bench_mark(void *dev, u16 offset, unsigned size, bool is_write, u32 *val
 	}
 	if (!vm->bench)
 		return;
-	fprintf(vm->bench, "%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n", *val,
+	fprintf(vm->bench, "%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n", *val,
 		(unsigned long long)now_ns(), (unsigned long long)vm->stops,
 		(unsigned long long)s->hidden_faults, (unsigned long long)s->guest_faults,
 		(unsigned long long)s->pt_writes, (unsigned long long)s->pt_entries_changed,
 		(unsigned long long)s->ctx_switches, (unsigned long long)s->ctx_built,
 		(unsigned long long)s->ctx_reused, (unsigned long long)s->cr3_loads,
-		(unsigned long long)vm->stub.batches);
+		(unsigned long long)vm->stub.batches, (unsigned long long)vm->stub.folded);
 }
 
 /* PORT_TRAP_COUNT: lets a guest see whether an instruction trapped (the

@@ -155,10 +155,17 @@ void vm_report(struct vm *vm, FILE *f)
 			(unsigned long long)vm->emulated, (unsigned long long)vm->chained,
 			(unsigned long long)vm->gates);
 		fprintf(f, "stub: %llu batches, %llu operations (%llu asked for, %llu dropped, %llu merged); "
+			"%llu folded into the resume (no stop of their own; %llu ended by a kick, "
+			"%llu run again)%s; "
 			"%llu stops in all; CPUID faulting %s; RDTSC trapping %s\n",
 			(unsigned long long)vm->stub.batches, (unsigned long long)vm->stub.ops,
 			(unsigned long long)vm->stub.qst.queued, (unsigned long long)vm->stub.qst.dropped,
 			(unsigned long long)vm->stub.qst.merged,
+			(unsigned long long)vm->stub.folded, (unsigned long long)vm->stub.fold_kicked,
+			(unsigned long long)vm->stub.fold_replays,
+			vm->stub.fold_forged ? ", then off: guest code ran the stub's system call" :
+			!vm->stub.fold || vm->stub.signal ? ", off" :
+			!vm->stub.key ? ", off: the host's mmap refused the key" : "",
 			(unsigned long long)vm->stops,
 			vm->stub.cpuid_faulting ? "on" :
 			vm->stub.cpuid_faulting_off ? "off (--cpuid-faulting=off: CPUID runs natively)" :

@@ -121,7 +121,13 @@ int vm_run(struct vm *vm)
 			break;
 		if (vm->thread_match < 0)
 			vm_match_thread(vm);
-		r = ctx_flush_for(&vm->stub, ctx->pid);
+		/* After STI with an interrupt or NMI waiting, exactly one
+		 * instruction (the shadow), then the interrupt. */
+		bool step = (v->sti_shadow && (pic_intr(&vm->pic) || v->nmi_pending)) ||
+			    (vm->gdb && gdb_wants_step(vm->gdb));
+		/* The last batch of mapping changes goes with the resume
+		 * (traps/host_fold.c), unless one instruction is to run. */
+		r = step ? ctx_flush_for(&vm->stub, ctx->pid) : ctx_arm(&vm->stub, ctx->pid);
 		if (r < 0) {
 			vm_host_error(vm, r, "updating the mappings of context process %d", ctx->pid);
 			break;
@@ -132,12 +138,9 @@ int vm_run(struct vm *vm)
 			vm_host_error(vm, r, "loading the vCPU's registers into context process %d", ctx->pid);
 			break;
 		}
-		/* 5. Run.  After STI with an interrupt or NMI waiting, exactly
-		 * one instruction (the shadow), then the interrupt.  The I/O
-		 * thread kicks the pid published here; an event noted before it
-		 * was published is seen by the check that follows. */
-		bool step = (v->sti_shadow && (pic_intr(&vm->pic) || v->nmi_pending)) ||
-			    (vm->gdb && gdb_wants_step(vm->gdb));
+		/* 5. Run.  The I/O thread kicks the pid published here; an
+		 * event noted before it was published is seen by the check
+		 * that follows. */
 		v->sti_shadow = false;
 		if (vm->trace)
 			trace_resume(vm->trace);
@@ -166,7 +169,7 @@ int vm_run(struct vm *vm)
 			ctx->used = false;
 			break;
 		}
-		r = host_save_vcpu(ctx->pid, v, e.reason == HOST_EXIT_SYSCALL);
+		r = e.regs_unchanged ? 0 : host_save_vcpu(ctx->pid, v, e.reason == HOST_EXIT_SYSCALL);
 		if (r < 0) {
 			vm_host_error(vm, r, "reading the vCPU's registers from context process %d", ctx->pid);
 			break;

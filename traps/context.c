@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
@@ -61,8 +62,11 @@ int stub_init(struct stub *s, int ram_fd, char *err, size_t errlen)
 	memset(s, 0, sizeof(*s));
 	s->exec_fd = s->data_fd = s->patch_fd = -1;
 	s->ram_fd = ram_fd;
-	if (!sc || sc[0] != 0x0f || sc[1] != 0x05) {
-		snprintf(err, errlen, "stub: no syscall instruction at STUB_SYSCALL (stub.S and stub.h disagree)");
+	const u8 *end = stub_text(STUB_BATCH_END), *fold = stub_text(STUB_FOLD);
+
+	if (!sc || sc[0] != 0x0f || sc[1] != 0x05 || !end || end[0] != 0xcc ||
+	    !fold || fold[0] != 0xfc) {
+		snprintf(err, errlen, "stub: stub.S and stub.h disagree (STUB_SYSCALL, STUB_BATCH_END, STUB_FOLD)");
 		return -EINVAL;
 	}
 	s->exec_fd = memfd_create("trapvisor-stub", MFD_CLOEXEC);
@@ -141,6 +145,11 @@ int ctx_run_stub(pid_t pid, u64 rip, u64 *rax)
 				*rax = r.rax;
 			return 0;
 		}
+		/* The filter refused one of the stub's own calls (a key the
+		 * host did not keep): it did not run, and must not pass for
+		 * done. */
+		if (WSTOPSIG(status) == SIGSYS && !(status >> 16))
+			return -EPERM;
 		/* Any other stop (a kick signal, a group-stop) is not the
 		 * stub's business: keep it running. */
 		if (ptrace(PTRACE_CONT, pid, 0, 0) < 0)
@@ -183,37 +192,72 @@ static int ctx_run_sig(struct stub *s, struct sigctx *sc, const struct ctxq_op *
 	return done == n ? 0 : (int)result;
 }
 
-/* Run queue 'q' in its context, STUB_MAX_OPS at a time, and empty it. */
-static int ctx_run_queue(struct stub *s, struct ctxq *q)
+void ctx_put_ops(struct stub *s, const struct ctxq_op *op, u32 n, u64 next)
 {
-	struct sigctx *sc = sig_find(q->pid);
-	int r = 0;
+	struct ctxq_op *d = (struct ctxq_op *)stub_word(s, STUB_OFF_OPS);
 
-	for (u32 first = 0; first < q->n && !r;) {
-		u32 n = q->n - first < STUB_MAX_OPS ? q->n - first : STUB_MAX_OPS;
-		_Static_assert(sizeof(struct ctxq_op) == STUB_OP_SIZE, "stub.h's op layout");
-		if (sc) {
-			r = ctx_run_sig(s, sc, &q->op[first], n);
-			first += n;
-			continue;
-		}
-		memcpy(stub_word(s, STUB_OFF_OPS), &q->op[first], n * sizeof(struct ctxq_op));
-		*stub_word(s, STUB_OFF_NOPS) = n;
-		r = ctx_run_stub(q->pid, STUB_BATCH, NULL);
-		if (r < 0)
-			break;
+	_Static_assert(sizeof(struct ctxq_op) == STUB_OP_SIZE, "stub.h's op layout");
+	memcpy(d, op, n * sizeof(*op));
+	/* The filter's key (host_fold.c): the calls it lets through carry it
+	 * in the upper half of their fifth argument, which mmap reads as an
+	 * int (the descriptor) and munmap and mprotect do not read. */
+	for (u32 i = 0; s->key && i < n; i++)
+		if (d[i].nr == SYS_mmap || d[i].nr == SYS_munmap || d[i].nr == SYS_mprotect)
+			d[i].a[4] = (u32)d[i].a[4] | (u64)s->key << 32;
+	*stub_word(s, STUB_OFF_NOPS) = n;
+	*stub_word(s, STUB_OFF_NEXT) = next;
+}
+
+void ctx_clear_data(struct stub *s, u32 n)
+{
+	/* Guest code in any context can read this page (it is mapped in all
+	 * of them): leave none of this context's addresses, registers or the
+	 * key in it (docs/THREAT-MODEL.md). */
+	memset(s->data, 0, STUB_OFF_OPS + n * STUB_OP_SIZE);
+	memset(s->data + STUB_OFF_REGS, 0, STUB_REGS_SIZE);
+}
+
+int ctx_exec(struct stub *s, pid_t pid, const struct ctxq_op *op, u32 n)
+{
+	int r;
+
+	ctx_put_ops(s, op, n, STUB_BATCH_END);
+	r = ctx_run_stub(pid, STUB_BATCH, NULL);
+	if (r == 0) {
 		s->batches++;
 		s->ops += *stub_word(s, STUB_OFF_DONE);
 		if (*stub_word(s, STUB_OFF_DONE) != n)
 			r = (int)*stub_word(s, STUB_OFF_RESULT);
-		/* Guest code in any context can read this page (it is mapped
-		 * in all of them): leave none of this context's addresses in
-		 * it (docs/THREAT-MODEL.md). */
-		memset(s->data, 0, STUB_OFF_OPS + n * STUB_OP_SIZE);
+	}
+	ctx_clear_data(s, n);
+	return r;
+}
+
+/* Run queue 'q' in its context, STUB_MAX_OPS at a time, and empty it; with
+ * 'keep', all but the last STUB_MAX_OPS, which are left in it. */
+static int ctx_run_queue_but(struct stub *s, struct ctxq *q, bool keep)
+{
+	struct sigctx *sc = sig_find(q->pid);
+	u32 end = keep && q->n > STUB_MAX_OPS ? q->n - STUB_MAX_OPS : keep ? 0 : q->n;
+	int r = 0;
+
+	for (u32 first = 0; first < end && !r;) {
+		u32 n = end - first < STUB_MAX_OPS ? end - first : STUB_MAX_OPS;
+		r = sc ? ctx_run_sig(s, sc, &q->op[first], n) : ctx_exec(s, q->pid, &q->op[first], n);
 		first += n;
 	}
-	ctxq_clear(q);
+	if (keep && r == 0 && end) {
+		memmove(q->op, &q->op[end], (q->n - end) * sizeof(*q->op));
+		q->n -= end;
+	} else if (!keep || r < 0) {
+		ctxq_clear(q);
+	}
 	return r;
+}
+
+static int ctx_run_queue(struct stub *s, struct ctxq *q)
+{
+	return ctx_run_queue_but(s, q, false);
 }
 
 /* Queue one system call for 'pid' (coalesced with what is queued). */
@@ -221,8 +265,10 @@ int ctx_queue(struct stub *s, pid_t pid, u64 nr, u64 a0, u64 a1, u64 a2,
 		     u64 a3, u64 a4, u64 a5)
 {
 	const struct ctxq_op op = { nr, { a0, a1, a2, a3, a4, a5 } };
+	int r = pid == s->fold_pid ? fold_disarm(s) : 0;   /* that batch first */
+	if (r < 0)
+		return r;
 	struct ctxq *q = ctx_find(s, pid);
-	int r;
 
 	for (int i = 0; !q && i < STUB_QUEUES; i++)
 		if (!s->q[i].n)
@@ -242,14 +288,32 @@ int ctx_queue(struct stub *s, pid_t pid, u64 nr, u64 a0, u64 a1, u64 a2,
 
 int ctx_flush_for(struct stub *s, pid_t pid)
 {
+	int r = pid == s->fold_pid ? fold_disarm(s) : 0;
 	struct ctxq *q = ctx_find(s, pid);
 
-	return q ? ctx_run_queue(s, q) : 0;
+	return r < 0 ? r : q ? ctx_run_queue(s, q) : 0;
+}
+
+int ctx_arm(struct stub *s, pid_t pid)
+{
+	int r = fold_disarm(s);         /* one batch waits at a time */
+	struct ctxq *q = ctx_find(s, pid);
+
+	if (r < 0 || !q)
+		return r;
+	if (!s->fold || !s->key || s->fold_forged || sig_find(pid))
+		return ctx_run_queue(s, q);
+	r = ctx_run_queue_but(s, q, true);
+	if (r < 0)
+		return r;
+	fold_arm(s, pid, q->op, q->n);
+	ctxq_clear(q);
+	return 0;
 }
 
 int ctx_flush(struct stub *s)
 {
-	int r = 0;
+	int r = fold_disarm(s);
 
 	for (int i = 0; i < STUB_QUEUES && !r; i++)
 		if (s->q[i].n)
@@ -278,6 +342,9 @@ void ctx_forget(struct stub *s, pid_t pid)
 {
 	struct ctxq *q = ctx_find(s, pid);
 
+	if (pid == s->fold_pid)
+		fold_drop(s);
+
 	if (q)
 		ctxq_clear(q);
 }
@@ -288,23 +355,29 @@ int ctx_protect(struct stub *s, pid_t pid, u64 gva, u64 len, int prot)
 }
 
 /* Write the seccomp program into the stub's scratch area: allow mmap,
- * munmap and mprotect from the stub's syscall instruction, kill anything
- * else.  seccomp reports the address after the instruction. */
+ * munmap and mprotect from the stub's syscall instruction, and with a key
+ * only when they carry it (host_fold.c); anything else is killed, or with a
+ * key trapped (SIGSYS: the call does not run, and the monitor sees a guest
+ * SYSCALL after a folded resume).  seccomp reports the address after the
+ * instruction. */
 static u64 ctx_write_filter(struct stub *s)
 {
 	const u64 ip = STUB_SYSCALL + 2;
+	const u32 no = s->key ? SECCOMP_RET_TRAP : SECCOMP_RET_KILL_PROCESS;
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 8),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 10),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (u32)ip, 0, 6),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (u32)ip, 0, 8),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (u32)(ip >> 32), 0, 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (u32)(ip >> 32), 0, 6),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4]) + 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, s->key, 0, 4),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 3, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 2, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_RET | BPF_K, no),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog *prog = (void *)(s->data + STUB_OFF_SCRATCH);
@@ -315,6 +388,24 @@ static u64 ctx_write_filter(struct stub *s)
 	prog->len = sizeof(f) / sizeof(f[0]);
 	prog->filter = (struct sock_filter *)(STUB_DATA + STUB_OFF_SCRATCH + 16);
 	return STUB_DATA + STUB_OFF_SCRATCH;
+}
+
+/* Once per monitor, in its first context: does the host's mmap take a
+ * descriptor with the key in its upper half (it reads an int)?  If not,
+ * no key and no folding (host_fold.c). */
+static void ctx_probe_key(struct stub *s, pid_t pid)
+{
+	u32 key = 0;
+
+	s->key_probed = true;
+	while (!key)
+		if (getrandom(&key, sizeof(key), 0) != sizeof(key))
+			return;
+	ctx_queue(s, pid, SYS_mmap, STUB_END, 4096, PROT_NONE, MAP_SHARED | MAP_FIXED,
+		  STUB_RAM_FD | (u64)key << 32, 0);
+	if (ctx_flush_for(s, pid) == 0)
+		s->key = key;
+	ctx_queue(s, pid, SYS_munmap, STUB_END, 4096, 0, 0, 0, 0);
 }
 
 /* In the child: give the stub its two descriptors as fd 3 and 4 and exec
@@ -432,6 +523,8 @@ int ctx_spawn(struct stub *s, pid_t *pidp)
 		/* The stub data page is for ptrace batches only: out of reach. */
 		ctx_queue(s, pid, SYS_munmap, STUB_DATA, 4096, 0, 0, 0, 0);
 	} else {
+		if (!s->key_probed)
+			ctx_probe_key(s, pid);
 		ctx_queue(s, pid, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx_write_filter(s), 0, 0, 0);
 		r = ctx_flush_for(s, pid);
 		if (r < 0)

@@ -44,6 +44,9 @@ int host_load_vcpu(pid_t pid, const struct vcpu *v)
 		.rsp = v->gpr[R_RSP],
 		.fs_base = host_base(v->fs_base), .gs_base = host_base(v->gs_base),
 	};
+	struct stub *fs = fold_armed(pid);
+	if (fs)
+		return fold_load(fs, pid, &r);
 	if (ptrace(PTRACE_SETREGS, pid, 0, &r) < 0)
 		return -errno;
 	return 0;
@@ -77,8 +80,7 @@ int host_save_vcpu(pid_t pid, struct vcpu *v, bool syscall_stop)
 	return 0;
 }
 
-/* Wait for 'pid' to stop; EINTR is retried. */
-static int host_wait(pid_t pid, int *status)
+int host_wait(pid_t pid, int *status)
 {
 	for (;;) {
 		pid_t r = waitpid(pid, status, __WALL);
@@ -149,6 +151,9 @@ int host_run(pid_t pid, struct host_exit *e, bool step)
 
 	if (sc)
 		return sig_run(sc, e, step);
+	struct stub *fs = fold_armed(pid);
+	if (fs)
+		return fold_run(fs, pid, e, step);
 	memset(e, 0, sizeof(*e));
 	for (;;) {
 		if (ptrace(step ? PTRACE_SYSEMU_SINGLESTEP : PTRACE_SYSEMU, pid, 0, 0) < 0)

@@ -50,6 +50,9 @@ struct host_exit {
 	int status;              /* DIED: exit code, or -signal if killed */
 	int host_signo, host_code; /* HOST_FAULT: for host_exit_describe() only */
 	const char *why;         /* HOST_FAULT without a signal: what happened */
+	bool regs_unchanged;     /* KICK: it came before any guest code ran (a
+	                          * folded batch, host_fold.c): the vCPU's
+	                          * registers are as loaded, not to be read back */
 };
 
 /* host.c */
@@ -86,6 +89,7 @@ int host_rdtsc_traps(void);
 /* context.c: context processes running the stub, and mapping batches,
  * queued per context (ctxq.c) until that context resumes guest code. */
 #include "ctxq.h"
+#include "stub.h"
 #define STUB_QUEUES 64           /* contexts with operations pending at once */
 #define STUB_QUEUE_MAX 1024      /* operations one queue holds before it runs */
 struct stub {
@@ -109,6 +113,24 @@ struct stub {
 	u64 batches;             /* batches run */
 	u64 ops;                 /* operations run */
 	u64 spawned;             /* context processes created */
+
+	/* Folding a context's last batch into its resume (host_fold.c). */
+	bool fold;               /* --map-on-resume (set like signal) */
+	bool fold_forged;        /* folding turned itself off: guest code ran
+	                          * the stub's syscall right after one */
+	bool key_probed;         /* the first context asked the host */
+	u32 key;                 /* bits 32-63 of every stub call's fifth
+	                          * argument, which the filter checks; 0: none
+	                          * (the host refused it: no folding) */
+	pid_t fold_pid;          /* armed: its last batch waits for its resume */
+	u32 fold_n;              /* fold_op[0..fold_n): that batch, kept until
+	                          * the stop after it (a replay needs it) */
+	struct ctxq_op fold_op[STUB_MAX_OPS];
+	u64 fold_regs[27];       /* the guest's registers, as PTRACE_SETREGS */
+	u64 folded;              /* batches folded into a resume */
+	u64 fold_kicked;         /* of which a kick ended before guest code */
+	u64 fold_replays;        /* int3s at the batch's end after a fold, sorted
+	                          * out by running the batch again */
 };
 
 int stub_init(struct stub *s, int ram_fd, char *err, size_t errlen);
@@ -130,6 +152,12 @@ void ctx_forget(struct stub *s, pid_t pid);
  * (a context that does not run needs its changes no sooner: there is one
  * vCPU, so no guest code runs in it meanwhile). */
 int ctx_flush_for(struct stub *s, pid_t pid);
+/* The same, but with s->fold the last batch (up to STUB_MAX_OPS
+ * operations) waits: the next host_load_vcpu() and host_run() of 'pid' run
+ * it and go on to guest code in one hand-off, with no stop between
+ * (host_fold.c; docs/ARCHITECTURE.md, "Folding the mappings into the
+ * resume").  Anything else for that context runs it first. */
+int ctx_arm(struct stub *s, pid_t pid);
 /* Run every context's queued operations (when the monitor reads the host's
  * mappings, as the shadow checker does). */
 int ctx_flush(struct stub *s);

@@ -8,6 +8,7 @@
 #define HOST_INTERNAL_H
 
 #include <signal.h>
+#include <sys/user.h>
 
 #include "host.h"
 #include "shadow.h"
@@ -41,6 +42,8 @@ static inline u64 host_base(u64 base)
 	return base < GUEST_VA_END ? base : HOST_BAD_BASE;
 }
 
+/* host.c: wait for 'pid' to stop (EINTR retried): 0 or -errno. */
+int host_wait(pid_t pid, int *status);
 /* host.c: what the host's signal 'sig' for a fault in a context means on
  * x86 (the same for a tracer's siginfo and a handler's). */
 void host_classify(int sig, const siginfo_t *si, struct host_exit *e);
@@ -53,6 +56,26 @@ int ctx_queue(struct stub *s, pid_t pid, u64 nr, u64 a0, u64 a1, u64 a2,
 int ctx_run_stub(pid_t pid, u64 rip, u64 *rax);
 /* Point stopped 'pid' at 'rip' and let it go: ptrace no longer. */
 int ctx_detach_at(pid_t pid, u64 rip);
+/* Write n operations into the stub data page (with the key), and where the
+ * batch goes once they all ran (STUB_BATCH_END or STUB_FOLD). */
+void ctx_put_ops(struct stub *s, const struct ctxq_op *op, u32 n, u64 next);
+/* Clear the data page after a batch of n: operations, key and registers. */
+void ctx_clear_data(struct stub *s, u32 n);
+/* Run n operations in stopped 'pid' now, ending at the stub's int3. */
+int ctx_exec(struct stub *s, pid_t pid, const struct ctxq_op *op, u32 n);
+
+/* host_fold.c: a context's last batch folded into its resume. */
+/* The stub whose batch waits for 'pid' to resume, or NULL. */
+struct stub *fold_armed(pid_t pid);
+/* Keep op[0..n) (at most STUB_MAX_OPS) for 'pid''s next resume. */
+void fold_arm(struct stub *s, pid_t pid, const struct ctxq_op *op, u32 n);
+/* Run the waiting batch now, the plain way (something else comes first). */
+int fold_disarm(struct stub *s);
+/* Its context is gone: forget the waiting batch. */
+void fold_drop(struct stub *s);
+/* host_load_vcpu() and host_run() of an armed context. */
+int fold_load(struct stub *s, pid_t pid, const struct user_regs_struct *r);
+int fold_run(struct stub *s, pid_t pid, struct host_exit *e, bool step);
 
 /* host_signal.c: the signal backend.  A context made by it is owned by it
  * from then on: host.c and context.c hand it every call for that pid. */

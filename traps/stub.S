@@ -5,7 +5,8 @@
  * memfd (inherited as fd STUB_DATA_FD) and stops with int3.  From then on the
  * monitor points RIP at STUB_BATCH whenever it wants mappings changed: the
  * stub runs the system calls written in the data page, one after another,
- * stops at the first error, and traps back with int3.  Its one `syscall`
+ * stops at the first error, and traps back with int3 (or, folded into the
+ * resume, goes on to the guest's code through STUB_FOLD).  Its one `syscall`
  * instruction is the only place the seccomp filter lets a host system call
  * come from (see context.c).  It uses no stack.
  */
@@ -43,7 +44,7 @@ stub_batch:
 	xor	%r12d, %r12d		/* i = 0 */
 	movq	$0, STUB_OFF_DONE(%rbx)
 1:	cmp	STUB_OFF_NOPS(%rbx), %r12
-	jae	2f
+	jae	3f
 	imul	$STUB_OP_SIZE, %r12, %r13
 	lea	STUB_OFF_OPS(%rbx,%r13), %r13
 	LOAD_OP	%r13
@@ -52,11 +53,19 @@ stub_syscall:
 	syscall
 	mov	%rax, STUB_OFF_RESULT(%rbx)
 	cmp	$-4095, %rax		/* -4095..-1 is an error: stop here */
-	jae	2f
+	jae	stub_batch_end
 	inc	%r12
 	mov	%r12, STUB_OFF_DONE(%rbx)
 	jmp	1b
-2:	int3
+	/* All ran: on to STUB_BATCH_END, or to STUB_FOLD when the monitor
+	 * folded this batch into the guest's resume.  One instruction reads
+	 * the choice and makes it, so a monitor that takes it back (a kick
+	 * stopped the batch, host_fold.c) is either in time or sees RIP past. */
+3:	jmp	*STUB_OFF_NEXT(%rbx)
+
+	.org	STUB_BATCH_END - STUB_BASE
+stub_batch_end:
+	int3				/* the monitor takes over */
 	ud2
 
 	/* context.c's seccomp filter names STUB_SYSCALL; it checks at start-up
@@ -247,5 +256,47 @@ sig_die:
 sig_tsys:
 	syscall
 	jmp	*%r15
+
+/*
+ * The end of a batch folded into the resume (host_fold.c, docs/ARCHITECTURE.md
+ * "Folding the mappings into the resume"): no stop between the mapping
+ * changes and guest code.  It clears the batch (its operations carry the
+ * stub's key, which guest code must never read), loads the sixteen registers the
+ * monitor left in STUB_OFF_REGS, and iretq takes RIP, RFLAGS and RSP from
+ * the frame after them at once.  No guest stack is touched.
+ */
+	.org	STUB_FOLD - STUB_BASE
+stub_fold:
+	cld
+	mov	%rbx, %rdi		/* the header and the operations */
+	imul	$STUB_OP_SIZE / 8, STUB_OFF_NOPS(%rbx), %rcx
+	add	$STUB_OFF_OPS / 8, %rcx
+	xor	%eax, %eax
+	rep stosq
+	mov	$(STUB_DATA + STUB_OFF_REGS), %rsp
+	mov	0(%rsp), %rax
+	mov	8(%rsp), %rcx
+	mov	16(%rsp), %rdx
+	mov	24(%rsp), %rbx
+	mov	40(%rsp), %rbp
+	mov	48(%rsp), %rsi
+	mov	56(%rsp), %rdi
+	mov	64(%rsp), %r8
+	mov	72(%rsp), %r9
+	mov	80(%rsp), %r10
+	mov	88(%rsp), %r11
+	mov	96(%rsp), %r12
+	mov	104(%rsp), %r13
+	mov	112(%rsp), %r14
+	mov	120(%rsp), %r15
+	lea	STUB_OFF_IRET - STUB_OFF_REGS(%rsp), %rsp
+	iretq
+stub_fold_end:
+	.if	stub_fold_end - stub_fold > STUB_FOLD_END - STUB_FOLD
+	.error	"stub_fold is longer than stub.h says"
+	.endif
+	.if	STUB_OFF_NOPS + 8 > STUB_OFF_NEXT || STUB_OFF_OPS + STUB_MAX_OPS * STUB_OP_SIZE > STUB_OFF_SCRATCH
+	.error	"stub data page layout"
+	.endif
 
 	.section .note.GNU-stack,"",@progbits

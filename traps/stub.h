@@ -15,18 +15,31 @@
 
 /* Entry points inside the code page. */
 #define STUB_ENTRY     (STUB_BASE + 0)  /* maps the data page, then int3 */
-#define STUB_BATCH     (STUB_BASE + 0x40) /* runs data->ops[0..nops), int3 */
+#define STUB_BATCH     (STUB_BASE + 0x40) /* runs data->ops[0..nops), then
+                                           * jumps to data->next */
 #define STUB_SYSCALL   (STUB_BASE + 0x7f) /* its one syscall instruction */
+#define STUB_BATCH_END (STUB_BASE + 0xb0) /* int3: the batch ended, or failed */
+#define STUB_FOLD      (STUB_BASE + 0x440) /* clears the operations, loads the
+                                           * guest's registers, iretq to it */
+#define STUB_FOLD_END  (STUB_BASE + 0x4c0)
 
 /* Data page layout (byte offsets). */
 #define STUB_OFF_NOPS    0    /* u64: operations to run */
 #define STUB_OFF_DONE    8    /* u64: operations completed */
 #define STUB_OFF_RESULT  16   /* s64: result of the last one run */
+#define STUB_OFF_NEXT    24   /* u64: where the batch goes when all ran:
+                               * STUB_BATCH_END, or STUB_FOLD */
 #define STUB_OFF_OPS     64   /* struct stub_op[STUB_MAX_OPS] */
 #define STUB_OP_SIZE     56   /* nr + six arguments, u64 each */
 #define STUB_MAX_OPS     48
-#define STUB_OFF_SCRATCH 2816 /* up to 1280 bytes: seccomp filter, etc. */
-#define STUB_SCRATCH_SIZE 1280
+#define STUB_OFF_SCRATCH 2816 /* up to 1104 bytes: seccomp filter, etc. */
+#define STUB_SCRATCH_SIZE 1104
+/* What STUB_FOLD loads (host_fold.c): the sixteen general registers in
+ * traps.h's R_* order (the R_RSP slot unused), then an iretq frame: RIP,
+ * CS, RFLAGS, RSP, SS. */
+#define STUB_OFF_REGS    3920
+#define STUB_REGS_SIZE   168
+#define STUB_OFF_IRET    (STUB_OFF_REGS + 128)
 
 /*
  * The signal backend (host_signal.c, docs/ARCHITECTURE.md "The signal

@@ -111,6 +111,22 @@ for backend in ptrace signal; do
 		report "backend $backend: a forged rt_sigreturn frame that blocks every host signal"
 	fi
 
+	# Guest code right after a folded resume runs under PTRACE_CONT: the
+	# filter and its key stand between it and the host.  A stub mmap with
+	# no key is trapped (the guest's own system call), and the monitor
+	# folds no more.  --stats prints the stub's line at the end.
+	if [ $backend = ptrace ]; then
+		audit_start
+		boot "$b" --stats --initrd "$tmp/attack.cpio.gz" --append "rdinit=/bin/stubattack -- fold"
+		audit_check
+		expect_status 0
+		expect_out 'stubattack: fold done'
+		expect_out 'stubattack: fold 19, stub mmap: killed by signal 11'
+		grep -q "folded into the resume .*, then off: guest code ran the stub's system call" "$OUT" "$ERR" ||
+			why+="--stats does not say folding went off; "
+		report "backend $backend: a stub mmap without the key right after a folded resume is trapped, and folding stops"
+	fi
+
 	boot "$b" --initrd "$tmp/attack.cpio.gz" --append "rdinit=/bin/stubattack -- passthrough"
 	expect_status 0
 	expect_out 'stubattack: system call 335: -38 '

@@ -22,6 +22,12 @@ expect_err_lines 1
 expect_err '--signal-spin -1: expected a whole number'
 report "--signal-spin takes a count only"
 
+boot --map-on-resume=maybe "$KERNEL"
+expect_status 2
+expect_err_lines 1
+expect_err '--map-on-resume maybe: expected on or off'
+report "--map-on-resume takes on or off only"
+
 boot "$tmp/no-such-kernel.elf"
 expect_status 2
 expect_err_lines 1

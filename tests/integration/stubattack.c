@@ -23,6 +23,12 @@
  *                         rt_sigreturn and a forged frame that blocks every
  *                         signal and loops: a context that can no longer be
  *                         kicked
+ *   stubattack fold       in a child each, touch a fresh page (its mapping
+ *                         is folded into the resume under ptrace: guest
+ *                         code then runs under PTRACE_CONT, not SYSEMU) and
+ *                         at once jump to the stub's syscall with mmap of
+ *                         guest RAM and no key (docs/ARCHITECTURE.md,
+ *                         "Folding the mappings into the resume")
  *   stubattack passthrough  system calls 335 and 336 (uretprobe, uprobe:
  *                         the host runs them past seccomp): what the guest
  *                         kernel answers
@@ -193,6 +199,26 @@ static void case_jump(void)
 		}
 }
 
+static void case_fold(void)
+{
+	for (int i = 0; i < 20; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			volatile char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+						MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				_exit(1);
+			p[0] = 1;
+			jump(STUB_SYSCALL, SYS_mmap);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		printf("stubattack: fold %d, stub mmap: %s %d\n", i,
+		       WIFSIGNALED(st) ? "killed by signal" : "exited", WIFSIGNALED(st) ?
+		       WTERMSIG(st) : WEXITSTATUS(st));
+	}
+}
+
 static void __attribute__((noinline, noreturn)) spin(void)
 {
 	for (;;)
@@ -248,8 +274,10 @@ int main(int argc, char **argv)
 		case_sigreturn();
 	else if (!strcmp(what, "passthrough"))
 		case_passthrough();
+	else if (!strcmp(what, "fold"))
+		case_fold();
 	else {
-		fprintf(stderr, "stubattack: %s: not read, scribble, jump, sigreturn or passthrough\n", what);
+		fprintf(stderr, "stubattack: %s: not read, scribble, jump, sigreturn, fold or passthrough\n", what);
 		return 2;
 	}
 	printf("stubattack: %s done\n", what);

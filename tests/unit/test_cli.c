@@ -94,8 +94,11 @@ static void test_defaults(void **state)
 	assert_int_equal(r.opt.mem_size, 256ull << 20);
 	assert_false(r.opt.stats);
 	assert_true(r.opt.pin);
+	assert_true(r.opt.map_on_resume);
 	assert_string_equal(r.out, "");
 	assert_string_equal(r.err, "");
+	assert_int_equal(run_cli(&r, "k.elf", "--map-on-resume=off", NULL), 0);
+	assert_false(r.opt.map_on_resume);
 }
 
 static void test_all_options(void **state)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,6 +367,212 @@ static void test_batch_error_is_reported(void **state)
 	assert_int_equal(ctx_flush(&f->stub), -22);
 }
 
+/* ---- Folding the last batch into the resume (traps/host_fold.c) ----
+ * ptrace backend only: the signal backend's stub thread needs no stop. */
+
+#define FOLD_GVA 0x600000ull
+#define FOLD_GPA 0x3000ull
+
+/* Queue a fresh mapping of FOLD_GPA at FOLD_GVA (rw-) and arm it. */
+static void arm_fold_page(struct fixture *f)
+{
+	f->stub.fold = true;
+	assert_int_equal(ctx_unmap(&f->stub, f->pid, FOLD_GVA, 4096), 0);
+	assert_int_equal(ctx_flush(&f->stub), 0);
+	assert_int_equal(ctx_map(&f->stub, f->pid, FOLD_GVA, FOLD_GPA, PROT_READ | PROT_WRITE), 0);
+	assert_int_equal(ctx_arm(&f->stub, f->pid), 0);
+}
+
+/* The batch runs, then guest code with every register as loaded (the
+ * stub's own registers and its CLD leave no trace), in one resume. */
+static void test_fold_runs_batch_then_guest(void **state)
+{
+	struct fixture *f = *state;
+	/* mov %rax, (%rdi); int3 */
+	static const u8 code[] = { 0x48, 0x89, 0x07, 0xcc };
+	struct host_exit e;
+
+	if (use_signal)
+		skip();
+	arm_fold_page(f);
+	u64 folded = f->stub.folded, batches = f->stub.batches;
+	memset(f->ram + FOLD_GPA, 0, 8);
+	memset(f->ram, 0xcc, 4096);
+	memcpy(f->ram, code, sizeof(code));
+	memset(&f->v, 0, sizeof(f->v));
+	f->v.rip = CODE_GVA;
+	f->v.rflags = X86_RFLAGS_FIXED | X86_RFLAGS_CF | X86_RFLAGS_DF;
+	for (int i = 0; i < 16; i++)
+		f->v.gpr[i] = 0x1111111111111111ull * (u64)(i + 1);
+	f->v.gpr[R_RSP] = DATA_GVA + 0x800;
+	f->v.gpr[R_RDI] = FOLD_GVA + 8;
+	struct vcpu loaded = f->v;
+	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);
+	assert_int_equal(host_run(f->pid, &e, false), 0);
+	assert_int_equal(e.reason, HOST_EXIT_BP);
+	assert_false(e.regs_unchanged);
+	assert_int_equal(host_save_vcpu(f->pid, &f->v, false), 0);
+	assert_int_equal(f->stub.folded, folded + 1);
+	assert_int_equal(f->stub.batches, batches + 1);
+	assert_int_equal(*(u64 *)(f->ram + FOLD_GPA + 8), loaded.gpr[R_RAX]);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(f->v.gpr[i], loaded.gpr[i]);
+	assert_int_equal(f->v.rip, CODE_GVA + sizeof(code));
+	assert_true(f->v.rflags & X86_RFLAGS_CF);
+	assert_true(f->v.rflags & X86_RFLAGS_DF);
+	/* Nothing of the batch or the registers is left for guest code. */
+	for (unsigned i = 0; i < 4096; i += 8)
+		if (i < STUB_OFF_SCRATCH || i >= STUB_OFF_REGS)
+			assert_int_equal(*(u64 *)(f->stub.data + i), 0);
+	f->stub.fold = false;
+}
+
+/* After a folded resume guest code meets the seccomp filter, not SYSEMU: a
+ * SYSCALL is trapped there, not run, and is the same exit.  System call
+ * 335 too: hosts since Linux 6.11 run it as uretprobe(2) past seccomp,
+ * which sends SIGILL; older ones trap it.  Either way the guest's SYSCALL,
+ * with its RAX. */
+static void test_fold_then_syscall(void **state)
+{
+	struct fixture *f = *state;
+	static const u32 nrs[] = { 39 /* getpid */, 335 };
+	struct host_exit e;
+
+	if (use_signal)
+		skip();
+	for (unsigned i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
+		/* mov $nr, %eax; syscall */
+		u8 code[] = { 0xb8, 0, 0, 0, 0, 0x0f, 0x05 };
+		memcpy(code + 1, &nrs[i], 4);
+		arm_fold_page(f);
+		load(f, f->pid, code, sizeof(code), 0, 0);
+		assert_int_equal(host_run(f->pid, &e, false), 0);
+		assert_int_equal(e.reason, HOST_EXIT_SYSCALL);
+		assert_int_equal(host_save_vcpu(f->pid, &f->v, true), 0);
+		assert_int_equal(f->v.gpr[R_RAX], nrs[i]);
+		assert_int_equal(f->v.rip, CODE_GVA + sizeof(code));
+		assert_false(f->stub.fold_forged);
+	}
+	f->stub.fold = false;
+}
+
+/* A kick before the guest ran: the batch finishes, the exit is the kick,
+ * and the vCPU's registers are not to be read back. */
+static void test_fold_kick_before_guest(void **state)
+{
+	struct fixture *f = *state;
+	/* mov (%rdi), %rax; int3 */
+	static const u8 code[] = { 0x48, 0x8b, 0x07, 0xcc };
+	u64 kicked = f->stub.fold_kicked;
+	struct host_exit e;
+
+	if (use_signal)
+		skip();
+	arm_fold_page(f);
+	*(u64 *)(f->ram + FOLD_GPA) = 0x5eed;
+	load(f, f->pid, code, sizeof(code), 0, 0);
+	assert_int_equal(host_kick(f->pid), 0);
+	assert_int_equal(host_run(f->pid, &e, false), 0);
+	assert_int_equal(e.reason, HOST_EXIT_KICK);
+	assert_true(e.regs_unchanged);
+	assert_int_equal(f->stub.fold_kicked, kicked + 1);
+	/* The mapping is there: the guest reads it, unfolded now. */
+	f->stub.fold = false;
+	f->v.gpr[R_RDI] = FOLD_GVA;
+	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);
+	assert_int_equal(host_run(f->pid, &e, false), 0);
+	assert_int_equal(e.reason, HOST_EXIT_BP);
+	assert_int_equal(host_save_vcpu(f->pid, &f->v, false), 0);
+	assert_int_equal(f->v.gpr[R_RAX], 0x5eed);
+}
+
+/* A failed call of a folded batch is the host's error, as a plain one's. */
+static void test_fold_error_is_reported(void **state)
+{
+	struct fixture *f = *state;
+	static const u8 code[] = { 0xcc };
+	struct host_exit e;
+
+	if (use_signal)
+		skip();
+	f->stub.fold = true;
+	assert_int_equal(ctx_map(&f->stub, f->pid, FOLD_GVA + 1, FOLD_GPA, PROT_READ), 0);
+	assert_int_equal(ctx_arm(&f->stub, f->pid), 0);
+	load(f, f->pid, code, sizeof(code), 0, 0);
+	assert_int_equal(host_run(f->pid, &e, false), -EINVAL);
+	f->stub.fold = false;
+}
+
+/* code[13] = movabs $target, %r11; jmp *%r11 (the other registers as the
+ * test loads them). */
+static void jump_code(u8 *code, u64 target)
+{
+	code[0] = 0x49;
+	code[1] = 0xbb;
+	memcpy(code + 2, &target, 8);
+	code[10] = 0x41;
+	code[11] = 0xff;
+	code[12] = 0xe3;
+}
+
+/* Guest code that jumps to the batch's int3 after a fold makes no error of
+ * it: the monitor runs the batch again, and it is the guest's #BP. */
+static void test_fold_forged_int3_is_bp(void **state)
+{
+	struct fixture *f = *state;
+	u8 code[13];
+	u64 replays = f->stub.fold_replays;
+	struct host_exit e;
+
+	if (use_signal)
+		skip();
+	jump_code(code, STUB_BATCH_END);
+	arm_fold_page(f);
+	load(f, f->pid, code, sizeof(code), 0, 0);
+	assert_int_equal(host_run(f->pid, &e, false), 0);
+	assert_int_equal(e.reason, HOST_EXIT_BP);
+	assert_int_equal(host_save_vcpu(f->pid, &f->v, false), 0);
+	assert_int_equal(f->v.rip, STUB_BATCH_END + 1);
+	assert_int_equal(f->stub.fold_replays, replays + 1);
+	f->stub.fold = false;
+}
+
+/* Guest code that runs the stub's syscall right after a fold, as if it
+ * knew the key: the filter traps it (not run), the monitor sees the
+ * guest's SYSCALL, and folds no more. */
+static void test_fold_forged_stub_call(void **state)
+{
+	struct fixture *f = *state;
+	u8 code[13];
+	struct host_exit e;
+
+	if (use_signal)
+		skip();
+	jump_code(code, STUB_SYSCALL);
+	arm_fold_page(f);
+	load(f, f->pid, code, sizeof(code), 0, 0);
+	/* munmap(CODE_GVA, 4096) with a wrong key: the code would vanish. */
+	f->v.gpr[R_RAX] = 11;
+	f->v.gpr[R_RDI] = CODE_GVA;
+	f->v.gpr[R_RSI] = 4096;
+	f->v.gpr[R_R8] = 0x1234567800000000ull;
+	assert_int_equal(host_load_vcpu(f->pid, &f->v), 0);     /* still armed */
+	assert_int_equal(host_run(f->pid, &e, false), 0);
+	/* The jmp went to the stub: the SYSCALL is reported, the page stays. */
+	assert_int_equal(e.reason, HOST_EXIT_SYSCALL);
+	assert_int_equal(host_save_vcpu(f->pid, &f->v, true), 0);
+	assert_int_equal(f->v.rip, STUB_SYSCALL + 2);
+	assert_true(f->stub.fold_forged);
+	u64 folded = f->stub.folded;
+	arm_fold_page(f);
+	load(f, f->pid, (const u8[]){ 0xcc }, 1, 0, 0);
+	assert_int_equal(host_run(f->pid, &e, false), 0);
+	assert_int_equal(e.reason, HOST_EXIT_BP);
+	assert_int_equal(f->stub.folded, folded);      /* no second guess */
+	f->stub.fold_forged = false;
+	f->stub.fold = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +593,12 @@ int main(void)
 		cmocka_unit_test(test_kick),
 		cmocka_unit_test(test_killed_context_died),
 		cmocka_unit_test(test_batch_error_is_reported),
+		cmocka_unit_test(test_fold_runs_batch_then_guest),
+		cmocka_unit_test(test_fold_then_syscall),
+		cmocka_unit_test(test_fold_kick_before_guest),
+		cmocka_unit_test(test_fold_error_is_reported),
+		cmocka_unit_test(test_fold_forged_int3_is_bp),
+		cmocka_unit_test(test_fold_forged_stub_call),
 	};
 	int failed = cmocka_run_group_tests_name("host layer, ptrace backend", tests, setup, teardown);
 	use_signal = true;
