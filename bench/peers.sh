@@ -38,7 +38,8 @@
 #   PEERS_INNER    micro's own rounds per boot (default 3)
 #   PEERS_MS       least time of one of micro's rounds, ms (default 100)
 #   PEERS_ENVS     which environments (default "native uml qemu trapvisor
-#                  signal"; signal: trapvisor with --backend=signal)
+#                  nofold signal"; nofold: trapvisor with --map-on-resume=off,
+#                  for the fold's own table; signal: with --backend=signal)
 #   PEERS_BENCHES  which benchmarks (default all; micro's names)
 #   PEERS_CPU      the host CPU everything is pinned to (default the last)
 #   PEERS_KERNEL   QEMU's kernel (default: Debian's, fetched as above)
@@ -50,7 +51,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${PEERS_ROUNDS:-3}
 INNER=${PEERS_INNER:-3}
 MS=${PEERS_MS:-100}
-ENVS=${PEERS_ENVS:-native uml qemu trapvisor signal}
+ENVS=${PEERS_ENVS:-native uml qemu trapvisor nofold signal}
 BENCHES=${PEERS_BENCHES:-all}
 CPU=${PEERS_CPU:-$(($(nproc) - 1))}
 TIMEOUT=${PEERS_TIMEOUT:-1200}
@@ -103,8 +104,8 @@ for e in $ENVS; do
 	case $e in
 	uml) has linux.uml || { note "UML: linux.uml is not installed (Debian's user-mode-linux): not measured"; continue; } ;;
 	qemu) has qemu-system-x86_64 || { note "QEMU: qemu-system-x86_64 is not installed (Debian's qemu-system-x86): not measured"; continue; } ;;
-	native | trapvisor | signal) ;;
-	*) echo "peers.sh: PEERS_ENVS: $e: expected native, uml, qemu, trapvisor or signal"; exit 2 ;;
+	native | trapvisor | nofold | signal) ;;
+	*) echo "peers.sh: PEERS_ENVS: $e: expected native, uml, qemu, trapvisor, nofold or signal"; exit 2 ;;
 	esac
 	envs="$envs $e"
 done
@@ -148,8 +149,9 @@ boot() {
 	qemu) timeout -k 10 "$TIMEOUT" taskset -c "$CPU" qemu-system-x86_64 -accel tcg -m 512M -smp 1 \
 		-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$cpio" \
 		-append "console=ttyS0 quiet panic=-1 -- $args" ;;
-	trapvisor | signal) timeout -k 10 "$TIMEOUT" "$B/trapvisor" --cpu "$CPU" $TV_ARGS \
-		$([ "$1" = signal ] && echo --backend=signal) --initrd build/initramfs.cpio.gz \
+	trapvisor | nofold | signal) timeout -k 10 "$TIMEOUT" "$B/trapvisor" --cpu "$CPU" $TV_ARGS \
+		$([ "$1" = signal ] && echo --backend=signal) \
+		$([ "$1" = nofold ] && echo --map-on-resume=off) --initrd build/initramfs.cpio.gz \
 		--bench-log "$marks" --append "-- /bench/guest.sh /bench/micro -m $args" build/guest-kernel.elf ;;
 	esac </dev/null 2>&1 | tr -d '\r' | sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[A-Za-z]//g' >"$con"
 	local rc=${PIPESTATUS[0]}
@@ -161,13 +163,14 @@ boot() {
 		note "$1: $name failed: $why"
 	done
 	# In trapvisor, the host's clock at micro's marks replaces the
-	# guest's (kept as guest_clock_ns), with the monitor's stops per op.
+	# guest's (kept as guest_clock_ns), with the monitor's hand-offs per op.
 	awk -v env="$1" -v round="$2" -v marks="$marks" '
 		function sort(a, n,    i, j, t) {
 			for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 		}
 		BEGIN { while ((getline l < marks) > 0) {
-			split(l, f, ","); if (f[1] ~ /^[0-9]+$/) { ns[f[1]] = f[2]; st[f[1]] = f[3] } } }
+			# Host hand-offs: stops, and batches not folded into a resume.
+			split(l, f, ","); if (f[1] ~ /^[0-9]+$/) { ns[f[1]] = f[2]; st[f[1]] = f[3] + f[12] - f[13] } } }
 		$1 == "micro-phase:" && ((2 * $2) in ns) && ((2 * $2 + 1) in ns) {
 			c = ++cnt[$3]; per[$3, c] = (ns[2 * $2 + 1] - ns[2 * $2]) / $4
 			sp[$3, c] = (st[2 * $2 + 1] - st[2 * $2]) / $4 }
@@ -222,6 +225,7 @@ done
 	[[ " $envs " != *" qemu "* ]] || echo "QEMU: $(qemu-system-x86_64 --version | head -1 | sed 's/ *(.*//'), -accel tcg -m 512M, kernel $(basename "$kernel");"
 	echo "trapvisor: $(git rev-parse --short HEAD 2>/dev/null), default options but --cpu $CPU${TV_ARGS:+ $TV_ARGS}, times by the host's clock at micro's marks."
 	echo "(other work on the machine shares that CPU: compare columns, not runs)."
+	echo "Hand-offs: the context processes' stops, and the batches of mapping changes that took a stop of their own (not folded into a resume)."
 	echo "Median over $ROUNDS interleaved rounds of micro's median over $INNER rounds of at least $MS ms"
 	echo "(bench/micro.c, static musl, the same binary everywhere)."
 	echo
@@ -263,16 +267,36 @@ awk -F, -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
 			printf "%s %s %s %s\n", b, per_native(u, n), per_native(q, n), per_native(t, n) > dat
 		}
 	}
+	# The fold (docs/ARCHITECTURE.md, "Folding the mappings into the
+	# resume"): the ptrace backend with and without it, side by side.
+	function fold_table(    i, b, t, f) {
+		for (i = 1; i <= 10; i++)
+			if (val["med", "nofold", order[i]] != "") break
+		if (i > 10) return
+		print "" > md
+		print "The ptrace backend without folding the last mapping changes of a context into its resume (`--map-on-resume=off`), in the same rounds:" > md
+		print "" > md
+		print "| benchmark | trapvisor | hand-offs/op | --map-on-resume=off | hand-offs/op | off/on |" > md
+		print "|---|---:|---:|---:|---:|---:|" > md
+		for (i = 1; i <= 10; i++) {
+			b = order[i]; t = val["med", "trapvisor", b]; f = val["med", "nofold", b]
+			if (t f == "") continue
+			printf "| %s | %s | %s | %s | %s | %s |\n", label[b], show(t), median(stops[b]) == "" ? "" : sprintf("%.1f", median(stops[b])),
+				show(f), median(stopsn[b]) == "" ? "" : sprintf("%.1f", median(stopsn[b])), ratio(f, t) > md
+			printf "nofold-%s,,,,%s,,,%s,,\n", b, f, median(stopsn[b]) > csv
+		}
+	}
 	NR > 1 {
 		meds[$1, $3] = meds[$1, $3] " " $6
 		if (!(($1, $3) in best) || $7 + 0 < best[$1, $3]) best[$1, $3] = $7 + 0
 		if ($1 == "trapvisor" && $9 != "") stops[$3] = stops[$3] " " $9
+		if ($1 == "nofold" && $9 != "") stopsn[$3] = stopsn[$3] " " $9
 	}
 	END {
 		split("getpid fork forkexec touch mmap mprotect pipe cpu sha256 file", order, " ")
-		split("native uml qemu trapvisor signal", envs, " ")
+		split("native uml qemu trapvisor signal nofold", envs, " ")
 		for (i = 1; i <= 10; i++)
-			for (e = 1; e <= 5; e++) {
+			for (e = 1; e <= 6; e++) {
 				val["med", envs[e], order[i]] = median(meds[envs[e], order[i]])
 				val["min", envs[e], order[i]] = ((envs[e], order[i]) in best) ? best[envs[e], order[i]] : ""
 			}
@@ -287,10 +311,11 @@ awk -F, -v csv="$out/peers.csv" -v dat="$pd/ratios.dat" \
 		label["sha256"] = "sha256 of 64 MiB"
 		label["file"] = "1 MiB file write + read, /tmp"
 		while ((getline l < hdr) > 0) print l > md
-		print "| benchmark | native | UML pinned | QEMU TCG | trapvisor | trapvisor/UML | trapvisor/native | trapvisor stops/op | trapvisor, signal backend | signal/UML |" > md
+		print "| benchmark | native | UML pinned | QEMU TCG | trapvisor | trapvisor/UML | trapvisor/native | trapvisor hand-offs/op | trapvisor, signal backend | signal/UML |" > md
 		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" > md
 		print "bench,native_ns,uml_ns,qemu_ns,trapvisor_ns,trapvisor_per_uml,trapvisor_per_native,trapvisor_stops_per_op,signal_ns,signal_per_uml" > csv
 		table("med")
+		fold_table()
 		s = median(meds["host", "sysemu-stop"])
 		print "" > md
 		if (s != "") {
