@@ -9,8 +9,8 @@
 # first byte of the console (the guest kernel's banner) and at the exit;
 # the guest kernel writes mark 1 (BENCH_MARK_INIT) to port 0x510 as it
 # starts init, which --bench-log stamps with the same clock and the
-# monitor's counters.  Also with --shadow-prefetch 16: the boot is mostly
-# hidden page faults.
+# monitor's counters.  Also with --shadow-prefetch 16 (the default before
+# 511): the boot is mostly hidden page faults.
 #
 # fork+exec+wait: bench/forkexec.c, static with musl and with glibc, in the
 # initramfs as /bench/forkexec-{musl,glibc}: FORKEXEC_N rounds in the
@@ -108,7 +108,7 @@ peer() { # name command what
 	done
 	echo "  first byte: the guest kernel's banner on the console; init starts: the kernel's"
 	echo "  mark as init (pid 1) is about to run; exit: trapvisor has exited; hf: hidden page"
-	echo "  faults; prefetch16: with --shadow-prefetch 16"
+	echo "  faults; prefetch16: with --shadow-prefetch 16 (the default is 511)"
 	echo
 	echo "fork + exec + wait of /bin/true (busybox-static), median of $ROUNDS rounds:"
 	echo "guest: $FORKEXEC_N iterations timed by the host clock at the program's marks; native: $FORKEXEC_NATIVE_N"

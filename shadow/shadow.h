@@ -62,7 +62,7 @@ int shadow_walk(u8 *ram, u64 ram_size, u64 cr0, u64 cr3, u64 efer,
 /* shadow.c: contexts, the shadow mappings, page-table tracking, checker. */
 #define SHADOW_MAX_CONTEXTS 64
 #define SHADOW_DEFAULT_CONTEXTS 64
-#define SHADOW_DEFAULT_PREFETCH 16
+#define SHADOW_DEFAULT_PREFETCH 511 /* the whole last-level table */
 #define SHADOW_FLOOD_WRITES 8    /* writes with no walk before a page is untracked */
 
 /* A shadow entry (the radix mirror of what a context maps). */
