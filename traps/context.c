@@ -117,6 +117,22 @@ static int ctx_wait(pid_t pid)
 	}
 }
 
+/* The same for a new context's set-up stops (its exec event, the stub's
+ * first int3): a stray signal before them is dropped, not taken for a
+ * failure.  The I/O thread's kick is one: sent to a context that has just
+ * been killed, it can reach a new one given the same pid. */
+static int ctx_wait_setup(pid_t pid)
+{
+	for (;;) {
+		int status = ctx_wait(pid);
+		if (status < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) == SIGTRAP ||
+		    (status >> 16))
+			return status;
+		if (ptrace(PTRACE_CONT, pid, 0, 0) < 0)
+			return -errno;
+	}
+}
+
 /* Resume 'pid' at 'rip' with PTRACE_CONT (its system calls really run) and
  * wait for the int3 the stub ends with.  Returns 0 or -errno.  The other
  * registers are of no account: the stub uses none it does not set, and
@@ -477,7 +493,7 @@ int ctx_spawn(struct stub *s, pid_t *pidp)
 		goto err_kill;
 
 	/* First stop: the exec event; then the stub's first int3. */
-	status = ctx_wait(pid);
+	status = ctx_wait_setup(pid);
 	if (status < 0 || !WIFSTOPPED(status) || (status >> 8) != (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
 		r = -ENOEXEC;
 		goto err_kill;
@@ -486,7 +502,7 @@ int ctx_spawn(struct stub *s, pid_t *pidp)
 		r = -errno;
 		goto err_kill;
 	}
-	status = ctx_wait(pid);
+	status = ctx_wait_setup(pid);
 	if (status < 0 || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP) {
 		r = -ENOEXEC;
 		goto err_kill;
