@@ -48,8 +48,6 @@
 #define SYS_SECCOMP 1           /* SIGSYS si_code (asm-generic/siginfo.h) */
 #endif
 
-#define FOLD_NR_URETPROBE 335    /* x86-64's uretprobe(2) (Linux 6.11) */
-
 static struct stub *armed;      /* the stub whose batch waits, if any */
 
 static u64 *data_word(struct stub *s, unsigned off)
@@ -219,7 +217,7 @@ int fold_run(struct stub *s, pid_t pid, struct host_exit *e, bool step)
 				s->fold_forged = true;
 			e->reason = HOST_EXIT_SYSCALL;
 		} else if (sig == SIGILL && si.si_code == SI_KERNEL &&
-			   ptrace(PTRACE_GETREGS, pid, 0, &at) == 0 && at.orig_rax == FOLD_NR_URETPROBE) {
+			   ptrace(PTRACE_GETREGS, pid, 0, &at) == 0 && at.orig_rax == HOST_NR_URETPROBE) {
 			/* Not a #UD (ILL_ILLOPN): seccomp lets uretprobe(2)
 			 * through unfiltered (Linux 6.11+), and outside its
 			 * trampoline it sends this.  The guest's system call

@@ -20,6 +20,10 @@
 /* A guest base the host cannot hold is replaced by this unmapped address in
  * the monitor's window, so FS:/GS: accesses through it fault there. */
 #define HOST_BAD_BASE 0x7fff80000000ull
+/* x86-64's uretprobe(2) (Linux 6.11): seccomp lets it through unfiltered,
+ * and outside its trampoline it sends SIGILL (SI_KERNEL), which both
+ * backends take as the guest's system call 335 (docs/THREAT-MODEL.md). */
+#define HOST_NR_URETPROBE 335
 /* The signal the I/O thread kicks a running context with (host_kick()). */
 #define HOST_KICK_SIGNAL SIGUSR1
 

@@ -54,7 +54,6 @@
 #define SA_RESTORER 0x04000000 /* the kernel's: sa_restorer is given */
 #define SIG_WAIT_NS 20000000     /* a sleeping wait checks for death this often */
 #define SIG_SETUP_TIMEOUTS 500   /* 10 s for a new stub thread to start */
-#define SIG_NR_URETPROBE 335     /* x86-64's uretprobe(2) (Linux 6.11) */
 #define SIG_KICK_CHECK 50        /* timeouts (1 s) between checks that the
                                   * context has not blocked the kick: two
                                   * in a row must find it blocked */
@@ -316,7 +315,7 @@ int sig_run(struct sigctx *c, struct host_exit *e, bool step)
 		 * unfiltered since Linux 6.11 and which, called from outside
 		 * a uretprobe trampoline, sends this and returns -1.  It was
 		 * the guest's system call 335 (docs/THREAT-MODEL.md). */
-		g[REG_RAX] = SIG_NR_URETPROBE;
+		g[REG_RAX] = HOST_NR_URETPROBE;
 		e->reason = HOST_EXIT_SYSCALL;
 		return 0;
 	}
