@@ -503,16 +503,16 @@ static void test_fold_error_is_reported(void **state)
 	f->stub.fold = false;
 }
 
-/* code[13] = movabs $target, %r11; jmp *%r11 (the other registers as the
- * test loads them). */
-static void jump_code(u8 *code, u64 target)
+/* Arm a fold and load guest code that jumps to 'target' at once:
+ * movabs $target, %r11; jmp *%r11 (the other registers as load() sets
+ * them, for the caller to change before it loads them again). */
+static void load_fold_jump(struct fixture *f, u64 target)
 {
-	code[0] = 0x49;
-	code[1] = 0xbb;
+	u8 code[13] = { 0x49, 0xbb, [10] = 0x41, 0xff, 0xe3 };
+
 	memcpy(code + 2, &target, 8);
-	code[10] = 0x41;
-	code[11] = 0xff;
-	code[12] = 0xe3;
+	arm_fold_page(f);
+	load(f, f->pid, code, sizeof(code), 0, 0);
 }
 
 /* Guest code that jumps to the batch's int3 after a fold makes no error of
@@ -520,15 +520,12 @@ static void jump_code(u8 *code, u64 target)
 static void test_fold_forged_int3_is_bp(void **state)
 {
 	struct fixture *f = *state;
-	u8 code[13];
 	u64 replays = f->stub.fold_replays;
 	struct host_exit e;
 
 	if (use_signal)
 		skip();
-	jump_code(code, STUB_BATCH_END);
-	arm_fold_page(f);
-	load(f, f->pid, code, sizeof(code), 0, 0);
+	load_fold_jump(f, STUB_BATCH_END);
 	assert_int_equal(host_run(f->pid, &e, false), 0);
 	assert_int_equal(e.reason, HOST_EXIT_BP);
 	assert_int_equal(host_save_vcpu(f->pid, &f->v, false), 0);
@@ -543,14 +540,11 @@ static void test_fold_forged_int3_is_bp(void **state)
 static void test_fold_forged_stub_call(void **state)
 {
 	struct fixture *f = *state;
-	u8 code[13];
 	struct host_exit e;
 
 	if (use_signal)
 		skip();
-	jump_code(code, STUB_SYSCALL);
-	arm_fold_page(f);
-	load(f, f->pid, code, sizeof(code), 0, 0);
+	load_fold_jump(f, STUB_SYSCALL);
 	/* munmap(CODE_GVA, 4096) with a wrong key: the code would vanish. */
 	f->v.gpr[R_RAX] = 11;
 	f->v.gpr[R_RDI] = CODE_GVA;
